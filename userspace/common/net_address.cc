@@ -1,0 +1,90 @@
+#include "absl/strings/string_view.h"
+#include "common/net_address.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace xsensor {
+
+absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text, bool allow_port_zero) {
+  absl::string_view host, port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == absl::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "': expected [IPv6]:port"));
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == absl::string_view::npos || text.find(':') != colon) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "': expected IPv4:port or [IPv6]:port"));
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  uint32_t p = 0;
+  if (!absl::SimpleAtoi(port, &p) || (p == 0 && !allow_port_zero) || p > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "': bad port '", port, "'"));
+  }
+  Endpoint ep;
+  std::string h(host);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ep.addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ep.addr);
+  if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(p));
+    ep.len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(p));
+    ep.len = sizeof(sockaddr_in6);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "': bad address '", host, "'"));
+  }
+  return ep;
+}
+
+std::string Endpoint::ToString() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &v4->sin_addr, buf, sizeof(buf));
+    return absl::StrCat(buf, ":", ntohs(v4->sin_port));
+  }
+  if (addr.ss_family == AF_INET6) {
+    auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof(buf));
+    return absl::StrCat("[", buf, "]:", ntohs(v6->sin6_port));
+  }
+  return "?";
+}
+
+std::string FormatIp(absl::string_view bytes) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (bytes.size() == 4) {
+    inet_ntop(AF_INET, bytes.data(), buf, sizeof(buf));
+  } else if (bytes.size() == 16) {
+    inet_ntop(AF_INET6, bytes.data(), buf, sizeof(buf));
+  } else {
+    return "";
+  }
+  return buf;
+}
+
+std::string FormatMac(absl::string_view b) {
+  if (b.size() != 6) return "";
+  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", static_cast<uint8_t>(b[0]),
+                         static_cast<uint8_t>(b[1]), static_cast<uint8_t>(b[2]),
+                         static_cast<uint8_t>(b[3]), static_cast<uint8_t>(b[4]),
+                         static_cast<uint8_t>(b[5]));
+}
+
+}  // namespace xsensor

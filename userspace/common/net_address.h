@@ -1,0 +1,30 @@
+// Socket endpoints for collectors and listeners: "1.2.3.4:1500", "[::1]:4739", "host:port" is
+// not accepted (no DNS at start-up on a sensor).
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+
+namespace xsensor {
+
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  int family() const { return addr.ss_family; }
+  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&addr); }
+  std::string ToString() const;
+};
+
+// Port 0 (any port) is accepted only for listeners.
+absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text, bool allow_port_zero = false);
+
+// Formats 4 or 16 address bytes in presentation form.
+std::string FormatIp(absl::string_view bytes);
+std::string FormatMac(absl::string_view bytes);
+
+}  // namespace xsensor

@@ -1,0 +1,99 @@
+// The sensor's configuration: a key=value file (SPEC.md keys plus the sensor's own), every key
+// also settable by a command-line flag of the same name that overrides the file. One table
+// (XS_CONFIG_KEYS) lists every key with its default and help; parsing, flags and the README
+// table are derived from it. Errors name the file, line, key and reason.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/net_address.h"
+
+namespace xsensor {
+
+// X(key, default, help)
+#define XS_CONFIG_KEYS(X)                                                                      \
+  X(ipfix_udp_collectors, "", "Clickstream collectors over UDP: ADDR:PORT[,ADDR:PORT...]")    \
+  X(ipfix_tcp_collectors, "", "Clickstream collectors over TCP")                              \
+  X(ipfix_meta_udp_collectors, "", "Metadata (SIP/FTP/IM/mail/raw) collectors over UDP")      \
+  X(ipfix_meta_tcp_collectors, "", "Metadata collectors over TCP")                            \
+  X(ipfix_dns_udp_collectors, "", "DNS collectors over UDP")                                  \
+  X(ipfix_dns_tcp_collectors, "", "DNS collectors over TCP")                                  \
+  X(ipfix_udp_template_timer, "20", "Seconds between template resends over UDP")              \
+  X(ipfix_mtu_limit, "1400", "Largest IPFIX message in bytes (UDP datagram payload)")         \
+  X(ipfix_dev, "", "Network interface the export sockets are bound to (empty: any)")          \
+  X(observation_domain_id, "1", "IPFIX observation domain id")                                \
+  X(http_parse_reply, "0", "1: also export http_reply records")                               \
+  X(ssl_parse_reply, "0", "1: also export ssl_reply records")                                 \
+  X(netflow_timeout, "30", "Export cycle period in seconds")                                  \
+  X(dbg_log_mask, "0", "Debug log mask; 0x80 writes export statistics every cycle")          \
+  X(ajb_save_dns, "off", "on: write DNS records to the DNS text log")                         \
+  X(ajb_dns_path, "/var/log/xsensor/dns.log", "DNS text log path")                            \
+  X(ajb_dns_fsize, "100M", "DNS text log size at which the file is switched (K/M/G)")         \
+  X(ajb_dns_ftimeout, "60", "Minutes after which a non-empty DNS text log is switched")       \
+  X(ajb_dns_bufsize, "1M", "DNS text log write buffer (K/M/G)")                               \
+  X(ajb_save_dns_format,                                                                       \
+    "ts:ssid:login:ipsrc:ipdst:psrc:pdst:transport:host:rrtype:rrclass:ttl:rdlen:rdata",       \
+    "DNS text log fields, colon-separated")                                                    \
+  X(in_dev, "", "Capture interface(s) for live capture, comma-separated")                     \
+  X(vchannel, "0", "Channel number exported as BRIDGE_CHANNEL_NUM")                           \
+  X(flow_max, "1000000", "Most flows tracked at once; the least recently seen is evicted")    \
+  X(flow_idle_timeout, "120", "Seconds without packets after which a flow ends")              \
+  X(flow_closed_timeout, "5", "Seconds a TCP flow is kept after FIN in both directions/RST")  \
+  X(http_max_header_bytes, "16384", "Longest HTTP header block parsed per message")
+
+struct Config {
+  std::vector<Endpoint> ipfix_udp_collectors;
+  std::vector<Endpoint> ipfix_tcp_collectors;
+  std::vector<Endpoint> ipfix_meta_udp_collectors;
+  std::vector<Endpoint> ipfix_meta_tcp_collectors;
+  std::vector<Endpoint> ipfix_dns_udp_collectors;
+  std::vector<Endpoint> ipfix_dns_tcp_collectors;
+  uint32_t ipfix_udp_template_timer = 20;
+  uint32_t ipfix_mtu_limit = 1400;
+  std::string ipfix_dev;
+  uint32_t observation_domain_id = 1;
+  bool http_parse_reply = false;
+  bool ssl_parse_reply = false;
+  uint32_t netflow_timeout = 30;
+  uint32_t dbg_log_mask = 0;
+  bool ajb_save_dns = false;
+  std::string ajb_dns_path;
+  uint64_t ajb_dns_fsize = 0;
+  uint32_t ajb_dns_ftimeout = 60;
+  uint64_t ajb_dns_bufsize = 0;
+  std::vector<std::string> ajb_save_dns_format;
+  std::vector<std::string> in_dev;
+  uint32_t vchannel = 0;
+  uint32_t flow_max = 1000000;
+  uint32_t flow_idle_timeout = 120;
+  uint32_t flow_closed_timeout = 5;
+  uint32_t http_max_header_bytes = 16384;
+};
+
+struct ConfigKeyInfo {
+  absl::string_view key;
+  absl::string_view default_value;
+  absl::string_view help;
+};
+const std::vector<ConfigKeyInfo>& ConfigKeys();
+
+// A config with every default applied.
+Config DefaultConfig();
+
+// Sets one key from its text value. Errors say what is wrong with the value (no location).
+absl::Status ApplyConfigKey(Config* config, absl::string_view key, absl::string_view value);
+
+// Parses file text; `file_name` is used in messages. Unknown keys are collected as warnings.
+absl::Status ParseConfigText(absl::string_view file_name, absl::string_view text, Config* config,
+                             std::vector<std::string>* warnings);
+
+// Reads and parses a file (empty path: defaults only), then applies every command-line flag of
+// the same name that was given (flags override the file).
+absl::StatusOr<Config> LoadConfig(const std::string& path, std::vector<std::string>* warnings);
+
+}  // namespace xsensor

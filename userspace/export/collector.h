@@ -1,0 +1,92 @@
+// One collector: a transport session to one IPFIX collector. Owned by the exporter's thread.
+//
+// UDP: a connected datagram socket; each message is one datagram; send errors (ICMP port
+// unreachable, ...) are counted and summarised in the log, never fatal.
+// TCP: a non-blocking stream with a bounded queue of whole messages; partial writes are kept;
+// a broken or refused connection is retried with capped exponential backoff and, on every new
+// connection, templates go first and sequence numbers restart (a new transport session).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "common/net_address.h"
+#include "common/unique_fd.h"
+
+namespace xsensor {
+
+struct CollectorStats {
+  uint64_t messages_sent = 0;
+  uint64_t records_sent = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t send_errors = 0;
+  uint64_t messages_dropped = 0;  // queue full or collector down
+  uint64_t records_dropped = 0;
+  uint64_t connects = 0;
+};
+
+class Collector {
+ public:
+  Collector(const Endpoint& endpoint, bool tcp, std::string bind_dev, size_t max_queue_bytes);
+  ~Collector();
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  bool tcp() const { return tcp_; }
+  const Endpoint& endpoint() const { return endpoint_; }
+  // True when the collector needs the templates before the next data message (a new TCP
+  // connection, or the UDP template timer).
+  bool NeedsTemplates(int64_t now_us, int64_t udp_template_interval_us) const;
+  void TemplatesSent(int64_t now_us) {
+    if (tcp_ && !connected_ && !connecting_) return;  // they were dropped, not sent
+    templates_sent_us_ = now_us;
+    need_templates_ = false;
+  }
+  // Sends (UDP) or queues (TCP) one finished message of `records` data records. The header's
+  // sequence number is set here from this session's count.
+  void Send(absl::string_view message, uint32_t records);
+  // Makes progress on TCP connects and queued writes without blocking.
+  void Poll(int64_t now_us);
+  // Blocks until the TCP queue is written or `deadline_us` (monotonic) passes.
+  void Drain(int64_t deadline_us);
+  size_t queued_bytes() const { return queued_bytes_; }
+  bool connected() const { return connected_; }
+  // UDP: socket open; TCP: connected or connecting.
+  bool up() const { return tcp_ ? (connected_ || connecting_) : fd_.valid(); }
+  const CollectorStats& stats() const { return stats_; }
+
+ private:
+  void Connect(int64_t now_us);
+  void Disconnect(int64_t now_us, int err);
+  void WriteQueued();
+  void NoteError(int err);
+  void NoteOk();
+
+  Endpoint endpoint_;
+  bool tcp_;
+  std::string bind_dev_;
+  size_t max_queue_bytes_;
+  UniqueFd fd_;
+  bool connected_ = false;
+  bool connecting_ = false;
+  bool need_templates_ = true;
+  int64_t templates_sent_us_ = 0;
+  int64_t next_connect_us_ = 0;
+  int64_t backoff_us_ = 0;
+  uint32_t sequence_ = 0;  // data records sent in this transport session
+  struct Queued {
+    std::string bytes;
+    uint32_t records;
+    size_t written;
+  };
+  std::deque<Queued> queue_;
+  size_t queued_bytes_ = 0;
+  // Error log summarising: the first error is logged, repeats are counted until success.
+  int last_error_ = 0;
+  uint64_t repeated_errors_ = 0;
+  CollectorStats stats_;
+};
+
+}  // namespace xsensor

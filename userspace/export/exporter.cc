@@ -1,0 +1,153 @@
+#include "absl/strings/string_view.h"
+#include "export/exporter.h"
+
+#include <ctime>
+
+#include "common/logging.h"
+#include "common/time_util.h"
+
+namespace xsensor {
+namespace {
+constexpr int64_t kFlushIntervalUs = 200'000;
+constexpr size_t kTcpQueueBytes = 16 << 20;
+}  // namespace
+
+Exporter::Exporter(const Config& config)
+    : domain_id_(config.observation_domain_id),
+      mtu_(config.ipfix_mtu_limit),
+      template_interval_us_(int64_t{config.ipfix_udp_template_timer} * 1000000) {}
+
+Exporter::~Exporter() = default;
+
+absl::StatusOr<std::unique_ptr<Exporter>> Exporter::Create(const Config& config) {
+  std::unique_ptr<Exporter> e(new Exporter(config));
+  const std::vector<Endpoint>* lists[3][2] = {
+      {&config.ipfix_udp_collectors, &config.ipfix_tcp_collectors},
+      {&config.ipfix_meta_udp_collectors, &config.ipfix_meta_tcp_collectors},
+      {&config.ipfix_dns_udp_collectors, &config.ipfix_dns_tcp_collectors}};
+  for (int s = 0; s < 3; ++s) {
+    Stream& st = e->streams_[s];
+    st.builder = std::make_unique<MessageBuilder>(e->mtu_);
+    for (const auto& t : Schema::Get().templates()) {
+      if (t.stream == s + 1) st.templates.push_back(&t);
+    }
+    st.elements = Schema::Get().EnterpriseElements(static_cast<schema::Stream>(s + 1));
+    for (int tcp = 0; tcp < 2; ++tcp) {
+      for (const Endpoint& ep : *lists[s][tcp]) {
+        st.collectors.push_back(
+            std::make_unique<Collector>(ep, tcp == 1, config.ipfix_dev, kTcpQueueBytes));
+      }
+    }
+  }
+  return e;
+}
+
+std::vector<const Collector*> Exporter::collectors() const {
+  std::vector<const Collector*> out;
+  for (const auto& s : streams_) {
+    for (const auto& c : s.collectors) out.push_back(c.get());
+  }
+  return out;
+}
+
+void Exporter::SendTemplates(Stream& s, Collector& c, int64_t now_us) {
+  // First the RFC 5610 element type records (options template 300 and its data), so that a
+  // collector knows the enterprise elements before it reads the templates that use them;
+  // then the data templates. Messages are split at the MTU like data.
+  MessageBuilder b(mtu_);
+  uint32_t now = static_cast<uint32_t>(time(nullptr));
+  auto send = [&] {
+    if (b.empty()) return;
+    // Element type records are options data: they count in the sequence numbers.
+    c.Send(b.Finish(now, 0, domain_id_), b.data_records());
+    b.Reset();
+  };
+  b.AddOptionsTemplate(ElementTypeOptionsTemplate());
+  std::string rec;
+  for (const ElementInfo& e : s.elements) {
+    rec.clear();
+    EncodeElementTypeRecord(e, &rec);
+    if (!b.AddRecord(kElementTypeTemplateId, rec)) {
+      send();
+      b.AddOptionsTemplate(ElementTypeOptionsTemplate());
+      b.AddRecord(kElementTypeTemplateId, rec);
+    }
+  }
+  for (const TemplateSpec* t : s.templates) {
+    if (!b.AddTemplate(*t)) {
+      send();
+      b.AddTemplate(*t);
+    }
+  }
+  send();
+  c.TemplatesSent(now_us);
+}
+
+void Exporter::Emit(const google::protobuf::Message& record) {
+  const google::protobuf::Descriptor* d = record.GetDescriptor();
+  // A 16-byte IP_SOURCE selects the IPv6 twin (field 3 in every template).
+  const auto* ip = d->FindFieldByNumber(3);
+  bool v6 = record.GetReflection()->GetStringReference(record, ip, &scratch_).size() == 16;
+  const TemplateSpec* t = Schema::Get().Find(d, v6);
+  if (!t) return;
+  Stream& s = streams_[t->stream - 1];
+  ++stats_.records[t->stream - 1];
+  if (s.collectors.empty()) {
+    ++stats_.records_no_collector;
+    return;
+  }
+  scratch_.clear();
+  stats_.values_cut += EncodeDataRecord(*t, record, &scratch_);
+  int64_t now = MonotonicMicros();
+  if (s.builder->empty()) s.opened_us = now;
+  if (!s.builder->AddRecord(t->template_id, scratch_)) {
+    FlushStream(s, now);
+    s.opened_us = now;
+    if (!s.builder->AddRecord(t->template_id, scratch_)) {
+      XS_LOG_WARN("record of ", scratch_.size(), " bytes does not fit an IPFIX message");
+    }
+  }
+}
+
+void Exporter::FlushStream(Stream& s, int64_t now_us) {
+  if (s.builder->empty()) return;
+  uint32_t records = s.builder->data_records();
+  absl::string_view msg =
+      s.builder->Finish(static_cast<uint32_t>(time(nullptr)), 0, domain_id_);
+  for (auto& c : s.collectors) {
+    c->Poll(now_us);
+    if (c->up() && c->NeedsTemplates(now_us, template_interval_us_)) {
+      SendTemplates(s, *c, now_us);
+    }
+    c->Send(msg, records);
+  }
+  ++stats_.messages;
+  s.builder->Reset();
+}
+
+void Exporter::Tick(int64_t now_us) {
+  for (auto& s : streams_) {
+    for (auto& c : s.collectors) {
+      c->Poll(now_us);
+      if (c->up() && c->NeedsTemplates(now_us, template_interval_us_)) {
+        SendTemplates(s, *c, now_us);
+      }
+    }
+    if (!s.builder->empty() && now_us - s.opened_us >= kFlushIntervalUs) FlushStream(s, now_us);
+  }
+}
+
+void Exporter::Flush() {
+  int64_t now = MonotonicMicros();
+  for (auto& s : streams_) FlushStream(s, now);
+}
+
+void Exporter::Shutdown(int64_t timeout_us) {
+  Flush();
+  int64_t deadline = MonotonicMicros() + timeout_us;
+  for (auto& s : streams_) {
+    for (auto& c : s.collectors) c->Drain(deadline);
+  }
+}
+
+}  // namespace xsensor

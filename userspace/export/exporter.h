@@ -1,0 +1,73 @@
+// The exporter: turns records into IPFIX messages for the three streams (clickstream,
+// metadata, DNS) and sends each stream to every collector of its lists.
+//
+// A record is encoded once per stream into the stream's open message; when the message is
+// full (ipfix_mtu_limit) or old, it is finished once and handed to every collector of the
+// stream, each of which stamps its own sequence number. UDP collectors get the stream's
+// templates at start and every ipfix_udp_template_timer seconds; TCP collectors on every new
+// connection, before any data.
+//
+// Threading: one exporter is used by one thread (the offline worker today). The sharded,
+// queue-fed exporter for many workers builds on this class.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "config/config.h"
+#include "export/collector.h"
+#include "ipfix/ipfix.h"
+#include "records/records.h"
+
+namespace xsensor {
+
+struct ExporterStats {
+  uint64_t records[3] = {};  // per stream, encoded
+  uint64_t records_no_collector = 0;
+  uint64_t values_cut = 0;
+  uint64_t messages = 0;
+};
+
+class Exporter : public RecordSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<Exporter>> Create(const Config& config);
+  ~Exporter() override;
+
+  void Emit(const google::protobuf::Message& record) override;
+  // Periodic work: TCP progress, template timer, flushing messages older than the flush
+  // interval. `now_us` is monotonic.
+  void Tick(int64_t now_us);
+  // Sends every open message now.
+  void Flush();
+  // Flush, then wait (up to `timeout_us`) for TCP collectors to take everything queued.
+  void Shutdown(int64_t timeout_us);
+
+  const ExporterStats& stats() const { return stats_; }
+  // Every collector of every stream (for statistics and tests).
+  std::vector<const Collector*> collectors() const;
+
+ private:
+  struct Stream {
+    std::vector<std::unique_ptr<Collector>> collectors;
+    std::vector<const TemplateSpec*> templates;
+    std::vector<ElementInfo> elements;  // announced with RFC 5610 records
+    std::unique_ptr<MessageBuilder> builder;
+    int64_t opened_us = 0;
+  };
+  explicit Exporter(const Config& config);
+  void FlushStream(Stream& s, int64_t now_us);
+  void SendTemplates(Stream& s, Collector& c, int64_t now_us);
+
+  uint32_t domain_id_;
+  size_t mtu_;
+  int64_t template_interval_us_;
+  std::array<Stream, 3> streams_;  // index: schema::Stream - 1
+  std::string scratch_;
+  ExporterStats stats_;
+};
+
+}  // namespace xsensor

@@ -1,0 +1,131 @@
+// Per-worker flow table. A flow is keyed by the canonical 5-tuple plus the innermost VLAN id
+// (both directions map to one flow); it owns its protocol parser state. The table is owned by
+// exactly one worker thread: no locks. Flows end on idle timeout, shortly after TCP close, or
+// by eviction of the least recently seen flow when the table is full (counted).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/counters.h"
+#include "packet/packet.h"
+
+namespace xsensor {
+
+struct FlowKey {
+  uint8_t addr_lo[16] = {};
+  uint8_t addr_hi[16] = {};
+  uint16_t port_lo = 0, port_hi = 0;
+  uint16_t vlan = 0;
+  uint8_t proto = 0;
+  uint8_t addr_len = 0;
+
+  bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+  template <typename H>
+  friend H AbslHashValue(H h, const FlowKey& k) {
+    return H::combine_contiguous(std::move(h), reinterpret_cast<const char*>(&k), sizeof(k));
+  }
+};
+
+// Builds the canonical key; *forward is true when the packet's source is the "lo" side.
+FlowKey MakeFlowKey(const PacketView& p, bool* forward);
+// A symmetric hash of the key (same for both directions), for choosing a flow's owner worker.
+uint64_t FlowHash(const FlowKey& key);
+
+enum class Dir : uint8_t { kToServer = 0, kToClient = 1 };
+
+// Per-direction TCP sequence tracking for in-order delivery.
+struct TcpDirState {
+  bool seen = false;
+  bool fin = false;
+  uint32_t next_seq = 0;
+};
+
+class AppParser;  // parsers/parser.h
+
+struct Flow {
+  FlowKey key;
+  uint64_t session_id = 0;
+  // The client side: the key's lo side when true, else hi.
+  bool client_is_lo = true;
+  bool closing = false;  // FIN both ways or RST seen
+  int64_t first_seen_us = 0;
+  int64_t last_seen_us = 0;
+  uint64_t packets[2] = {};
+  uint64_t bytes[2] = {};
+  TcpDirState tcp[2];
+  std::unique_ptr<AppParser> parser;
+  bool parser_chosen = false;
+
+  // LRU links (most recent at head).
+  Flow* lru_prev = nullptr;
+  Flow* lru_next = nullptr;
+
+  Dir DirOf(bool packet_from_lo) const {
+    return packet_from_lo == client_is_lo ? Dir::kToServer : Dir::kToClient;
+  }
+  ~Flow();
+};
+
+#define XS_FLOW_COUNTERS(X)        \
+  X(kCreated, "flows_created")     \
+  X(kExpiredIdle, "flows_expired_idle") \
+  X(kExpiredClosed, "flows_expired_closed") \
+  X(kEvicted, "flows_evicted_table_full") \
+  X(kEndedShutdown, "flows_ended_shutdown")
+XS_COUNTER_GROUP(FlowCounters, XS_FLOW_COUNTERS);
+
+// SESSION_IDs unique across workers and restarts: the top 8 bits are the worker id, the low
+// 56 bits a per-worker counter that never lags the wall clock in microseconds. A restarted
+// sensor starts above every id its predecessor gave unless that one sustained more than one
+// new flow per microsecond per worker.
+class SessionIdGenerator {
+ public:
+  explicit SessionIdGenerator(uint8_t worker_id) : worker_(worker_id) {}
+  uint64_t Next();
+
+ private:
+  uint8_t worker_;
+  uint64_t last_ = 0;
+};
+
+class FlowTable {
+ public:
+  struct Options {
+    uint32_t max_flows = 1000000;
+    int64_t idle_timeout_us = 120'000'000;
+    int64_t closed_timeout_us = 5'000'000;
+  };
+  // Called for each flow as it ends (before it is destroyed), with the reason counter id.
+  using EndCallback = std::function<void(Flow&, FlowCounters::Id)>;
+
+  FlowTable(const Options& options, uint8_t worker_id, EndCallback on_end);
+  ~FlowTable();
+
+  // Finds the packet's flow or creates it. `now_us` is packet time (offline) or wall time.
+  Flow* Lookup(const FlowKey& key, int64_t now_us, bool* created);
+  // Ends flows idle longer than their timeout as of `now_us` (bounded work per call).
+  void Expire(int64_t now_us, int max_work = 64);
+  // Ends every flow (shutdown / end of capture).
+  void Clear();
+
+  size_t size() const { return map_.size(); }
+  const FlowCounters& counters() const { return counters_; }
+
+ private:
+  void Touch(Flow* f);
+  void Unlink(Flow* f);
+  void End(Flow* f, FlowCounters::Id reason);
+
+  Options options_;
+  EndCallback on_end_;
+  SessionIdGenerator ids_;
+  absl::flat_hash_map<FlowKey, std::unique_ptr<Flow>> map_;
+  Flow* lru_head_ = nullptr;
+  Flow* lru_tail_ = nullptr;
+  FlowCounters counters_;
+};
+
+}  // namespace xsensor

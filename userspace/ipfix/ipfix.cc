@@ -1,0 +1,336 @@
+#include "absl/strings/string_view.h"
+#include "ipfix/ipfix.h"
+
+#include "common/byte_reader.h"
+#include "google/protobuf/reflection.h"
+
+namespace xsensor {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+int EncodeDataRecord(const TemplateSpec& t, const Message& record, std::string* out) {
+  const Reflection* r = record.GetReflection();
+  int cut = 0;
+  std::string scratch;
+  for (const FieldSpec& fs : t.fields) {
+    const FieldDescriptor* f = fs.field;
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_UINT32: {
+        uint32_t v = r->GetUInt32(record, f);
+        if (fs.length == 1) {
+          PutU8(out, static_cast<uint8_t>(v));
+        } else if (fs.length == 2) {
+          PutU16(out, static_cast<uint16_t>(v));
+        } else {
+          PutU32(out, v);
+        }
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_UINT64:
+        PutU64(out, r->GetUInt64(record, f));
+        break;
+      case FieldDescriptor::CPPTYPE_STRING: {
+        const std::string& v = r->GetStringReference(record, f, &scratch);
+        if (fs.length == kVariableLength) {
+          size_t n = v.size();
+          if (n > kMaxVarFieldLen) {
+            n = kMaxVarFieldLen;
+            ++cut;
+          }
+          if (n < 255) {
+            PutU8(out, static_cast<uint8_t>(n));
+          } else {
+            PutU8(out, 255);
+            PutU16(out, static_cast<uint16_t>(n));
+          }
+          out->append(v.data(), n);
+        } else {
+          // Fixed-size octets (addresses): exactly `length` bytes, zero-filled when absent.
+          size_t n = std::min<size_t>(v.size(), fs.length);
+          out->append(v.data(), n);
+          out->append(fs.length - n, '\0');
+        }
+        break;
+      }
+      default:
+        out->append(fs.length == kVariableLength ? 1 : fs.length, '\0');
+        break;
+    }
+  }
+  return cut;
+}
+
+const std::string& ElementTypeOptionsTemplate() {
+  static const std::string* record = [] {
+    auto* r = new std::string;
+    // RFC 5610 section 3.9. Scope: privateEnterpriseNumber (346), informationElementId (303);
+    // then informationElementDataType (339), informationElementSemantics (344),
+    // informationElementUnits (345), informationElementRangeBegin (342) and End (343),
+    // informationElementName (341) and informationElementDescription (340).
+    const uint16_t fields[][2] = {{346, 4}, {303, 2}, {339, 1}, {344, 1},
+                                  {345, 2}, {342, 8}, {343, 8}, {341, kVariableLength},
+                                  {340, kVariableLength}};
+    PutU16(r, kElementTypeTemplateId);
+    PutU16(r, std::size(fields));
+    PutU16(r, 2);
+    for (const auto& f : fields) {
+      PutU16(r, f[0]);
+      PutU16(r, f[1]);
+    }
+    return r;
+  }();
+  return *record;
+}
+
+void EncodeElementTypeRecord(const ElementInfo& e, std::string* out) {
+  PutU32(out, e.pen);
+  PutU16(out, e.id);
+  PutU8(out, Rfc5610DataType(e.type));
+  PutU8(out, 0);   // default semantics
+  PutU16(out, 0);  // no units
+  PutU64(out, 0);  // no range
+  PutU64(out, 0);
+  PutU8(out, static_cast<uint8_t>(e.name.size()));
+  out->append(e.name);
+  PutU8(out, 0);  // no description
+}
+
+void MessageBuilder::Reset() {
+  buf_.assign(kMessageHeaderLen, '\0');
+  set_start_ = 0;
+  set_id_ = 0;
+  data_records_ = 0;
+}
+
+void MessageBuilder::CloseSet() {
+  if (set_start_ == 0) return;
+  SetU16At(&buf_, set_start_ + 2, static_cast<uint16_t>(buf_.size() - set_start_));
+  set_start_ = 0;
+  set_id_ = 0;
+}
+
+bool MessageBuilder::OpenSet(uint16_t set_id, size_t need) {
+  size_t extra = (set_start_ != 0 && set_id_ == set_id) ? 0 : kSetHeaderLen;
+  if (buf_.size() + extra + need > max_size_) {
+    if (!empty()) return false;
+    // A lone record larger than the budget still goes out, within the 16-bit length.
+    if (buf_.size() + extra + need > 65535) return false;
+  }
+  if (extra) {
+    CloseSet();
+    set_start_ = buf_.size();
+    set_id_ = set_id;
+    PutU16(&buf_, set_id);
+    PutU16(&buf_, 0);
+  }
+  return true;
+}
+
+bool MessageBuilder::AddTemplate(const TemplateSpec& t) {
+  if (!OpenSet(kTemplateSetId, t.template_record.size())) return false;
+  buf_.append(t.template_record);
+  return true;
+}
+
+bool MessageBuilder::AddOptionsTemplate(absl::string_view record) {
+  if (!OpenSet(kOptionsTemplateSetId, record.size())) return false;
+  buf_.append(record.data(), record.size());
+  return true;
+}
+
+bool MessageBuilder::AddRecord(uint16_t template_id, absl::string_view encoded) {
+  if (!OpenSet(template_id, encoded.size())) return false;
+  buf_.append(encoded.data(), encoded.size());
+  ++data_records_;
+  return true;
+}
+
+absl::string_view MessageBuilder::Finish(uint32_t export_time, uint32_t sequence,
+                                        uint32_t domain_id) {
+  CloseSet();
+  SetU16At(&buf_, 0, kIpfixVersion);
+  SetU16At(&buf_, 2, static_cast<uint16_t>(buf_.size()));
+  SetU32At(&buf_, 4, export_time);
+  SetU32At(&buf_, 8, sequence);
+  SetU32At(&buf_, 12, domain_id);
+  return buf_;
+}
+
+size_t IpfixDecoder::PeekMessageLength(absl::string_view buf) {
+  if (buf.size() < 4) return 0;
+  ByteReader r(buf);
+  uint16_t version, length;
+  r.ReadU16(&version);
+  r.ReadU16(&length);
+  return length;
+}
+
+bool IpfixDecoder::DecodeMessage(absl::string_view msg) {
+  ByteReader r(msg);
+  uint16_t version, length;
+  uint32_t export_time, sequence, domain;
+  if (!r.ReadU16(&version) || !r.ReadU16(&length) || !r.ReadU32(&export_time) ||
+      !r.ReadU32(&sequence) || !r.ReadU32(&domain) || version != kIpfixVersion ||
+      length != msg.size() || length < kMessageHeaderLen) {
+    ++stats_.malformed;
+    return false;
+  }
+  ++stats_.messages;
+  auto it = next_sequence_.find(domain);
+  if (it != next_sequence_.end() && sequence != it->second) {
+    stats_.sequence_gaps += static_cast<uint32_t>(sequence - it->second);
+  }
+  uint64_t records_before = stats_.records + stats_.missing_template + stats_.options_records;
+  while (!r.empty()) {
+    uint16_t set_id, set_len;
+    if (!r.ReadU16(&set_id) || !r.ReadU16(&set_len) || set_len < kSetHeaderLen ||
+        set_len - kSetHeaderLen > r.remaining()) {
+      ++stats_.malformed;
+      return false;
+    }
+    absl::string_view body;
+    r.ReadView(set_len - kSetHeaderLen, &body);
+    bool ok = true;
+    if (set_id == kTemplateSetId || set_id == kOptionsTemplateSetId) {
+      ok = DecodeTemplateSet(domain, body, set_id == kOptionsTemplateSetId);
+    } else if (set_id >= 256) {
+      ok = DecodeDataSet(domain, set_id, body, export_time, sequence);
+    }
+    if (!ok) {
+      ++stats_.malformed;
+      return false;
+    }
+  }
+  uint64_t n = stats_.records + stats_.missing_template + stats_.options_records - records_before;
+  next_sequence_[domain] = sequence + static_cast<uint32_t>(n);
+  return true;
+}
+
+bool IpfixDecoder::DecodeTemplateSet(uint32_t domain, absl::string_view set, bool options) {
+  ByteReader r(set);
+  while (r.remaining() >= 4) {
+    uint16_t tid = 0, count = 0, scope = 0;
+    r.ReadU16(&tid);
+    r.ReadU16(&count);
+    if (tid < 256) return false;
+    if (count == 0) {  // withdrawal
+      templates_.erase({domain, tid});
+      continue;
+    }
+    if (options && (!r.ReadU16(&scope) || scope == 0 || scope > count)) return false;
+    Template t;
+    t.options = options;
+    for (uint16_t i = 0; i < count; ++i) {
+      uint16_t id, len;
+      if (!r.ReadU16(&id) || !r.ReadU16(&len)) return false;
+      FieldSpec fs;
+      fs.id = id & 0x7fff;
+      fs.length = len;
+      if (id & 0x8000) {
+        if (!r.ReadU32(&fs.pen)) return false;
+      }
+      t.fields.push_back(fs);
+    }
+    if (!options) t.spec = Schema::Get().MatchFields(t.fields);
+    templates_[{domain, tid}] = std::move(t);
+    ++stats_.templates;
+  }
+  return true;
+}
+
+void SetFieldFromWire(const FieldSpec& fs, absl::string_view wire, Message* msg) {
+  const Reflection* r = msg->GetReflection();
+  const FieldDescriptor* f = fs.field;
+  ByteReader br(wire);
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      uint32_t v = 0;
+      for (char c : wire) v = (v << 8) | static_cast<uint8_t>(c);
+      r->SetUInt32(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      uint64_t v = 0;
+      for (char c : wire) v = (v << 8) | static_cast<uint8_t>(c);
+      r->SetUInt64(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_STRING:
+      r->SetString(msg, f, std::string(wire));
+      break;
+    default:
+      break;
+  }
+}
+
+bool IpfixDecoder::DecodeDataSet(uint32_t domain, uint16_t set_id, absl::string_view set,
+                                 uint32_t export_time, uint32_t sequence) {
+  auto it = templates_.find({domain, set_id});
+  if (it == templates_.end()) {
+    ++stats_.missing_template;
+    return true;
+  }
+  const Template& t = it->second;
+  size_t min_len = 0;
+  for (const auto& f : t.fields) min_len += f.length == kVariableLength ? 1 : f.length;
+  ByteReader r(set);
+  while (r.remaining() >= std::max<size_t>(min_len, 1)) {
+    if (t.options) {
+      // Options data (e.g. RFC 5610 element types) describe the exporter, not traffic.
+      for (const auto& f : t.fields) {
+        size_t len = f.length;
+        if (len == kVariableLength) {
+          uint8_t l8;
+          uint16_t l16;
+          if (!r.ReadU8(&l8)) return false;
+          len = l8;
+          if (l8 == 255) {
+            if (!r.ReadU16(&l16)) return false;
+            len = l16;
+          }
+        }
+        if (!r.Skip(len)) return false;
+      }
+      ++stats_.options_records;
+      continue;
+    }
+    DecodedRecord rec;
+    rec.domain_id = domain;
+    rec.export_time = export_time;
+    rec.sequence = sequence;
+    rec.template_id = set_id;
+    rec.spec = t.spec;
+    if (t.spec) {
+      rec.message.reset(google::protobuf::MessageFactory::generated_factory()
+                            ->GetPrototype(t.spec->message)
+                            ->New());
+    }
+    for (size_t i = 0; i < t.fields.size(); ++i) {
+      size_t len = t.fields[i].length;
+      if (len == kVariableLength) {
+        uint8_t l8;
+        if (!r.ReadU8(&l8)) return false;
+        len = l8;
+        if (l8 == 255) {
+          uint16_t l16;
+          if (!r.ReadU16(&l16)) return false;
+          len = l16;
+        }
+      }
+      absl::string_view v;
+      if (!r.ReadView(len, &v)) return false;
+      if (t.spec) {
+        SetFieldFromWire(t.spec->fields[i], v, rec.message.get());
+      } else {
+        rec.raw.push_back({t.fields[i].pen, t.fields[i].id, std::string(v)});
+      }
+    }
+    ++stats_.records;
+    cb_(rec);
+  }
+  return true;
+}
+
+}  // namespace xsensor

@@ -1,0 +1,369 @@
+#include "absl/strings/string_view.h"
+#include "parsers/http/http_parser.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+
+namespace xsensor {
+namespace {
+
+constexpr absl::string_view kMethods[] = {
+    "GET ",     "POST ",  "HEAD ",   "PUT ",    "DELETE ", "OPTIONS ", "CONNECT ", "TRACE ",
+    "PATCH ",   "PROPFIND ", "PROPPATCH ", "MKCOL ", "COPY ", "MOVE ", "LOCK ", "UNLOCK ",
+    "SEARCH ",  "REPORT ", "MKCALENDAR ", "SUBSCRIBE ", "NOTIFY ", "PURGE ", "LINK ", "UNLINK "};
+constexpr size_t kMaxLine = 8192;
+
+bool IsTokenChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
+}
+
+// The end of the header block (index just past its empty line) searching from `from`, or npos.
+size_t FindHeadEnd(absl::string_view s, size_t from) {
+  for (size_t i = s.find('\n', from); i != absl::string_view::npos; i = s.find('\n', i + 1)) {
+    if (i + 1 < s.size() && s[i + 1] == '\n') return i + 2;
+    if (i + 2 < s.size() && s[i + 1] == '\r' && s[i + 2] == '\n') return i + 3;
+  }
+  return absl::string_view::npos;
+}
+
+absl::string_view TrimLine(absl::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+// A request line: METHOD SP target [SP HTTP/x.y]. Sets *http09 when there is no version.
+bool SplitRequestLine(absl::string_view line, absl::string_view* method, absl::string_view* target,
+                      absl::string_view* version) {
+  size_t sp1 = line.find(' ');
+  if (sp1 == 0 || sp1 == absl::string_view::npos || sp1 > 32) return false;
+  for (size_t i = 0; i < sp1; ++i) {
+    if (!IsTokenChar(line[i])) return false;
+  }
+  *method = line.substr(0, sp1);
+  absl::string_view rest = absl::StripLeadingAsciiWhitespace(line.substr(sp1 + 1));
+  size_t sp2 = rest.rfind(' ');
+  if (sp2 != absl::string_view::npos && absl::StartsWith(rest.substr(sp2 + 1), "HTTP/")) {
+    *target = absl::StripTrailingAsciiWhitespace(rest.substr(0, sp2));
+    *version = rest.substr(sp2 + 1);
+  } else {
+    // HTTP/0.9: only "GET target".
+    if (*method != "GET" || rest.empty() || rest.find(' ') != absl::string_view::npos) {
+      return false;
+    }
+    *target = rest;
+    *version = {};
+  }
+  return !target->empty();
+}
+
+}  // namespace
+
+bool LooksLikeHttpRequest(absl::string_view payload) {
+  for (auto m : kMethods) {
+    if (absl::StartsWith(payload, m)) return true;
+  }
+  return false;
+}
+
+uint32_t HttpMethodCode(absl::string_view m) {
+  if (m == "GET") return 1;
+  if (m == "POST") return 2;
+  if (m == "PUT") return 3;
+  if (m == "DELETE") return 4;
+  return 0;
+}
+
+absl::string_view HttpHostWithoutPort(absl::string_view host) {
+  size_t colon = host.rfind(':');
+  if (colon == absl::string_view::npos) return host;
+  // "[v6]:port" or "name:port"; a bare IPv6 literal without brackets has no port.
+  size_t bracket = host.rfind(']');
+  if (bracket != absl::string_view::npos ? colon < bracket : host.find(':') != colon) return host;
+  absl::string_view port = host.substr(colon + 1);
+  for (char c : port) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return host;
+  }
+  return host.substr(0, colon);
+}
+
+bool ParseHttpRequestHead(absl::string_view block, HttpRequestHead* h) {
+  *h = HttpRequestHead();
+  size_t eol = block.find('\n');
+  absl::string_view first = TrimLine(block.substr(0, eol));
+  if (!SplitRequestLine(first, &h->method, &h->target, &h->version)) return false;
+  if (eol == absl::string_view::npos) return true;
+  absl::string_view rest = block.substr(eol + 1);
+  absl::string_view* last = nullptr;  // the value continuation lines extend (views only)
+  while (!rest.empty()) {
+    eol = rest.find('\n');
+    absl::string_view line = TrimLine(rest.substr(0, eol));
+    rest = eol == absl::string_view::npos ? absl::string_view() : rest.substr(eol + 1);
+    if (line.empty()) break;
+    if (line.front() == ' ' || line.front() == '\t') {
+      // obs-fold continuation: extend the previous view over the fold, which is contiguous.
+      if (last && !last->empty()) {
+        const char* end = line.data() + line.size();
+        *last = absl::string_view(last->data(), end - last->data());
+      }
+      continue;
+    }
+    last = nullptr;
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    absl::string_view name = absl::StripTrailingAsciiWhitespace(line.substr(0, colon));
+    absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+    if (absl::EqualsIgnoreCase(name, "host")) {
+      if (h->host.empty()) {
+        h->host = value;
+        last = &h->host;
+      }
+    } else if (absl::EqualsIgnoreCase(name, "referer")) {
+      h->referer = value;
+      last = &h->referer;
+    } else if (absl::EqualsIgnoreCase(name, "user-agent")) {
+      h->user_agent = value;
+      last = &h->user_agent;
+    } else if (absl::EqualsIgnoreCase(name, "cookie")) {
+      if (!h->cookie.empty()) h->cookie.append("; ");
+      h->cookie.append(value.data(), value.size());
+    } else if (absl::EqualsIgnoreCase(name, "content-length")) {
+      uint64_t n;
+      if (absl::SimpleAtoi(value, &n)) {
+        h->content_length = n;
+        h->has_content_length = true;
+      }
+    } else if (absl::EqualsIgnoreCase(name, "transfer-encoding")) {
+      if (absl::StrContains(absl::AsciiStrToLower(value), "chunked")) h->chunked = true;
+    }
+  }
+  return true;
+}
+
+std::unique_ptr<AppParser> MakeHttpParser(const ParserOptions& options) {
+  return std::make_unique<HttpParser>(options);
+}
+
+void HttpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) {
+  if (ctx.dir != Dir::kToServer) return;  // replies: issue #4
+  while (!data.empty()) {
+    size_t n = 0;
+    switch (state_) {
+      case State::kHead:
+        n = ConsumeHead(ctx, data, seq);
+        break;
+      case State::kBody:
+        n = static_cast<size_t>(std::min<uint64_t>(body_left_, data.size()));
+        body_left_ -= n;
+        if (body_left_ == 0) state_ = State::kHead;
+        break;
+      case State::kChunkSize:
+      case State::kChunkData:
+      case State::kChunkDataEnd:
+      case State::kChunkTrailer:
+        n = ConsumeChunked(ctx, data);
+        break;
+      case State::kResync:
+        n = ConsumeResync(data);
+        break;
+    }
+    data.remove_prefix(n);
+    seq += static_cast<uint32_t>(n);
+  }
+}
+
+void HttpParser::OnGap(ParseContext& ctx) {
+  if (ctx.dir != Dir::kToServer) return;
+  // Framing is lost: drop partial state and look for the next request line.
+  ctx.counters->Inc(ParserCounters::kHttpResyncs);
+  buf_.clear();
+  line_.clear();
+  first_line_ok_ = false;
+  at_line_start_ = false;
+  state_ = State::kResync;
+}
+
+void HttpParser::BadFirstLine(ParseContext& ctx) {
+  if (!tentative_) ctx.counters->Inc(ParserCounters::kHttpBadRequestLine);
+  buf_.clear();
+  first_line_ok_ = false;
+  tentative_ = false;
+  at_line_start_ = true;  // the bad line was consumed through its '\n'
+  state_ = State::kResync;
+}
+
+size_t HttpParser::ConsumeHead(ParseContext& ctx, absl::string_view data, uint32_t seq) {
+  if (buf_.empty() && !first_line_ok_) {
+    // Blank lines between messages are allowed (RFC 9112 2.2).
+    size_t skip = 0;
+    while (skip < data.size() && (data[skip] == '\r' || data[skip] == '\n')) ++skip;
+    if (skip) return skip;
+    head_seq_ = seq;
+  }
+  if (!first_line_ok_) {
+    // Check the request line as soon as it is complete, consuming no byte past it if bad.
+    size_t eol = data.find('\n');
+    if (eol == absl::string_view::npos) {
+      buf_.append(data.data(), data.size());
+      if (buf_.size() > kMaxLine) {
+        BadFirstLine(ctx);
+        at_line_start_ = false;
+      }
+      return data.size();
+    }
+    std::string joined;
+    absl::string_view line = data.substr(0, eol + 1);
+    if (!buf_.empty()) {
+      joined = buf_;
+      joined.append(line.data(), line.size());
+      line = joined;
+    }
+    absl::string_view m, t, v;
+    if (!SplitRequestLine(TrimLine(line.substr(0, line.size() - 1)), &m, &t, &v)) {
+      BadFirstLine(ctx);
+      return eol + 1;
+    }
+    if (v.empty()) {  // HTTP/0.9: the line alone is the request
+      std::string block(line);
+      buf_.clear();
+      FinishHead(ctx, block);
+      return eol + 1;
+    }
+    first_line_ok_ = true;
+    if (!buf_.empty()) {
+      buf_.append(data.data(), eol + 1);
+      return eol + 1;
+    }
+  }
+  if (buf_.empty()) {
+    size_t end = FindHeadEnd(data, 0);
+    if (end != absl::string_view::npos && end <= options_.http_max_header_bytes) {
+      FinishHead(ctx, data.substr(0, end));
+      return end;
+    }
+  }
+  size_t old = buf_.size();
+  size_t room = options_.http_max_header_bytes -
+                std::min<size_t>(old, options_.http_max_header_bytes);
+  size_t take = std::min(room, data.size());
+  buf_.append(data.data(), take);
+  size_t end = FindHeadEnd(buf_, old >= 2 ? old - 2 : 0);
+  if (end != std::string::npos) {
+    std::string block = std::move(buf_);
+    buf_.clear();
+    FinishHead(ctx, absl::string_view(block).substr(0, end));
+    return end - old;
+  }
+  if (buf_.size() >= options_.http_max_header_bytes) {
+    // Export what the head holds so far, then look for the next request.
+    ctx.counters->Inc(ParserCounters::kHttpHeaderTooLong);
+    std::string block = std::move(buf_);
+    buf_.clear();
+    FinishHead(ctx, block);
+    at_line_start_ = false;
+    state_ = State::kResync;
+  }
+  return take;
+}
+
+void HttpParser::FinishHead(ParseContext& ctx, absl::string_view block) {
+  first_line_ok_ = false;
+  tentative_ = false;
+  HttpRequestHead h;
+  if (!ParseHttpRequestHead(block, &h)) {
+    ctx.counters->Inc(ParserCounters::kHttpBadRequestLine);
+    state_ = State::kResync;
+    return;
+  }
+  ctx.counters->Inc(ParserCounters::kHttpRequests);
+  auto* r = ctx.records->Begin<schema::Clickstream>(ctx.origin);
+  absl::string_view host = HttpHostWithoutPort(h.host);
+  r->set_hostname(host.data(), host.size());
+  r->set_path(h.target.data(), h.target.size());
+  r->set_referer(h.referer.data(), h.referer.size());
+  r->set_user_agent(h.user_agent.data(), h.user_agent.size());
+  r->set_cookie(h.cookie);
+  r->set_host_type(1);
+  r->set_method(HttpMethodCode(h.method));
+  r->set_tcp_sequence(head_seq_);
+  ctx.records->Emit(*r);
+
+  state_ = State::kHead;
+  if (h.chunked) {
+    state_ = State::kChunkSize;
+    line_.clear();
+  } else if (h.has_content_length && h.content_length > 0) {
+    state_ = State::kBody;
+    body_left_ = h.content_length;
+  }
+}
+
+size_t HttpParser::ConsumeLine(absl::string_view data, bool* complete) {
+  size_t eol = data.find('\n');
+  size_t n = eol == absl::string_view::npos ? data.size() : eol + 1;
+  size_t keep = std::min(n, kMaxLine - std::min(kMaxLine, line_.size()));
+  line_.append(data.data(), keep);
+  *complete = eol != absl::string_view::npos;
+  return n;
+}
+
+size_t HttpParser::ConsumeChunked(ParseContext& ctx, absl::string_view data) {
+  if (state_ == State::kChunkData) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(body_left_, data.size()));
+    body_left_ -= n;
+    if (body_left_ == 0) state_ = State::kChunkDataEnd;
+    return n;
+  }
+  bool complete = false;
+  size_t n = ConsumeLine(data, &complete);
+  if (!complete) return n;
+  absl::string_view line = absl::StripAsciiWhitespace(line_);
+  switch (state_) {
+    case State::kChunkSize: {
+      absl::string_view hex = line.substr(0, line.find(';'));  // chunk extensions
+      uint64_t size = 0;
+      if (hex.empty() || hex.size() > 15 ||
+          !absl::SimpleHexAtoi(absl::StripAsciiWhitespace(hex), &size)) {
+        ctx.counters->Inc(ParserCounters::kHttpBadChunk);
+        state_ = State::kResync;
+        break;
+      }
+      if (size == 0) {
+        state_ = State::kChunkTrailer;
+      } else {
+        body_left_ = size;
+        state_ = State::kChunkData;
+      }
+      break;
+    }
+    case State::kChunkDataEnd:
+      state_ = State::kChunkSize;  // the CRLF after the chunk's data
+      break;
+    case State::kChunkTrailer:
+      if (line.empty()) state_ = State::kHead;
+      break;
+    default:
+      break;
+  }
+  line_.clear();
+  return n;
+}
+
+size_t HttpParser::ConsumeResync(absl::string_view data) {
+  if (at_line_start_) {
+    // Try this line as a request line; the head logic falls back here if it is not.
+    state_ = State::kHead;
+    tentative_ = true;
+    at_line_start_ = false;
+    return 0;
+  }
+  size_t eol = data.find('\n');
+  if (eol == absl::string_view::npos) return data.size();
+  at_line_start_ = true;
+  return eol + 1;
+}
+
+}  // namespace xsensor

@@ -1,0 +1,69 @@
+// HTTP/1.x request parsing (client -> server direction) into clickstream records.
+//
+// A push parser: it is fed the in-order bytes of the client's direction and keeps state across
+// segments. The header block is collected (bounded by http_max_header_bytes) until its empty
+// line, parsed once, exported, and then the request body is skipped by Content-Length or
+// chunked framing so pipelined requests that follow are found. After a gap, or after input
+// that is not a request, it resynchronises at the next line that starts a request.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "parsers/parser.h"
+
+namespace xsensor {
+
+// True when `payload` starts like an HTTP/1.x request ("GET ", "POST ", ...).
+bool LooksLikeHttpRequest(absl::string_view payload);
+// METHOD code of SPEC.md: 1 GET, 2 POST, 3 PUT, 4 DELETE, else 0.
+uint32_t HttpMethodCode(absl::string_view method);
+// The Host header value without a trailing ":port".
+absl::string_view HttpHostWithoutPort(absl::string_view host);
+
+std::unique_ptr<AppParser> MakeHttpParser(const ParserOptions& options);
+
+// The parsed request head; views alias the parser's buffer or the packet (valid during the
+// call that produced them).
+struct HttpRequestHead {
+  absl::string_view method, target, version, host, referer, user_agent;
+  std::string cookie;  // several Cookie headers are joined with "; "
+  uint64_t content_length = 0;
+  bool has_content_length = false;
+  bool chunked = false;
+};
+// Parses a header block (request line + header lines, with or without the final empty line).
+// Returns false when the first line is not a request line.
+bool ParseHttpRequestHead(absl::string_view block, HttpRequestHead* head);
+
+class HttpParser : public AppParser {
+ public:
+  explicit HttpParser(const ParserOptions& options) : options_(options) {}
+  void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) override;
+  void OnGap(ParseContext& ctx) override;
+
+ private:
+  enum class State { kHead, kBody, kChunkSize, kChunkData, kChunkDataEnd, kChunkTrailer, kResync };
+
+  // Each returns the number of bytes of `data` consumed.
+  size_t ConsumeHead(ParseContext& ctx, absl::string_view data, uint32_t seq);
+  size_t ConsumeLine(absl::string_view data, bool* complete);  // into line_, bounded
+  size_t ConsumeChunked(ParseContext& ctx, absl::string_view data);
+  size_t ConsumeResync(absl::string_view data);
+  void FinishHead(ParseContext& ctx, absl::string_view block);
+  void BadFirstLine(ParseContext& ctx);
+
+  ParserOptions options_;
+  State state_ = State::kHead;
+  std::string buf_;   // header block collected across segments
+  std::string line_;  // a partial line (chunk size, trailer, resync)
+  uint32_t head_seq_ = 0;
+  uint64_t body_left_ = 0;
+  bool first_line_ok_ = false;  // the head being collected starts with a valid request line
+  bool tentative_ = false;      // trying a line while resynchronising: a miss is not counted
+  bool at_line_start_ = false;  // resync: the next byte starts a line
+};
+
+}  // namespace xsensor

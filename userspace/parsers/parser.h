@@ -1,0 +1,72 @@
+// Application parsers: incremental per-direction state machines fed in-order payload bytes of
+// one flow. They keep hard limits, turn malformed input into named counters and partial
+// records, and never throw. All parsers are listed in one registry (registry.cc) with the
+// ports they serve and a payload sniffer for flows on other ports.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "common/counters.h"
+#include "flow/flow_table.h"
+#include "records/records.h"
+
+namespace xsensor {
+
+#define XS_PARSER_COUNTERS(X)                          \
+  X(kHttpRequests, "http_requests")                    \
+  X(kHttpBadRequestLine, "http_bad_request_line")      \
+  X(kHttpHeaderTooLong, "http_header_block_too_long")  \
+  X(kHttpResyncs, "http_resyncs_after_gap")            \
+  X(kHttpBadChunk, "http_bad_chunk")                   \
+  X(kTcpGaps, "tcp_gaps")                              \
+  X(kTcpRetransmitted, "tcp_retransmitted_segments")   \
+  X(kTcpOverlapTrimmed, "tcp_overlap_trimmed")
+XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
+
+struct ParserOptions {
+  uint32_t http_max_header_bytes = 16384;
+  bool http_parse_reply = false;
+  bool ssl_parse_reply = false;
+};
+
+// Everything a parser may use while handling one packet's payload.
+struct ParseContext {
+  RecordOrigin origin;  // packet, flow, time, channel
+  Dir dir = Dir::kToServer;
+  RecordBuilder* records = nullptr;
+  ParserCounters* counters = nullptr;
+  const ParserOptions* options = nullptr;
+};
+
+class AppParser {
+ public:
+  virtual ~AppParser() = default;
+  // In-order payload bytes of direction ctx.dir; `seq` is the TCP sequence number of data[0]
+  // (0 for UDP). `data` aliases the packet and is valid for this call only.
+  virtual void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) = 0;
+  // Bytes of ctx.dir were lost before the next OnData: resynchronise.
+  virtual void OnGap(ParseContext& ctx) {}
+  // True when the flow's metadata is complete and its packets need no more parsing.
+  virtual bool Done() const { return false; }
+};
+
+struct ParserInfo {
+  absl::string_view name;
+  uint8_t l4_proto;                // 6 TCP, 17 UDP
+  std::vector<uint16_t> ports;     // server ports served by default
+  bool (*sniff)(absl::string_view first_client_payload);  // may be null
+  std::unique_ptr<AppParser> (*make)(const ParserOptions&);
+};
+
+const std::vector<ParserInfo>& Parsers();
+
+// Picks the parser for a flow from its server port, else from the first payload sent by the
+// client. Null when no parser applies.
+std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
+                                        absl::string_view client_payload,
+                                        const ParserOptions& options);
+
+}  // namespace xsensor

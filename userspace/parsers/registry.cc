@@ -1,0 +1,31 @@
+#include "absl/strings/string_view.h"
+#include "parsers/http/http_parser.h"
+#include "parsers/parser.h"
+
+namespace xsensor {
+
+// The one list of parsers. Adding a protocol means adding a row here.
+const std::vector<ParserInfo>& Parsers() {
+  static const auto* parsers = new std::vector<ParserInfo>{
+      {"http", 6, {80, 8080, 8000, 3128}, &LooksLikeHttpRequest, &MakeHttpParser},
+  };
+  return *parsers;
+}
+
+std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
+                                        absl::string_view client_payload,
+                                        const ParserOptions& options) {
+  for (const auto& p : Parsers()) {
+    if (p.l4_proto != l4_proto) continue;
+    for (uint16_t port : p.ports) {
+      if (port == server_port) return p.make(options);
+    }
+  }
+  if (client_payload.empty()) return nullptr;
+  for (const auto& p : Parsers()) {
+    if (p.l4_proto == l4_proto && p.sniff && p.sniff(client_payload)) return p.make(options);
+  }
+  return nullptr;
+}
+
+}  // namespace xsensor

@@ -1,0 +1,307 @@
+#include "absl/strings/string_view.h"
+#include "receiver/receiver.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/logging.h"
+#include "common/time_util.h"
+#include "google/protobuf/reflection.h"
+
+namespace xsensor {
+namespace {
+
+std::string PeerName(const sockaddr_storage& ss, socklen_t len) {
+  Endpoint ep;
+  std::memcpy(&ep.addr, &ss, len);
+  ep.len = len;
+  return ep.ToString();
+}
+
+Endpoint BoundEndpoint(int fd) {
+  Endpoint ep;
+  ep.len = sizeof(ep.addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ep.addr), &ep.len);
+  return ep;
+}
+
+bool ValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<uint8_t>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<uint8_t>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+void AppendJsonString(std::string* out, absl::string_view s) {
+  bool utf8 = ValidUtf8(s);
+  out->push_back('"');
+  for (char ch : s) {
+    auto c = static_cast<uint8_t>(ch);
+    switch (ch) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20 || (c >= 0x80 && !utf8)) {
+          // Bytes that are not UTF-8 text are shown as the Latin-1 character of their value.
+          absl::StrAppendFormat(out, "\\u%04x", c);
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+// The value of one field as text; *quoted tells whether it is a JSON string.
+std::string FieldText(const FieldSpec& fs, const google::protobuf::Message& m, bool* quoted) {
+  const auto* r = m.GetReflection();
+  const auto* f = fs.field;
+  *quoted = true;
+  switch (f->cpp_type()) {
+    case google::protobuf::FieldDescriptor::CPPTYPE_UINT32:
+      *quoted = false;
+      return absl::StrCat(r->GetUInt32(m, f));
+    case google::protobuf::FieldDescriptor::CPPTYPE_UINT64:
+      *quoted = false;
+      return absl::StrCat(r->GetUInt64(m, f));
+    case google::protobuf::FieldDescriptor::CPPTYPE_STRING: {
+      std::string v = r->GetString(m, f);
+      switch (fs.type) {
+        case schema::IPV4_ADDRESS:
+        case schema::IPV6_ADDRESS: return FormatIp(v);
+        case schema::MAC_ADDRESS: return FormatMac(v);
+        case schema::OCTET_ARRAY: return absl::BytesToHexString(v);
+        default: return v;
+      }
+    }
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Receiver>> Receiver::Create(const std::vector<Endpoint>& udp,
+                                                           const std::vector<Endpoint>& tcp) {
+  std::unique_ptr<Receiver> r(new Receiver());
+  int one = 1;
+  for (const Endpoint& ep : udp) {
+    UniqueFd fd(socket(ep.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    int rcvbuf = 16 << 20;
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (!fd.valid() || bind(fd.get(), ep.sa(), ep.len) != 0) {
+      return absl::UnavailableError(
+          absl::StrCat("udp ", ep.ToString(), ": bind: ", std::strerror(errno)));
+    }
+    r->udp_eps_.push_back(BoundEndpoint(fd.get()));
+    r->udp_fds_.push_back(std::move(fd));
+  }
+  for (const Endpoint& ep : tcp) {
+    UniqueFd fd(socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (!fd.valid() || bind(fd.get(), ep.sa(), ep.len) != 0 || listen(fd.get(), 16) != 0) {
+      return absl::UnavailableError(
+          absl::StrCat("tcp ", ep.ToString(), ": bind/listen: ", std::strerror(errno)));
+    }
+    r->tcp_eps_.push_back(BoundEndpoint(fd.get()));
+    r->tcp_listen_fds_.push_back(std::move(fd));
+  }
+  return r;
+}
+
+void Receiver::HandleMessage(Session& s, bool tcp, absl::string_view msg) {
+  if (on_message_) on_message_(msg);
+  s.decoder->DecodeMessage(msg);
+  (void)tcp;
+}
+
+Receiver::Session& Receiver::UdpSession(const std::string& peer, bool* created) {
+  auto& slot = udp_sessions_[peer];
+  *created = !slot;
+  if (!slot) {
+    slot = std::make_unique<Session>();
+    slot->peer = peer;
+    Session* sp = slot.get();
+    slot->decoder = std::make_unique<IpfixDecoder>([this, sp](DecodedRecord& d) {
+      ++records_;
+      if (!on_record_) return;
+      ReceivedRecord rr{sp->peer, false, std::move(d)};
+      on_record_(rr);
+    });
+  }
+  return *slot;
+}
+
+DecoderStats Receiver::TotalStats() const {
+  DecoderStats t = closed_stats_;
+  auto add = [&t](const DecoderStats& s) {
+    t.messages += s.messages;
+    t.templates += s.templates;
+    t.records += s.records;
+    t.malformed += s.malformed;
+    t.missing_template += s.missing_template;
+    t.sequence_gaps += s.sequence_gaps;
+  };
+  for (const auto& [k, s] : udp_sessions_) add(s->decoder->stats());
+  for (const auto& s : tcp_sessions_) add(s->decoder->stats());
+  return t;
+}
+
+void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) {
+  int64_t start = MonotonicMicros();
+  int64_t last_data = 0;
+  std::vector<char> dgram(65536);
+  while (!(stop && stop->load())) {
+    std::vector<pollfd> pfds;
+    for (const auto& fd : udp_fds_) pfds.push_back({fd.get(), POLLIN, 0});
+    for (const auto& fd : tcp_listen_fds_) pfds.push_back({fd.get(), POLLIN, 0});
+    for (const auto& s : tcp_sessions_) pfds.push_back({s->fd.get(), POLLIN, 0});
+    poll(pfds.data(), pfds.size(), 50);
+    int64_t now = MonotonicMicros();
+    size_t i = 0;
+    for (; i < udp_fds_.size(); ++i) {
+      if (!(pfds[i].revents & POLLIN)) continue;
+      for (int k = 0; k < 256; ++k) {
+        sockaddr_storage from;
+        socklen_t flen = sizeof(from);
+        ssize_t n = recvfrom(udp_fds_[i].get(), dgram.data(), dgram.size(), 0,
+                             reinterpret_cast<sockaddr*>(&from), &flen);
+        if (n < 0) break;
+        last_data = now;
+        bool created;
+        Session& s = UdpSession(PeerName(from, flen), &created);
+        HandleMessage(s, false, absl::string_view(dgram.data(), static_cast<size_t>(n)));
+      }
+    }
+    for (size_t l = 0; l < tcp_listen_fds_.size(); ++l, ++i) {
+      if (!(pfds[i].revents & POLLIN)) continue;
+      sockaddr_storage from;
+      socklen_t flen = sizeof(from);
+      int fd = accept4(tcp_listen_fds_[l].get(), reinterpret_cast<sockaddr*>(&from), &flen,
+                       SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) continue;
+      auto s = std::make_unique<Session>();
+      s->fd.Reset(fd);
+      s->peer = PeerName(from, flen);
+      Session* sp = s.get();
+      s->decoder = std::make_unique<IpfixDecoder>([this, sp](DecodedRecord& d) {
+        ++records_;
+        if (!on_record_) return;
+        ReceivedRecord rr{sp->peer, true, std::move(d)};
+        on_record_(rr);
+      });
+      tcp_sessions_.push_back(std::move(s));
+    }
+    size_t first_tcp = i;
+    std::vector<size_t> closed;
+    for (size_t t = 0; t + first_tcp < pfds.size(); ++t) {
+      if (!(pfds[first_tcp + t].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      Session& s = *tcp_sessions_[t];
+      char buf[65536];
+      ssize_t n = recv(s.fd.get(), buf, sizeof(buf), 0);
+      if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        closed.push_back(t);
+        continue;
+      }
+      last_data = now;
+      s.buf.append(buf, static_cast<size_t>(n));
+      size_t off = 0;
+      while (true) {
+        absl::string_view rest(s.buf.data() + off, s.buf.size() - off);
+        size_t len = IpfixDecoder::PeekMessageLength(rest);
+        if (len == 0 || len > rest.size()) break;
+        if (len < kMessageHeaderLen) {  // cannot resynchronise a stream: drop the session
+          XS_LOG_WARN("tcp ", s.peer, ": bad message length ", len, "; closing");
+          closed.push_back(t);
+          break;
+        }
+        HandleMessage(s, true, rest.substr(0, len));
+        off += len;
+      }
+      s.buf.erase(0, off);
+    }
+    for (auto it = closed.rbegin(); it != closed.rend(); ++it) {
+      const DecoderStats& st = tcp_sessions_[*it]->decoder->stats();
+      closed_stats_.messages += st.messages;
+      closed_stats_.templates += st.templates;
+      closed_stats_.records += st.records;
+      closed_stats_.malformed += st.malformed;
+      closed_stats_.missing_template += st.missing_template;
+      closed_stats_.sequence_gaps += st.sequence_gaps;
+      tcp_sessions_.erase(tcp_sessions_.begin() + static_cast<long>(*it));
+      ++tcp_closed_;
+    }
+    if (limits.tcp_sessions_to_close > 0 && tcp_closed_ >= limits.tcp_sessions_to_close) return;
+    if (limits.max_records > 0 && records_ >= limits.max_records) return;
+    if (limits.idle_exit_ms > 0 && last_data > 0 &&
+        now - last_data > int64_t{limits.idle_exit_ms} * 1000) {
+      return;
+    }
+    if (limits.max_run_ms > 0 && now - start > int64_t{limits.max_run_ms} * 1000) return;
+  }
+}
+
+std::string RecordToJson(const ReceivedRecord& rr) {
+  const DecodedRecord& d = rr.record;
+  std::string out = "{";
+  absl::StrAppend(&out, "\"template\":\"", d.spec ? d.spec->name : "unknown",
+                  "\",\"template_id\":", d.template_id, ",\"ipv6\":",
+                  d.spec && d.spec->ipv6 ? "true" : "false", ",\"domain\":", d.domain_id,
+                  ",\"exporter\":\"", rr.exporter, "\"");
+  if (d.spec) {
+    for (const FieldSpec& fs : d.spec->fields) {
+      bool quoted;
+      std::string v = FieldText(fs, *d.message, &quoted);
+      absl::StrAppend(&out, ",\"", fs.field->name(), "\":");
+      if (quoted) {
+        AppendJsonString(&out, v);
+      } else {
+        out.append(v);
+      }
+    }
+  } else {
+    for (const DecodedField& f : d.raw) {
+      absl::StrAppend(&out, ",\"ie", f.pen, "_", f.id, "\":\"", absl::BytesToHexString(f.value),
+                      "\"");
+    }
+  }
+  out.append("}");
+  return out;
+}
+
+std::string RecordToTable(const ReceivedRecord& rr) {
+  const DecodedRecord& d = rr.record;
+  std::string out = absl::StrFormat("== %s (template %d, domain %d) from %s\n",
+                                    d.spec ? d.spec->name : "unknown", d.template_id,
+                                    d.domain_id, rr.exporter);
+  if (d.spec) {
+    for (const FieldSpec& fs : d.spec->fields) {
+      bool quoted;
+      std::string v = FieldText(fs, *d.message, &quoted);
+      if (v.empty() || v == "0") continue;  // the table shows what is set
+      absl::StrAppendFormat(&out, "  %-20s %s\n", fs.field->name(), absl::CHexEscape(v));
+    }
+  }
+  return out;
+}
+
+}  // namespace xsensor

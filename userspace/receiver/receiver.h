@@ -1,0 +1,84 @@
+// The IPFIX receiver ("IPFIX Receiver" of the spec): listens on UDP and TCP, decodes templates
+// and data records with the schema, and hands each record to a callback. Used by the
+// xsensor-recv tool and by the tests that read what the sensor sends. Single-threaded: Run()
+// polls all sockets until a stop condition.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/net_address.h"
+#include "common/unique_fd.h"
+#include "ipfix/ipfix.h"
+
+namespace xsensor {
+
+struct ReceivedRecord {
+  std::string exporter;  // the sender's address:port
+  bool tcp = false;
+  DecodedRecord record;
+};
+
+struct ReceiverLimits {
+  int idle_exit_ms = 0;            // > 0: return after this long without data (once any came)
+  int tcp_sessions_to_close = 0;   // > 0: return after this many TCP sessions have ended
+  uint64_t max_records = 0;        // > 0: return after this many records
+  int max_run_ms = 0;              // > 0: return after this long in any case
+};
+
+class Receiver {
+ public:
+  using RecordCallback = std::function<void(ReceivedRecord&)>;
+  using MessageCallback = std::function<void(absl::string_view message)>;
+
+  static absl::StatusOr<std::unique_ptr<Receiver>> Create(const std::vector<Endpoint>& udp,
+                                                          const std::vector<Endpoint>& tcp);
+  // The addresses actually bound (port 0 resolved).
+  const std::vector<Endpoint>& udp_endpoints() const { return udp_eps_; }
+  const std::vector<Endpoint>& tcp_endpoints() const { return tcp_eps_; }
+
+  void set_record_callback(RecordCallback cb) { on_record_ = std::move(cb); }
+  // Every received message, verbatim (e.g. to save an IPFIX file for ipfixDump).
+  void set_message_callback(MessageCallback cb) { on_message_ = std::move(cb); }
+
+  void Run(const ReceiverLimits& limits, const std::atomic<bool>* stop);
+
+  uint64_t records() const { return records_; }
+  DecoderStats TotalStats() const;
+
+ private:
+  struct Session {
+    UniqueFd fd;  // TCP only
+    std::string peer;
+    std::string buf;
+    std::unique_ptr<IpfixDecoder> decoder;
+  };
+  Receiver() = default;
+  Session& UdpSession(const std::string& peer, bool* created);
+  void HandleMessage(Session& s, bool tcp, absl::string_view msg);
+
+  std::vector<UniqueFd> udp_fds_, tcp_listen_fds_;
+  std::vector<Endpoint> udp_eps_, tcp_eps_;
+  std::map<std::string, std::unique_ptr<Session>> udp_sessions_;
+  std::vector<std::unique_ptr<Session>> tcp_sessions_;
+  DecoderStats closed_stats_;
+  RecordCallback on_record_;
+  MessageCallback on_message_;
+  uint64_t records_ = 0;
+  int tcp_closed_ = 0;
+};
+
+// One JSON object per record: template, template_id, domain, exporter, then every field by
+// its schema name (addresses and MACs in presentation form, octet arrays in hex).
+std::string RecordToJson(const ReceivedRecord& r);
+// A multi-line, aligned "field: value" block per record.
+std::string RecordToTable(const ReceivedRecord& r);
+
+}  // namespace xsensor

@@ -1,0 +1,99 @@
+// Building records: a worker owns one RecordBuilder, which keeps one reusable message per
+// record type (no per-record allocation once strings reach their size) and fills the fields
+// every template shares from the packet and its flow. Finished records go to a RecordSink
+// (the exporter), which must not keep references to them.
+#pragma once
+
+#include <cstdint>
+#include "absl/strings/string_view.h"
+
+#include "flow/flow_table.h"
+#include "google/protobuf/message.h"
+#include "packet/packet.h"
+#include "xsensor/records.pb.h"
+
+namespace xsensor {
+
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void Emit(const google::protobuf::Message& record) = 0;
+};
+
+// What the shared fields are taken from.
+struct RecordOrigin {
+  const PacketView* packet = nullptr;
+  const Flow* flow = nullptr;
+  int64_t ts_us = 0;
+  uint16_t channel = 0;  // BRIDGE_CHANNEL_NUM
+};
+
+template <typename T>
+void FillCommonFields(const RecordOrigin& o, T* r) {
+  const PacketView& p = *o.packet;
+  r->set_time_stamp(static_cast<uint32_t>(o.ts_us / 1000000));
+  r->set_ip_source(reinterpret_cast<const char*>(p.src.bytes), p.src.len);
+  r->set_ip_destination(reinterpret_cast<const char*>(p.dst.bytes), p.dst.len);
+  r->set_session_id(o.flow->session_id);
+  r->set_vlan_id(p.outer_vlan());
+  r->set_post_vlan_id(p.inner_vlan());
+  if (p.has_macs) {
+    r->set_source_mac(reinterpret_cast<const char*>(p.src_mac), 6);
+    r->set_destination_mac(reinterpret_cast<const char*>(p.dst_mac), 6);
+  }
+  r->set_mpls_labels(p.mpls.data(), p.mpls.size());
+  if constexpr (requires { r->set_port_source(0); }) {
+    r->set_port_source(p.sport);
+    r->set_port_destination(p.dport);
+  }
+  if constexpr (requires { r->set_bridge_channel_num(0); }) {
+    r->set_bridge_channel_num(o.channel);
+  }
+}
+
+class RecordBuilder {
+ public:
+  explicit RecordBuilder(RecordSink* sink) : sink_(sink) {}
+
+  // A cleared message of type T with the shared fields filled from `origin`.
+  template <typename T>
+  T* Begin(const RecordOrigin& origin) {
+    T* r = Slot<T>();
+    r->Clear();
+    FillCommonFields(origin, r);
+    return r;
+  }
+  void Emit(const google::protobuf::Message& record) {
+    ++emitted_;
+    sink_->Emit(record);
+  }
+  uint64_t emitted() const { return emitted_; }
+
+ private:
+  template <typename T>
+  T* Slot() {
+    if constexpr (std::is_same_v<T, schema::Clickstream>) return &clickstream_;
+    if constexpr (std::is_same_v<T, schema::HttpReply>) return &http_reply_;
+    if constexpr (std::is_same_v<T, schema::SslReply>) return &ssl_reply_;
+    if constexpr (std::is_same_v<T, schema::Sip>) return &sip_;
+    if constexpr (std::is_same_v<T, schema::Ftp>) return &ftp_;
+    if constexpr (std::is_same_v<T, schema::Im>) return &im_;
+    if constexpr (std::is_same_v<T, schema::Mail>) return &mail_;
+    if constexpr (std::is_same_v<T, schema::Raw>) return &raw_;
+    if constexpr (std::is_same_v<T, schema::Dns>) return &dns_;
+  }
+
+  RecordSink* sink_;
+  uint64_t emitted_ = 0;
+  schema::Clickstream clickstream_;
+  schema::HttpReply http_reply_;
+  schema::SslReply ssl_reply_;
+  schema::Sip sip_;
+  schema::Ftp ftp_;
+  schema::Im im_;
+  schema::Mail mail_;
+  schema::Raw raw_;
+  schema::Dns dns_;
+};
+
+}  // namespace xsensor

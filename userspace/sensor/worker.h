@@ -1,0 +1,59 @@
+// A worker: takes frames (from a capture file or, later, one AF_XDP queue), decodes them,
+// tracks flows and feeds payload in order to the flows' parsers, whose records go to the
+// sink. One worker per thread; it shares nothing on the packet path.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <cstdint>
+#include <memory>
+
+#include "common/counters.h"
+#include "config/config.h"
+#include "flow/flow_table.h"
+#include "packet/packet.h"
+#include "parsers/parser.h"
+#include "records/records.h"
+
+namespace xsensor {
+
+#define XS_WORKER_COUNTERS(X)             \
+  X(kFrames, "frames")                    \
+  X(kBytes, "bytes")                      \
+  X(kPayloadPackets, "payload_packets")   \
+  X(kParsedPackets, "parsed_packets")     \
+  X(kNoParserFlows, "flows_without_parser")
+XS_COUNTER_GROUP(WorkerCounters, XS_WORKER_COUNTERS);
+
+class Worker {
+ public:
+  Worker(const Config& config, uint8_t worker_id, RecordSink* sink);
+  ~Worker();
+
+  // One frame. `ts_us` is the packet time (offline) or the receive time (live).
+  void HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
+                   int64_t ts_us);
+  // Ends all flows (end of capture, shutdown).
+  void Finish();
+
+  const DecodeCounters& decode_counters() const { return decode_; }
+  const WorkerCounters& counters() const { return counters_; }
+  const ParserCounters& parser_counters() const { return parser_counters_; }
+  const FlowTable& flows() const { return flows_; }
+  uint64_t records_emitted() const { return records_.emitted(); }
+
+ private:
+  void HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
+  void Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us, absl::string_view data,
+               uint32_t seq);
+  void ChooseRoles(Flow& flow, bool from_lo, const PacketView& p);
+
+  ParserOptions parser_options_;
+  uint16_t channel_;
+  RecordBuilder records_;
+  FlowTable flows_;
+  DecodeCounters decode_;
+  WorkerCounters counters_;
+  ParserCounters parser_counters_;
+};
+
+}  // namespace xsensor

@@ -1,0 +1,104 @@
+// xsensor-recv: the IPFIX receiver. Listens on UDP and TCP, decodes what xsensor (or any
+// exporter using the same templates) sends, and prints one JSON line per record (or a table).
+#include "absl/strings/string_view.h"
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/logging.h"
+#include "receiver/receiver.h"
+
+ABSL_FLAG(std::vector<std::string>, udp, {}, "Listen for IPFIX over UDP on ADDR:PORT (repeatable, comma-separated)");
+ABSL_FLAG(std::vector<std::string>, tcp, {}, "Listen for IPFIX over TCP on ADDR:PORT (repeatable, comma-separated)");
+ABSL_FLAG(std::string, format, "json", "json (one object per line) or table");
+ABSL_FLAG(std::string, out, "", "Write records here instead of stdout");
+ABSL_FLAG(std::string, raw, "", "Also save every received message verbatim (an IPFIX file)");
+ABSL_FLAG(std::string, ready_file, "", "Write the bound endpoints here once listening");
+ABSL_FLAG(int, idle_exit_ms, 0, "Exit after this long without data (once data came)");
+ABSL_FLAG(int, exit_after_tcp_sessions, 0, "Exit after this many TCP sessions have closed");
+ABSL_FLAG(uint64_t, max_records, 0, "Exit after this many records");
+ABSL_FLAG(int, max_run_ms, 0, "Exit after this long in any case");
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("xsensor-recv --udp ADDR:PORT --tcp ADDR:PORT [--format table]");
+  absl::ParseCommandLine(argc, argv);
+  using namespace xsensor;
+  std::vector<Endpoint> udp, tcp;
+  for (const auto& [list, out] : {std::pair{absl::GetFlag(FLAGS_udp), &udp},
+                                  std::pair{absl::GetFlag(FLAGS_tcp), &tcp}}) {
+    for (const auto& s : list) {
+      auto ep = ParseEndpoint(s, /*allow_port_zero=*/true);
+      if (!ep.ok()) {
+        XS_LOG_ERROR(ep.status().message());
+        return 2;
+      }
+      out->push_back(*ep);
+    }
+  }
+  if (udp.empty() && tcp.empty()) {
+    XS_LOG_ERROR("nothing to listen on: give --udp and/or --tcp");
+    return 2;
+  }
+  auto receiver = Receiver::Create(udp, tcp);
+  if (!receiver.ok()) {
+    XS_LOG_ERROR(receiver.status().message());
+    return 2;
+  }
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (!absl::GetFlag(FLAGS_out).empty()) {
+    file.open(absl::GetFlag(FLAGS_out));
+    if (!file) {
+      XS_LOG_ERROR(absl::GetFlag(FLAGS_out), ": cannot open");
+      return 2;
+    }
+    out = &file;
+  }
+  std::ofstream raw;
+  if (!absl::GetFlag(FLAGS_raw).empty()) {
+    raw.open(absl::GetFlag(FLAGS_raw), std::ios::binary);
+    if (!raw) {
+      XS_LOG_ERROR(absl::GetFlag(FLAGS_raw), ": cannot open");
+      return 2;
+    }
+    (*receiver)->set_message_callback([&raw](absl::string_view m) {
+      raw.write(m.data(), static_cast<std::streamsize>(m.size()));
+    });
+  }
+  bool table = absl::GetFlag(FLAGS_format) == "table";
+  (*receiver)->set_record_callback([&](ReceivedRecord& r) {
+    *out << (table ? RecordToTable(r) : RecordToJson(r)) << (table ? "" : "\n");
+    out->flush();
+  });
+  std::string ready;
+  for (const auto& ep : (*receiver)->udp_endpoints()) ready += "udp " + ep.ToString() + "\n";
+  for (const auto& ep : (*receiver)->tcp_endpoints()) ready += "tcp " + ep.ToString() + "\n";
+  if (!absl::GetFlag(FLAGS_ready_file).empty()) {
+    std::string tmp = absl::GetFlag(FLAGS_ready_file) + ".tmp";
+    std::ofstream(tmp) << ready;
+    std::rename(tmp.c_str(), absl::GetFlag(FLAGS_ready_file).c_str());
+  }
+  XS_LOG_INFO("listening: ", ready);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  ReceiverLimits limits;
+  limits.idle_exit_ms = absl::GetFlag(FLAGS_idle_exit_ms);
+  limits.tcp_sessions_to_close = absl::GetFlag(FLAGS_exit_after_tcp_sessions);
+  limits.max_records = absl::GetFlag(FLAGS_max_records);
+  limits.max_run_ms = absl::GetFlag(FLAGS_max_run_ms);
+  (*receiver)->Run(limits, &g_stop);
+  DecoderStats st = (*receiver)->TotalStats();
+  XS_LOG_INFO("received ", st.messages, " messages, ", st.templates, " templates, ", st.records,
+              " records; malformed ", st.malformed, ", without template ", st.missing_template,
+              ", lost by sequence ", st.sequence_gaps);
+  return 0;
+}
