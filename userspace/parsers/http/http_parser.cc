@@ -35,29 +35,33 @@ absl::string_view TrimLine(absl::string_view line) {
   return line;
 }
 
-// A request line: METHOD SP target [SP HTTP/x.y]. Sets *http09 when there is no version.
-bool SplitRequestLine(absl::string_view line, absl::string_view* method, absl::string_view* target,
-                      absl::string_view* version) {
+// A request line: METHOD SP target SP HTTP/x.y. Tolerated like other passive analysers do:
+// a missing target ("OPTIONS HTTP/1.1") and a missing version ("GET /path", HTTP/0.9 style;
+// then the target must start with '/' so that stray text is not taken for a request).
+bool SplitRequestLine(absl::string_view line, absl::string_view* method,
+                      absl::string_view* target, absl::string_view* version) {
   size_t sp1 = line.find(' ');
   if (sp1 == 0 || sp1 == absl::string_view::npos || sp1 > 32) return false;
   for (size_t i = 0; i < sp1; ++i) {
     if (!IsTokenChar(line[i])) return false;
   }
   *method = line.substr(0, sp1);
-  absl::string_view rest = absl::StripLeadingAsciiWhitespace(line.substr(sp1 + 1));
+  absl::string_view rest = absl::StripAsciiWhitespace(line.substr(sp1 + 1));
   size_t sp2 = rest.rfind(' ');
-  if (sp2 != absl::string_view::npos && absl::StartsWith(rest.substr(sp2 + 1), "HTTP/")) {
-    *target = absl::StripTrailingAsciiWhitespace(rest.substr(0, sp2));
-    *version = rest.substr(sp2 + 1);
-  } else {
-    // HTTP/0.9: only "GET target".
-    if (*method != "GET" || rest.empty() || rest.find(' ') != absl::string_view::npos) {
-      return false;
-    }
-    *target = rest;
-    *version = {};
+  absl::string_view last = sp2 == absl::string_view::npos ? rest : rest.substr(sp2 + 1);
+  if (absl::StartsWith(last, "HTTP/")) {
+    *version = last;
+    *target = sp2 == absl::string_view::npos
+                  ? absl::string_view()
+                  : absl::StripTrailingAsciiWhitespace(rest.substr(0, sp2));
+    return true;
   }
-  return !target->empty();
+  if (rest.empty() || rest.front() != '/' || rest.find(' ') != absl::string_view::npos) {
+    return false;
+  }
+  *target = rest;
+  *version = {};
+  return true;
 }
 
 }  // namespace
@@ -226,7 +230,9 @@ size_t HttpParser::ConsumeHead(ParseContext& ctx, absl::string_view data, uint32
       BadFirstLine(ctx);
       return eol + 1;
     }
-    if (v.empty()) {  // HTTP/0.9: the line alone is the request
+    if (v.empty() && eol + 1 == data.size()) {
+      // HTTP/0.9: the line alone is the request. (When more follows in the same segment,
+      // it is read as header lines, as other analysers do.)
       std::string block(line);
       buf_.clear();
       FinishHead(ctx, block);

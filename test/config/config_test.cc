@@ -1,0 +1,89 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include "absl/strings/match.h"
+
+namespace xsensor {
+namespace {
+
+TEST(ConfigTest, DefaultsAreValidAndDocumented) {
+  Config c = DefaultConfig();
+  for (const auto& k : ConfigKeys()) {
+    Config tmp;
+    EXPECT_TRUE(ApplyConfigKey(&tmp, k.key, k.default_value).ok()) << k.key;
+    EXPECT_FALSE(k.help.empty()) << k.key;
+  }
+  EXPECT_EQ(c.ipfix_udp_template_timer, 20u);
+  EXPECT_EQ(c.ajb_dns_fsize, 100u << 20);
+  EXPECT_EQ(c.ajb_save_dns_format.size(), 14u);
+  EXPECT_FALSE(c.http_parse_reply);
+}
+
+TEST(ConfigTest, ParsesEveryKindOfValue) {
+  Config c = DefaultConfig();
+  std::vector<std::string> warnings;
+  const char* text =
+      "# a comment\n"
+      "ipfix_udp_collectors=1.2.3.4:1500, 1.2.3.5:1501\n"
+      "ipfix_tcp_collectors = [::1]:4739   # trailing comment\n"
+      "ipfix_dns_udp_collectors=[2001:db8::1]:2055\n"
+      "http_parse_reply=1\n"
+      "ssl_parse_reply=on\n"
+      "dbg_log_mask=0x80\n"
+      "ajb_dns_fsize=10M\n"
+      "ajb_dns_bufsize=64K\n"
+      "ajb_save_dns_format=ts:host:rdata\n"
+      "in_dev=eth0,eth1\n"
+      "\n"
+      "some_future_key=1\n";
+  ASSERT_TRUE(ParseConfigText("x.conf", text, &c, &warnings).ok());
+  ASSERT_EQ(c.ipfix_udp_collectors.size(), 2u);
+  EXPECT_EQ(c.ipfix_udp_collectors[1].ToString(), "1.2.3.5:1501");
+  ASSERT_EQ(c.ipfix_tcp_collectors.size(), 1u);
+  EXPECT_EQ(c.ipfix_tcp_collectors[0].family(), AF_INET6);
+  EXPECT_EQ(c.ipfix_tcp_collectors[0].ToString(), "[::1]:4739");
+  EXPECT_EQ(c.ipfix_dns_udp_collectors[0].ToString(), "[2001:db8::1]:2055");
+  EXPECT_TRUE(c.http_parse_reply);
+  EXPECT_TRUE(c.ssl_parse_reply);
+  EXPECT_EQ(c.dbg_log_mask, 0x80u);
+  EXPECT_EQ(c.ajb_dns_fsize, 10u << 20);
+  EXPECT_EQ(c.ajb_dns_bufsize, 64u << 10);
+  EXPECT_EQ(c.ajb_save_dns_format, (std::vector<std::string>{"ts", "host", "rdata"}));
+  EXPECT_EQ(c.in_dev, (std::vector<std::string>{"eth0", "eth1"}));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "x.conf:13: unknown key 'some_future_key' ignored");
+}
+
+TEST(ConfigTest, BadValuesNameFileLineKeyAndReason) {
+  struct Case {
+    const char* text;
+    const char* expect;
+  } cases[] = {
+      {"\nipfix_mtu_limit=12\n", "s.conf:2: key 'ipfix_mtu_limit': 12 is out of range"},
+      {"ipfix_udp_collectors=1.2.3.4\n", "s.conf:1: key 'ipfix_udp_collectors': '1.2.3.4'"},
+      {"ipfix_tcp_collectors=[::1:4739\n", "expected [IPv6]:port"},
+      {"ipfix_udp_collectors=1.2.3.4:99999\n", "bad port '99999'"},
+      {"ipfix_udp_collectors=example.com:4739\n", "bad address 'example.com'"},
+      {"http_parse_reply=maybe\n", "s.conf:1: key 'http_parse_reply': 'maybe' is not 0/1/on/off"},
+      {"ajb_dns_fsize=lots\n", "key 'ajb_dns_fsize': 'lots' is not a size"},
+      {"ajb_save_dns_format=ts:bogus\n", "unknown field 'bogus'"},
+      {"netflow_timeout\n", "s.conf:1: expected key=value"},
+  };
+  for (const auto& c : cases) {
+    Config cfg = DefaultConfig();
+    absl::Status s = ParseConfigText("s.conf", c.text, &cfg, nullptr);
+    EXPECT_FALSE(s.ok()) << c.text;
+    EXPECT_TRUE(absl::StrContains(s.message(), c.expect)) << s.message();
+  }
+}
+
+TEST(ConfigTest, MissingFileIsAClearError) {
+  auto c = LoadConfig("/nonexistent/xsensor.conf", nullptr);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "/nonexistent/xsensor.conf"));
+}
+
+}  // namespace
+}  // namespace xsensor

@@ -1,0 +1,163 @@
+#include "parsers/http/http_parser.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/packet_builder.h"
+
+namespace xsensor {
+namespace {
+
+class CollectingSink : public RecordSink {
+ public:
+  void Emit(const google::protobuf::Message& m) override {
+    schema::Clickstream c;
+    c.CopyFrom(m);
+    records.push_back(c);
+  }
+  std::vector<schema::Clickstream> records;
+};
+
+class HttpParserTest : public ::testing::Test {
+ protected:
+  HttpParserTest() : builder_(&sink_), parser_(std::make_unique<HttpParser>(options_)) {
+    frame_ = testing::PacketBuilder().Eth().Ipv4("10.0.0.2", "10.0.0.1").Tcp(4000, 80, 1).Build();
+    DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(frame_.data()),
+                 frame_.size(), frame_.size(), &packet_);
+    flow_.session_id = 42;
+  }
+  void Feed(absl::string_view data, Dir dir = Dir::kToServer) {
+    ParseContext ctx{RecordOrigin{&packet_, &flow_, 1700000000'000000, 3}, dir, &builder_,
+                     &counters_, &options_};
+    parser_->OnData(ctx, data, seq_);
+    seq_ += static_cast<uint32_t>(data.size());
+  }
+  void Gap(uint32_t lost) {
+    ParseContext ctx{RecordOrigin{&packet_, &flow_, 0, 0}, Dir::kToServer, &builder_, &counters_,
+                     &options_};
+    parser_->OnGap(ctx);
+    seq_ += lost;
+  }
+
+  ParserOptions options_;
+  CollectingSink sink_;
+  RecordBuilder builder_;
+  std::unique_ptr<HttpParser> parser_;
+  ParserCounters counters_;
+  std::string frame_;
+  PacketView packet_;
+  Flow flow_;
+  uint32_t seq_ = 1000;
+};
+
+TEST_F(HttpParserTest, OneRequestAllFields) {
+  Feed("GET /a/b?c=1 HTTP/1.1\r\nHost: www.example.com:8080\r\nReferer: http://r/\r\n"
+       "User-Agent: curl/8.0\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n");
+  ASSERT_EQ(sink_.records.size(), 1u);
+  const auto& r = sink_.records[0];
+  EXPECT_EQ(r.hostname(), "www.example.com");
+  EXPECT_EQ(r.path(), "/a/b?c=1");
+  EXPECT_EQ(r.referer(), "http://r/");
+  EXPECT_EQ(r.user_agent(), "curl/8.0");
+  EXPECT_EQ(r.cookie(), "a=1; b=2");
+  EXPECT_EQ(r.method(), 1u);
+  EXPECT_EQ(r.host_type(), 1u);
+  EXPECT_EQ(r.session_id(), 42u);
+  EXPECT_EQ(r.tcp_sequence(), 1000u);
+  EXPECT_EQ(r.time_stamp(), 1700000000u);
+  EXPECT_EQ(r.port_source(), 4000u);
+  EXPECT_EQ(r.port_destination(), 80u);
+  EXPECT_EQ(r.bridge_channel_num(), 3u);
+  EXPECT_EQ(r.ip_source(), std::string("\x0a\x00\x00\x02", 4));
+  EXPECT_EQ(r.login(), "");
+}
+
+TEST_F(HttpParserTest, HeaderSplitAcrossSegmentsAtEveryByte) {
+  const std::string req =
+      "POST /form HTTP/1.1\r\nHost: h\r\nUser-Agent: ua\r\nContent-Length: 5\r\n\r\nhello"
+      "DELETE /x HTTP/1.1\r\nHost: h2\r\n\r\n";
+  for (size_t cut = 1; cut < req.size(); ++cut) {
+    sink_.records.clear();
+    parser_ = std::make_unique<HttpParser>(options_);
+    seq_ = 1000;
+    Feed(absl::string_view(req).substr(0, cut));
+    Feed(absl::string_view(req).substr(cut));
+    ASSERT_EQ(sink_.records.size(), 2u) << "cut at " << cut;
+    EXPECT_EQ(sink_.records[0].method(), 2u);
+    EXPECT_EQ(sink_.records[0].user_agent(), "ua");
+    EXPECT_EQ(sink_.records[1].method(), 4u);
+    EXPECT_EQ(sink_.records[1].hostname(), "h2");
+    EXPECT_EQ(sink_.records[1].tcp_sequence(), 1000u + 72u) << "cut at " << cut;
+  }
+}
+
+TEST_F(HttpParserTest, PipelinedRequestsWithChunkedBodyInOneSegment) {
+  Feed("PUT /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "5;ext=1\r\nGET /\r\n0\r\nX-Trailer: y\r\n\r\n"
+       "HEAD /h HTTP/1.1\r\nHost: b\r\n\r\n"
+       "OPTIONS * HTTP/1.1\r\nHost: c\r\n\r\n");
+  ASSERT_EQ(sink_.records.size(), 3u);
+  EXPECT_EQ(sink_.records[0].method(), 3u);
+  EXPECT_EQ(sink_.records[1].path(), "/h");
+  EXPECT_EQ(sink_.records[1].method(), 0u);  // HEAD has no METHOD code
+  EXPECT_EQ(sink_.records[2].path(), "*");
+  EXPECT_EQ(counters_.Get(ParserCounters::kHttpBadRequestLine), 0u);
+}
+
+TEST_F(HttpParserTest, Http09AndBareLf) {
+  Feed("GET /old\n");
+  Feed("GET /lf HTTP/1.0\nHost: lf\n\n");
+  ASSERT_EQ(sink_.records.size(), 2u);
+  EXPECT_EQ(sink_.records[0].path(), "/old");
+  EXPECT_EQ(sink_.records[0].hostname(), "");
+  EXPECT_EQ(sink_.records[1].hostname(), "lf");
+}
+
+TEST_F(HttpParserTest, ResynchronisesAfterGapAndGarbage) {
+  Feed("GET /1 HTTP/1.1\r\nHost: a\r\nCont");
+  Gap(100);
+  Feed("inued-garbage\r\nmore garbage\r\nGET /2 HTTP/1.1\r\nHost: b\r\n\r\n");
+  ASSERT_EQ(sink_.records.size(), 1u);
+  EXPECT_EQ(sink_.records[0].path(), "/2");
+  EXPECT_EQ(counters_.Get(ParserCounters::kHttpResyncs), 1u);
+  EXPECT_EQ(counters_.Get(ParserCounters::kHttpBadRequestLine), 0u);
+
+  Feed("\x16\x03\x01 binary\r\nGET /3 HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(sink_.records.size(), 2u);
+  EXPECT_EQ(sink_.records[1].path(), "/3");
+  EXPECT_EQ(counters_.Get(ParserCounters::kHttpBadRequestLine), 1u);
+}
+
+TEST_F(HttpParserTest, OverlongHeaderGivesPartialRecordThenRecovers) {
+  options_.http_max_header_bytes = 256;
+  parser_ = std::make_unique<HttpParser>(options_);
+  Feed("GET /big HTTP/1.1\r\nHost: big\r\nCookie: " + std::string(1000, 'c') + "\r\n\r\n");
+  Feed("GET /next HTTP/1.1\r\nHost: n\r\n\r\n");
+  ASSERT_EQ(sink_.records.size(), 2u);
+  EXPECT_EQ(sink_.records[0].hostname(), "big");
+  EXPECT_LE(sink_.records[0].cookie().size(), 256u);
+  EXPECT_EQ(sink_.records[1].path(), "/next");
+  EXPECT_EQ(counters_.Get(ParserCounters::kHttpHeaderTooLong), 1u);
+}
+
+TEST_F(HttpParserTest, ServerDirectionIsNotARequest) {
+  Feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", Dir::kToClient);
+  EXPECT_TRUE(sink_.records.empty());
+}
+
+TEST(HttpHelpersTest, HostWithoutPortAndMethods) {
+  EXPECT_EQ(HttpHostWithoutPort("a.b:8080"), "a.b");
+  EXPECT_EQ(HttpHostWithoutPort("[::1]:80"), "[::1]");
+  EXPECT_EQ(HttpHostWithoutPort("[::1]"), "[::1]");
+  EXPECT_EQ(HttpHostWithoutPort("::1"), "::1");
+  EXPECT_EQ(HttpHostWithoutPort("a.b:x"), "a.b:x");
+  EXPECT_EQ(HttpMethodCode("GET"), 1u);
+  EXPECT_EQ(HttpMethodCode("POST"), 2u);
+  EXPECT_EQ(HttpMethodCode("PUT"), 3u);
+  EXPECT_EQ(HttpMethodCode("DELETE"), 4u);
+  EXPECT_EQ(HttpMethodCode("PATCH"), 0u);
+  EXPECT_TRUE(LooksLikeHttpRequest("GET / HTTP/1.1"));
+  EXPECT_FALSE(LooksLikeHttpRequest("\x16\x03\x01"));
+}
+
+}  // namespace
+}  // namespace xsensor

@@ -1,0 +1,59 @@
+#include "testing/pipeline.h"
+
+#include <thread>
+
+#include "capture/pcap_source.h"
+#include "common/time_util.h"
+#include "export/exporter.h"
+#include "sensor/report.h"
+
+namespace xsensor::testing {
+
+PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config, bool udp) {
+  PipelineResult out;
+  auto any = ParseEndpoint("127.0.0.1:0", true);
+  auto receiver = Receiver::Create(udp ? std::vector<Endpoint>{*any} : std::vector<Endpoint>{},
+                                   udp ? std::vector<Endpoint>{} : std::vector<Endpoint>{*any});
+  if (!receiver.ok()) return out;
+  Endpoint ep = udp ? (*receiver)->udp_endpoints()[0] : (*receiver)->tcp_endpoints()[0];
+  config.ipfix_udp_collectors.clear();
+  config.ipfix_tcp_collectors.clear();
+  (udp ? config.ipfix_udp_collectors : config.ipfix_tcp_collectors).push_back(ep);
+  (udp ? config.ipfix_meta_udp_collectors : config.ipfix_meta_tcp_collectors) = {ep};
+  (udp ? config.ipfix_dns_udp_collectors : config.ipfix_dns_tcp_collectors) = {ep};
+
+  (*receiver)->set_record_callback([&out](ReceivedRecord& r) {
+    out.json.push_back(RecordToJson(r));
+    out.records.push_back(std::move(r));
+  });
+  ReceiverLimits limits;
+  limits.tcp_sessions_to_close = udp ? 0 : 3;  // one session per stream
+  limits.idle_exit_ms = udp ? 500 : 0;
+  limits.max_run_ms = 30000;
+  std::thread rx([&] { (*receiver)->Run(limits, nullptr); });
+  {
+    auto exporter = Exporter::Create(config);
+    Worker worker(config, 1, exporter->get());
+    (*exporter)->Tick(MonotonicMicros());
+    for (const auto& p : pcaps) {
+      auto r = ReadPcapFile(p, [&](LinkType link, const uint8_t* d, size_t caplen,
+                                   size_t wire_len, int64_t ts) {
+        worker.HandleFrame(link, d, caplen, wire_len, ts);
+      });
+      if (r.ok()) out.frames += r->frames;
+    }
+    worker.Finish();
+    (*exporter)->Shutdown(5'000'000);
+    for (int i = 0; i < DecodeCounters::kCount; ++i) {
+      auto id = static_cast<DecodeCounters::Id>(i);
+      out.decode[i] = worker.decode_counters().Get(id);
+    }
+    out.decode_sum = worker.decode_counters().Sum();
+    out.counters_text = CountersText(worker, exporter->get());
+  }  // the exporter closes its TCP sessions here
+  rx.join();
+  out.receiver_stats = (*receiver)->TotalStats();
+  return out;
+}
+
+}  // namespace xsensor::testing

@@ -1,0 +1,31 @@
+// Runs captures through the real sensor path in-process: Worker -> Exporter -> TCP or UDP
+// socket on loopback -> Receiver (the decoder xsensor-recv uses). What comes back is what a
+// collector would see.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "receiver/receiver.h"
+#include "sensor/worker.h"
+
+namespace xsensor::testing {
+
+struct PipelineResult {
+  std::vector<ReceivedRecord> records;
+  std::vector<std::string> json;  // RecordToJson of each record
+  uint64_t frames = 0;
+  std::array<uint64_t, DecodeCounters::kCount> decode{};  // by DecodeCounters::Id
+  uint64_t decode_sum = 0;
+  DecoderStats receiver_stats;
+  std::string counters_text;
+};
+
+// `config` is taken as given, with collectors replaced by one TCP collector (or UDP when
+// `udp`) on an ephemeral loopback port.
+PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config = DefaultConfig(),
+                           bool udp = false);
+
+}  // namespace xsensor::testing
