@@ -105,8 +105,8 @@ TEST(PacketTest, MalformedFramesNameTheirReason) {
   EXPECT_EQ(Decode(good.substr(0, 20), &p), DecodeCounters::kTruncatedIp);
   EXPECT_EQ(Decode(good.substr(0, 40), &p), DecodeCounters::kBadIpLength);
   // The same cut made by a capture snap length is not malformed: the payload is short.
-  ASSERT_EQ(Decode(good.substr(0, 56), &p, LinkType::kEthernet, good.size()),
-            DecodeCounters::kOk);
+  std::string snapped = good.substr(0, 56);  // the view below points into it
+  ASSERT_EQ(Decode(snapped, &p, LinkType::kEthernet, good.size()), DecodeCounters::kOk);
   EXPECT_TRUE(p.payload_truncated);
   EXPECT_EQ(p.payload, "pa");
   std::string bad_ihl = good;
