@@ -1,5 +1,6 @@
 # xsensor — see README.md. Every target installs what it needs first (Debian 12, as root).
 SHELL := /bin/bash
+MAKEFLAGS += --no-print-directory
 JOBS ?= 2
 BUILD ?= build
 BUILD_TEST ?= build-test
