@@ -17,6 +17,7 @@ namespace xsensor {
 namespace {
 constexpr int64_t kMinBackoffUs = 250'000;
 constexpr int64_t kMaxBackoffUs = 30'000'000;
+constexpr int64_t kQuietUs = 1'000'000;
 }  // namespace
 
 Collector::Collector(const Endpoint& endpoint, bool tcp, std::string bind_dev,
@@ -46,6 +47,7 @@ bool Collector::NeedsTemplates(int64_t now_us, int64_t interval_us) const {
 
 void Collector::NoteError(int err) {
   ++stats_.send_errors;
+  last_error_us_ = MonotonicMicros();
   if (err == last_error_) {
     ++repeated_errors_;
     return;
@@ -57,7 +59,7 @@ void Collector::NoteError(int err) {
 }
 
 void Collector::NoteOk() {
-  if (last_error_ == 0) return;
+  if (last_error_ == 0 || MonotonicMicros() - last_error_us_ < kQuietUs) return;
   XS_LOG_INFO("collector ", tcp_ ? "tcp " : "udp ", endpoint_.ToString(), ": ( repeat error ",
               repeated_errors_, " ), now ok");
   last_error_ = 0;

@@ -83,8 +83,11 @@ class Collector {
   };
   std::deque<Queued> queue_;
   size_t queued_bytes_ = 0;
-  // Error log summarising: the first error is logged, repeats are counted until success.
+  // Error log summarising: the first error is logged, repeats are counted, and recovery is
+  // logged with their count once sends have succeeded for kQuietUs after the last error (a UDP
+  // collector behind ICMP port unreachable fails every other send: that is not recovery).
   int last_error_ = 0;
+  int64_t last_error_us_ = 0;
   uint64_t repeated_errors_ = 0;
   CollectorStats stats_;
 };

@@ -23,6 +23,8 @@ ABSL_FLAG(std::string, interface, "", "Capture live on these interfaces (comma-s
 ABSL_FLAG(std::string, counters_out, "", "Write the final counters to this file");
 ABSL_FLAG(bool, print_counters, true, "Print the final counters to stderr");
 ABSL_FLAG(bool, verbose, false, "Debug logging");
+ABSL_FLAG(bool, print_config, false,
+          "Print a configuration file with every key, its default and its meaning, and exit");
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
@@ -36,6 +38,12 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   using namespace xsensor;
   if (absl::GetFlag(FLAGS_verbose)) SetLogLevel(LogLevel::kDebug);
+  if (absl::GetFlag(FLAGS_print_config)) {
+    for (const auto& k : ConfigKeys()) {
+      std::cout << "# " << k.help << "\n" << k.key << "=" << k.default_value << "\n\n";
+    }
+    return 0;
+  }
 
   std::vector<std::string> warnings;
   auto config = LoadConfig(absl::GetFlag(FLAGS_config), &warnings);
