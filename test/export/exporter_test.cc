@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 #include "common/time_util.h"
@@ -121,6 +122,60 @@ TEST(ExporterTest, UdpMessagesRespectTheMtuLimit) {
   EXPECT_GT(messages, 5);
   EXPECT_LE(largest, 700u);
   EXPECT_EQ((*rx)->records(), 100u);
+}
+
+TEST(ExporterTest, UdpTemplatesAtStartAndEveryTimerPeriod) {
+  auto any = ParseEndpoint("127.0.0.1:0", true);
+  auto rx = Receiver::Create({*any}, {});
+  ASSERT_TRUE(rx.ok());
+  int template_messages = 0;
+  (*rx)->set_message_callback([&](absl::string_view m) {
+    // Each template round starts with a message whose first set is the options template
+    // set (id 3) announcing the RFC 5610 element types, followed by the data templates.
+    if (m.size() > 18 && m[16] == 0 && m[17] == 3) ++template_messages;
+  });
+  Config c = DefaultConfig();
+  c.ipfix_udp_collectors = {(*rx)->udp_endpoints()[0]};
+  c.ipfix_udp_template_timer = 1;
+  std::thread t([&] {
+    ReceiverLimits l;
+    l.idle_exit_ms = 600;
+    l.max_run_ms = 10000;
+    (*rx)->Run(l, nullptr);
+  });
+  {
+    auto e = Exporter::Create(c);
+    int64_t start = MonotonicMicros();
+    while (MonotonicMicros() - start < 2'500'000) {  // 2.5 timer periods
+      (*e)->Tick(MonotonicMicros());
+      (*e)->Emit(Rec(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    (*e)->Shutdown(1'000'000);
+  }
+  t.join();
+  // Rounds at 0 s, 1 s and 2 s.
+  EXPECT_EQ(template_messages, 3);
+  EXPECT_EQ((*rx)->TotalStats().missing_template, 0u);
+}
+
+TEST(ExporterTest, AbsentTcpCollectorNeitherBlocksNorLosesCountOfRecords) {
+  auto any = ParseEndpoint("127.0.0.1:0", true);
+  auto gone = Receiver::Create({}, {*any});
+  Endpoint ep = (*gone)->tcp_endpoints()[0];
+  gone->reset();  // nothing listens there now: connect is refused
+  Config c = DefaultConfig();
+  c.ipfix_tcp_collectors = {ep};
+  int64_t start = MonotonicMicros();
+  auto e = Exporter::Create(c);
+  (*e)->Tick(MonotonicMicros());
+  for (uint64_t s = 1; s <= 50; ++s) (*e)->Emit(Rec(s));
+  (*e)->Shutdown(2'000'000);
+  EXPECT_LT(MonotonicMicros() - start, 1'500'000);
+  const Collector* col = (*e)->collectors()[0];
+  EXPECT_EQ(col->stats().records_dropped, 50u);
+  EXPECT_EQ(col->stats().records_sent, 0u);
+  EXPECT_GE(col->stats().send_errors, 1u);
 }
 
 TEST(ExporterTest, DeadUdpCollectorDoesNotStopTheLiveOne) {

@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_split.h"
 #include "common/logging.h"
 #include "receiver/receiver.h"
 
@@ -28,13 +29,33 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 }  // namespace
 
+// Abseil keeps only the last value of a repeated flag; --udp and --tcp accumulate.
+std::vector<std::string> AllValues(int argc, char** argv, const std::string& name) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string v;
+    if (a == "--" + name && i + 1 < argc) {
+      v = argv[++i];
+    } else if (a.rfind("--" + name + "=", 0) == 0) {
+      v = a.substr(name.size() + 3);
+    } else {
+      continue;
+    }
+    for (absl::string_view part : absl::StrSplit(v, ',', absl::SkipEmpty())) {
+      out.emplace_back(part);
+    }
+  }
+  return out;
+}
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("xsensor-recv --udp ADDR:PORT --tcp ADDR:PORT [--format table]");
   absl::ParseCommandLine(argc, argv);
   using namespace xsensor;
   std::vector<Endpoint> udp, tcp;
-  for (const auto& [list, out] : {std::pair{absl::GetFlag(FLAGS_udp), &udp},
-                                  std::pair{absl::GetFlag(FLAGS_tcp), &tcp}}) {
+  for (const auto& [list, out] : {std::pair{AllValues(argc, argv, "udp"), &udp},
+                                  std::pair{AllValues(argc, argv, "tcp"), &tcp}}) {
     for (const auto& s : list) {
       auto ep = ParseEndpoint(s, /*allow_port_zero=*/true);
       if (!ep.ok()) {
