@@ -152,6 +152,42 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
     }
     return absl::OkStatus();
   }
+  if (key == "in_queues") return ParseU32(value, 0, 256, &c->in_queues);
+  if (key == "xdp_mode") {
+    if (value != "auto" && value != "native" && value != "skb") {
+      return absl::InvalidArgumentError(absl::StrCat("'", value, "' is not auto, native or skb"));
+    }
+    c->xdp_mode = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "capture_mode") {
+    if (value != "inline" && value != "mirror") {
+      return absl::InvalidArgumentError(absl::StrCat("'", value, "' is not inline or mirror"));
+    }
+    c->capture_mirror = value == "mirror";
+    return absl::OkStatus();
+  }
+  if (key == "xdp_sniff") return ParseBool(value, &c->xdp_sniff);
+  if (key == "steer_tcp_ports" || key == "steer_udp_ports") {
+    auto* out = key == "steer_tcp_ports" ? &c->steer_tcp_ports : &c->steer_udp_ports;
+    out->clear();
+    for (const auto& p : SplitList(value, ',')) {
+      uint32_t port;
+      if (auto st = ParseU32(p, 1, 65535, &port); !st.ok()) return st;
+      out->push_back(static_cast<uint16_t>(port));
+    }
+    return absl::OkStatus();
+  }
+  if (key == "bypass_timeout") return ParseU32(value, 1, 86400, &c->bypass_timeout);
+  if (key == "worker_cpus") {
+    c->worker_cpus.clear();
+    for (const auto& p : SplitList(value, ',')) {
+      uint32_t cpu;
+      if (auto st = ParseU32(p, 0, 4095, &cpu); !st.ok()) return st;
+      c->worker_cpus.push_back(static_cast<int>(cpu));
+    }
+    return absl::OkStatus();
+  }
   if (key == "vchannel") return ParseU32(value, 0, 65535, &c->vchannel);
   if (key == "flow_max") return ParseU32(value, 16, 100000000, &c->flow_max);
   if (key == "flow_idle_timeout") return ParseU32(value, 1, 86400, &c->flow_idle_timeout);

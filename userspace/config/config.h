@@ -40,6 +40,15 @@ namespace xsensor {
     "ts:ssid:login:ipsrc:ipdst:psrc:pdst:transport:host:rrtype:rrclass:ttl:rdlen:rdata",       \
     "DNS text log fields, colon-separated")                                                    \
   X(in_dev, "", "Capture interface(s) for live capture, comma-separated")                     \
+  X(in_queues, "0", "Receive queues captured per interface (0: all)")                        \
+  X(xdp_mode, "auto", "XDP attach mode: auto (native, else generic), native or skb")          \
+  X(capture_mode, "inline", "inline: pass what is not steered; mirror: drop it (SPAN copies)") \
+  X(xdp_sniff, "1", "1: also steer TCP flows whose payload starts like HTTP or TLS")          \
+  X(steer_tcp_ports, "80,8080,443,53,5060,21,25,587,110,143,5222",                            \
+    "TCP ports whose flows are steered to userspace")                                         \
+  X(steer_udp_ports, "443,53,5060", "UDP ports whose flows are steered to userspace")         \
+  X(bypass_timeout, "120", "Seconds a finished flow's bulk stays bypassed in XDP")            \
+  X(worker_cpus, "", "CPUs to pin the queue workers to, in queue order (empty: no pinning)")   \
   X(vchannel, "0", "Channel number exported as BRIDGE_CHANNEL_NUM")                           \
   X(flow_max, "1000000", "Most flows tracked at once; the least recently seen is evicted")    \
   X(flow_idle_timeout, "120", "Seconds without packets after which a flow ends")              \
@@ -68,6 +77,14 @@ struct Config {
   uint64_t ajb_dns_bufsize = 0;
   std::vector<std::string> ajb_save_dns_format;
   std::vector<std::string> in_dev;
+  uint32_t in_queues = 0;
+  std::string xdp_mode = "auto";
+  bool capture_mirror = false;
+  bool xdp_sniff = true;
+  std::vector<uint16_t> steer_tcp_ports;
+  std::vector<uint16_t> steer_udp_ports;
+  uint32_t bypass_timeout = 120;
+  std::vector<int> worker_cpus;
   uint32_t vchannel = 0;
   uint32_t flow_max = 1000000;
   uint32_t flow_idle_timeout = 120;

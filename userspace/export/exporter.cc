@@ -84,27 +84,27 @@ void Exporter::SendTemplates(Stream& s, Collector& c, int64_t now_us) {
 }
 
 void Exporter::Emit(const google::protobuf::Message& record) {
-  const google::protobuf::Descriptor* d = record.GetDescriptor();
-  // A 16-byte IP_SOURCE selects the IPv6 twin (field 3 in every template).
-  const auto* ip = d->FindFieldByNumber(3);
-  bool v6 = record.GetReflection()->GetStringReference(record, ip, &scratch_).size() == 16;
-  const TemplateSpec* t = Schema::Get().Find(d, v6);
+  const TemplateSpec* t = TemplateFor(record);
   if (!t) return;
-  Stream& s = streams_[t->stream - 1];
-  ++stats_.records[t->stream - 1];
+  scratch_.clear();
+  stats_.values_cut += EncodeDataRecord(*t, record, &scratch_);
+  EmitEncoded(*t, scratch_);
+}
+
+void Exporter::EmitEncoded(const TemplateSpec& t, absl::string_view encoded) {
+  Stream& s = streams_[t.stream - 1];
+  ++stats_.records[t.stream - 1];
   if (s.collectors.empty()) {
     ++stats_.records_no_collector;
     return;
   }
-  scratch_.clear();
-  stats_.values_cut += EncodeDataRecord(*t, record, &scratch_);
   int64_t now = MonotonicMicros();
   if (s.builder->empty()) s.opened_us = now;
-  if (!s.builder->AddRecord(t->template_id, scratch_)) {
+  if (!s.builder->AddRecord(t.template_id, encoded)) {
     FlushStream(s, now);
     s.opened_us = now;
-    if (!s.builder->AddRecord(t->template_id, scratch_)) {
-      XS_LOG_WARN("record of ", scratch_.size(), " bytes does not fit an IPFIX message");
+    if (!s.builder->AddRecord(t.template_id, encoded)) {
+      XS_LOG_WARN("record of ", encoded.size(), " bytes does not fit an IPFIX message");
     }
   }
 }

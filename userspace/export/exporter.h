@@ -38,6 +38,8 @@ class Exporter : public RecordSink {
   ~Exporter() override;
 
   void Emit(const google::protobuf::Message& record) override;
+  // A record already encoded (by a worker) for template `t`.
+  void EmitEncoded(const TemplateSpec& t, absl::string_view encoded);
   // Periodic work: TCP progress, template timer, flushing messages older than the flush
   // interval. `now_us` is monotonic.
   void Tick(int64_t now_us);

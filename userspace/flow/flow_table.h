@@ -11,17 +11,14 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/counters.h"
 #include "packet/packet.h"
+#include "xsensor_shared.h"
 
 namespace xsensor {
 
-struct FlowKey {
-  uint8_t addr_lo[16] = {};
-  uint8_t addr_hi[16] = {};
-  uint16_t port_lo = 0, port_hi = 0;
-  uint16_t vlan = 0;
-  uint8_t proto = 0;
-  uint8_t addr_len = 0;
-
+// The key is the XDP program's key (bpf/xsensor_shared.h), so a flow userspace bypasses is
+// the flow XDP finds.
+struct FlowKey : xs_flow_key {
+  FlowKey() : xs_flow_key{} {}
   bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
   template <typename H>
   friend H AbslHashValue(H h, const FlowKey& k) {
@@ -58,6 +55,7 @@ struct Flow {
   TcpDirState tcp[2];
   std::unique_ptr<AppParser> parser;
   bool parser_chosen = false;
+  bool bypass_requested = false;
 
   // LRU links (most recent at head).
   Flow* lru_prev = nullptr;

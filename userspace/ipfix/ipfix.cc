@@ -10,6 +10,15 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
+const TemplateSpec* TemplateFor(const Message& record) {
+  const google::protobuf::Descriptor* d = record.GetDescriptor();
+  std::string scratch;
+  bool v6 = record.GetReflection()
+                ->GetStringReference(record, d->FindFieldByNumber(3), &scratch)
+                .size() == 16;
+  return Schema::Get().Find(d, v6);
+}
+
 int EncodeDataRecord(const TemplateSpec& t, const Message& record, std::string* out) {
   const Reflection* r = record.GetReflection();
   int cut = 0;

@@ -36,6 +36,10 @@ void EncodeElementTypeRecord(const ElementInfo& e, std::string* out);
 // Longest value of a variable-length field; longer values are cut (a record must fit a message).
 inline constexpr size_t kMaxVarFieldLen = 4096;
 
+// The template of a record message: its type and, from the size of IP_SOURCE (field 3 of
+// every template), its address family.
+const TemplateSpec* TemplateFor(const google::protobuf::Message& record);
+
 // Appends one data record for `t` built from `record` (whose descriptor is t.message).
 // Returns the number of variable-length values that had to be cut.
 int EncodeDataRecord(const TemplateSpec& t, const google::protobuf::Message& record,

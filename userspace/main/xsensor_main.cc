@@ -1,6 +1,7 @@
-// xsensor: reads traffic (a capture file with --pcap; live capture with --interface is the
-// next step), extracts application metadata and exports it as IPFIX to the configured
-// collectors. Exits 0 after everything read was exported.
+// xsensor: reads traffic (a capture file with --pcap, or live from NIC queues through XDP and
+// AF_XDP with --interface), extracts application metadata and exports it as IPFIX to the
+// configured collectors. Exits 0 after everything read was exported (pcap) or, live, after
+// SIGINT/SIGTERM once capture stopped, the exporter flushed and the program detached.
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -9,11 +10,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "capture/pcap_source.h"
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "config/config.h"
 #include "export/exporter.h"
+#include "sensor/live.h"
 #include "sensor/report.h"
 #include "sensor/worker.h"
 
@@ -27,8 +31,22 @@ ABSL_FLAG(bool, print_config, false,
           "Print a configuration file with every key, its default and its meaning, and exit");
 
 namespace {
-volatile std::sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
+
+int WriteCounters(const std::string& counters) {
+  if (absl::GetFlag(FLAGS_print_counters)) std::cerr << counters;
+  std::string out = absl::GetFlag(FLAGS_counters_out);
+  if (!out.empty()) {
+    std::ofstream f(out);
+    f << counters;
+    if (!f) {
+      XS_LOG_ERROR(out, ": cannot write counters");
+      return 1;
+    }
+  }
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,9 +76,22 @@ int main(int argc, char** argv) {
     XS_LOG_ERROR("give exactly one input: --pcap FILE or --interface IFACE (config key in_dev)");
     return 2;
   }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+
   if (pcap.empty()) {
-    XS_LOG_ERROR("live capture (--interface / in_dev) is not in this build yet; use --pcap");
-    return 2;
+    std::vector<std::string> ifaces = config->in_dev;
+    if (!iface.empty()) ifaces = absl::StrSplit(iface, ',', absl::SkipEmpty());
+    auto live = LiveSensor::Create(*config, ifaces);
+    if (!live.ok()) {
+      XS_LOG_ERROR(live.status().message());
+      return 2;
+    }
+    XS_LOG_INFO("capturing on ", absl::StrJoin(ifaces, ","), " with ", (*live)->workers(),
+                " workers; SIGINT/SIGTERM to stop");
+    (*live)->Run(&g_stop);
+    return WriteCounters((*live)->CountersText());
   }
 
   auto exporter = Exporter::Create(*config);
@@ -68,17 +99,13 @@ int main(int argc, char** argv) {
     XS_LOG_ERROR(exporter.status().message());
     return 2;
   }
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGPIPE, SIG_IGN);
-
   Worker worker(*config, 0, exporter->get());
   Exporter& ex = **exporter;
   ex.Tick(MonotonicMicros());  // UDP templates at start, TCP connects begin
   uint64_t n = 0;
   auto result = ReadPcapFile(pcap, [&](LinkType link, const uint8_t* data, size_t caplen,
                                        size_t wire_len, int64_t ts_us) {
-    if (g_stop) return;
+    if (g_stop.load()) return;
     worker.HandleFrame(link, data, caplen, wire_len, ts_us);
     if ((++n & 1023) == 0) ex.Tick(MonotonicMicros());
   });
@@ -96,15 +123,5 @@ int main(int argc, char** argv) {
   std::string counters = CountersText(worker, &ex);
   absl::StrAppend(&counters, "capture.frames_read ", result->frames, "\n",
                   "capture.damaged_tail ", result->truncated ? 1 : 0, "\n");
-  if (absl::GetFlag(FLAGS_print_counters)) std::cerr << counters;
-  std::string out = absl::GetFlag(FLAGS_counters_out);
-  if (!out.empty()) {
-    std::ofstream f(out);
-    f << counters;
-    if (!f) {
-      XS_LOG_ERROR(out, ": cannot write counters");
-      return 1;
-    }
-  }
-  return 0;
+  return WriteCounters(counters);
 }

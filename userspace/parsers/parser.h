@@ -49,8 +49,11 @@ class AppParser {
   virtual void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) = 0;
   // Bytes of ctx.dir were lost before the next OnData: resynchronise.
   virtual void OnGap(ParseContext& ctx) {}
-  // True when the flow's metadata is complete and its packets need no more parsing.
-  virtual bool Done() const { return false; }
+  // True when the parser no longer needs some of the flow's packets; *skip_to_client and
+  // *skip_to_server_data say which (the live path then stops steering them in XDP).
+  virtual bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {
+    return false;
+  }
 };
 
 struct ParserInfo {

@@ -45,13 +45,29 @@ void Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
 
 void Worker::HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
                          int64_t ts_us) {
+  PacketView p;
+  if (Decode(link, data, caplen, wire_len, &p) == DecodeCounters::kOk) {
+    HandleDecoded(p, wire_len, ts_us);
+  }
+}
+
+DecodeResult Worker::Decode(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
+                            PacketView* p) {
   counters_.Inc(WorkerCounters::kFrames);
   counters_.Inc(WorkerCounters::kBytes, wire_len);
-  PacketView p;
-  DecodeResult r = DecodePacket(link, data, caplen, wire_len, &p);
+  DecodeResult r = DecodePacket(link, data, caplen, wire_len, p);
   decode_.Inc(r);
-  if (r != DecodeCounters::kOk) return;
+  return r;
+}
 
+void Worker::HandleHandedOff(LinkType link, const uint8_t* data, size_t caplen, int64_t ts_us) {
+  PacketView p;
+  if (DecodePacket(link, data, caplen, caplen, &p) == DecodeCounters::kOk) {
+    HandleDecoded(p, caplen, ts_us);
+  }
+}
+
+void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us) {
   flows_.Expire(ts_us);
   bool from_lo = false;
   FlowKey key = MakeFlowKey(p, &from_lo);
@@ -137,6 +153,12 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
   ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_}, dir, &records_, &parser_counters_,
                    &parser_options_};
   flow.parser->OnData(ctx, data, seq);
+  bool to_client = false, to_server_data = false;
+  if (bypass_cb_ && !flow.bypass_requested &&
+      flow.parser->WantsBypass(&to_client, &to_server_data)) {
+    flow.bypass_requested = true;
+    bypass_cb_(flow, to_client, to_server_data);
+  }
 }
 
 void Worker::Finish() { flows_.Clear(); }

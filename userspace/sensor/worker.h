@@ -5,6 +5,7 @@
 
 #include "absl/strings/string_view.h"
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "common/counters.h"
@@ -26,12 +27,26 @@ XS_COUNTER_GROUP(WorkerCounters, XS_WORKER_COUNTERS);
 
 class Worker {
  public:
+  // Called once per flow when its parser no longer needs some of its packets.
+  using BypassCallback = std::function<void(const Flow&, bool skip_to_client,
+                                            bool skip_to_server_data)>;
+
   Worker(const Config& config, uint8_t worker_id, RecordSink* sink);
+  void set_bypass_callback(BypassCallback cb) { bypass_cb_ = std::move(cb); }
   ~Worker();
 
   // One frame. `ts_us` is the packet time (offline) or the receive time (live).
   void HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
                    int64_t ts_us);
+  // The same in two steps, for a dispatcher that needs the decoded packet first: Decode()
+  // counts the frame; HandleDecoded() processes an ok packet.
+  DecodeResult Decode(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
+                      PacketView* p);
+  void HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us);
+  // A frame another worker received and counted, handed to this worker (the flow's owner).
+  void HandleHandedOff(LinkType link, const uint8_t* data, size_t caplen, int64_t ts_us);
+  // Ends idle flows when no packets arrive (live capture).
+  void Expire(int64_t now_us) { flows_.Expire(now_us); }
   // Ends all flows (end of capture, shutdown).
   void Finish();
 
@@ -47,6 +62,7 @@ class Worker {
                uint32_t seq);
   void ChooseRoles(Flow& flow, bool from_lo, const PacketView& p);
 
+  BypassCallback bypass_cb_;
   ParserOptions parser_options_;
   uint16_t channel_;
   RecordBuilder records_;

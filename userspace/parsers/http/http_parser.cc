@@ -190,6 +190,13 @@ void HttpParser::OnGap(ParseContext& ctx) {
   state_ = State::kResync;
 }
 
+bool HttpParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {
+  if (!exported_ || options_.http_parse_reply) return false;
+  *skip_to_client = true;
+  *skip_to_server_data = false;
+  return true;
+}
+
 void HttpParser::BadFirstLine(ParseContext& ctx) {
   if (!tentative_) ctx.counters->Inc(ParserCounters::kHttpBadRequestLine);
   buf_.clear();
@@ -296,6 +303,7 @@ void HttpParser::FinishHead(ParseContext& ctx, absl::string_view block) {
   r->set_method(HttpMethodCode(h.method));
   r->set_tcp_sequence(head_seq_);
   ctx.records->Emit(*r);
+  exported_ = true;
 
   state_ = State::kHead;
   if (h.chunked) {

@@ -43,6 +43,9 @@ class HttpParser : public AppParser {
   explicit HttpParser(const ParserOptions& options) : options_(options) {}
   void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) override;
   void OnGap(ParseContext& ctx) override;
+  // Without reply parsing, nothing the server sends is needed once a request was exported;
+  // requests that follow on the connection still are.
+  bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
 
  private:
   enum class State { kHead, kBody, kChunkSize, kChunkData, kChunkDataEnd, kChunkTrailer, kResync };
@@ -64,6 +67,7 @@ class HttpParser : public AppParser {
   bool first_line_ok_ = false;  // the head being collected starts with a valid request line
   bool tentative_ = false;      // trying a line while resynchronising: a miss is not counted
   bool at_line_start_ = false;  // resync: the next byte starts a line
+  bool exported_ = false;       // a request was exported
 };
 
 }  // namespace xsensor

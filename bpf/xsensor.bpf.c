@@ -1,0 +1,276 @@
+/* The XDP program: steers the packets of interesting flows into the AF_XDP socket of the
+ * receiving queue, bypasses flows that userspace has finished with, and passes (inline mode)
+ * or drops (mirror mode) everything else. Every access is checked against data_end and every
+ * loop is bounded. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xsensor_shared.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct xs_settings xs_cfg = {.mirror_mode = 0, .sniff_payload = 1};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_XSKMAP);
+  __uint(max_entries, XS_MAX_QUEUES);
+  __type(key, __u32);
+  __type(value, __u32);
+} XS_MAP_XSKS SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 65536);
+  __type(key, __u32);
+  __type(value, __u8);
+} XS_MAP_PORTS SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 262144);
+  __type(key, struct xs_flow_key);
+  __type(value, struct xs_bypass);
+} XS_MAP_BYPASS SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct xs_flow_key);
+  __type(value, __u8);
+} XS_MAP_STEER SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, XS_CNT_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} XS_MAP_COUNTERS SEC(".maps");
+
+static __always_inline void count(__u32 idx) {
+  __u64 *v = bpf_map_lookup_elem(&XS_MAP_COUNTERS, &idx);
+  if (v) *v += 1;
+}
+
+static __always_inline int other(void) {
+  if (xs_cfg.mirror_mode) {
+    count(XS_CNT_DROPPED);
+    return XDP_DROP;
+  }
+  count(XS_CNT_PASSED);
+  return XDP_PASS;
+}
+
+static __always_inline int fail(__u32 reason) {
+  count(reason);
+  return other();
+}
+
+#define ETH_P_8021Q_ 0x8100
+#define ETH_P_8021AD_ 0x88A8
+#define ETH_P_QINQ_OLD_ 0x9100
+#define ETH_P_MPLS_UC_ 0x8847
+#define ETH_P_MPLS_MC_ 0x8848
+/* Headers are found at a scalar offset kept below this bound, so that the verifier tracks one
+ * range instead of one state per header combination. */
+#define XS_MAX_OFF 512
+
+static __always_inline int is_vlan(__u16 t) {
+  return t == ETH_P_8021Q_ || t == ETH_P_8021AD_ || t == ETH_P_QINQ_OLD_;
+}
+
+static __always_inline __u64 load_be64(const __u8 *p) {
+  return ((__u64)bpf_ntohl(*(__u32 *)p) << 32) | bpf_ntohl(*(__u32 *)(p + 4));
+}
+
+/* TCP payload that starts like an HTTP request or a TLS handshake record. */
+static __always_inline int looks_interesting(const __u8 *p, void *end) {
+  if ((void *)(p + 5) > end) return 0;
+  if (p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04) return 1;
+  __u32 w = ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
+  switch (w) {
+    case 0x47455420: /* "GET " */
+    case 0x504f5354: /* "POST" */
+    case 0x48454144: /* "HEAD" */
+    case 0x50555420: /* "PUT " */
+    case 0x44454c45: /* "DELE" */
+    case 0x4f505449: /* "OPTI" */
+    case 0x50415443: /* "PATC" */
+    case 0x434f4e4e: /* "CONN" */
+    case 0x54524143: /* "TRAC" */
+      return 1;
+  }
+  return 0;
+}
+
+SEC("xdp")
+int xsensor_xdp(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data;
+  void *end = (void *)(long)ctx->data_end;
+  struct xs_flow_key key = {};
+  count(XS_CNT_SEEN);
+
+  /* Ethernet, VLAN tags, MPLS. */
+  if (data + 14 > end) return fail(XS_CNT_PARSE_ETH);
+  __u16 type = bpf_ntohs(*(__u16 *)(data + 12));
+  __u32 off = 14;
+#pragma clang loop unroll(disable)
+  for (int i = 0; i < XS_MAX_VLAN_TAGS && is_vlan(type); i++) {
+    if (off > 64) return fail(XS_CNT_PARSE_VLAN_MPLS);
+    __u8 *t = data + off;
+    if ((void *)(t + 4) > end) return fail(XS_CNT_PARSE_VLAN_MPLS);
+    key.vlan = bpf_ntohs(*(__u16 *)t) & 0x0fff;
+    type = bpf_ntohs(*(__u16 *)(t + 2));
+    off += 4;
+  }
+  if (is_vlan(type)) return fail(XS_CNT_PARSE_VLAN_MPLS);
+  __u8 version = 0;
+  if (type == ETH_P_MPLS_UC_ || type == ETH_P_MPLS_MC_) {
+    int bottom = 0;
+#pragma clang loop unroll(disable)
+    for (int i = 0; i < XS_MAX_MPLS_LABELS && !bottom; i++) {
+      if (off > 128) return fail(XS_CNT_PARSE_VLAN_MPLS);
+      __u8 *m = data + off;
+      if ((void *)(m + 4) > end) return fail(XS_CNT_PARSE_VLAN_MPLS);
+      bottom = m[2] & 1;
+      off += 4;
+    }
+    if (!bottom || off > 160) return fail(XS_CNT_PARSE_VLAN_MPLS);
+    __u8 *v = data + off;
+    if ((void *)(v + 1) > end) return fail(XS_CNT_PARSE_IP);
+    version = v[0] >> 4;
+  } else if (type == ETH_P_IP) {
+    version = 4;
+  } else if (type == ETH_P_IPV6) {
+    version = 6;
+  } else {
+    return fail(XS_CNT_NOT_IP);
+  }
+  if (off > 160) return fail(XS_CNT_PARSE_IP);
+
+  /* IPv4 / IPv6 with extension headers. Addresses are read as big-endian words. */
+  __u8 proto;
+  __u64 src_hi = 0, src_lo = 0, dst_hi = 0, dst_lo = 0;
+  if (version == 4) {
+    __u8 *ip = data + off;
+    if ((void *)(ip + 20) > end) return fail(XS_CNT_PARSE_IP);
+    __u32 ihl = (ip[0] & 0x0f) * 4;
+    if ((ip[0] >> 4) != 4 || ihl < 20) return fail(XS_CNT_PARSE_IP);
+    if (bpf_ntohs(*(__u16 *)(ip + 6)) & 0x3fff) return fail(XS_CNT_FRAGMENT);
+    proto = ip[9];
+    src_hi = bpf_ntohl(*(__u32 *)(ip + 12));
+    dst_hi = bpf_ntohl(*(__u32 *)(ip + 16));
+    key.addr_len = 4;
+    off += ihl;
+  } else if (version == 6) {
+    __u8 *ip = data + off;
+    if ((void *)(ip + 40) > end) return fail(XS_CNT_PARSE_IP);
+    if ((ip[0] >> 4) != 6) return fail(XS_CNT_PARSE_IP);
+    proto = ip[6];
+    src_hi = load_be64(ip + 8);
+    src_lo = load_be64(ip + 16);
+    dst_hi = load_be64(ip + 24);
+    dst_lo = load_be64(ip + 32);
+    key.addr_len = 16;
+    off += 40;
+#pragma clang loop unroll(disable)
+    for (int i = 0; i < XS_MAX_IPV6_EXT; i++) {
+      if (proto != 0 && proto != 43 && proto != 60 && proto != 44 && proto != 51) break;
+      if (off > XS_MAX_OFF) return fail(XS_CNT_PARSE_IP);
+      __u8 *h = data + off;
+      if ((void *)(h + 8) > end) return fail(XS_CNT_PARSE_IP);
+      if (proto == 44 && (bpf_ntohs(*(__u16 *)(h + 2)) & 0xfff9)) return fail(XS_CNT_FRAGMENT);
+      __u32 len = proto == 44 ? 8 : proto == 51 ? ((__u32)h[1] + 2) * 4 : ((__u32)h[1] + 1) * 8;
+      proto = h[0];
+      off += len;
+    }
+  } else {
+    return fail(XS_CNT_PARSE_IP);
+  }
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return fail(XS_CNT_NOT_TCP_UDP);
+  if (off > XS_MAX_OFF) return fail(XS_CNT_PARSE_L4);
+
+  /* Ports, TCP flags and payload. */
+  __u8 *l4 = data + off;
+  if ((void *)(l4 + 20) > end && (proto == IPPROTO_TCP || (void *)(l4 + 8) > end)) {
+    return fail(XS_CNT_PARSE_L4);
+  }
+  if ((void *)(l4 + 8) > end) return fail(XS_CNT_PARSE_L4);
+  __u16 sport = bpf_ntohs(*(__u16 *)l4);
+  __u16 dport = bpf_ntohs(*(__u16 *)(l4 + 2));
+  __u8 flags = 0;
+  __u32 payload_off = off + 8;
+  if (proto == IPPROTO_TCP) {
+    if ((void *)(l4 + 20) > end) return fail(XS_CNT_PARSE_L4);
+    flags = l4[13];
+    __u32 doff = (l4[12] >> 4) * 4;
+    if (doff < 20) return fail(XS_CNT_PARSE_L4);
+    payload_off = off + doff;
+  }
+  int has_payload = data + payload_off < end;
+
+  /* The canonical key: the (address, port) that sorts first is "lo". */
+  int from_lo = src_hi != dst_hi   ? src_hi < dst_hi
+                : src_lo != dst_lo ? src_lo < dst_lo
+                                   : sport <= dport;
+  __u64 lo_hi = from_lo ? src_hi : dst_hi, lo_lo = from_lo ? src_lo : dst_lo;
+  __u64 hi_hi = from_lo ? dst_hi : src_hi, hi_lo = from_lo ? dst_lo : src_lo;
+  if (key.addr_len == 4) {
+    *(__u32 *)key.addr_lo = bpf_htonl((__u32)lo_hi);
+    *(__u32 *)key.addr_hi = bpf_htonl((__u32)hi_hi);
+  } else {
+    *(__u32 *)key.addr_lo = bpf_htonl((__u32)(lo_hi >> 32));
+    *(__u32 *)(key.addr_lo + 4) = bpf_htonl((__u32)lo_hi);
+    *(__u32 *)(key.addr_lo + 8) = bpf_htonl((__u32)(lo_lo >> 32));
+    *(__u32 *)(key.addr_lo + 12) = bpf_htonl((__u32)lo_lo);
+    *(__u32 *)key.addr_hi = bpf_htonl((__u32)(hi_hi >> 32));
+    *(__u32 *)(key.addr_hi + 4) = bpf_htonl((__u32)hi_hi);
+    *(__u32 *)(key.addr_hi + 8) = bpf_htonl((__u32)(hi_lo >> 32));
+    *(__u32 *)(key.addr_hi + 12) = bpf_htonl((__u32)hi_lo);
+  }
+  key.port_lo = from_lo ? sport : dport;
+  key.port_hi = from_lo ? dport : sport;
+  key.proto = proto;
+
+  /* Bypass: flows userspace has finished with. */
+  struct xs_bypass *b = bpf_map_lookup_elem(&XS_MAP_BYPASS, &key);
+  if (b) {
+    if (bpf_ktime_get_ns() > b->expires_ns) {
+      bpf_map_delete_elem(&XS_MAP_BYPASS, &key);
+    } else if (!(flags & 0x07)) { /* SYN/FIN/RST always go to userspace */
+      int to_server = from_lo != b->server_is_lo;
+      if ((!to_server && b->skip_to_client) ||
+          (to_server && (!has_payload || b->skip_to_server_data))) {
+        count(XS_CNT_BYPASSED);
+        return xs_cfg.mirror_mode ? XDP_DROP : XDP_PASS;
+      }
+    }
+  }
+
+  /* Of interest? */
+  __u32 why = 0;
+  __u32 sp = sport, dp = dport;
+  __u8 want = proto == IPPROTO_TCP ? XS_PORT_TCP : XS_PORT_UDP;
+  __u8 *ps = bpf_map_lookup_elem(&XS_MAP_PORTS, &sp);
+  __u8 *pd = bpf_map_lookup_elem(&XS_MAP_PORTS, &dp);
+  if ((ps && (*ps & want)) || (pd && (*pd & want))) {
+    why = XS_CNT_STEER_PORT;
+  } else if (bpf_map_lookup_elem(&XS_MAP_STEER, &key)) {
+    why = XS_CNT_STEER_MAP;
+  } else if (proto == IPPROTO_TCP && xs_cfg.sniff_payload && has_payload &&
+             payload_off <= XS_MAX_OFF + 60 && looks_interesting(data + payload_off, end)) {
+    why = XS_CNT_STEER_SNIFF;
+    /* Remember the flow so that the rest of it (and the other direction) is steered too. */
+    __u8 one = 1;
+    bpf_map_update_elem(&XS_MAP_STEER, &key, &one, BPF_ANY);
+  }
+  if (!why) return other();
+
+  __u32 q = ctx->rx_queue_index;
+  if (!bpf_map_lookup_elem(&XS_MAP_XSKS, &q)) return fail(XS_CNT_NO_SOCKET);
+  count(why);
+  count(XS_CNT_STEERED);
+  return bpf_redirect_map(&XS_MAP_XSKS, q, XDP_PASS);
+}

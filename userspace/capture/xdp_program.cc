@@ -1,0 +1,117 @@
+#include "capture/xdp_program.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "xsensor_bpf.skel.h"
+
+namespace xsensor {
+
+static_assert(sizeof(xs_flow_key) == 40, "xs_flow_key has no padding");
+static_assert(sizeof(xs_bypass) == 16, "xs_bypass has no padding");
+
+const char* XdpModeName(XdpMode m) {
+  switch (m) {
+    case XdpMode::kNative: return "native";
+    case XdpMode::kSkb: return "skb";
+    default: return "auto";
+  }
+}
+
+const char* XdpProgram::CounterName(int idx) {
+  static const char* names[XS_CNT_MAX] = {
+      "seen", "steered", "bypassed", "passed", "dropped", "steer_port", "steer_sniff",
+      "steer_map", "no_socket", "not_ip", "not_tcp_udp", "fragment", "parse_eth",
+      "parse_vlan_mpls", "parse_ip", "parse_l4"};
+  return idx >= 0 && idx < XS_CNT_MAX ? names[idx] : "?";
+}
+
+absl::StatusOr<std::unique_ptr<XdpProgram>> XdpProgram::Load(const XdpProgramOptions& o) {
+  std::unique_ptr<XdpProgram> p(new XdpProgram());
+  p->skel_ = xsensor_bpf__open();
+  if (!p->skel_) return absl::InternalError(absl::StrCat("BPF open: ", strerror(errno)));
+  p->skel_->rodata->xs_cfg.mirror_mode = o.mirror_mode ? 1 : 0;
+  p->skel_->rodata->xs_cfg.sniff_payload = o.sniff_payload ? 1 : 0;
+  if (int err = xsensor_bpf__load(p->skel_); err != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("loading the XDP program: ", strerror(-err),
+                     " (needs root or CAP_BPF+CAP_NET_ADMIN and a BPF-enabled kernel)"));
+  }
+  int ports_fd = bpf_map__fd(p->skel_->maps.xs_ports);
+  auto set_ports = [&](const std::vector<uint16_t>& ports, uint8_t flag) -> absl::Status {
+    for (uint16_t port : ports) {
+      uint32_t k = port;
+      uint8_t v = 0;
+      bpf_map_lookup_elem(ports_fd, &k, &v);
+      v |= flag;
+      if (bpf_map_update_elem(ports_fd, &k, &v, BPF_ANY) != 0) {
+        return absl::InternalError(absl::StrCat("port map: ", strerror(errno)));
+      }
+    }
+    return absl::OkStatus();
+  };
+  if (auto s = set_ports(o.tcp_ports, XS_PORT_TCP); !s.ok()) return s;
+  if (auto s = set_ports(o.udp_ports, XS_PORT_UDP); !s.ok()) return s;
+  return p;
+}
+
+XdpProgram::~XdpProgram() {
+  links_.clear();  // detach first
+  if (skel_) xsensor_bpf__destroy(skel_);
+}
+
+absl::StatusOr<XdpMode> XdpProgram::Attach(const std::string& ifname, XdpMode mode) {
+  int ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
+  if (ifindex == 0) return absl::NotFoundError(absl::StrCat("interface ", ifname, " not found"));
+  int prog_fd = bpf_program__fd(skel_->progs.xsensor_xdp);
+  std::string errors;
+  for (XdpMode m : {XdpMode::kNative, XdpMode::kSkb}) {
+    if (mode != XdpMode::kAuto && mode != m) continue;
+    LIBBPF_OPTS(bpf_link_create_opts, opts);
+    opts.flags = m == XdpMode::kNative ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+    int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+    if (fd >= 0) {
+      links_.emplace_back(fd);
+      return m;
+    }
+    absl::StrAppend(&errors, errors.empty() ? "" : "; ", XdpModeName(m), ": ", strerror(errno));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("attaching XDP to ", ifname, " failed (", errors,
+                   "); is another XDP program attached?"));
+}
+
+absl::Status XdpProgram::RegisterSocket(uint32_t queue, int xsk_fd) {
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.xs_xsks), &queue, &xsk_fd, BPF_ANY) != 0) {
+    return absl::InternalError(absl::StrCat("xsks map, queue ", queue, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status XdpProgram::SetBypass(const xs_flow_key& key, const xs_bypass& value) {
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.xs_bypass), &key, &value, BPF_ANY) != 0) {
+    return absl::InternalError(absl::StrCat("bypass map: ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+std::array<uint64_t, XS_CNT_MAX> XdpProgram::Counters() const {
+  std::array<uint64_t, XS_CNT_MAX> out{};
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return out;
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
+  int fd = bpf_map__fd(skel_->maps.xs_counters);
+  for (uint32_t i = 0; i < XS_CNT_MAX; ++i) {
+    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0) continue;
+    for (uint64_t v : per_cpu) out[i] += v;
+  }
+  return out;
+}
+
+}  // namespace xsensor

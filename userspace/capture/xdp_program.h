@@ -1,0 +1,53 @@
+// Owns the XDP program (embedded with its bpftool skeleton): load with settings in rodata,
+// attach to interfaces through bpf_links (so it is detached when the links close, also when
+// the process is killed), register AF_XDP sockets, fill the port map, write bypass entries and
+// read the per-CPU counters. The libxdp dispatcher is not used (it needs freplace, which this
+// class of kernel refuses): one program per interface, attached directly.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/unique_fd.h"
+#include "xsensor_shared.h"
+
+struct xsensor_bpf;
+
+namespace xsensor {
+
+enum class XdpMode { kAuto, kNative, kSkb };
+const char* XdpModeName(XdpMode m);
+
+struct XdpProgramOptions {
+  bool mirror_mode = false;
+  bool sniff_payload = true;
+  std::vector<uint16_t> tcp_ports;
+  std::vector<uint16_t> udp_ports;
+};
+
+class XdpProgram {
+ public:
+  static absl::StatusOr<std::unique_ptr<XdpProgram>> Load(const XdpProgramOptions& options);
+  ~XdpProgram();
+  XdpProgram(const XdpProgram&) = delete;
+  XdpProgram& operator=(const XdpProgram&) = delete;
+
+  // Attaches to `ifname`; kAuto tries native mode, then generic (skb). Returns the mode used.
+  absl::StatusOr<XdpMode> Attach(const std::string& ifname, XdpMode mode);
+  absl::Status RegisterSocket(uint32_t queue, int xsk_fd);
+  absl::Status SetBypass(const xs_flow_key& key, const xs_bypass& value);
+  // Counters summed over CPUs, indexed by xs_counter.
+  std::array<uint64_t, XS_CNT_MAX> Counters() const;
+  static const char* CounterName(int idx);
+
+ private:
+  XdpProgram() = default;
+  xsensor_bpf* skel_ = nullptr;
+  std::vector<UniqueFd> links_;
+};
+
+}  // namespace xsensor

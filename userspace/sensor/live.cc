@@ -1,0 +1,283 @@
+#include "sensor/live.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/logging.h"
+#include "common/time_util.h"
+#include "sensor/report.h"
+
+namespace xsensor {
+namespace {
+
+constexpr size_t kRecordRing = 16384;
+constexpr size_t kHandoffRing = 1024;
+constexpr uint32_t kBatch = 64;
+
+int64_t MonotonicNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+// Sums "name value" lines of several reports by name, keeping first-seen order.
+std::string SumReports(const std::vector<std::string>& reports) {
+  std::vector<std::string> order;
+  std::map<std::string, uint64_t> sums;
+  for (const auto& r : reports) {
+    for (absl::string_view line : absl::StrSplit(r, '\n', absl::SkipEmpty())) {
+      size_t sp = line.rfind(' ');
+      uint64_t v = 0;
+      if (sp == absl::string_view::npos || !absl::SimpleAtoi(line.substr(sp + 1), &v)) continue;
+      std::string name(line.substr(0, sp));
+      if (!sums.count(name)) order.push_back(name);
+      sums[name] += v;
+    }
+  }
+  std::string out;
+  for (const auto& n : order) absl::StrAppend(&out, n, " ", sums[n], "\n");
+  return out;
+}
+
+}  // namespace
+
+void QueueSink::Emit(const google::protobuf::Message& record) {
+  const TemplateSpec* t = TemplateFor(record);
+  if (!t) return;
+  EncodedRecord* slot = ring_->Claim();
+  if (!slot) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  slot->spec = t;
+  slot->bytes.clear();
+  EncodeDataRecord(*t, record, &slot->bytes);
+  ring_->Publish();
+}
+
+uint32_t InterfaceRxQueues(const std::string& ifname) {
+  std::error_code ec;
+  uint32_t n = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator("/sys/class/net/" + ifname + "/queues", ec)) {
+    if (e.path().filename().string().rfind("rx-", 0) == 0) ++n;
+  }
+  return n;
+}
+
+absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& config,
+                                                                std::vector<std::string> ifaces) {
+  std::unique_ptr<LiveSensor> s(new LiveSensor());
+  s->config_ = config;
+  XdpProgramOptions po;
+  po.mirror_mode = config.capture_mirror;
+  po.sniff_payload = config.xdp_sniff;
+  po.tcp_ports = config.steer_tcp_ports;
+  po.udp_ports = config.steer_udp_ports;
+  auto prog = XdpProgram::Load(po);
+  if (!prog.ok()) return prog.status();
+  s->program_ = std::move(*prog);
+  auto exporter = Exporter::Create(config);
+  if (!exporter.ok()) return exporter.status();
+  s->exporter_ = std::move(*exporter);
+
+  XdpMode want = config.xdp_mode == "native" ? XdpMode::kNative
+                 : config.xdp_mode == "skb"  ? XdpMode::kSkb
+                                             : XdpMode::kAuto;
+  for (const std::string& ifname : ifaces) {
+    uint32_t nq = InterfaceRxQueues(ifname);
+    if (nq == 0) return absl::NotFoundError(absl::StrCat("interface ", ifname, " not found"));
+    if (config.in_queues > 0) nq = std::min(nq, config.in_queues);
+    // Sockets first, then attach: the program never sees a queue without its socket.
+    std::vector<std::unique_ptr<Queue>> made;
+    for (uint32_t q = 0; q < nq; ++q) {
+      auto queue = std::make_unique<Queue>();
+      queue->ifname = ifname;
+      queue->queue = q;
+      made.push_back(std::move(queue));
+    }
+    auto mode = s->program_->Attach(ifname, want);
+    if (!mode.ok()) return mode.status();
+    s->attached_.emplace_back(ifname, *mode);
+    for (auto& queue : made) {
+      XskOptions xo;
+      xo.skb_mode = *mode == XdpMode::kSkb;
+      auto xsk = XskSocket::Create(ifname, queue->queue, xo);
+      if (!xsk.ok()) return xsk.status();
+      queue->xsk = std::move(*xsk);
+      if (auto st = s->program_->RegisterSocket(queue->queue, queue->xsk->fd()); !st.ok()) {
+        return st;
+      }
+      XS_LOG_INFO(ifname, " queue ", queue->queue, ": XDP ", XdpModeName(*mode), ", AF_XDP ",
+                  queue->xsk->zero_copy() ? "zero-copy" : "copy", " mode");
+      s->queues_.push_back(std::move(queue));
+    }
+  }
+  const size_t n = s->queues_.size();
+  for (size_t i = 0; i < n; ++i) {
+    Queue& q = *s->queues_[i];
+    q.cpu = i < config.worker_cpus.size() ? config.worker_cpus[i] : -1;
+    q.records = std::make_unique<SpscRing<EncodedRecord>>(kRecordRing);
+    q.sink = std::make_unique<QueueSink>(q.records.get());
+    q.worker = std::make_unique<Worker>(config, static_cast<uint8_t>(i), q.sink.get());
+    for (size_t j = 0; j < n; ++j) {
+      q.inbox.push_back(j == i ? nullptr : std::make_unique<SpscRing<HandoffFrame>>(kHandoffRing));
+    }
+    Queue* qp = &q;
+    XdpProgram* prog_ptr = s->program_.get();
+    uint64_t timeout_ns = uint64_t{config.bypass_timeout} * 1000000000ull;
+    q.worker->set_bypass_callback([qp, prog_ptr, timeout_ns](const Flow& f, bool to_client,
+                                                             bool to_server_data) {
+      xs_bypass b{};
+      b.expires_ns = static_cast<uint64_t>(MonotonicNanos()) + timeout_ns;
+      b.server_is_lo = f.client_is_lo ? 0 : 1;
+      b.skip_to_client = to_client ? 1 : 0;
+      b.skip_to_server_data = to_server_data ? 1 : 0;
+      if (prog_ptr->SetBypass(f.key, b).ok()) {
+        qp->bypass_set.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        qp->bypass_errors.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  return s;
+}
+
+LiveSensor::~LiveSensor() {
+  for (auto& q : queues_) {
+    if (q->thread.joinable()) q->thread.join();
+  }
+}
+
+size_t LiveSensor::DrainInbox(Queue& q) {
+  size_t n = 0;
+  for (auto& ring : q.inbox) {
+    if (!ring) continue;
+    while (HandoffFrame* f = ring->Peek()) {
+      q.worker->HandleHandedOff(LinkType::kEthernet, f->data, f->len, f->ts_us);
+      ring->Release();
+      ++n;
+    }
+  }
+  if (n) q.handed_in.fetch_add(n, std::memory_order_relaxed);
+  return n;
+}
+
+void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
+  Queue& me = *queues_[index];
+  if (me.cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(me.cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  }
+  const size_t n = queues_.size();
+  int64_t last_expire = 0;
+  while (!stop->load(std::memory_order_relaxed)) {
+    int64_t now = WallMicros();
+    uint32_t got = me.xsk->Receive(kBatch, [&](absl::string_view frame) {
+      const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
+      PacketView p;
+      if (me.worker->Decode(LinkType::kEthernet, data, frame.size(), frame.size(), &p) !=
+          DecodeCounters::kOk) {
+        return;
+      }
+      if (n > 1) {
+        bool from_lo;
+        size_t owner = FlowHash(MakeFlowKey(p, &from_lo)) % n;
+        if (owner != index) {
+          HandoffFrame* slot = queues_[owner]->inbox[index]->Claim();
+          if (!slot || frame.size() > kHandoffFrameMax) {
+            me.handoff_dropped.fetch_add(1, std::memory_order_relaxed);
+            return;
+          }
+          slot->len = static_cast<uint32_t>(frame.size());
+          slot->ts_us = now;
+          std::memcpy(slot->data, frame.data(), frame.size());
+          queues_[owner]->inbox[index]->Publish();
+          me.handed_out.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
+      }
+      me.worker->HandleDecoded(p, frame.size(), now);
+    });
+    if (got) me.received.fetch_add(got, std::memory_order_relaxed);
+    size_t drained = DrainInbox(me);
+    if (got == 0 && drained == 0) {
+      if (now - last_expire > 100'000) {
+        me.worker->Expire(now);
+        last_expire = now;
+      }
+      me.xsk->Wait(2);
+    }
+  }
+  // Take what the other workers already handed over; they may still be handing more, so the
+  // last drain happens after all have stopped receiving (see Run).
+  workers_done_.fetch_add(1);
+}
+
+void LiveSensor::Run(const std::atomic<bool>* stop) {
+  for (size_t i = 0; i < queues_.size(); ++i) {
+    queues_[i]->thread = std::thread([this, i, stop] { WorkerLoop(i, stop); });
+  }
+  auto drain_records = [this] {
+    size_t moved = 0;
+    for (auto& q : queues_) {
+      while (EncodedRecord* r = q->records->Peek()) {
+        exporter_->EmitEncoded(*r->spec, r->bytes);
+        q->records->Release();
+        ++moved;
+      }
+    }
+    return moved;
+  };
+  exporter_->Tick(MonotonicMicros());
+  while (workers_done_.load() < queues_.size()) {
+    size_t moved = drain_records();
+    exporter_->Tick(MonotonicMicros());
+    if (moved == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (auto& q : queues_) q->thread.join();
+  // All receiving has stopped: deliver the last hand-offs, end every flow, export the rest.
+  for (auto& q : queues_) DrainInbox(*q);
+  for (auto& q : queues_) {
+    q->worker->Finish();
+    drain_records();
+  }
+  exporter_->Shutdown(10'000'000);
+}
+
+std::string LiveSensor::CountersText() const {
+  std::vector<std::string> reports;
+  for (const auto& q : queues_) reports.push_back(xsensor::CountersText(*q->worker, nullptr));
+  std::string out = SumReports(reports);
+  for (const auto& q : queues_) {
+    std::string id = absl::StrCat("queue.", q->ifname, ".", q->queue, ".");
+    XskStats st = q->xsk->Stats();
+    absl::StrAppend(&out, id, "received ", q->received.load(), "\n", id, "handed_out ",
+                    q->handed_out.load(), "\n", id, "handed_in ", q->handed_in.load(), "\n", id,
+                    "handoff_dropped ", q->handoff_dropped.load(), "\n", id, "records_dropped ",
+                    q->sink->dropped(), "\n", id, "bypass_set ", q->bypass_set.load(), "\n", id,
+                    "bypass_errors ", q->bypass_errors.load(), "\n", id, "xsk_rx_dropped ",
+                    st.rx_dropped, "\n", id, "xsk_rx_ring_full ", st.rx_ring_full, "\n", id,
+                    "xsk_fill_ring_empty ", st.rx_fill_ring_empty, "\n", id,
+                    "xsk_invalid_descs ", st.rx_invalid_descs, "\n");
+  }
+  auto xdp = program_->Counters();
+  for (int i = 0; i < XS_CNT_MAX; ++i) {
+    absl::StrAppend(&out, "xdp.", XdpProgram::CounterName(i), " ", xdp[i], "\n");
+  }
+  // The exporter's own lines (records per stream, collectors).
+  std::string ex = xsensor::CountersText(*queues_[0]->worker, exporter_.get());
+  size_t pos = ex.find("export.");
+  if (pos != std::string::npos) out += ex.substr(pos);
+  return out;
+}
+
+}  // namespace xsensor

@@ -1,0 +1,94 @@
+// Live capture: the XDP program on every capture interface, one AF_XDP socket and one worker
+// thread per (interface, queue), and an export thread.
+//
+// Flow affinity: every flow has one owner worker (symmetric hash of its key), whatever queue
+// its packets arrive on; a frame received by another worker is copied to the owner through a
+// bounded single-producer/single-consumer ring (counted; a full ring drops and counts).
+// Workers encode their records and hand them to the export thread through one SPSC ring each,
+// so a worker never waits for the network; records of one flow keep their order.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "capture/af_xdp.h"
+#include "capture/xdp_program.h"
+#include "common/spsc_ring.h"
+#include "config/config.h"
+#include "export/exporter.h"
+#include "sensor/worker.h"
+
+namespace xsensor {
+
+struct EncodedRecord {
+  const TemplateSpec* spec = nullptr;
+  std::string bytes;
+};
+
+// The worker side of the record hand-off: encodes into the ring's slots (their buffers are
+// reused), drops and counts when the export thread is behind.
+class QueueSink : public RecordSink {
+ public:
+  explicit QueueSink(SpscRing<EncodedRecord>* ring) : ring_(ring) {}
+  void Emit(const google::protobuf::Message& record) override;
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  SpscRing<EncodedRecord>* ring_;
+  std::atomic<uint64_t> dropped_{0};
+};
+
+inline constexpr size_t kHandoffFrameMax = 4096;
+struct HandoffFrame {
+  uint32_t len = 0;
+  int64_t ts_us = 0;
+  uint8_t data[kHandoffFrameMax];
+};
+
+class LiveSensor {
+ public:
+  static absl::StatusOr<std::unique_ptr<LiveSensor>> Create(const Config& config,
+                                                            std::vector<std::string> ifaces);
+  ~LiveSensor();
+
+  // Captures until *stop becomes true; then ends all flows, exports what they held, waits for
+  // the collectors (bounded) and detaches.
+  void Run(const std::atomic<bool>* stop);
+  std::string CountersText() const;
+  size_t workers() const { return queues_.size(); }
+  const XdpProgram& program() const { return *program_; }
+
+ private:
+  struct Queue {
+    std::string ifname;
+    uint32_t queue = 0;
+    int cpu = -1;
+    std::unique_ptr<XskSocket> xsk;
+    std::unique_ptr<SpscRing<EncodedRecord>> records;
+    std::unique_ptr<QueueSink> sink;
+    std::unique_ptr<Worker> worker;
+    std::vector<std::unique_ptr<SpscRing<HandoffFrame>>> inbox;  // one per sending worker
+    std::atomic<uint64_t> received{0}, handed_out{0}, handed_in{0}, handoff_dropped{0},
+        bypass_set{0}, bypass_errors{0};
+    std::thread thread;
+  };
+  LiveSensor() = default;
+  void WorkerLoop(size_t index, const std::atomic<bool>* stop);
+  size_t DrainInbox(Queue& q);
+
+  Config config_;
+  std::unique_ptr<XdpProgram> program_;
+  std::unique_ptr<Exporter> exporter_;
+  std::vector<std::unique_ptr<Queue>> queues_;
+  std::vector<std::pair<std::string, XdpMode>> attached_;
+  std::atomic<size_t> workers_done_{0};
+};
+
+// Number of receive queues of an interface (from sysfs); 0 if unknown.
+uint32_t InterfaceRxQueues(const std::string& ifname);
+
+}  // namespace xsensor
