@@ -1,6 +1,9 @@
 // xsensor-demo-pcap: writes a small synthetic capture of HTTP traffic (plain, VLAN/QinQ,
-// MPLS, IPv6, pipelined, split headers) for `make demo` on machines without the shared corpus.
+// MPLS, IPv6, pipelined, split headers) for `make demo` on machines without the shared corpus;
+// with "bulk N", an HTTP download of N segments for the live bypass test; with "probe", one
+// datagram that no parser wants (to see that live capture is receiving).
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -8,9 +11,53 @@
 
 using xsensor::testing::PacketBuilder;
 
+// A whole HTTP download: handshake, GET, a pause (so that a live sensor can act on the
+// request), then `segments` data segments of 1400 bytes, each acknowledged, and the close.
+int WriteBulk(const char* path, int segments) {
+  std::vector<std::string> frames;
+  std::vector<int64_t> ts;
+  int64_t t = 1700000000000000;
+  const char* c = "192.0.2.50";
+  const char* s = "198.51.100.50";
+  uint32_t cs = 1000, ss = 5000000;
+  auto add = [&](PacketBuilder b, int64_t gap_us) {
+    frames.push_back(b.Build());
+    ts.push_back(t);
+    t += gap_us;  // the time to the next frame
+  };
+  auto c2s = [&] { return PacketBuilder().Eth().Ipv4(c, s); };
+  auto s2c = [&] {
+    return PacketBuilder().Eth(std::string("\x02\x00\x00\x00\x00\x02", 6),
+                               std::string("\x02\x00\x00\x00\x00\x01", 6)).Ipv4(s, c);
+  };
+  add(c2s().Tcp(40000, 80, cs, 0x02), 100);
+  add(s2c().Tcp(80, 40000, ss, 0x12, cs + 1), 100);
+  add(c2s().Tcp(40000, 80, cs + 1, 0x10, ss + 1), 100);
+  const std::string req = "GET /big.iso HTTP/1.1\r\nHost: downloads.example.org\r\n\r\n";
+  add(c2s().Tcp(40000, 80, cs + 1, 0x18, ss + 1).Payload(req), 300000);  // the pause
+  uint32_t sseq = ss + 1, cack = cs + 1 + static_cast<uint32_t>(req.size());
+  for (int i = 0; i < segments; ++i) {
+    add(s2c().Tcp(80, 40000, sseq, 0x10, cack).Payload(std::string(1400, 'x')), 20);
+    sseq += 1400;
+    add(c2s().Tcp(40000, 80, cack, 0x10, sseq), 20);
+  }
+  add(s2c().Tcp(80, 40000, sseq, 0x11, cack), 100);
+  add(c2s().Tcp(40000, 80, cack, 0x11, sseq + 1), 100);
+  xsensor::testing::WritePcap(path, frames, 1, 0, &ts);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[2]) == "bulk") return WriteBulk(argv[1], atoi(argv[3]));
+  if (argc == 3 && std::string(argv[2]) == "probe") {
+    // One UDP datagram to the discard port: seen by XDP, steered nowhere.
+    xsensor::testing::WritePcap(
+        argv[1], {PacketBuilder().Eth().Ipv4("10.213.0.2", "10.213.0.1").Udp(9, 9)
+                      .Payload("probe").Build()});
+    return 0;
+  }
   if (argc != 2) {
-    fprintf(stderr, "usage: %s OUT.pcap\n", argv[0]);
+    fprintf(stderr, "usage: %s OUT.pcap [bulk SEGMENTS]\n", argv[0]);
     return 2;
   }
   std::vector<std::string> frames;

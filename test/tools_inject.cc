@@ -71,6 +71,18 @@ int main(int argc, char** argv) {
     fprintf(stderr, "xsensor-inject: cannot load the XDP_TX program: %s\n", strerror(errno));
     return 2;
   }
+  // Captures taken after GRO hold frames larger than any wire MTU; live frames must fit a page.
+  constexpr size_t kMaxLiveFrame = 3500;
+  size_t oversized = 0;
+  std::vector<Frame> fit;
+  for (auto& f : frames) {
+    if (f.bytes.size() > kMaxLiveFrame) {
+      ++oversized;
+    } else {
+      fit.push_back(std::move(f));
+    }
+  }
+  frames.swap(fit);
   int prog = bpf_program__fd(skel->progs.xs_inject_tx);
   int repeat = absl::GetFlag(FLAGS_repeat);
   int ccpu = absl::GetFlag(FLAGS_client_cpu), scpu = absl::GetFlag(FLAGS_server_cpu);
@@ -100,7 +112,10 @@ int main(int argc, char** argv) {
       if (bpf_prog_test_run_opts(prog, &opts) == 0) {
         sent += static_cast<uint64_t>(repeat);
       } else {
-        ++failed;
+        if (failed++ == 0) {
+          fprintf(stderr, "xsensor-inject: frame of %zu bytes: %s\n", f.bytes.size(),
+                  strerror(errno));
+        }
       }
       if (absl::GetFlag(FLAGS_gap_us) > 0) {
         timespec ts{0, absl::GetFlag(FLAGS_gap_us) * 1000L};
@@ -109,9 +124,10 @@ int main(int argc, char** argv) {
     }
   }
   double secs = static_cast<double>(MonotonicMicros() - start) / 1e6;
-  printf("sent %llu frames in %.3f s (%.0f frames/s), %llu failed calls\n",
+  printf("sent %llu frames in %.3f s (%.0f frames/s), %llu failed calls, %zu frames over %zu "
+         "bytes skipped\n",
          static_cast<unsigned long long>(sent), secs, secs > 0 ? sent / secs : 0.0,
-         static_cast<unsigned long long>(failed));
+         static_cast<unsigned long long>(failed), oversized, kMaxLiveFrame);
   xs_inject_bpf__destroy(skel);
   return failed ? 1 : 0;
 }

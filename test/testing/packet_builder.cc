@@ -160,7 +160,7 @@ std::string PacketBuilder::Build() const {
 }
 
 void WritePcap(const std::string& path, const std::vector<std::string>& frames, int link_type,
-               int64_t first_ts_us) {
+               int64_t first_ts_us, const std::vector<int64_t>* ts_us) {
   FILE* f = fopen(path.c_str(), "wb");
   if (!f) throw std::runtime_error("cannot write " + path);
   uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 262144, static_cast<uint32_t>(link_type)};
@@ -170,7 +170,9 @@ void WritePcap(const std::string& path, const std::vector<std::string>& frames, 
   fwrite(ver, 2, 2, f);
   fwrite(&hdr[2], 4, 4, f);
   int64_t ts = first_ts_us;
-  for (const auto& fr : frames) {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const std::string& fr = frames[i];
+    if (ts_us) ts = (*ts_us)[i];
     uint32_t rec[4] = {static_cast<uint32_t>(ts / 1000000), static_cast<uint32_t>(ts % 1000000),
                        static_cast<uint32_t>(fr.size()), static_cast<uint32_t>(fr.size())};
     fwrite(rec, 4, 4, f);

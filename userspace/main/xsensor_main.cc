@@ -24,7 +24,8 @@
 ABSL_FLAG(std::string, config, "", "Configuration file (key=value lines)");
 ABSL_FLAG(std::string, pcap, "", "Read frames from this pcap/pcapng file, export, and exit");
 ABSL_FLAG(std::string, interface, "", "Capture live on these interfaces (comma-separated)");
-ABSL_FLAG(std::string, counters_out, "", "Write the final counters to this file");
+ABSL_FLAG(std::string, counters_out, "",
+          "Write the final counters (live: also on SIGUSR1) to this file");
 ABSL_FLAG(bool, print_counters, true, "Print the final counters to stderr");
 ABSL_FLAG(bool, verbose, false, "Debug logging");
 ABSL_FLAG(bool, print_config, false,
@@ -32,15 +33,20 @@ ABSL_FLAG(bool, print_config, false,
 
 namespace {
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_dump{false};
 void OnSignal(int) { g_stop.store(true); }
+void OnDump(int) { g_dump.store(true); }
 
 int WriteCounters(const std::string& counters) {
   if (absl::GetFlag(FLAGS_print_counters)) std::cerr << counters;
   std::string out = absl::GetFlag(FLAGS_counters_out);
   if (!out.empty()) {
-    std::ofstream f(out);
+    // Written whole, then renamed: a reader never sees half a snapshot.
+    std::string tmp = out + ".tmp";
+    std::ofstream f(tmp);
     f << counters;
-    if (!f) {
+    f.close();
+    if (!f || std::rename(tmp.c_str(), out.c_str()) != 0) {
       XS_LOG_ERROR(out, ": cannot write counters");
       return 1;
     }
@@ -90,7 +96,12 @@ int main(int argc, char** argv) {
     }
     XS_LOG_INFO("capturing on ", absl::StrJoin(ifaces, ","), " with ", (*live)->workers(),
                 " workers; SIGINT/SIGTERM to stop");
-    (*live)->Run(&g_stop);
+    // SIGUSR1: write the counters now (to --counters_out, else stderr).
+    std::signal(SIGUSR1, OnDump);
+    LiveSensor* sensor = live->get();
+    (*live)->Run(&g_stop, [sensor] {
+      if (g_dump.exchange(false)) WriteCounters(sensor->CountersText());
+    });
     return WriteCounters((*live)->CountersText());
   }
 

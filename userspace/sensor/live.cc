@@ -222,7 +222,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
   workers_done_.fetch_add(1);
 }
 
-void LiveSensor::Run(const std::atomic<bool>* stop) {
+void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>& on_tick) {
   for (size_t i = 0; i < queues_.size(); ++i) {
     queues_[i]->thread = std::thread([this, i, stop] { WorkerLoop(i, stop); });
   }
@@ -241,6 +241,7 @@ void LiveSensor::Run(const std::atomic<bool>* stop) {
   while (workers_done_.load() < queues_.size()) {
     size_t moved = drain_records();
     exporter_->Tick(MonotonicMicros());
+    if (on_tick) on_tick();
     if (moved == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   for (auto& q : queues_) q->thread.join();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -57,7 +58,9 @@ class LiveSensor {
 
   // Captures until *stop becomes true; then ends all flows, exports what they held, waits for
   // the collectors (bounded) and detaches.
-  void Run(const std::atomic<bool>* stop);
+  // `on_tick`, if given, runs on the export thread about every millisecond (e.g. to write a
+  // counters snapshot on request).
+  void Run(const std::atomic<bool>* stop, const std::function<void()>& on_tick = nullptr);
   std::string CountersText() const;
   size_t workers() const { return queues_.size(); }
   const XdpProgram& program() const { return *program_; }
