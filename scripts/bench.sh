@@ -20,3 +20,4 @@ if [ -n "$bare" ] && [ -n "$sensor" ]; then
     printf "\noffline: sensor %.0f frames/s, bare libpcap read %.0f frames/s: ratio %.2f (target >= 0.50)\n",
            s, b, s / b }'
 fi
+if [ "$(id -u)" -eq 0 ]; then bash scripts/live-bench.sh "$BUILD" ../shared; fi

@@ -7,7 +7,9 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <net/if.h>
+#include <linux/if_link.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -22,13 +24,16 @@
 #include "xs_inject_bpf.skel.h"
 
 ABSL_FLAG(std::string, dev, "", "The sending end of the veth pair");
-ABSL_FLAG(std::string, pcap, "", "Frames to send (Ethernet link type)");
+ABSL_FLAG(std::vector<std::string>, pcap, {}, "Frames to send: captures, comma-separated "
+          "(Ethernet link type; others are skipped)");
 ABSL_FLAG(int, cpu, -1, "Run on this CPU (selects the peer's rx queue)");
 ABSL_FLAG(int, client_cpu, -1, "Frames sent by clients (to the lower port) run on this CPU");
 ABSL_FLAG(int, server_cpu, -1, "Frames sent by servers (from the lower port) run on this CPU");
 ABSL_FLAG(int, repeat, 1, "Send every frame this many times in a row (one syscall)");
 ABSL_FLAG(int, loops, 1, "Send the whole capture this many times");
 ABSL_FLAG(int, gap_us, 0, "Pause between frames (microseconds)");
+ABSL_FLAG(int, batch, 0, "Live-frames batch size (0: the kernel's default)");
+ABSL_FLAG(double, rate, 0, "Send at most this many frames per second (0: as fast as possible)");
 
 namespace {
 void Pin(int cpu) {
@@ -54,17 +59,19 @@ int main(int argc, char** argv) {
     bool from_client;
   };
   std::vector<Frame> frames;
-  auto r = ReadPcapFile(absl::GetFlag(FLAGS_pcap),
-                        [&](LinkType link, const uint8_t* d, size_t caplen, size_t, int64_t) {
-                          if (link != LinkType::kEthernet) return;
-                          PacketView p;
-                          DecodePacket(link, d, caplen, caplen, &p);
-                          frames.push_back({std::string(reinterpret_cast<const char*>(d), caplen),
-                                            p.dport < p.sport});
-                        });
-  if (!r.ok()) {
-    fprintf(stderr, "xsensor-inject: %s\n", std::string(r.status().message()).c_str());
-    return 2;
+  for (const std::string& path : absl::GetFlag(FLAGS_pcap)) {
+    auto r = ReadPcapFile(path, [&](LinkType link, const uint8_t* d, size_t caplen, size_t,
+                                    int64_t) {
+      if (link != LinkType::kEthernet) return;
+      PacketView p;
+      DecodePacket(link, d, caplen, caplen, &p);
+      frames.push_back(
+          {std::string(reinterpret_cast<const char*>(d), caplen), p.dport < p.sport});
+    });
+    if (!r.ok()) {
+      fprintf(stderr, "xsensor-inject: %s\n", std::string(r.status().message()).c_str());
+      return 2;
+    }
   }
   xs_inject_bpf* skel = xs_inject_bpf__open_and_load();
   if (!skel) {
@@ -84,11 +91,22 @@ int main(int argc, char** argv) {
   }
   frames.swap(fit);
   int prog = bpf_program__fd(skel->progs.xs_inject_tx);
+  // The same program attached (generic mode) to this namespace's loopback for the duration:
+  // a live-frames run of a program that is not attached anywhere makes the kernel rebuild
+  // its XDP dispatcher twice per call (milliseconds each). The loopback of the traffic
+  // namespace carries nothing, so XDP_TX there is harmless.
+  int lo = static_cast<int>(if_nametoindex("lo"));
+  LIBBPF_OPTS(bpf_link_create_opts, lopts);
+  lopts.flags = XDP_FLAGS_SKB_MODE;
+  int lo_link = lo ? bpf_link_create(bpf_program__fd(skel->progs.xs_inject_tx), lo, BPF_XDP,
+                                     &lopts)
+                   : -1;
   int repeat = absl::GetFlag(FLAGS_repeat);
   int ccpu = absl::GetFlag(FLAGS_client_cpu), scpu = absl::GetFlag(FLAGS_server_cpu);
   Pin(absl::GetFlag(FLAGS_cpu));
   int pinned = -2;
   uint64_t sent = 0, failed = 0;
+  double rate = absl::GetFlag(FLAGS_rate);
   int64_t start = MonotonicMicros();
   for (int loop = 0; loop < absl::GetFlag(FLAGS_loops); ++loop) {
     for (const Frame& f : frames) {
@@ -109,12 +127,22 @@ int main(int argc, char** argv) {
       opts.ctx_size_in = sizeof(ctx);
       opts.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
       opts.repeat = static_cast<uint32_t>(repeat);
+      opts.batch_size = static_cast<uint32_t>(absl::GetFlag(FLAGS_batch));
       if (bpf_prog_test_run_opts(prog, &opts) == 0) {
         sent += static_cast<uint64_t>(repeat);
       } else {
         if (failed++ == 0) {
           fprintf(stderr, "xsensor-inject: frame of %zu bytes: %s\n", f.bytes.size(),
                   strerror(errno));
+        }
+      }
+      if (rate > 0) {
+        // Pace: never ahead of the schedule by more than a millisecond.
+        int64_t due = start + static_cast<int64_t>(static_cast<double>(sent) * 1e6 / rate);
+        int64_t ahead = due - MonotonicMicros();
+        if (ahead > 1000) {
+          timespec ts{0, ahead * 1000L};
+          nanosleep(&ts, nullptr);
         }
       }
       if (absl::GetFlag(FLAGS_gap_us) > 0) {
@@ -128,6 +156,7 @@ int main(int argc, char** argv) {
          "bytes skipped\n",
          static_cast<unsigned long long>(sent), secs, secs > 0 ? sent / secs : 0.0,
          static_cast<unsigned long long>(failed), oversized, kMaxLiveFrame);
+  if (lo_link >= 0) close(lo_link);
   xs_inject_bpf__destroy(skel);
   return failed ? 1 : 0;
 }
