@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Prepares a NIC for xsensor and starts it there (or undoes it).
+#   attach-nic.sh IFACE [--queues N] [--config FILE] [--mode auto|native|skb] [--mirror]
+#                       [--no-start] [-- extra xsensor flags]
+#   attach-nic.sh IFACE --detach
+# Steps: check the driver (native XDP and AF_XDP zero-copy support), set N combined channels,
+# install a symmetric RSS key (the repeated 0x6d5a Toeplitz key: both directions of a flow hash
+# to the same queue, so the sensor's cross-queue hand-offs stay rare) hashing on addresses and
+# ports, turn GRO/LRO off (the sensor must see frames as they were on the wire), mount bpffs
+# if missing, then run xsensor on the interface. The previous settings are saved in
+# /run/xsensor/IFACE.state for --detach.
+set -euo pipefail
+IFACE=${1:-}
+[ -n "$IFACE" ] || { sed -n '2,13p' "$0"; exit 2; }
+shift
+QUEUES= CONFIG= MODE=auto MIRROR=0 START=1 DETACH=0 EXTRA=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --queues) QUEUES=$2; shift 2 ;;
+    --config) CONFIG=$2; shift 2 ;;
+    --mode) MODE=$2; shift 2 ;;
+    --mirror) MIRROR=1; shift ;;
+    --no-start) START=0; shift ;;
+    --detach) DETACH=1; shift ;;
+    --) shift; EXTRA=("$@"); break ;;
+    *) echo "attach-nic: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "attach-nic: needs root" >&2; exit 1; }
+[ -d "/sys/class/net/$IFACE" ] || { echo "attach-nic: no interface $IFACE" >&2; exit 1; }
+command -v ethtool >/dev/null || { echo "attach-nic: ethtool is needed (apt-get install ethtool)" >&2; exit 1; }
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+XSENSOR=${XSENSOR:-$HERE/build/userspace/xsensor}
+STATE_DIR=/run/xsensor
+STATE=$STATE_DIR/$IFACE.state
+note() { echo "attach-nic: $*"; }
+
+if [ $DETACH -eq 1 ]; then
+  if [ -f "$STATE_DIR/$IFACE.pid" ]; then
+    pid=$(cat "$STATE_DIR/$IFACE.pid")
+    kill -TERM "$pid" 2>/dev/null && note "stopping xsensor ($pid)"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$STATE_DIR/$IFACE.pid"
+  fi
+  if [ -f "$STATE" ]; then
+    # shellcheck disable=SC1090
+    . "$STATE"
+    [ -n "${OLD_COMBINED:-}" ] && ethtool -L "$IFACE" combined "$OLD_COMBINED" 2>/dev/null || true
+    [ -n "${OLD_GRO:-}" ] && ethtool -K "$IFACE" gro "$OLD_GRO" 2>/dev/null || true
+    [ -n "${OLD_LRO:-}" ] && ethtool -K "$IFACE" lro "$OLD_LRO" 2>/dev/null || true
+    ethtool -X "$IFACE" default 2>/dev/null || true
+    rm -f "$STATE"
+    note "restored channels, offloads and RSS of $IFACE"
+  fi
+  # The sensor's bpf_link detaches with the process; anything left from elsewhere stays.
+  ip link show "$IFACE" | grep -q " xdp" && note "an XDP program is still attached (not ours?)"
+  exit 0
+fi
+
+driver=$(ethtool -i "$IFACE" 2>/dev/null | awk '/^driver:/ {print $2}')
+note "$IFACE driver: ${driver:-unknown}"
+case "$driver" in
+  i40e|ice|ixgbe|igc|igb|mlx5_core|mlx4_en|bnxt_en|qede|nfp|stmmac|virtio_net|veth|tun|ena)
+    note "$driver has native XDP" ;;
+  *) note "$driver: native XDP unknown; xsensor falls back to generic (skb) mode if needed" ;;
+esac
+case "$driver" in
+  i40e|ice|ixgbe|igc|mlx5_core|stmmac) note "$driver supports AF_XDP zero-copy" ;;
+  *) note "AF_XDP will use copy mode" ;;
+esac
+
+mkdir -p "$STATE_DIR"
+{
+  echo "OLD_COMBINED=$(ethtool -l "$IFACE" 2>/dev/null | awk '/Current hardware/ {c=1} c && /^Combined:/ {print $2; exit}')"
+  echo "OLD_GRO=$(ethtool -k "$IFACE" | awk '/^generic-receive-offload:/ {print $2}')"
+  echo "OLD_LRO=$(ethtool -k "$IFACE" | awk '/^large-receive-offload:/ {print $2}')"
+} >"$STATE"
+
+if [ -n "$QUEUES" ]; then
+  if ethtool -L "$IFACE" combined "$QUEUES" 2>/dev/null; then
+    note "channels: $QUEUES combined"
+  else
+    note "could not set $QUEUES channels (driver limits); keeping the current count"
+  fi
+fi
+ethtool -K "$IFACE" gro off 2>/dev/null && note "GRO off" || note "GRO: cannot change"
+ethtool -K "$IFACE" lro off 2>/dev/null && note "LRO off" || true
+
+keylen=$({ ethtool -x "$IFACE" 2>/dev/null || true; } |
+  awk '/RSS hash key:/ {getline; n = split($0, a, ":"); print n; exit}')
+if [ -n "$keylen" ] && [ "$keylen" -gt 0 ]; then
+  key=$(for i in $(seq "$keylen"); do [ $((i % 2)) -eq 1 ] && printf '6d' || printf '5a'; \
+        [ "$i" -lt "$keylen" ] && printf ':'; done)
+  if ethtool -X "$IFACE" hkey "$key" 2>/dev/null; then
+    note "symmetric RSS key installed ($keylen bytes)"
+    for t in tcp4 udp4 tcp6 udp6; do ethtool -N "$IFACE" rx-flow-hash "$t" sdfn 2>/dev/null || true; done
+  else
+    note "RSS key not settable: directions of a flow may arrive on different queues (handed off)"
+  fi
+else
+  note "no RSS on $IFACE: directions of a flow may arrive on different queues (handed off)"
+fi
+
+if ! mountpoint -q /sys/fs/bpf 2>/dev/null; then
+  mount -t bpf bpf /sys/fs/bpf 2>/dev/null && note "mounted bpffs" || note "bpffs not mounted (not needed by xsensor)"
+fi
+
+[ $START -eq 1 ] || exit 0
+args=(--interface "$IFACE" --xdp_mode "$MODE")
+[ -n "$CONFIG" ] && args+=(--config "$CONFIG")
+[ $MIRROR -eq 1 ] && args+=(--capture_mode mirror)
+note "starting: $XSENSOR ${args[*]} ${EXTRA[*]}"
+"$XSENSOR" "${args[@]}" "${EXTRA[@]}" &
+echo $! >"$STATE_DIR/$IFACE.pid"
+wait $!
