@@ -127,41 +127,44 @@ absl::StatusOr<std::unique_ptr<Receiver>> Receiver::Create(const std::vector<End
   return r;
 }
 
-void Receiver::HandleMessage(Session& s, bool tcp, absl::string_view msg) {
+void Receiver::HandleMessage(Session& s, absl::string_view msg) {
   if (on_message_) on_message_(msg);
   s.decoder->DecodeMessage(msg);
-  (void)tcp;
 }
 
-Receiver::Session& Receiver::UdpSession(const std::string& peer, bool* created) {
+std::unique_ptr<Receiver::Session> Receiver::NewSession(std::string peer, bool tcp) {
+  auto s = std::make_unique<Session>();
+  s->peer = std::move(peer);
+  Session* sp = s.get();
+  s->decoder = std::make_unique<IpfixDecoder>([this, sp, tcp](DecodedRecord& d) {
+    ++records_;
+    if (!on_record_) return;
+    ReceivedRecord rr{sp->peer, tcp, std::move(d)};
+    on_record_(rr);
+  });
+  return s;
+}
+
+Receiver::Session& Receiver::UdpSession(const std::string& peer) {
   auto& slot = udp_sessions_[peer];
-  *created = !slot;
-  if (!slot) {
-    slot = std::make_unique<Session>();
-    slot->peer = peer;
-    Session* sp = slot.get();
-    slot->decoder = std::make_unique<IpfixDecoder>([this, sp](DecodedRecord& d) {
-      ++records_;
-      if (!on_record_) return;
-      ReceivedRecord rr{sp->peer, false, std::move(d)};
-      on_record_(rr);
-    });
-  }
+  if (!slot) slot = NewSession(peer, false);
   return *slot;
+}
+
+void AddDecoderStats(const DecoderStats& s, DecoderStats* to) {
+  to->messages += s.messages;
+  to->templates += s.templates;
+  to->records += s.records;
+  to->malformed += s.malformed;
+  to->missing_template += s.missing_template;
+  to->options_records += s.options_records;
+  to->sequence_gaps += s.sequence_gaps;
 }
 
 DecoderStats Receiver::TotalStats() const {
   DecoderStats t = closed_stats_;
-  auto add = [&t](const DecoderStats& s) {
-    t.messages += s.messages;
-    t.templates += s.templates;
-    t.records += s.records;
-    t.malformed += s.malformed;
-    t.missing_template += s.missing_template;
-    t.sequence_gaps += s.sequence_gaps;
-  };
-  for (const auto& [k, s] : udp_sessions_) add(s->decoder->stats());
-  for (const auto& s : tcp_sessions_) add(s->decoder->stats());
+  for (const auto& [k, s] : udp_sessions_) AddDecoderStats(s->decoder->stats(), &t);
+  for (const auto& s : tcp_sessions_) AddDecoderStats(s->decoder->stats(), &t);
   return t;
 }
 
@@ -186,9 +189,7 @@ void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) 
                              reinterpret_cast<sockaddr*>(&from), &flen);
         if (n < 0) break;
         last_data = now;
-        bool created;
-        Session& s = UdpSession(PeerName(from, flen), &created);
-        HandleMessage(s, false, absl::string_view(dgram.data(), static_cast<size_t>(n)));
+        HandleMessage(UdpSession(PeerName(from, flen)), absl::string_view(dgram.data(), static_cast<size_t>(n)));
       }
     }
     for (size_t l = 0; l < tcp_listen_fds_.size(); ++l, ++i) {
@@ -198,16 +199,8 @@ void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) 
       int fd = accept4(tcp_listen_fds_[l].get(), reinterpret_cast<sockaddr*>(&from), &flen,
                        SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (fd < 0) continue;
-      auto s = std::make_unique<Session>();
+      auto s = NewSession(PeerName(from, flen), true);
       s->fd.Reset(fd);
-      s->peer = PeerName(from, flen);
-      Session* sp = s.get();
-      s->decoder = std::make_unique<IpfixDecoder>([this, sp](DecodedRecord& d) {
-        ++records_;
-        if (!on_record_) return;
-        ReceivedRecord rr{sp->peer, true, std::move(d)};
-        on_record_(rr);
-      });
       tcp_sessions_.push_back(std::move(s));
     }
     size_t first_tcp = i;
@@ -234,19 +227,13 @@ void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) 
           closed.push_back(t);
           break;
         }
-        HandleMessage(s, true, rest.substr(0, len));
+        HandleMessage(s, rest.substr(0, len));
         off += len;
       }
       s.buf.erase(0, off);
     }
     for (auto it = closed.rbegin(); it != closed.rend(); ++it) {
-      const DecoderStats& st = tcp_sessions_[*it]->decoder->stats();
-      closed_stats_.messages += st.messages;
-      closed_stats_.templates += st.templates;
-      closed_stats_.records += st.records;
-      closed_stats_.malformed += st.malformed;
-      closed_stats_.missing_template += st.missing_template;
-      closed_stats_.sequence_gaps += st.sequence_gaps;
+      AddDecoderStats(tcp_sessions_[*it]->decoder->stats(), &closed_stats_);
       tcp_sessions_.erase(tcp_sessions_.begin() + static_cast<long>(*it));
       ++tcp_closed_;
     }

@@ -61,8 +61,9 @@ class Receiver {
     std::unique_ptr<IpfixDecoder> decoder;
   };
   Receiver() = default;
-  Session& UdpSession(const std::string& peer, bool* created);
-  void HandleMessage(Session& s, bool tcp, absl::string_view msg);
+  std::unique_ptr<Session> NewSession(std::string peer, bool tcp);
+  Session& UdpSession(const std::string& peer);
+  void HandleMessage(Session& s, absl::string_view msg);
 
   std::vector<UniqueFd> udp_fds_, tcp_listen_fds_;
   std::vector<Endpoint> udp_eps_, tcp_eps_;
@@ -74,6 +75,8 @@ class Receiver {
   uint64_t records_ = 0;
   int tcp_closed_ = 0;
 };
+
+void AddDecoderStats(const DecoderStats& from, DecoderStats* to);
 
 // One JSON object per record: template, template_id, domain, exporter, then every field by
 // its schema name (addresses and MACs in presentation form, octet arrays in hex).
