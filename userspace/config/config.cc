@@ -192,6 +192,8 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
   if (key == "flow_max") return ParseU32(value, 16, 100000000, &c->flow_max);
   if (key == "flow_idle_timeout") return ParseU32(value, 1, 86400, &c->flow_idle_timeout);
   if (key == "flow_closed_timeout") return ParseU32(value, 0, 3600, &c->flow_closed_timeout);
+  if (key == "reassembly_flow_bytes") return ParseSize(value, &c->reassembly_flow_bytes);
+  if (key == "reassembly_total_bytes") return ParseSize(value, &c->reassembly_total_bytes);
   if (key == "http_max_header_bytes")
     return ParseU32(value, 256, 1 << 20, &c->http_max_header_bytes);
   return absl::NotFoundError(absl::StrCat("unknown key '", key, "'"));

@@ -53,7 +53,9 @@ namespace xsensor {
   X(flow_max, "1000000", "Most flows tracked at once; the least recently seen is evicted")    \
   X(flow_idle_timeout, "120", "Seconds without packets after which a flow ends")              \
   X(flow_closed_timeout, "5", "Seconds a TCP flow is kept after FIN in both directions/RST")  \
-  X(http_max_header_bytes, "16384", "Longest HTTP header block parsed per message")
+  X(http_max_header_bytes, "16384", "Longest HTTP header block parsed per message")           \
+  X(reassembly_flow_bytes, "256K", "Out-of-order TCP bytes buffered per flow direction (K/M)")  \
+  X(reassembly_total_bytes, "64M", "Out-of-order TCP bytes buffered per worker (K/M/G)")
 
 struct Config {
   std::vector<Endpoint> ipfix_udp_collectors;
@@ -90,6 +92,8 @@ struct Config {
   uint32_t flow_idle_timeout = 120;
   uint32_t flow_closed_timeout = 5;
   uint32_t http_max_header_bytes = 16384;
+  uint64_t reassembly_flow_bytes = 0;
+  uint64_t reassembly_total_bytes = 0;
 };
 
 struct ConfigKeyInfo {

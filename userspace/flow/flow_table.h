@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/counters.h"
 #include "packet/packet.h"
+#include "reassembly/tcp_reassembler.h"
 #include "xsensor_shared.h"
 
 namespace xsensor {
@@ -33,13 +34,6 @@ uint64_t FlowHash(const FlowKey& key);
 
 enum class Dir : uint8_t { kToServer = 0, kToClient = 1 };
 
-// Per-direction TCP sequence tracking for in-order delivery.
-struct TcpDirState {
-  bool seen = false;
-  bool fin = false;
-  uint32_t next_seq = 0;
-};
-
 class AppParser;  // parsers/parser.h
 
 struct Flow {
@@ -52,7 +46,8 @@ struct Flow {
   int64_t last_seen_us = 0;
   uint64_t packets[2] = {};
   uint64_t bytes[2] = {};
-  TcpDirState tcp[2];
+  TcpReassembler tcp[2];  // per Dir
+  bool fin[2] = {};
   std::unique_ptr<AppParser> parser;
   bool parser_chosen = false;
   bool bypass_requested = false;

@@ -20,10 +20,7 @@ namespace xsensor {
   X(kHttpBadRequestLine, "http_bad_request_line")      \
   X(kHttpHeaderTooLong, "http_header_block_too_long")  \
   X(kHttpResyncs, "http_resyncs_after_gap")            \
-  X(kHttpBadChunk, "http_bad_chunk")                   \
-  X(kTcpGaps, "tcp_gaps")                              \
-  X(kTcpRetransmitted, "tcp_retransmitted_segments")   \
-  X(kTcpOverlapTrimmed, "tcp_overlap_trimmed")
+  X(kHttpBadChunk, "http_bad_chunk")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
 struct ParserOptions {

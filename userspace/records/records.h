@@ -25,26 +25,30 @@ struct RecordOrigin {
   const PacketView* packet = nullptr;
   const Flow* flow = nullptr;
   int64_t ts_us = 0;
-  uint16_t channel = 0;  // BRIDGE_CHANNEL_NUM
+  uint16_t channel = 0;   // BRIDGE_CHANNEL_NUM
+  bool reversed = false;  // the packet travels against the data's direction (e.g. an RST
+                          // that ends the other side's stream): addresses, ports, MACs swap
 };
 
 template <typename T>
 void FillCommonFields(const RecordOrigin& o, T* r) {
   const PacketView& p = *o.packet;
+  const IpAddr& src = o.reversed ? p.dst : p.src;
+  const IpAddr& dst = o.reversed ? p.src : p.dst;
   r->set_time_stamp(static_cast<uint32_t>(o.ts_us / 1000000));
-  r->set_ip_source(reinterpret_cast<const char*>(p.src.bytes), p.src.len);
-  r->set_ip_destination(reinterpret_cast<const char*>(p.dst.bytes), p.dst.len);
+  r->set_ip_source(reinterpret_cast<const char*>(src.bytes), src.len);
+  r->set_ip_destination(reinterpret_cast<const char*>(dst.bytes), dst.len);
   r->set_session_id(o.flow->session_id);
   r->set_vlan_id(p.outer_vlan());
   r->set_post_vlan_id(p.inner_vlan());
   if (p.has_macs) {
-    r->set_source_mac(reinterpret_cast<const char*>(p.src_mac), 6);
-    r->set_destination_mac(reinterpret_cast<const char*>(p.dst_mac), 6);
+    r->set_source_mac(reinterpret_cast<const char*>(o.reversed ? p.dst_mac : p.src_mac), 6);
+    r->set_destination_mac(reinterpret_cast<const char*>(o.reversed ? p.src_mac : p.dst_mac), 6);
   }
   r->set_mpls_labels(p.mpls.data(), p.mpls.size());
   if constexpr (requires { r->set_port_source(0); }) {
-    r->set_port_source(p.sport);
-    r->set_port_destination(p.dport);
+    r->set_port_source(o.reversed ? p.dport : p.sport);
+    r->set_port_destination(o.reversed ? p.sport : p.dport);
   }
   if constexpr (requires { r->set_bridge_channel_num(0); }) {
     r->set_bridge_channel_num(o.channel);

@@ -23,6 +23,8 @@ std::string CountersText(const Worker& w, const Exporter* e) {
   AppendGroup(&out, "flow", w.flows().counters());
   absl::StrAppend(&out, "flow.active ", w.flows().size(), "\n");
   AppendGroup(&out, "parser", w.parser_counters());
+  AppendGroup(&out, "reassembly", w.reassembly_counters());
+  absl::StrAppend(&out, "reassembly.buffered_bytes ", w.reassembly_buffered(), "\n");
   absl::StrAppend(&out, "records.emitted ", w.records_emitted(), "\n");
   if (e) {
     const char* names[] = {"clickstream", "metadata", "dns"};

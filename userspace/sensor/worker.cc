@@ -16,12 +16,40 @@ bool IsServicePort(uint8_t proto, uint16_t port) {
 
 }  // namespace
 
+// Delivers one direction's reassembled stream to the flow's parser, with the packet whose
+// arrival completed it as the record origin.
+class Worker::StreamSink : public TcpReassembler::Sink {
+ public:
+  // `d` is the stream's direction; `reversed` tells that packet p travels the other way.
+  StreamSink(Worker* w, Flow* f, Dir d, const PacketView* p, int64_t ts, bool reversed)
+      : w_(w), f_(f), d_(d), p_(p), ts_(ts), reversed_(reversed) {}
+  void OnStreamData(absl::string_view data, uint32_t seq) override {
+    w_->Deliver(*f_, d_, *p_, ts_, data, seq, reversed_);
+  }
+  void OnStreamGap(uint64_t) override {
+    if (!f_->parser) return;
+    ParseContext ctx{RecordOrigin{p_, f_, ts_, w_->channel_, reversed_}, d_, &w_->records_,
+                     &w_->parser_counters_, &w_->parser_options_};
+    f_->parser->OnGap(ctx);
+  }
+
+ private:
+  Worker* w_;
+  Flow* f_;
+  Dir d_;
+  const PacketView* p_;
+  int64_t ts_;
+  bool reversed_;
+};
+
 Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink)
     : channel_(static_cast<uint16_t>(config.vchannel)),
       records_(sink),
       flows_(FlowTable::Options{config.flow_max, int64_t{config.flow_idle_timeout} * 1000000,
                                 int64_t{config.flow_closed_timeout} * 1000000},
-             worker_id, nullptr) {
+             worker_id, [this](Flow& f, FlowCounters::Id) { EndFlow(f); }) {
+  budget_.limit = config.reassembly_total_bytes;
+  budget_.per_stream = config.reassembly_flow_bytes;
   parser_options_.http_max_header_bytes = config.http_max_header_bytes;
   parser_options_.http_parse_reply = config.http_parse_reply;
   parser_options_.ssl_parse_reply = config.ssl_parse_reply;
@@ -87,56 +115,40 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us) 
 }
 
 void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
-  TcpDirState& st = flow.tcp[static_cast<int>(dir)];
+  int d = static_cast<int>(dir);
+  TcpReassembler& stream = flow.tcp[d];
+  StreamSink sink(this, &flow, dir, &p, ts_us, false);
   uint32_t seq = p.tcp_seq;
   if (p.tcp_flags & kSyn) {
-    st.seen = true;
-    st.next_seq = seq + 1;
+    stream.OnSyn(seq);
     seq += 1;  // data on a SYN (TCP Fast Open) starts after it
   }
-  if (p.tcp_flags & kRst) flow.closing = true;
-  absl::string_view data = p.payload;
-  if (!data.empty()) {
-    if (!st.seen) {
-      // Picked up mid-stream: start at this segment.
-      st.seen = true;
-      st.next_seq = seq;
-    }
-    int32_t diff = static_cast<int32_t>(seq - st.next_seq);
-    if (diff < 0) {
-      // Retransmission or overlap: the first copy of every byte wins.
-      uint32_t behind = static_cast<uint32_t>(-static_cast<int64_t>(diff));
-      if (behind >= data.size()) {
-        parser_counters_.Inc(ParserCounters::kTcpRetransmitted);
-        data = {};
-      } else {
-        parser_counters_.Inc(ParserCounters::kTcpOverlapTrimmed);
-        data.remove_prefix(behind);
-        seq += behind;
-      }
-    } else if (diff > 0) {
-      // Bytes missing before this segment (lost, or not yet arrived: the reassembler that
-      // buffers out-of-order segments replaces this).
-      parser_counters_.Inc(ParserCounters::kTcpGaps);
-      if (flow.parser) {
-        ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_}, dir, &records_,
-                         &parser_counters_, &parser_options_};
-        flow.parser->OnGap(ctx);
-      }
-    }
-    if (!data.empty()) {
-      st.next_seq = seq + static_cast<uint32_t>(data.size());
-      Deliver(flow, dir, p, ts_us, data, seq);
+  stream.OnSegment(seq, p.payload, sink, budget_, reasm_counters_);
+  if (p.tcp_flags & (kFin | kRst)) {
+    // Nothing more will fill this direction's holes: deliver what waits behind them.
+    stream.Flush(sink, budget_, reasm_counters_);
+    if (p.tcp_flags & kRst) {
+      StreamSink other(this, &flow, static_cast<Dir>(1 - d), &p, ts_us, true);
+      flow.tcp[1 - d].Flush(other, budget_, reasm_counters_);
+      flow.closing = true;
+    } else {
+      flow.fin[d] = true;
+      if (flow.fin[0] && flow.fin[1]) flow.closing = true;
     }
   }
-  if (p.tcp_flags & kFin) {
-    st.fin = true;
-    if (flow.tcp[0].fin && flow.tcp[1].fin) flow.closing = true;
+}
+
+void Worker::EndFlow(Flow& flow) {
+  // A flow ending without FIN/RST (timeout, eviction, shutdown) releases its buffers; bytes
+  // waiting behind a hole that never filled are counted, not parsed.
+  for (auto& stream : flow.tcp) {
+    reasm_counters_.Inc(ReassemblyCounters::kIgnoredBytes, stream.buffered());
+    stream.Ignore(budget_);
   }
 }
 
 void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
-                     absl::string_view data, uint32_t seq) {
+                     absl::string_view data, uint32_t seq, bool reversed) {
   counters_.Inc(WorkerCounters::kPayloadPackets);
   if (!flow.parser_chosen) {
     uint16_t server_port = flow.client_is_lo ? flow.key.port_hi : flow.key.port_lo;
@@ -148,16 +160,24 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
       if (!flow.parser) counters_.Inc(WorkerCounters::kNoParserFlows);
     }
   }
-  if (!flow.parser) return;
+  if (!flow.parser) {
+    // No parser wants this flow: nothing of it is reassembled from now on.
+    if (flow.parser_chosen) {
+      for (auto& stream : flow.tcp) stream.Ignore(budget_);
+    }
+    return;
+  }
   counters_.Inc(WorkerCounters::kParsedPackets);
-  ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_}, dir, &records_, &parser_counters_,
-                   &parser_options_};
+  ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_, reversed}, dir, &records_,
+                   &parser_counters_, &parser_options_};
   flow.parser->OnData(ctx, data, seq);
   bool to_client = false, to_server_data = false;
-  if (bypass_cb_ && !flow.bypass_requested &&
-      flow.parser->WantsBypass(&to_client, &to_server_data)) {
+  if (!flow.bypass_requested && flow.parser->WantsBypass(&to_client, &to_server_data)) {
+    // The parser is done with part of the flow: stop reassembling it here, and (live) stop
+    // steering it in XDP.
     flow.bypass_requested = true;
-    bypass_cb_(flow, to_client, to_server_data);
+    if (to_client) flow.tcp[static_cast<int>(Dir::kToClient)].Ignore(budget_);
+    if (bypass_cb_) bypass_cb_(flow, to_client, to_server_data);
   }
 }
 

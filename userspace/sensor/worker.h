@@ -54,17 +54,23 @@ class Worker {
   const WorkerCounters& counters() const { return counters_; }
   const ParserCounters& parser_counters() const { return parser_counters_; }
   const FlowTable& flows() const { return flows_; }
+  const ReassemblyCounters& reassembly_counters() const { return reasm_counters_; }
+  size_t reassembly_buffered() const { return budget_.used; }
   uint64_t records_emitted() const { return records_.emitted(); }
 
  private:
+  class StreamSink;
   void HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
+  void EndFlow(Flow& flow);
   void Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us, absl::string_view data,
-               uint32_t seq);
+               uint32_t seq, bool reversed = false);
   void ChooseRoles(Flow& flow, bool from_lo, const PacketView& p);
 
   BypassCallback bypass_cb_;
   ParserOptions parser_options_;
   uint16_t channel_;
+  ReassemblyBudget budget_;
+  ReassemblyCounters reasm_counters_;
   RecordBuilder records_;
   FlowTable flows_;
   DecodeCounters decode_;

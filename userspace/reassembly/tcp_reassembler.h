@@ -1,0 +1,87 @@
+// TCP reassembly of one direction of one flow: turns segments as they arrive (reordered,
+// retransmitted, overlapping, lost) into an in-order byte stream for the flow's parser.
+//
+// Policy: the first copy of every byte wins (bytes already delivered or already buffered are
+// never replaced by a later copy). Out-of-order segments wait in a buffer bounded per stream
+// and per worker (ReassemblyBudget); when a bound would be exceeded, or when the stream ends
+// (FIN, RST, flow end), the missing bytes are declared lost: the parser is told of the gap and
+// the buffered data after it is delivered. A stream picked up mid-flow starts at its first
+// segment. Sequence numbers are tracked as 64-bit offsets, so wrap-around is handled. Owned
+// by one worker thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "common/counters.h"
+
+namespace xsensor {
+
+#define XS_REASSEMBLY_COUNTERS(X)                              \
+  X(kSegments, "reasm_segments")                               \
+  X(kOutOfOrder, "reasm_out_of_order_segments")                \
+  X(kRetransmitted, "reasm_retransmitted_segments")            \
+  X(kOverlapBytes, "reasm_overlap_bytes_discarded")            \
+  X(kGaps, "reasm_gaps")                                       \
+  X(kGapBytes, "reasm_gap_bytes")                              \
+  X(kDroppedFlowLimit, "reasm_gaps_forced_by_flow_limit")      \
+  X(kDroppedTotalLimit, "reasm_gaps_forced_by_total_limit")    \
+  X(kIgnoredBytes, "reasm_bytes_not_needed")
+XS_COUNTER_GROUP(ReassemblyCounters, XS_REASSEMBLY_COUNTERS);
+
+// The out-of-order bytes a worker may hold across all its streams.
+struct ReassemblyBudget {
+  size_t limit = 64 << 20;        // all streams of the worker
+  size_t per_stream = 256 << 10;  // one direction of one flow
+  size_t used = 0;
+};
+
+class TcpReassembler {
+ public:
+  // What the stream delivers to: in-order data and gaps.
+  class Sink {
+   public:
+    virtual ~Sink() = default;
+    // `seq` is the (32-bit) sequence number of data[0].
+    virtual void OnStreamData(absl::string_view data, uint32_t seq) = 0;
+    // `bytes` were lost before the next OnStreamData.
+    virtual void OnStreamGap(uint64_t bytes) = 0;
+  };
+
+  TcpReassembler() = default;
+  ~TcpReassembler();
+  TcpReassembler(const TcpReassembler&) = delete;
+  TcpReassembler& operator=(const TcpReassembler&) = delete;
+
+  // A SYN (or SYN-ACK): data starts at seq + 1.
+  void OnSyn(uint32_t seq);
+  // One segment's payload (without the SYN's sequence slot).
+  void OnSegment(uint32_t seq, absl::string_view data, Sink& sink, ReassemblyBudget& budget,
+                 ReassemblyCounters& counters);
+  // The stream ends (FIN, RST, flow end): whatever is buffered is delivered after its gaps.
+  void Flush(Sink& sink, ReassemblyBudget& budget, ReassemblyCounters& counters);
+  // The parser needs nothing more of this direction: buffers are freed, later bytes counted.
+  void Ignore(ReassemblyBudget& budget);
+
+  size_t buffered() const { return buffered_; }
+  bool started() const { return started_; }
+  bool ignored() const { return ignored_; }
+
+ private:
+  void Deliver(uint64_t offset, absl::string_view data, Sink& sink);
+  void DrainContiguous(Sink& sink, ReassemblyBudget& budget);
+  // Declares the bytes before the first buffered segment lost and delivers from there.
+  void SkipToFirstBuffered(Sink& sink, ReassemblyBudget& budget, ReassemblyCounters& counters);
+  uint64_t ToOffset(uint32_t seq) const;
+
+  bool started_ = false;
+  bool ignored_ = false;
+  uint32_t isn_ = 0;       // sequence number of offset 0
+  uint64_t next_ = 0;      // offset of the next byte to deliver
+  size_t buffered_ = 0;
+  std::map<uint64_t, std::string> pending_;  // offset -> bytes, non-overlapping
+};
+
+}  // namespace xsensor
