@@ -20,7 +20,14 @@ namespace xsensor {
   X(kHttpBadRequestLine, "http_bad_request_line")      \
   X(kHttpHeaderTooLong, "http_header_block_too_long")  \
   X(kHttpResyncs, "http_resyncs_after_gap")            \
-  X(kHttpBadChunk, "http_bad_chunk")
+  X(kHttpBadChunk, "http_bad_chunk")                   \
+  X(kTlsClientHellos, "tls_client_hellos")             \
+  X(kTlsServerHellos, "tls_server_replies")            \
+  X(kTlsNoSni, "tls_client_hello_without_sni")         \
+  X(kTlsMalformedHello, "tls_malformed_hello")         \
+  X(kTlsNotTls, "tls_not_a_tls_record")                \
+  X(kTlsHandshakeTooLong, "tls_handshake_too_long")    \
+  X(kTlsGaps, "tls_gaps")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
 struct ParserOptions {

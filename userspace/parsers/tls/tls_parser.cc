@@ -1,0 +1,283 @@
+#include "parsers/tls/tls_parser.h"
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
+
+#include "common/byte_reader.h"
+
+namespace xsensor {
+namespace {
+
+constexpr size_t kMaxRecord = (1 << 14) + 2048;
+constexpr size_t kMaxHandshake = 64 << 10;
+constexpr uint8_t kHandshake = 22;
+constexpr uint8_t kClientHello = 1, kServerHello = 2, kCertificate = 11, kServerHelloDone = 14;
+constexpr size_t kMaxExportedSuites = 16;
+
+// RFC 8446 4.1.3: the random of a HelloRetryRequest.
+constexpr uint8_t kHrrRandom[32] = {0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11,
+                                    0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+                                    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E,
+                                    0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
+
+bool SkipVector8(ByteReader& r) {
+  uint8_t n;
+  return r.ReadU8(&n) && r.Skip(n);
+}
+
+}  // namespace
+
+bool LooksLikeTlsClientHello(absl::string_view p) {
+  return p.size() >= 6 && static_cast<uint8_t>(p[0]) == kHandshake &&
+         static_cast<uint8_t>(p[1]) == 3 && static_cast<uint8_t>(p[2]) <= 4 &&
+         static_cast<uint8_t>(p[5]) == kClientHello;
+}
+
+bool ParseClientHello(absl::string_view body, ClientHelloInfo* out) {
+  ByteReader r(body);
+  uint16_t suites_len, ext_total;
+  absl::string_view suites;
+  if (!r.ReadU16(&out->legacy_version) || !r.Skip(32) || !SkipVector8(r) ||
+      !r.ReadU16(&suites_len) || !r.ReadView(suites_len, &suites) || !SkipVector8(r)) {
+    return false;
+  }
+  out->cipher_suites.assign(suites.data(), suites.size());
+  if (r.empty()) return true;  // no extensions
+  absl::string_view exts;
+  if (!r.ReadU16(&ext_total) || !r.ReadView(ext_total, &exts)) return false;
+  ByteReader e(exts);
+  while (!e.empty()) {
+    uint16_t type, len;
+    absl::string_view data;
+    if (!e.ReadU16(&type) || !e.ReadU16(&len) || !e.ReadView(len, &data)) return false;
+    if (type != 0 || !out->sni.empty()) continue;  // server_name (RFC 6066 3)
+    ByteReader s(data);
+    uint16_t list_len;
+    absl::string_view list;
+    if (!s.ReadU16(&list_len) || !s.ReadView(list_len, &list)) return false;
+    ByteReader l(list);
+    while (!l.empty()) {
+      uint8_t name_type;
+      uint16_t name_len;
+      absl::string_view name;
+      if (!l.ReadU8(&name_type) || !l.ReadU16(&name_len) || !l.ReadView(name_len, &name)) {
+        return false;
+      }
+      if (name_type == 0) {
+        out->sni.assign(name.data(), name.size());
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+bool ParseServerHello(absl::string_view body, ServerHelloInfo* out) {
+  ByteReader r(body);
+  uint8_t random[32];
+  if (!r.ReadU16(&out->version) || !r.ReadBytes(random, 32) || !SkipVector8(r) ||
+      !r.ReadU16(&out->cipher_suite) || !r.ReadU8(&out->compression)) {
+    return false;
+  }
+  out->retry_request = std::memcmp(random, kHrrRandom, 32) == 0;
+  uint16_t ext_total;
+  absl::string_view exts;
+  if (r.empty()) return true;
+  if (!r.ReadU16(&ext_total) || !r.ReadView(ext_total, &exts)) return false;
+  ByteReader e(exts);
+  while (!e.empty()) {
+    uint16_t type, len;
+    absl::string_view data;
+    if (!e.ReadU16(&type) || !e.ReadU16(&len) || !e.ReadView(len, &data)) return false;
+    if (type == 43 && len == 2) {  // supported_versions: the negotiated version
+      ByteReader v(data);
+      v.ReadU16(&out->version);
+    }
+  }
+  return true;
+}
+
+std::string CertificateName(absl::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  if (!cert) return "";
+  std::string name;
+  X509_NAME* subject = X509_get_subject_name(cert);
+  int idx = subject ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
+  if (idx >= 0) {
+    ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
+    name.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                static_cast<size_t>(ASN1_STRING_length(s)));
+  } else if (auto* sans = static_cast<GENERAL_NAMES*>(
+                 X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans) && name.empty(); ++i) {
+      const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
+      if (g->type == GEN_DNS) {
+        name.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(g->d.dNSName)),
+                    static_cast<size_t>(ASN1_STRING_length(g->d.dNSName)));
+      }
+    }
+    GENERAL_NAMES_free(sans);
+  }
+  X509_free(cert);
+  return name;
+}
+
+std::unique_ptr<AppParser> MakeTlsParser(const ParserOptions& options) {
+  return std::make_unique<TlsParser>(options);
+}
+
+void TlsParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) {
+  Direction& d = dir_[static_cast<int>(ctx.dir)];
+  while (!data.empty() && !d.done) {
+    if (d.record.empty()) d.record_seq = seq;
+    size_t need = 5;
+    if (d.record.size() >= 5) {
+      need = 5 + ((static_cast<uint8_t>(d.record[3]) << 8) | static_cast<uint8_t>(d.record[4]));
+    }
+    size_t take = std::min(need - d.record.size(), data.size());
+    d.record.append(data.data(), take);
+    data.remove_prefix(take);
+    seq += static_cast<uint32_t>(take);
+    if (d.record.size() == 5) {
+      auto type = static_cast<uint8_t>(d.record[0]);
+      size_t len = (static_cast<uint8_t>(d.record[3]) << 8) | static_cast<uint8_t>(d.record[4]);
+      if (type < 20 || type > 24 || d.record[1] != 3 || len > kMaxRecord) {
+        ctx.counters->Inc(ParserCounters::kTlsNotTls);
+        d.done = true;
+        break;
+      }
+      if (len == 0) d.record.clear();
+      continue;
+    }
+    if (d.record.size() < need) break;
+    auto type = static_cast<uint8_t>(d.record[0]);
+    std::string record = std::move(d.record);
+    d.record.clear();
+    OnRecord(ctx, d, type, absl::string_view(record).substr(5));
+  }
+}
+
+void TlsParser::OnRecord(ParseContext& ctx, Direction& d, uint8_t type, absl::string_view body) {
+  if (type != kHandshake) {
+    // ChangeCipherSpec, alert or application data: the clear-text handshake of this direction
+    // is over.
+    if (ctx.dir == Dir::kToClient && have_server_hello_) EmitServerReply(ctx);
+    d.done = true;
+    return;
+  }
+  if (d.handshake.empty()) d.handshake_seq = d.record_seq;
+  if (d.handshake.size() + body.size() > kMaxHandshake) {
+    ctx.counters->Inc(ParserCounters::kTlsHandshakeTooLong);
+    d.done = true;
+    return;
+  }
+  d.handshake.append(body.data(), body.size());
+  // Complete handshake messages: type (1), length (3), body.
+  size_t off = 0;
+  while (!d.done && d.handshake.size() - off >= 4) {
+    ByteReader r(absl::string_view(d.handshake).substr(off));
+    uint8_t msg_type;
+    uint32_t len;
+    r.ReadU8(&msg_type);
+    r.ReadU24(&len);
+    if (len > kMaxHandshake) {
+      ctx.counters->Inc(ParserCounters::kTlsHandshakeTooLong);
+      d.done = true;
+      break;
+    }
+    if (r.remaining() < len) break;
+    std::string msg = d.handshake.substr(off + 4, len);
+    off += 4 + len;
+    OnHandshake(ctx, d, msg_type, msg);
+  }
+  d.handshake.erase(0, off);
+}
+
+void TlsParser::OnHandshake(ParseContext& ctx, Direction& d, uint8_t type,
+                            absl::string_view body) {
+  if (ctx.dir == Dir::kToServer) {
+    if (type != kClientHello) return;
+    ClientHelloInfo hello;
+    if (!ParseClientHello(body, &hello)) {
+      ctx.counters->Inc(ParserCounters::kTlsMalformedHello);
+    } else if (hello.sni.empty()) {
+      ctx.counters->Inc(ParserCounters::kTlsNoSni);
+    } else {
+      ctx.counters->Inc(ParserCounters::kTlsClientHellos);
+      auto* r = ctx.records->Begin<schema::Clickstream>(ctx.origin);
+      r->set_hostname(hello.sni);
+      r->set_host_type(3);
+      r->set_cipher_suites(hello.cipher_suites.substr(0, 2 * kMaxExportedSuites));
+      r->set_cipher_suites_len(static_cast<uint32_t>(hello.cipher_suites.size()));
+      r->set_tcp_sequence(d.handshake_seq);
+      ctx.records->Emit(*r);
+    }
+    d.done = true;  // what follows from the client is of no use to the sensor
+    return;
+  }
+  if (!options_.ssl_parse_reply) {
+    d.done = true;
+    return;
+  }
+  if (type == kServerHello) {
+    ServerHelloInfo sh;
+    if (!ParseServerHello(body, &sh)) {
+      ctx.counters->Inc(ParserCounters::kTlsMalformedHello);
+      d.done = true;
+      return;
+    }
+    if (sh.retry_request) return;  // the real ServerHello follows
+    server_ = sh;
+    have_server_hello_ = true;
+    // TLS 1.3 encrypts the rest of the handshake (and the certificate).
+    if (server_.version >= 0x0304) EmitServerReply(ctx);
+  } else if (type == kCertificate && have_server_hello_ && !reply_sent_) {
+    ByteReader r(body);
+    uint32_t list_len, cert_len;
+    absl::string_view der;
+    if (r.ReadU24(&list_len) && r.ReadU24(&cert_len) && r.ReadView(cert_len, &der)) {
+      cname_ = CertificateName(der);
+    }
+    EmitServerReply(ctx);
+  } else if (type == kServerHelloDone && have_server_hello_) {
+    EmitServerReply(ctx);
+  }
+}
+
+void TlsParser::EmitServerReply(ParseContext& ctx) {
+  Direction& d = dir_[static_cast<int>(Dir::kToClient)];
+  d.done = true;
+  if (reply_sent_) return;
+  reply_sent_ = true;
+  ctx.counters->Inc(ParserCounters::kTlsServerHellos);
+  auto* r = ctx.records->Begin<schema::SslReply>(ctx.origin);
+  r->set_ssl_version(server_.version);
+  r->set_cipher_suite(server_.cipher_suite);
+  r->set_compression_method(server_.compression);
+  if (!cname_.empty()) {
+    r->set_cname(cname_);
+    r->set_host_type(3);
+  }
+  ctx.records->Emit(*r);
+}
+
+void TlsParser::OnGap(ParseContext& ctx) {
+  // Records cannot be found again after lost bytes: give up this direction.
+  Direction& d = dir_[static_cast<int>(ctx.dir)];
+  if (!d.done) ctx.counters->Inc(ParserCounters::kTlsGaps);
+  d.done = true;
+}
+
+bool TlsParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {
+  bool client_done = dir_[0].done;
+  bool server_done = dir_[1].done || !options_.ssl_parse_reply;
+  if (!client_done || !server_done) return false;
+  *skip_to_client = true;
+  *skip_to_server_data = true;
+  return true;
+}
+
+}  // namespace xsensor
