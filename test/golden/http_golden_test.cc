@@ -234,3 +234,108 @@ TEST(HttpGoldenTest, ReorderedHandshakeGivesTheCleanRecords) {
 
 }  // namespace
 }  // namespace xsensor
+
+namespace xsensor {
+namespace {
+
+std::vector<schema::HttpReply> Replies(const testing::PipelineResult& r) {
+  std::vector<schema::HttpReply> out;
+  for (const auto& rec : r.records) {
+    if (!rec.record.spec || rec.record.spec->name != "http_reply") continue;
+    schema::HttpReply m;
+    m.CopyFrom(*rec.record.message);
+    out.push_back(m);
+  }
+  return out;
+}
+
+testing::PipelineResult RunWithReplies(const std::string& pcap) {
+  Config c = DefaultConfig();
+  c.http_parse_reply = true;
+  return testing::RunPipeline({pcap}, c);
+}
+
+TEST(HttpReplyGoldenTest, ZeekStatusCodesInRequestOrder) {
+  std::string pcap = CorpusFile("zeek/http_pipelined-requests.pcap");
+  std::string log = CorpusFile(
+      "zeek/oracles/testing/btest/Baseline/scripts.base.protocols.http.http-pipelining/http.log");
+  if (pcap.empty() || log.empty()) GTEST_SKIP() << "corpus not found";
+  auto rows = testing::ReadZeekLog(log);
+  auto result = RunWithReplies(pcap);
+  auto replies = Replies(result);
+  ASSERT_EQ(replies.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(std::to_string(replies[i].result_code()), rows[i].at("status_code"));
+  }
+  // Each reply follows its request and shares its session.
+  std::string order;
+  for (const auto& rec : result.records) order += rec.record.spec->name == "http_reply" ? "R" : "Q";
+  int balance = 0;  // requests exported minus replies exported, never below zero
+  for (char c : order) {
+    balance += c == 'Q' ? 1 : -1;
+    EXPECT_GE(balance, 0) << order;
+  }
+  EXPECT_EQ(replies[0].session_id(), Clicks(result)[0].session_id());
+}
+
+TEST(HttpReplyGoldenTest, IpfixprobeStatusAndContentType) {
+  std::string pcap = CorpusFile("ipfixprobe/http.pcap");
+  std::string csv = CorpusFile("ipfixprobe/oracles/tests/functional/outputs/http");
+  if (pcap.empty() || csv.empty()) GTEST_SKIP() << "corpus not found";
+  auto result = RunWithReplies(pcap);
+  auto clicks = Clicks(result);
+  auto replies = Replies(result);
+  size_t checked = 0;
+  for (const auto& row : testing::ReadCsv(csv)) {
+    if (row.at("HTTP_RESPONSE_STATUS_CODE") == "0") continue;  // no reply seen
+    uint32_t port;
+    ASSERT_TRUE(absl::SimpleAtoi(row.at("SRC_PORT"), &port));
+    uint64_t session = 0;
+    for (const auto& c : clicks) {
+      if (c.port_source() == port) session = c.session_id();
+    }
+    ASSERT_NE(session, 0u) << port;
+    bool found = false;
+    for (const auto& r : replies) {
+      if (r.session_id() != session) continue;
+      found = true;
+      EXPECT_EQ(std::to_string(r.result_code()), row.at("HTTP_RESPONSE_STATUS_CODE"));
+      EXPECT_EQ(r.content_type(), row.at("HTTP_RESPONSE_CONTENT_TYPE"));
+    }
+    EXPECT_TRUE(found) << "no reply for port " << port;
+    ++checked;
+  }
+  EXPECT_GE(checked, 8u);
+}
+
+// Replies with Location and zero-length bodies, with segments lost in both directions: every
+// request and reply tshark finds is found, with the same status, Location and Content-Type.
+TEST(HttpReplyGoldenTest, ZeroLengthBodiesWithDropsMatchTshark) {
+  std::string pcap = CorpusFile("zeek/http_zero-length-bodies-with-drops.pcap");
+  XS_REQUIRE_FILE(pcap);
+  if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
+  std::string out = testing::RunCommand(
+      "tshark -r '" + pcap + "' -Y http.response -T fields -E separator=/t "
+      "-e http.response.code -e http.location -e http.content_type 2>/dev/null");
+  std::string reqs = testing::RunCommand(
+      "tshark -r '" + pcap + "' -Y http.request -T fields -e http.request.uri 2>/dev/null");
+  auto result = RunWithReplies(pcap);
+  auto replies = Replies(result);
+  auto clicks = Clicks(result);
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(replies.size(), lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::vector<std::string> f = absl::StrSplit(lines[i], '\t');
+    f.resize(3);
+    EXPECT_EQ(std::to_string(replies[i].result_code()), f[0]);
+    EXPECT_EQ(replies[i].location(), f[1]);
+    EXPECT_EQ(replies[i].content_type(), f[2]);
+    EXPECT_EQ(replies[i].content_length(), 0u);
+  }
+  std::vector<std::string> uris = absl::StrSplit(reqs, '\n', absl::SkipEmpty());
+  ASSERT_EQ(clicks.size(), uris.size());
+  for (size_t i = 0; i < uris.size(); ++i) EXPECT_EQ(clicks[i].path(), uris[i]);
+}
+
+}  // namespace
+}  // namespace xsensor

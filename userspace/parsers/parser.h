@@ -21,6 +21,9 @@ namespace xsensor {
   X(kHttpHeaderTooLong, "http_header_block_too_long")  \
   X(kHttpResyncs, "http_resyncs_after_gap")            \
   X(kHttpBadChunk, "http_bad_chunk")                   \
+  X(kHttpReplies, "http_replies")                      \
+  X(kHttpBadStatusLine, "http_bad_status_line")        \
+  X(kHttpReplyWithoutRequest, "http_reply_without_request") \
   X(kTlsClientHellos, "tls_client_hellos")             \
   X(kTlsServerHellos, "tls_server_replies")            \
   X(kTlsNoSni, "tls_client_hello_without_sni")         \

@@ -10,11 +10,20 @@ namespace {
 class CollectingSink : public RecordSink {
  public:
   void Emit(const google::protobuf::Message& m) override {
+    order += m.GetDescriptor()->name() == "HttpReply" ? "R" : "Q";
+    if (m.GetDescriptor()->name() == "HttpReply") {
+      schema::HttpReply r;
+      r.CopyFrom(m);
+      replies.push_back(r);
+      return;
+    }
     schema::Clickstream c;
     c.CopyFrom(m);
     records.push_back(c);
   }
   std::vector<schema::Clickstream> records;
+  std::vector<schema::HttpReply> replies;
+  std::string order;  // Q request, R reply, in emission order
 };
 
 class HttpParserTest : public ::testing::Test {
@@ -28,8 +37,9 @@ class HttpParserTest : public ::testing::Test {
   void Feed(absl::string_view data, Dir dir = Dir::kToServer) {
     ParseContext ctx{RecordOrigin{&packet_, &flow_, 1700000000'000000, 3}, dir, &builder_,
                      &counters_, &options_};
-    parser_->OnData(ctx, data, seq_);
-    seq_ += static_cast<uint32_t>(data.size());
+    uint32_t& seq = dir == Dir::kToServer ? seq_ : reply_seq_;
+    parser_->OnData(ctx, data, seq);
+    seq += static_cast<uint32_t>(data.size());
   }
   void Gap(uint32_t lost) {
     ParseContext ctx{RecordOrigin{&packet_, &flow_, 0, 0}, Dir::kToServer, &builder_, &counters_,
@@ -47,6 +57,7 @@ class HttpParserTest : public ::testing::Test {
   PacketView packet_;
   Flow flow_;
   uint32_t seq_ = 1000;
+  uint32_t reply_seq_ = 9000;
 };
 
 TEST_F(HttpParserTest, OneRequestAllFields) {
@@ -140,8 +151,61 @@ TEST_F(HttpParserTest, OverlongHeaderGivesPartialRecordThenRecovers) {
 }
 
 TEST_F(HttpParserTest, ServerDirectionIsNotARequest) {
-  Feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", Dir::kToClient);
+  Feed("GET /x HTTP/1.1\r\n\r\n", Dir::kToClient);
   EXPECT_TRUE(sink_.records.empty());
+}
+
+TEST_F(HttpParserTest, RepliesPairWithRequestsInOrder) {
+  options_.http_parse_reply = true;
+  parser_ = std::make_unique<HttpParser>(options_);
+  // Pipelined: a HEAD, a POST with a body, a GET; then the replies: 100 Continue (interim),
+  // the HEAD's reply (Content-Length but no body), a chunked reply, a redirect without body.
+  Feed("HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n"
+       "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+       "GET /g HTTP/1.1\r\nHost: a\r\n\r\n");
+  Feed("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nContent-Type: text/html\r\n\r\n"
+       "HTTP/1.1 100 Continue\r\n\r\n"
+       "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n"
+       "\r\n4\r\n{}{}\r\n0\r\n\r\n"
+       "HTTP/1.1 302 Found\r\nLocation: http://b/x\r\nContent-Length: 0\r\n\r\n",
+       Dir::kToClient);
+  ASSERT_EQ(sink_.replies.size(), 3u);
+  EXPECT_EQ(sink_.order, "QQQRRR");
+  EXPECT_EQ(sink_.replies[0].result_code(), 200u);
+  EXPECT_EQ(sink_.replies[0].content_length(), 5000u);
+  EXPECT_EQ(sink_.replies[0].content_type(), "text/html");
+  EXPECT_EQ(sink_.replies[1].result_code(), 201u);
+  EXPECT_EQ(sink_.replies[1].content_type(), "application/json");
+  EXPECT_EQ(sink_.replies[2].result_code(), 302u);
+  EXPECT_EQ(sink_.replies[2].location(), "http://b/x");
+  EXPECT_EQ(sink_.replies[2].session_id(), 42u);
+  EXPECT_EQ(counters_.Get(ParserCounters::kHttpReplyWithoutRequest), 0u);
+}
+
+TEST_F(HttpParserTest, ReplyBodyWithLengthIsSkippedAcrossSegments) {
+  options_.http_parse_reply = true;
+  parser_ = std::make_unique<HttpParser>(options_);
+  Feed("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string body(3000, 'H');  // looks like nothing, must not be read as a reply
+  const std::string fake = "HTTP/1.1 500 Bad\r\n";
+  body.replace(100, fake.size(), fake);
+  Feed("HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n" + body.substr(0, 1000),
+       Dir::kToClient);
+  Feed(body.substr(1000), Dir::kToClient);
+  Feed("HTTP/1.0 404 Not Found\r\n\r\nno length: the body runs to the close", Dir::kToClient);
+  ASSERT_EQ(sink_.replies.size(), 2u);
+  EXPECT_EQ(sink_.replies[0].result_code(), 200u);
+  EXPECT_EQ(sink_.replies[1].result_code(), 404u);
+}
+
+TEST_F(HttpParserTest, RepliesNotParsedUnlessConfigured) {
+  Feed("GET / HTTP/1.1\r\n\r\n");
+  Feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", Dir::kToClient);
+  EXPECT_TRUE(sink_.replies.empty());
+  bool to_client = false, to_server = true;
+  EXPECT_TRUE(parser_->WantsBypass(&to_client, &to_server));
+  EXPECT_TRUE(to_client);
+  EXPECT_FALSE(to_server);
 }
 
 TEST(HttpHelpersTest, HostWithoutPortAndMethods) {

@@ -151,27 +151,67 @@ std::unique_ptr<AppParser> MakeHttpParser(const ParserOptions& options) {
   return std::make_unique<HttpParser>(options);
 }
 
+bool ParseHttpReplyHead(absl::string_view block, HttpReplyHead* h) {
+  *h = HttpReplyHead();
+  size_t eol = block.find('\n');
+  absl::string_view first = TrimLine(block.substr(0, eol));
+  // HTTP-version SP 3DIGIT [SP reason]
+  if (!absl::StartsWith(first, "HTTP/") || first.size() < 12 || first[8] != ' ') return false;
+  absl::string_view code = first.substr(9, 3);
+  if (!absl::SimpleAtoi(code, &h->status) || h->status < 100 || h->status > 999 ||
+      (first.size() > 12 && first[12] != ' ')) {
+    return false;
+  }
+  if (eol == absl::string_view::npos) return true;
+  absl::string_view rest = block.substr(eol + 1);
+  while (!rest.empty()) {
+    eol = rest.find('\n');
+    absl::string_view line = TrimLine(rest.substr(0, eol));
+    rest = eol == absl::string_view::npos ? absl::string_view() : rest.substr(eol + 1);
+    if (line.empty()) break;
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos || line.front() == ' ' || line.front() == '\t') continue;
+    absl::string_view name = absl::StripTrailingAsciiWhitespace(line.substr(0, colon));
+    absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+    if (absl::EqualsIgnoreCase(name, "content-type")) {
+      h->content_type = value;
+    } else if (absl::EqualsIgnoreCase(name, "location")) {
+      h->location = value;
+    } else if (absl::EqualsIgnoreCase(name, "content-length")) {
+      h->has_content_length = absl::SimpleAtoi(value, &h->content_length);
+    } else if (absl::EqualsIgnoreCase(name, "transfer-encoding")) {
+      if (absl::StrContains(absl::AsciiStrToLower(value), "chunked")) h->chunked = true;
+    }
+  }
+  return true;
+}
+
 void HttpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) {
-  if (ctx.dir != Dir::kToServer) return;  // replies: issue #4
+  Stream& s = streams_[static_cast<int>(ctx.dir)];
+  if (!s.requests && !options_.http_parse_reply) return;
   while (!data.empty()) {
     size_t n = 0;
-    switch (state_) {
+    switch (s.state) {
       case State::kHead:
-        n = ConsumeHead(ctx, data, seq);
+        n = ConsumeHead(ctx, s, data, seq);
         break;
       case State::kBody:
-        n = static_cast<size_t>(std::min<uint64_t>(body_left_, data.size()));
-        body_left_ -= n;
-        if (body_left_ == 0) state_ = State::kHead;
+        n = static_cast<size_t>(std::min<uint64_t>(s.body_left, data.size()));
+        s.body_left -= n;
+        if (s.body_left == 0) s.state = State::kHead;
+        break;
+      case State::kBodyToClose:
+      case State::kDone:
+        n = data.size();
         break;
       case State::kChunkSize:
       case State::kChunkData:
       case State::kChunkDataEnd:
       case State::kChunkTrailer:
-        n = ConsumeChunked(ctx, data);
+        n = ConsumeChunked(ctx, s, data);
         break;
       case State::kResync:
-        n = ConsumeResync(data);
+        n = ConsumeResync(s, data);
         break;
     }
     data.remove_prefix(n);
@@ -180,14 +220,18 @@ void HttpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq)
 }
 
 void HttpParser::OnGap(ParseContext& ctx) {
-  if (ctx.dir != Dir::kToServer) return;
-  // Framing is lost: drop partial state and look for the next request line.
+  Stream& s = streams_[static_cast<int>(ctx.dir)];
+  if (s.state == State::kBodyToClose || s.state == State::kDone) return;
+  // Framing is lost: drop partial state and look for the next first line. (The pairing queue
+  // stays: a lost reply leaves one request unpaired, which only matters for HEAD.)
   ctx.counters->Inc(ParserCounters::kHttpResyncs);
-  buf_.clear();
-  line_.clear();
-  first_line_ok_ = false;
-  at_line_start_ = false;
-  state_ = State::kResync;
+  s.buf.clear();
+  s.line.clear();
+  s.first_line_ok = false;
+  // Lost segments usually end where a segment, often a message, starts: try the next bytes
+  // as a first line (tentatively) before skipping to the next line.
+  s.at_line_start = true;
+  s.state = State::kResync;
 }
 
 bool HttpParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {
@@ -197,98 +241,123 @@ bool HttpParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) co
   return true;
 }
 
-void HttpParser::BadFirstLine(ParseContext& ctx) {
-  if (!tentative_) ctx.counters->Inc(ParserCounters::kHttpBadRequestLine);
-  buf_.clear();
-  first_line_ok_ = false;
-  tentative_ = false;
-  at_line_start_ = true;  // the bad line was consumed through its '\n'
-  state_ = State::kResync;
+bool HttpParser::FirstLineOk(const Stream& s, absl::string_view line, bool* http09) const {
+  *http09 = false;
+  if (!s.requests) {
+    HttpReplyHead h;
+    return ParseHttpReplyHead(line, &h);
+  }
+  absl::string_view m, t, v;
+  if (!SplitRequestLine(line, &m, &t, &v)) return false;
+  *http09 = v.empty();
+  return true;
 }
 
-size_t HttpParser::ConsumeHead(ParseContext& ctx, absl::string_view data, uint32_t seq) {
-  if (buf_.empty() && !first_line_ok_) {
+void HttpParser::BadFirstLine(ParseContext& ctx, Stream& s) {
+  if (!s.tentative) {
+    ctx.counters->Inc(s.requests ? ParserCounters::kHttpBadRequestLine
+                                 : ParserCounters::kHttpBadStatusLine);
+  }
+  s.buf.clear();
+  s.first_line_ok = false;
+  s.tentative = false;
+  s.at_line_start = true;  // the bad line was consumed through its '\n'
+  s.state = State::kResync;
+}
+
+size_t HttpParser::ConsumeHead(ParseContext& ctx, Stream& s, absl::string_view data,
+                               uint32_t seq) {
+  if (s.buf.empty() && !s.first_line_ok) {
     // Blank lines between messages are allowed (RFC 9112 2.2).
     size_t skip = 0;
     while (skip < data.size() && (data[skip] == '\r' || data[skip] == '\n')) ++skip;
     if (skip) return skip;
-    head_seq_ = seq;
+    s.head_seq = seq;
   }
-  if (!first_line_ok_) {
-    // Check the request line as soon as it is complete, consuming no byte past it if bad.
+  if (!s.first_line_ok) {
+    // Check the first line as soon as it is complete, consuming no byte past it if bad.
     size_t eol = data.find('\n');
     if (eol == absl::string_view::npos) {
-      buf_.append(data.data(), data.size());
-      if (buf_.size() > kMaxLine) {
-        BadFirstLine(ctx);
-        at_line_start_ = false;
+      s.buf.append(data.data(), data.size());
+      if (s.buf.size() > kMaxLine) {
+        BadFirstLine(ctx, s);
+        s.at_line_start = false;
       }
       return data.size();
     }
     std::string joined;
     absl::string_view line = data.substr(0, eol + 1);
-    if (!buf_.empty()) {
-      joined = buf_;
+    if (!s.buf.empty()) {
+      joined = s.buf;
       joined.append(line.data(), line.size());
       line = joined;
     }
-    absl::string_view m, t, v;
-    if (!SplitRequestLine(TrimLine(line.substr(0, line.size() - 1)), &m, &t, &v)) {
-      BadFirstLine(ctx);
+    bool http09 = false;
+    if (!FirstLineOk(s, TrimLine(line.substr(0, line.size() - 1)), &http09)) {
+      BadFirstLine(ctx, s);
       return eol + 1;
     }
-    if (v.empty() && eol + 1 == data.size()) {
+    if (http09 && eol + 1 == data.size()) {
       // HTTP/0.9: the line alone is the request. (When more follows in the same segment,
       // it is read as header lines, as other analysers do.)
       std::string block(line);
-      buf_.clear();
-      FinishHead(ctx, block);
+      s.buf.clear();
+      FinishHead(ctx, s, block);
       return eol + 1;
     }
-    first_line_ok_ = true;
-    if (!buf_.empty()) {
-      buf_.append(data.data(), eol + 1);
+    s.first_line_ok = true;
+    if (!s.buf.empty()) {
+      s.buf.append(data.data(), eol + 1);
       return eol + 1;
     }
   }
-  if (buf_.empty()) {
+  if (s.buf.empty()) {
     size_t end = FindHeadEnd(data, 0);
     if (end != absl::string_view::npos && end <= options_.http_max_header_bytes) {
-      FinishHead(ctx, data.substr(0, end));
+      FinishHead(ctx, s, data.substr(0, end));
       return end;
     }
   }
-  size_t old = buf_.size();
+  size_t old = s.buf.size();
   size_t room = options_.http_max_header_bytes -
                 std::min<size_t>(old, options_.http_max_header_bytes);
   size_t take = std::min(room, data.size());
-  buf_.append(data.data(), take);
-  size_t end = FindHeadEnd(buf_, old >= 2 ? old - 2 : 0);
+  s.buf.append(data.data(), take);
+  size_t end = FindHeadEnd(s.buf, old >= 2 ? old - 2 : 0);
   if (end != std::string::npos) {
-    std::string block = std::move(buf_);
-    buf_.clear();
-    FinishHead(ctx, absl::string_view(block).substr(0, end));
+    std::string block = std::move(s.buf);
+    s.buf.clear();
+    FinishHead(ctx, s, absl::string_view(block).substr(0, end));
     return end - old;
   }
-  if (buf_.size() >= options_.http_max_header_bytes) {
-    // Export what the head holds so far, then look for the next request.
+  if (s.buf.size() >= options_.http_max_header_bytes) {
+    // Export what the head holds so far, then look for the next message.
     ctx.counters->Inc(ParserCounters::kHttpHeaderTooLong);
-    std::string block = std::move(buf_);
-    buf_.clear();
-    FinishHead(ctx, block);
-    at_line_start_ = false;
-    state_ = State::kResync;
+    std::string block = std::move(s.buf);
+    s.buf.clear();
+    FinishHead(ctx, s, block);
+    s.at_line_start = false;
+    s.state = State::kResync;
   }
   return take;
 }
 
-void HttpParser::FinishHead(ParseContext& ctx, absl::string_view block) {
-  first_line_ok_ = false;
-  tentative_ = false;
+void HttpParser::FinishHead(ParseContext& ctx, Stream& s, absl::string_view block) {
+  s.first_line_ok = false;
+  s.tentative = false;
+  s.state = State::kHead;
+  if (s.requests) {
+    FinishRequest(ctx, s, block);
+  } else {
+    FinishReply(ctx, s, block);
+  }
+}
+
+void HttpParser::FinishRequest(ParseContext& ctx, Stream& s, absl::string_view block) {
   HttpRequestHead h;
   if (!ParseHttpRequestHead(block, &h)) {
     ctx.counters->Inc(ParserCounters::kHttpBadRequestLine);
-    state_ = State::kResync;
+    s.state = State::kResync;
     return;
   }
   ctx.counters->Inc(ParserCounters::kHttpRequests);
@@ -301,82 +370,126 @@ void HttpParser::FinishHead(ParseContext& ctx, absl::string_view block) {
   r->set_cookie(h.cookie);
   r->set_host_type(1);
   r->set_method(HttpMethodCode(h.method));
-  r->set_tcp_sequence(head_seq_);
+  r->set_tcp_sequence(s.head_seq);
   ctx.records->Emit(*r);
   exported_ = true;
+  if (options_.http_parse_reply && pending_.size() < 64) pending_.push_back(h.method == "HEAD");
 
-  state_ = State::kHead;
   if (h.chunked) {
-    state_ = State::kChunkSize;
-    line_.clear();
+    s.state = State::kChunkSize;
+    s.line.clear();
   } else if (h.has_content_length && h.content_length > 0) {
-    state_ = State::kBody;
-    body_left_ = h.content_length;
+    s.state = State::kBody;
+    s.body_left = h.content_length;
   }
 }
 
-size_t HttpParser::ConsumeLine(absl::string_view data, bool* complete) {
+void HttpParser::FinishReply(ParseContext& ctx, Stream& s, absl::string_view block) {
+  HttpReplyHead h;
+  if (!ParseHttpReplyHead(block, &h)) {
+    ctx.counters->Inc(ParserCounters::kHttpBadStatusLine);
+    s.state = State::kResync;
+    return;
+  }
+  // 1xx replies are interim: the final reply to the same request follows (101 switches the
+  // connection to another protocol: nothing more to read).
+  if (h.status == 101) {
+    s.state = State::kDone;
+    return;
+  }
+  if (h.status < 200) return;
+  bool head = false;
+  if (pending_.empty()) {
+    ctx.counters->Inc(ParserCounters::kHttpReplyWithoutRequest);
+  } else {
+    head = pending_.front();
+    pending_.pop_front();
+  }
+  ctx.counters->Inc(ParserCounters::kHttpReplies);
+  auto* r = ctx.records->Begin<schema::HttpReply>(ctx.origin);
+  r->set_result_code(h.status);
+  r->set_content_length(h.content_length);
+  r->set_content_type(h.content_type.data(), h.content_type.size());
+  r->set_location(h.location.data(), h.location.size());
+  ctx.records->Emit(*r);
+  // RFC 9112 6.3: the reply's body length.
+  if (head || h.status == 204 || h.status == 304) return;
+  if (h.chunked) {
+    s.state = State::kChunkSize;
+    s.line.clear();
+  } else if (h.has_content_length) {
+    if (h.content_length > 0) {
+      s.state = State::kBody;
+      s.body_left = h.content_length;
+    }
+  } else {
+    s.state = State::kBodyToClose;  // delimited by the connection's end
+  }
+}
+
+size_t HttpParser::ConsumeLine(Stream& s, absl::string_view data, bool* complete) {
   size_t eol = data.find('\n');
   size_t n = eol == absl::string_view::npos ? data.size() : eol + 1;
-  size_t keep = std::min(n, kMaxLine - std::min(kMaxLine, line_.size()));
-  line_.append(data.data(), keep);
+  size_t keep = std::min(n, kMaxLine - std::min(kMaxLine, s.line.size()));
+  s.line.append(data.data(), keep);
   *complete = eol != absl::string_view::npos;
   return n;
 }
 
-size_t HttpParser::ConsumeChunked(ParseContext& ctx, absl::string_view data) {
-  if (state_ == State::kChunkData) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(body_left_, data.size()));
-    body_left_ -= n;
-    if (body_left_ == 0) state_ = State::kChunkDataEnd;
+size_t HttpParser::ConsumeChunked(ParseContext& ctx, Stream& s, absl::string_view data) {
+  if (s.state == State::kChunkData) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(s.body_left, data.size()));
+    s.body_left -= n;
+    if (s.body_left == 0) s.state = State::kChunkDataEnd;
     return n;
   }
   bool complete = false;
-  size_t n = ConsumeLine(data, &complete);
+  size_t n = ConsumeLine(s, data, &complete);
   if (!complete) return n;
-  absl::string_view line = absl::StripAsciiWhitespace(line_);
-  switch (state_) {
+  absl::string_view line = absl::StripAsciiWhitespace(s.line);
+  switch (s.state) {
     case State::kChunkSize: {
       absl::string_view hex = line.substr(0, line.find(';'));  // chunk extensions
       uint64_t size = 0;
       if (hex.empty() || hex.size() > 15 ||
           !absl::SimpleHexAtoi(absl::StripAsciiWhitespace(hex), &size)) {
         ctx.counters->Inc(ParserCounters::kHttpBadChunk);
-        state_ = State::kResync;
+        s.state = State::kResync;
+        s.at_line_start = true;
         break;
       }
       if (size == 0) {
-        state_ = State::kChunkTrailer;
+        s.state = State::kChunkTrailer;
       } else {
-        body_left_ = size;
-        state_ = State::kChunkData;
+        s.body_left = size;
+        s.state = State::kChunkData;
       }
       break;
     }
     case State::kChunkDataEnd:
-      state_ = State::kChunkSize;  // the CRLF after the chunk's data
+      s.state = State::kChunkSize;  // the CRLF after the chunk's data
       break;
     case State::kChunkTrailer:
-      if (line.empty()) state_ = State::kHead;
+      if (line.empty()) s.state = State::kHead;
       break;
     default:
       break;
   }
-  line_.clear();
+  s.line.clear();
   return n;
 }
 
-size_t HttpParser::ConsumeResync(absl::string_view data) {
-  if (at_line_start_) {
-    // Try this line as a request line; the head logic falls back here if it is not.
-    state_ = State::kHead;
-    tentative_ = true;
-    at_line_start_ = false;
+size_t HttpParser::ConsumeResync(Stream& s, absl::string_view data) {
+  if (s.at_line_start) {
+    // Try this line as a first line; the head logic falls back here if it is not.
+    s.state = State::kHead;
+    s.tentative = true;
+    s.at_line_start = false;
     return 0;
   }
   size_t eol = data.find('\n');
   if (eol == absl::string_view::npos) return data.size();
-  at_line_start_ = true;
+  s.at_line_start = true;
   return eol + 1;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include "absl/strings/string_view.h"
@@ -38,6 +39,18 @@ struct HttpRequestHead {
 // Returns false when the first line is not a request line.
 bool ParseHttpRequestHead(absl::string_view block, HttpRequestHead* head);
 
+// The parsed status line and headers of a reply.
+struct HttpReplyHead {
+  uint32_t status = 0;
+  absl::string_view content_type, location;
+  uint64_t content_length = 0;
+  bool has_content_length = false;
+  bool chunked = false;
+};
+// Parses a reply header block ("HTTP/1.1 200 OK" + header lines). False if the first line is
+// not a status line.
+bool ParseHttpReplyHead(absl::string_view block, HttpReplyHead* head);
+
 class HttpParser : public AppParser {
  public:
   explicit HttpParser(const ParserOptions& options) : options_(options) {}
@@ -48,26 +61,40 @@ class HttpParser : public AppParser {
   bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
 
  private:
-  enum class State { kHead, kBody, kChunkSize, kChunkData, kChunkDataEnd, kChunkTrailer, kResync };
+  enum class State {
+    kHead, kBody, kBodyToClose, kChunkSize, kChunkData, kChunkDataEnd, kChunkTrailer, kResync,
+    kDone
+  };
+  // One direction: requests (client -> server) or replies (server -> client).
+  struct Stream {
+    explicit Stream(bool is_requests) : requests(is_requests) {}
+    bool requests;
+    State state = State::kHead;
+    std::string buf;   // header block collected across segments
+    std::string line;  // a partial line (chunk size, trailer)
+    uint32_t head_seq = 0;
+    uint64_t body_left = 0;
+    bool first_line_ok = false;  // the head being collected starts with a valid first line
+    bool tentative = false;      // trying a line while resynchronising: a miss is not counted
+    bool at_line_start = false;  // resync: the next byte starts a line
+  };
 
   // Each returns the number of bytes of `data` consumed.
-  size_t ConsumeHead(ParseContext& ctx, absl::string_view data, uint32_t seq);
-  size_t ConsumeLine(absl::string_view data, bool* complete);  // into line_, bounded
-  size_t ConsumeChunked(ParseContext& ctx, absl::string_view data);
-  size_t ConsumeResync(absl::string_view data);
-  void FinishHead(ParseContext& ctx, absl::string_view block);
-  void BadFirstLine(ParseContext& ctx);
+  size_t ConsumeHead(ParseContext& ctx, Stream& s, absl::string_view data, uint32_t seq);
+  size_t ConsumeLine(Stream& s, absl::string_view data, bool* complete);  // bounded
+  size_t ConsumeChunked(ParseContext& ctx, Stream& s, absl::string_view data);
+  size_t ConsumeResync(Stream& s, absl::string_view data);
+  void FinishHead(ParseContext& ctx, Stream& s, absl::string_view block);
+  void FinishRequest(ParseContext& ctx, Stream& s, absl::string_view block);
+  void FinishReply(ParseContext& ctx, Stream& s, absl::string_view block);
+  void BadFirstLine(ParseContext& ctx, Stream& s);
+  bool FirstLineOk(const Stream& s, absl::string_view line, bool* http09) const;
 
   ParserOptions options_;
-  State state_ = State::kHead;
-  std::string buf_;   // header block collected across segments
-  std::string line_;  // a partial line (chunk size, trailer, resync)
-  uint32_t head_seq_ = 0;
-  uint64_t body_left_ = 0;
-  bool first_line_ok_ = false;  // the head being collected starts with a valid request line
-  bool tentative_ = false;      // trying a line while resynchronising: a miss is not counted
-  bool at_line_start_ = false;  // resync: the next byte starts a line
-  bool exported_ = false;       // a request was exported
+  Stream streams_[2] = {Stream(true), Stream(false)};  // by Dir
+  // Requests waiting for their reply, oldest first: true for HEAD (its reply has no body).
+  std::deque<bool> pending_;
+  bool exported_ = false;  // a request was exported
 };
 
 }  // namespace xsensor
