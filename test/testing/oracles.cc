@@ -39,6 +39,10 @@ std::vector<std::map<std::string, std::string>> ReadZeekLog(const std::string& p
     }
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string> cols = absl::StrSplit(line, '\t');
+    if (fields.empty()) {  // "zeek-cut" output: a plain header line
+      fields = cols;
+      continue;
+    }
     std::map<std::string, std::string> row;
     for (size_t i = 0; i < fields.size() && i < cols.size(); ++i) {
       row[fields[i]] = Unescape(cols[i]);

@@ -8,7 +8,8 @@
 namespace xsensor::testing {
 
 // A Zeek TSV log: one map per row, field name -> value. "-" (unset) is kept as "-";
-// "(empty)" becomes ""; \xNN escapes are decoded.
+// "(empty)" becomes ""; \xNN escapes are decoded. The field names come from "#fields", or
+// from the first line where there is none (zeek-cut output).
 std::vector<std::map<std::string, std::string>> ReadZeekLog(const std::string& path);
 
 // A CSV file with a header line (ipfixprobe outputs): one map per row keyed by the column

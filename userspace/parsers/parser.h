@@ -30,7 +30,12 @@ namespace xsensor {
   X(kTlsMalformedHello, "tls_malformed_hello")         \
   X(kTlsNotTls, "tls_not_a_tls_record")                \
   X(kTlsHandshakeTooLong, "tls_handshake_too_long")    \
-  X(kTlsGaps, "tls_gaps")
+  X(kTlsGaps, "tls_gaps")                              \
+  X(kQuicInitials, "quic_initials_decrypted")          \
+  X(kQuicUndecryptable, "quic_initials_undecryptable") \
+  X(kQuicMalformedFrame, "quic_malformed_frames")      \
+  X(kQuicCryptoTooLong, "quic_crypto_too_long")        \
+  X(kQuicClientHellos, "quic_client_hellos")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
 struct ParserOptions {

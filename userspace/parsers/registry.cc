@@ -1,6 +1,7 @@
 #include "absl/strings/string_view.h"
 #include "parsers/http/http_parser.h"
 #include "parsers/parser.h"
+#include "parsers/quic/quic_parser.h"
 #include "parsers/tls/tls_parser.h"
 
 namespace xsensor {
@@ -11,6 +12,7 @@ const std::vector<ParserInfo>& Parsers() {
       {"http", 6, {80, 8080, 8000, 3128}, &LooksLikeHttpRequest, &MakeHttpParser},
       {"tls", 6, {443, 8443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5223},
        &LooksLikeTlsClientHello, &MakeTlsParser},
+      {"quic", 17, {443, 8443}, &LooksLikeQuicInitial, &MakeQuicParser},
   };
   return *parsers;
 }
