@@ -1,7 +1,9 @@
 #include "parsers/quic/quic_parser.h"
 
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/kdf.h>
+#include <openssl/params.h>
 
 #include <cstring>
 
@@ -36,22 +38,39 @@ bool ReadVarint(ByteReader& r, uint64_t* v) {
   return true;
 }
 
+// OpenSSL 3 looks algorithms up in its providers on every implicit use; fetch them once.
+EVP_KDF* HkdfAlgorithm() {
+  static EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  return kdf;
+}
+const EVP_CIPHER* Aes128Ecb() {
+  static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
+  return c;
+}
+const EVP_CIPHER* Aes128Gcm() {
+  static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
+  return c;
+}
+
+// RFC 5869 HKDF-Extract (salt, key) or HKDF-Expand (key = PRK, info) with SHA-256.
 bool Hkdf(int mode, absl::string_view key, absl::string_view salt_or_info, uint8_t* out,
           size_t out_len) {
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
+  if (!HkdfAlgorithm()) return false;
+  EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(HkdfAlgorithm());
   if (!ctx) return false;
-  size_t len = out_len;
-  const auto* k = reinterpret_cast<const unsigned char*>(key.data());
-  const auto* s = reinterpret_cast<const unsigned char*>(salt_or_info.data());
-  bool ok = EVP_PKEY_derive_init(ctx) > 0 && EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) > 0 &&
-            EVP_PKEY_CTX_set_hkdf_mode(ctx, mode) > 0 &&
-            EVP_PKEY_CTX_set1_hkdf_key(ctx, k, static_cast<int>(key.size())) > 0 &&
-            (mode == EVP_PKEY_HKDEF_MODE_EXTRACT_ONLY
-                 ? EVP_PKEY_CTX_set1_hkdf_salt(ctx, s, static_cast<int>(salt_or_info.size()))
-                 : EVP_PKEY_CTX_add1_hkdf_info(ctx, s, static_cast<int>(salt_or_info.size()))) >
-                0 &&
-            EVP_PKEY_derive(ctx, out, &len) > 0 && len == out_len;
-  EVP_PKEY_CTX_free(ctx);
+  char digest[] = "SHA256";
+  OSSL_PARAM params[5];
+  int n = 0;
+  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+  params[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+  params[n++] = OSSL_PARAM_construct_octet_string(
+      OSSL_KDF_PARAM_KEY, const_cast<char*>(key.data()), key.size());
+  params[n++] = OSSL_PARAM_construct_octet_string(
+      mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY ? OSSL_KDF_PARAM_SALT : OSSL_KDF_PARAM_INFO,
+      const_cast<char*>(salt_or_info.data()), salt_or_info.size());
+  params[n] = OSSL_PARAM_construct_end();
+  bool ok = EVP_KDF_derive(ctx, out, out_len, params) > 0;
+  EVP_KDF_CTX_free(ctx);
   return ok;
 }
 
@@ -63,13 +82,13 @@ bool ExpandLabel(absl::string_view secret, absl::string_view label, uint8_t* out
   info += "tls13 ";
   info.append(label.data(), label.size());
   PutU8(&info, 0);
-  return Hkdf(EVP_PKEY_HKDEF_MODE_EXPAND_ONLY, secret, info, out, len);
+  return Hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, info, out, len);
 }
 
 bool AesEcbMask(const uint8_t* hp, const uint8_t* sample, uint8_t* mask) {
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   int n = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), nullptr, hp, nullptr) > 0 &&
+  bool ok = ctx && Aes128Ecb() && EVP_EncryptInit_ex(ctx, Aes128Ecb(), nullptr, hp, nullptr) > 0 &&
             EVP_CIPHER_CTX_set_padding(ctx, 0) > 0 &&
             EVP_EncryptUpdate(ctx, mask, &n, sample, 16) > 0 && n == 16;
   EVP_CIPHER_CTX_free(ctx);
@@ -85,7 +104,7 @@ bool AesGcmOpen(const uint8_t* key, const uint8_t* nonce, absl::string_view aad,
   int len = 0;
   auto* o = reinterpret_cast<unsigned char*>(out->data());
   const auto* c = reinterpret_cast<const unsigned char*>(ciphertext_and_tag.data());
-  bool ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_128_gcm(), nullptr, nullptr, nullptr) > 0 &&
+  bool ok = ctx && Aes128Gcm() && EVP_DecryptInit_ex(ctx, Aes128Gcm(), nullptr, nullptr, nullptr) > 0 &&
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) > 0 &&
             EVP_DecryptInit_ex(ctx, nullptr, nullptr, key, nonce) > 0 &&
             EVP_DecryptUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
@@ -112,7 +131,7 @@ bool DeriveQuicClientInitialKeys(uint32_t version, absl::string_view dcid, QuicI
   if (!salt) return false;
   uint8_t initial[32], client[32];
   absl::string_view s(reinterpret_cast<const char*>(salt), 20);
-  if (!Hkdf(EVP_PKEY_HKDEF_MODE_EXTRACT_ONLY, dcid, s, initial, 32)) return false;
+  if (!Hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, s, initial, 32)) return false;
   absl::string_view init(reinterpret_cast<const char*>(initial), 32);
   if (!ExpandLabel(init, "client in", client, 32)) return false;
   absl::string_view cs(reinterpret_cast<const char*>(client), 32);
