@@ -113,14 +113,18 @@ case "$CASE" in
     pcaps=()
     for f in zeek/http_get.pcap zeek/http_pipelined-requests.pcap zeek/http_methods.pcap \
              zeek/vlan-qinqinq.pcap zeek/mpls-in-vlan.pcap zeek/mixed-vlan-mpls.pcap \
-             ipfixprobe/http.pcap ndpi/http-lines-split.pcap; do
+             ipfixprobe/http.pcap ndpi/http-lines-split.pcap zeek/http_zero-length-bodies-with-drops.pcap \
+             zeek/tls_tls1.2.pcap zeek/tls_tls13_wolfssl.pcap suricata-verify/tls-client-hello-frag-01.pcap \
+             ndpi/tls_2_reasms.pcapng zeek/quic_chromium-115-api-cirrus-com.pcap \
+             suricata-verify/quic-ietf.pcap zeek/quic_multiple-initial-fragmented-crypto.pcap; do
       [ -f "$C/$f" ] && pcaps+=("$C/$f")
     done
     [ ${#pcaps[@]} -gt 0 ] || skip "shared corpus not found"
-    extra=()
+    # Replies on: HTTP replies and TLS server replies are compared too.
+    extra=(--http_parse_reply=1 --ssl_parse_reply=1)
     offline_records "$work/offline.json" "${pcaps[@]}"
     start_receiver "$work/live.json" 3
-    start_sensor $(collectors)
+    start_sensor $(collectors) "${extra[@]}"
     for p in "${pcaps[@]}"; do
       ip netns exec "$NS" tcpreplay -q --topspeed -i "$NAME-p" "$p" >/dev/null
     done
@@ -128,7 +132,11 @@ case "$CASE" in
     stop_sensor
     n_off=$(wc -l <"$work/offline.json")
     n_live=$(wc -l <"$work/live.json")
-    check '[ "$n_off" -ge 40 ]' "offline produced $n_off records"
+    check '[ "$n_off" -ge 60 ]' "offline produced $n_off records"
+    for t in clickstream http_reply ssl_reply; do
+      check 'grep -q "\"template\":\"$t\"" "$work/live.json"' "live $t records present"
+    done
+    check 'grep -q "\"host_type\":4" "$work/live.json"' "live QUIC SNI records present"
     check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
       "live records equal offline records ($n_live vs $n_off)"
     [ -s "$work/diff" ] && head -20 "$work/diff"
