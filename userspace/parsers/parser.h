@@ -35,10 +35,22 @@ namespace xsensor {
   X(kQuicUndecryptable, "quic_initials_undecryptable") \
   X(kQuicMalformedFrame, "quic_malformed_frames")      \
   X(kQuicCryptoTooLong, "quic_crypto_too_long")        \
-  X(kQuicClientHellos, "quic_client_hellos")
+  X(kQuicClientHellos, "quic_client_hellos")           \
+  X(kDnsMessages, "dns_messages")                      \
+  X(kDnsResponses, "dns_responses")                    \
+  X(kDnsRecords, "dns_records")                        \
+  X(kDnsTruncated, "dns_malformed_truncated")          \
+  X(kDnsBadName, "dns_malformed_bad_name")             \
+  X(kDnsPointerLoop, "dns_malformed_pointer_loop")     \
+  X(kDnsBadRdata, "dns_malformed_bad_rdata")           \
+  X(kDnsTcpFramingLost, "dns_tcp_framing_lost")        \
+  X(kNamesFromDns, "clickstream_names_from_dns")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
+class DnsNameCache;
+
 struct ParserOptions {
+  DnsNameCache* names = nullptr;  // shared; null: names are not learned from DNS
   uint32_t http_max_header_bytes = 16384;
   bool http_parse_reply = false;
   bool ssl_parse_reply = false;

@@ -1,4 +1,5 @@
 #include "absl/strings/string_view.h"
+#include "parsers/dns/dns_parser.h"
 #include "parsers/http/http_parser.h"
 #include "parsers/parser.h"
 #include "parsers/quic/quic_parser.h"
@@ -13,6 +14,8 @@ const std::vector<ParserInfo>& Parsers() {
       {"tls", 6, {443, 8443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5223},
        &LooksLikeTlsClientHello, &MakeTlsParser},
       {"quic", 17, {443, 8443}, &LooksLikeQuicInitial, &MakeQuicParser},
+      {"dns", 17, {53, 5353}, &LooksLikeDnsOverUdp, &MakeDnsParser},
+      {"dns", 6, {53}, nullptr, &MakeDnsParser},
   };
   return *parsers;
 }
