@@ -5,6 +5,7 @@
 #include "capture/pcap_source.h"
 #include "common/time_util.h"
 #include "export/exporter.h"
+#include "parsers/dns/name_cache.h"
 #include "sensor/report.h"
 
 namespace xsensor::testing {
@@ -33,7 +34,8 @@ PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config,
   std::thread rx([&] { (*receiver)->Run(limits, nullptr); });
   {
     auto exporter = Exporter::Create(config);
-    Worker worker(config, 1, exporter->get());
+    DnsNameCache names;
+    Worker worker(config, 1, exporter->get(), &names);
     (*exporter)->Tick(MonotonicMicros());
     for (const auto& p : pcaps) {
       auto r = ReadPcapFile(p, [&](LinkType link, const uint8_t* d, size_t caplen,

@@ -17,6 +17,7 @@
 #include "common/time_util.h"
 #include "config/config.h"
 #include "export/exporter.h"
+#include "parsers/dns/name_cache.h"
 #include "sensor/live.h"
 #include "sensor/report.h"
 #include "sensor/worker.h"
@@ -110,7 +111,8 @@ int main(int argc, char** argv) {
     XS_LOG_ERROR(exporter.status().message());
     return 2;
   }
-  Worker worker(*config, 0, exporter->get());
+  DnsNameCache names;
+  Worker worker(*config, 0, exporter->get(), &names);
   Exporter& ex = **exporter;
   ex.Tick(MonotonicMicros());  // UDP templates at start, TCP connects begin
   uint64_t n = 0;

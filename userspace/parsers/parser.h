@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
 
@@ -64,6 +65,9 @@ struct ParseContext {
   ParserCounters* counters = nullptr;
   const ParserOptions* options = nullptr;
 };
+
+// The name DNS gave for the flow's server address (HOST_TYPE 2), if any.
+bool ServerNameFromDns(const ParseContext& ctx, std::string* name);
 
 class AppParser {
  public:

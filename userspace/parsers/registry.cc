@@ -1,11 +1,23 @@
 #include "absl/strings/string_view.h"
 #include "parsers/dns/dns_parser.h"
+#include "parsers/dns/name_cache.h"
 #include "parsers/http/http_parser.h"
 #include "parsers/parser.h"
 #include "parsers/quic/quic_parser.h"
 #include "parsers/tls/tls_parser.h"
 
 namespace xsensor {
+
+bool ServerNameFromDns(const ParseContext& ctx, std::string* name) {
+  if (!ctx.options->names) return false;
+  const PacketView& p = *ctx.origin.packet;
+  // The packet's destination is the server when it travels to the server (and not reversed).
+  bool to_server = (ctx.dir == Dir::kToServer) != ctx.origin.reversed;
+  const IpAddr& server = to_server ? p.dst : p.src;
+  if (!ctx.options->names->Get(server.view(), ctx.origin.ts_us / 1000000, name)) return false;
+  ctx.counters->Inc(ParserCounters::kNamesFromDns);
+  return true;
+}
 
 // The one list of parsers. Adding a protocol means adding a row here.
 const std::vector<ParserInfo>& Parsers() {

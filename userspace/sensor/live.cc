@@ -120,12 +120,14 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     }
   }
   const size_t n = s->queues_.size();
+  s->names_ = std::make_unique<DnsNameCache>();
   for (size_t i = 0; i < n; ++i) {
     Queue& q = *s->queues_[i];
     q.cpu = i < config.worker_cpus.size() ? config.worker_cpus[i] : -1;
     q.records = std::make_unique<SpscRing<EncodedRecord>>(kRecordRing);
     q.sink = std::make_unique<QueueSink>(q.records.get());
-    q.worker = std::make_unique<Worker>(config, static_cast<uint8_t>(i), q.sink.get());
+    q.worker = std::make_unique<Worker>(config, static_cast<uint8_t>(i), q.sink.get(),
+                                        s->names_.get());
     for (size_t j = 0; j < n; ++j) {
       q.inbox.push_back(j == i ? nullptr : std::make_unique<SpscRing<HandoffFrame>>(kHandoffRing));
     }

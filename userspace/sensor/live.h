@@ -21,6 +21,7 @@
 #include "common/spsc_ring.h"
 #include "config/config.h"
 #include "export/exporter.h"
+#include "parsers/dns/name_cache.h"
 #include "sensor/worker.h"
 
 namespace xsensor {
@@ -86,6 +87,7 @@ class LiveSensor {
   Config config_;
   std::unique_ptr<XdpProgram> program_;
   std::unique_ptr<Exporter> exporter_;
+  std::unique_ptr<DnsNameCache> names_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::pair<std::string, XdpMode>> attached_;
   std::atomic<size_t> workers_done_{0};

@@ -42,7 +42,7 @@ class Worker::StreamSink : public TcpReassembler::Sink {
   bool reversed_;
 };
 
-Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink)
+Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNameCache* names)
     : channel_(static_cast<uint16_t>(config.vchannel)),
       records_(sink),
       flows_(FlowTable::Options{config.flow_max, int64_t{config.flow_idle_timeout} * 1000000,
@@ -50,6 +50,7 @@ Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink)
              worker_id, [this](Flow& f, FlowCounters::Id) { EndFlow(f); }) {
   budget_.limit = config.reassembly_total_bytes;
   budget_.per_stream = config.reassembly_flow_bytes;
+  parser_options_.names = names;
   parser_options_.http_max_header_bytes = config.http_max_header_bytes;
   parser_options_.http_parse_reply = config.http_parse_reply;
   parser_options_.ssl_parse_reply = config.ssl_parse_reply;

@@ -31,7 +31,9 @@ class Worker {
   using BypassCallback = std::function<void(const Flow&, bool skip_to_client,
                                             bool skip_to_server_data)>;
 
-  Worker(const Config& config, uint8_t worker_id, RecordSink* sink);
+  // `names`, if given, is the DNS name cache shared by all workers.
+  Worker(const Config& config, uint8_t worker_id, RecordSink* sink,
+         DnsNameCache* names = nullptr);
   void set_bypass_callback(BypassCallback cb) { bypass_cb_ = std::move(cb); }
   ~Worker();
 

@@ -363,12 +363,17 @@ void HttpParser::FinishRequest(ParseContext& ctx, Stream& s, absl::string_view b
   ctx.counters->Inc(ParserCounters::kHttpRequests);
   auto* r = ctx.records->Begin<schema::Clickstream>(ctx.origin);
   absl::string_view host = HttpHostWithoutPort(h.host);
-  r->set_hostname(host.data(), host.size());
+  std::string dns_name;
+  if (host.empty() && ServerNameFromDns(ctx, &dns_name)) {
+    r->set_hostname(dns_name);  // no Host header: the name DNS gave (HOST_TYPE 2)
+  } else {
+    r->set_hostname(host.data(), host.size());
+  }
   r->set_path(h.target.data(), h.target.size());
   r->set_referer(h.referer.data(), h.referer.size());
   r->set_user_agent(h.user_agent.data(), h.user_agent.size());
   r->set_cookie(h.cookie);
-  r->set_host_type(1);
+  r->set_host_type(host.empty() && !dns_name.empty() ? 2 : 1);
   r->set_method(HttpMethodCode(h.method));
   r->set_tcp_sequence(s.head_seq);
   ctx.records->Emit(*r);

@@ -309,14 +309,16 @@ void QuicParser::TryClientHello(ParseContext& ctx) {
     ctx.counters->Inc(ParserCounters::kTlsMalformedHello);
     return;
   }
+  std::string dns_name;
   if (hello.sni.empty()) {
     ctx.counters->Inc(ParserCounters::kTlsNoSni);
-    return;
+    if (!ServerNameFromDns(ctx, &dns_name)) return;
   }
   ctx.counters->Inc(ParserCounters::kQuicClientHellos);
   auto* rec = ctx.records->Begin<schema::Clickstream>(ctx.origin);
-  rec->set_hostname(hello.sni);
-  rec->set_host_type(4);
+  // Without SNI, the name DNS gave for the server's address (HOST_TYPE 2).
+  rec->set_hostname(hello.sni.empty() ? dns_name : hello.sni);
+  rec->set_host_type(hello.sni.empty() ? 2 : 4);
   rec->set_cipher_suites(hello.cipher_suites.substr(0, 32));
   rec->set_cipher_suites_len(static_cast<uint32_t>(hello.cipher_suites.size()));
   ctx.records->Emit(*rec);

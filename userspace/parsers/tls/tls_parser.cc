@@ -201,15 +201,18 @@ void TlsParser::OnHandshake(ParseContext& ctx, Direction& d, uint8_t type,
   if (ctx.dir == Dir::kToServer) {
     if (type != kClientHello) return;
     ClientHelloInfo hello;
+    std::string dns_name;
     if (!ParseClientHello(body, &hello)) {
       ctx.counters->Inc(ParserCounters::kTlsMalformedHello);
-    } else if (hello.sni.empty()) {
+    } else if (hello.sni.empty() && !ServerNameFromDns(ctx, &dns_name)) {
       ctx.counters->Inc(ParserCounters::kTlsNoSni);
     } else {
+      if (hello.sni.empty()) ctx.counters->Inc(ParserCounters::kTlsNoSni);
       ctx.counters->Inc(ParserCounters::kTlsClientHellos);
       auto* r = ctx.records->Begin<schema::Clickstream>(ctx.origin);
-      r->set_hostname(hello.sni);
-      r->set_host_type(3);
+      // Without SNI, the name DNS gave for the server's address (HOST_TYPE 2).
+      r->set_hostname(hello.sni.empty() ? dns_name : hello.sni);
+      r->set_host_type(hello.sni.empty() ? 2 : 3);
       r->set_cipher_suites(hello.cipher_suites.substr(0, 2 * kMaxExportedSuites));
       r->set_cipher_suites_len(static_cast<uint32_t>(hello.cipher_suites.size()));
       r->set_tcp_sequence(d.handshake_seq);
