@@ -16,6 +16,7 @@
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "config/config.h"
+#include "export/dns_log.h"
 #include "export/exporter.h"
 #include "parsers/dns/name_cache.h"
 #include "sensor/live.h"
@@ -113,6 +114,16 @@ int main(int argc, char** argv) {
   }
   DnsNameCache names;
   Worker worker(*config, 0, exporter->get(), &names);
+  std::unique_ptr<DnsTextLog> dns_log;
+  if (config->ajb_save_dns) {
+    auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(*config));
+    if (!log.ok()) {
+      XS_LOG_ERROR(log.status().message());
+      return 2;
+    }
+    dns_log = std::move(*log);
+    worker.set_dns_log(dns_log.get());
+  }
   Exporter& ex = **exporter;
   ex.Tick(MonotonicMicros());  // UDP templates at start, TCP connects begin
   uint64_t n = 0;
@@ -134,6 +145,13 @@ int main(int argc, char** argv) {
   ex.Shutdown(10'000'000);
 
   std::string counters = CountersText(worker, &ex);
+  if (dns_log) {
+    dns_log->Stop();
+    DnsLogStats st = dns_log->stats();
+    absl::StrAppend(&counters, "dns_log.lines_written ", st.lines_written, "\n",
+                    "dns_log.lines_dropped ", st.lines_dropped, "\n", "dns_log.files_closed ",
+                    st.files_closed, "\n", "dns_log.write_errors ", st.write_errors, "\n");
+  }
   absl::StrAppend(&counters, "capture.frames_read ", result->frames, "\n",
                   "capture.damaged_tail ", result->truncated ? 1 : 0, "\n");
   return WriteCounters(counters);

@@ -58,6 +58,8 @@ void FillCommonFields(const RecordOrigin& o, T* r) {
 class RecordBuilder {
  public:
   explicit RecordBuilder(RecordSink* sink) : sink_(sink) {}
+  // Also hands every `dns` record to `tap` (the DNS text log), if set.
+  void set_dns_tap(RecordSink* tap) { dns_tap_ = tap; }
 
   // A cleared message of type T with the shared fields filled from `origin`.
   template <typename T>
@@ -70,6 +72,7 @@ class RecordBuilder {
   void Emit(const google::protobuf::Message& record) {
     ++emitted_;
     sink_->Emit(record);
+    if (dns_tap_ && &record == &dns_) dns_tap_->Emit(record);
   }
   uint64_t emitted() const { return emitted_; }
 
@@ -88,6 +91,7 @@ class RecordBuilder {
   }
 
   RecordSink* sink_;
+  RecordSink* dns_tap_ = nullptr;
   uint64_t emitted_ = 0;
   schema::Clickstream clickstream_;
   schema::HttpReply http_reply_;

@@ -121,6 +121,11 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
   }
   const size_t n = s->queues_.size();
   s->names_ = std::make_unique<DnsNameCache>();
+  if (config.ajb_save_dns) {
+    auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(config));
+    if (!log.ok()) return log.status();
+    s->dns_log_ = std::move(*log);
+  }
   for (size_t i = 0; i < n; ++i) {
     Queue& q = *s->queues_[i];
     q.cpu = i < config.worker_cpus.size() ? config.worker_cpus[i] : -1;
@@ -128,6 +133,7 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     q.sink = std::make_unique<QueueSink>(q.records.get());
     q.worker = std::make_unique<Worker>(config, static_cast<uint8_t>(i), q.sink.get(),
                                         s->names_.get());
+    if (s->dns_log_) q.worker->set_dns_log(s->dns_log_.get());
     for (size_t j = 0; j < n; ++j) {
       q.inbox.push_back(j == i ? nullptr : std::make_unique<SpscRing<HandoffFrame>>(kHandoffRing));
     }
@@ -254,6 +260,7 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     drain_records();
   }
   exporter_->Shutdown(10'000'000);
+  if (dns_log_) dns_log_->Stop();
 }
 
 std::string LiveSensor::CountersText() const {
@@ -275,6 +282,12 @@ std::string LiveSensor::CountersText() const {
   auto xdp = program_->Counters();
   for (int i = 0; i < XS_CNT_MAX; ++i) {
     absl::StrAppend(&out, "xdp.", XdpProgram::CounterName(i), " ", xdp[i], "\n");
+  }
+  if (dns_log_) {
+    DnsLogStats st = dns_log_->stats();
+    absl::StrAppend(&out, "dns_log.lines_written ", st.lines_written, "\n",
+                    "dns_log.lines_dropped ", st.lines_dropped, "\n", "dns_log.files_closed ",
+                    st.files_closed, "\n", "dns_log.write_errors ", st.write_errors, "\n");
   }
   // The exporter's own lines (records per stream, collectors).
   std::string ex = xsensor::CountersText(*queues_[0]->worker, exporter_.get());

@@ -20,6 +20,7 @@
 #include "capture/xdp_program.h"
 #include "common/spsc_ring.h"
 #include "config/config.h"
+#include "export/dns_log.h"
 #include "export/exporter.h"
 #include "parsers/dns/name_cache.h"
 #include "sensor/worker.h"
@@ -88,6 +89,7 @@ class LiveSensor {
   std::unique_ptr<XdpProgram> program_;
   std::unique_ptr<Exporter> exporter_;
   std::unique_ptr<DnsNameCache> names_;
+  std::unique_ptr<DnsTextLog> dns_log_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::pair<std::string, XdpMode>> attached_;
   std::atomic<size_t> workers_done_{0};

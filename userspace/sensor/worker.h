@@ -34,6 +34,8 @@ class Worker {
   // `names`, if given, is the DNS name cache shared by all workers.
   Worker(const Config& config, uint8_t worker_id, RecordSink* sink,
          DnsNameCache* names = nullptr);
+  // Every `dns` record also goes to `log` (the DNS text log), if set.
+  void set_dns_log(RecordSink* log) { records_.set_dns_tap(log); }
   void set_bypass_callback(BypassCallback cb) { bypass_cb_ = std::move(cb); }
   ~Worker();
 
