@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev libssl-dev
   # test peers and independent decoders
-  libfixbuf-tools tshark tcpreplay iproute2 ethtool procps
+  libfixbuf-tools tshark tcpreplay iproute2 ethtool procps dnsmasq-base dnsutils
 )
 
 missing=()
