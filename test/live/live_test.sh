@@ -116,7 +116,9 @@ case "$CASE" in
              ipfixprobe/http.pcap ndpi/http-lines-split.pcap zeek/http_zero-length-bodies-with-drops.pcap \
              zeek/tls_tls1.2.pcap zeek/tls_tls13_wolfssl.pcap suricata-verify/tls-client-hello-frag-01.pcap \
              ndpi/tls_2_reasms.pcapng zeek/quic_chromium-115-api-cirrus-com.pcap \
-             suricata-verify/quic-ietf.pcap zeek/quic_multiple-initial-fragmented-crypto.pcap; do
+             suricata-verify/quic-ietf.pcap zeek/quic_multiple-initial-fragmented-crypto.pcap \
+             ipfixprobe/dns.pcap suricata-verify/cond-log-dns-dig.pcap tcpdump/dns_tcp.pcap \
+             zeek/dns-txt-multiple.pcap; do
       [ -f "$C/$f" ] && pcaps+=("$C/$f")
     done
     [ ${#pcaps[@]} -gt 0 ] || skip "shared corpus not found"
@@ -133,7 +135,7 @@ case "$CASE" in
     n_off=$(wc -l <"$work/offline.json")
     n_live=$(wc -l <"$work/live.json")
     check '[ "$n_off" -ge 60 ]' "offline produced $n_off records"
-    for t in clickstream http_reply ssl_reply; do
+    for t in clickstream http_reply ssl_reply dns; do
       check 'grep -q "\"template\":\"$t\"" "$work/live.json"' "live $t records present"
     done
     check 'grep -q "\"host_type\":4" "$work/live.json"' "live QUIC SNI records present"
