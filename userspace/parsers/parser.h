@@ -45,7 +45,10 @@ namespace xsensor {
   X(kDnsPointerLoop, "dns_malformed_pointer_loop")     \
   X(kDnsBadRdata, "dns_malformed_bad_rdata")           \
   X(kDnsTcpFramingLost, "dns_tcp_framing_lost")        \
-  X(kNamesFromDns, "clickstream_names_from_dns")
+  X(kNamesFromDns, "clickstream_names_from_dns")       \
+  X(kSipRequests, "sip_requests")                      \
+  X(kSipResponses, "sip_responses")                    \
+  X(kSipMalformed, "sip_malformed")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
 class DnsNameCache;

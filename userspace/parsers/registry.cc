@@ -4,6 +4,7 @@
 #include "parsers/http/http_parser.h"
 #include "parsers/parser.h"
 #include "parsers/quic/quic_parser.h"
+#include "parsers/sip/sip_parser.h"
 #include "parsers/tls/tls_parser.h"
 
 namespace xsensor {
@@ -28,6 +29,8 @@ const std::vector<ParserInfo>& Parsers() {
       {"quic", 17, {443, 8443}, &LooksLikeQuicInitial, &MakeQuicParser},
       {"dns", 17, {53, 5353}, &LooksLikeDnsOverUdp, &MakeDnsParser},
       {"dns", 6, {53}, nullptr, &MakeDnsParser},
+      {"sip", 17, {5060}, &LooksLikeSip, &MakeSipParser},
+      {"sip", 6, {5060}, &LooksLikeSip, &MakeSipParser},
   };
   return *parsers;
 }

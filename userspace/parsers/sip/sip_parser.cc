@@ -1,0 +1,194 @@
+#include "parsers/sip/sip_parser.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace xsensor {
+namespace {
+
+constexpr size_t kMaxMessage = 64 << 10;
+constexpr absl::string_view kMethods[] = {"INVITE ", "ACK ",    "BYE ",     "CANCEL ",
+                                          "REGISTER ", "OPTIONS ", "PRACK ",  "SUBSCRIBE ",
+                                          "NOTIFY ", "PUBLISH ", "INFO ",    "REFER ",
+                                          "MESSAGE ", "UPDATE "};
+
+absl::string_view TrimCr(absl::string_view l) {
+  if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+  return l;
+}
+
+// End of the header block (index past the empty line), or npos.
+size_t HeadEnd(absl::string_view s) {
+  for (size_t i = s.find('\n'); i != absl::string_view::npos; i = s.find('\n', i + 1)) {
+    if (i + 1 < s.size() && s[i + 1] == '\n') return i + 2;
+    if (i + 2 < s.size() && s[i + 1] == '\r' && s[i + 2] == '\n') return i + 3;
+  }
+  return absl::string_view::npos;
+}
+
+// "SIP/2.0/UDP host:port;params" -> host
+std::string ViaHost(absl::string_view via) {
+  via = absl::StripAsciiWhitespace(via);
+  size_t sp = via.find_first_of(" \t");
+  if (sp == absl::string_view::npos) return "";
+  absl::string_view sent_by = absl::StripLeadingAsciiWhitespace(via.substr(sp));
+  sent_by = sent_by.substr(0, sent_by.find_first_of(";, \t"));
+  if (absl::StartsWith(sent_by, "[")) {
+    size_t close = sent_by.find(']');
+    return std::string(sent_by.substr(1, close == absl::string_view::npos ? close : close - 1));
+  }
+  return std::string(sent_by.substr(0, sent_by.find(':')));
+}
+
+}  // namespace
+
+bool LooksLikeSip(absl::string_view p) {
+  if (absl::StartsWith(p, "SIP/2.0 ")) return true;
+  for (auto m : kMethods) {
+    if (absl::StartsWith(p, m)) return absl::StrContains(p.substr(0, 512), "SIP/2.0");
+  }
+  return false;
+}
+
+bool ParseSipHead(absl::string_view block, SipMessage* m) {
+  *m = SipMessage();
+  size_t eol = block.find('\n');
+  absl::string_view first = TrimCr(block.substr(0, eol));
+  if (absl::StartsWith(first, "SIP/2.0 ")) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+    absl::string_view rest = first.substr(8);
+    if (rest.size() < 3 || !absl::SimpleAtoi(rest.substr(0, 3), &m->status)) return false;
+    m->reason = std::string(absl::StripAsciiWhitespace(rest.substr(3)));
+  } else {
+    std::vector<absl::string_view> parts = absl::StrSplit(first, ' ', absl::SkipEmpty());
+    if (parts.size() != 3 || parts[2] != "SIP/2.0") return false;
+    m->request = true;
+    m->method = std::string(parts[0]);
+    m->uri = std::string(parts[1]);
+  }
+  absl::string_view rest = eol == absl::string_view::npos ? "" : block.substr(eol + 1);
+  std::string* last = nullptr;
+  for (absl::string_view line : absl::StrSplit(rest, '\n')) {
+    line = TrimCr(line);
+    if (line.empty()) break;
+    if ((line.front() == ' ' || line.front() == '\t') && last) {  // folded continuation
+      absl::StrAppend(last, " ", absl::StripAsciiWhitespace(line));
+      continue;
+    }
+    last = nullptr;
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
+    absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+    auto set = [&](std::string* field) {
+      if (field->empty()) {
+        field->assign(value.data(), value.size());
+        last = field;
+      }
+    };
+    if (name == "from" || name == "f") {
+      set(&m->from);
+    } else if (name == "to" || name == "t") {
+      set(&m->to);
+    } else if (name == "call-id" || name == "i") {
+      set(&m->call_id);
+    } else if (name == "user-agent") {
+      set(&m->user_agent);
+    } else if (name == "server") {
+      set(&m->server);
+    } else if (name == "content-type" || name == "c") {
+      set(&m->content_type);
+    } else if (name == "cseq") {
+      std::vector<absl::string_view> cs = absl::StrSplit(value, ' ', absl::SkipEmpty());
+      if (cs.size() == 2) m->cseq_method = std::string(cs[1]);
+    } else if (name == "via" || name == "v") {
+      for (absl::string_view v : absl::StrSplit(value, ',')) {
+        std::string host = ViaHost(v);
+        if (!host.empty()) m->via_hosts.push_back(host);
+      }
+    } else if (name == "content-length" || name == "l") {
+      m->has_content_length = absl::SimpleAtoi(value, &m->content_length);
+    }
+  }
+  return true;
+}
+
+std::unique_ptr<AppParser> MakeSipParser(const ParserOptions& options) {
+  return std::make_unique<SipParser>(options);
+}
+
+void SipParser::Emit(ParseContext& ctx, const SipMessage& m) {
+  ctx.counters->Inc(m.request ? ParserCounters::kSipRequests : ParserCounters::kSipResponses);
+  auto* r = ctx.records->Begin<schema::Sip>(ctx.origin);
+  r->set_msg_code(m.request ? m.method : m.cseq_method);
+  r->set_status_code(m.status);
+  r->set_uri(m.uri);
+  r->set_from(m.from);
+  r->set_to(m.to);
+  r->set_callid(m.call_id);
+  r->set_uagent(m.user_agent.empty() ? m.server : m.user_agent);
+  r->set_ctype(m.content_type);
+  r->set_gateways(absl::StrJoin(m.via_hosts, ","));
+  ctx.records->Emit(*r);
+}
+
+void SipParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
+  if (ctx.origin.packet->l4_proto != 6) {
+    // UDP: one message per datagram (a body follows its headers).
+    SipMessage m;
+    size_t end = HeadEnd(data);
+    if (!ParseSipHead(end == absl::string_view::npos ? data : data.substr(0, end), &m)) {
+      ctx.counters->Inc(ParserCounters::kSipMalformed);
+      return;
+    }
+    Emit(ctx, m);
+    return;
+  }
+  std::string& buf = buf_[static_cast<int>(ctx.dir)];
+  buf.append(data.data(), data.size());
+  while (!buf.empty()) {
+    // Keep-alive CRLFs between messages (RFC 5626 4.4.1).
+    size_t skip = buf.find_first_not_of("\r\n");
+    if (skip == std::string::npos) {
+      buf.clear();
+      break;
+    }
+    buf.erase(0, skip);
+    size_t end = HeadEnd(buf);
+    if (end == std::string::npos) {
+      if (buf.size() > kMaxMessage) {
+        ctx.counters->Inc(ParserCounters::kSipMalformed);
+        buf.clear();
+      }
+      break;
+    }
+    SipMessage m;
+    if (!ParseSipHead(absl::string_view(buf).substr(0, end), &m)) {
+      // Not a start line: drop through the next empty line and look again.
+      ctx.counters->Inc(ParserCounters::kSipMalformed);
+      buf.erase(0, end);
+      continue;
+    }
+    if (end + m.content_length > buf.size()) {
+      if (end + m.content_length > kMaxMessage) {  // skip a huge body, keep the headers
+        Emit(ctx, m);
+        buf.clear();
+        ctx.counters->Inc(ParserCounters::kSipMalformed);
+      }
+      break;  // the body is still coming
+    }
+    Emit(ctx, m);
+    buf.erase(0, end + m.content_length);
+  }
+}
+
+void SipParser::OnGap(ParseContext& ctx) {
+  buf_[static_cast<int>(ctx.dir)].clear();
+  ctx.counters->Inc(ParserCounters::kSipMalformed);
+}
+
+}  // namespace xsensor
