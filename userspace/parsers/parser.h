@@ -48,7 +48,9 @@ namespace xsensor {
   X(kNamesFromDns, "clickstream_names_from_dns")       \
   X(kSipRequests, "sip_requests")                      \
   X(kSipResponses, "sip_responses")                    \
-  X(kSipMalformed, "sip_malformed")
+  X(kSipMalformed, "sip_malformed")                    \
+  X(kFtpLogins, "ftp_logins")                          \
+  X(kFtpLongLines, "ftp_lines_too_long")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
 class DnsNameCache;
@@ -80,6 +82,9 @@ class AppParser {
   virtual void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) = 0;
   // Bytes of ctx.dir were lost before the next OnData: resynchronise.
   virtual void OnGap(ParseContext& ctx) {}
+  // The flow ends. There is no packet: ctx.origin.packet is null (a parser that still has a
+  // record to emit keeps a PacketSnapshot for it).
+  virtual void OnEnd(ParseContext& ctx) {}
   // True when the parser no longer needs some of the flow's packets; *skip_to_client and
   // *skip_to_server_data say which (the live path then stops steering them in XDP).
   virtual bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {

@@ -1,6 +1,7 @@
 #include "absl/strings/string_view.h"
 #include "parsers/dns/dns_parser.h"
 #include "parsers/dns/name_cache.h"
+#include "parsers/ftp/ftp_parser.h"
 #include "parsers/http/http_parser.h"
 #include "parsers/parser.h"
 #include "parsers/quic/quic_parser.h"
@@ -31,6 +32,7 @@ const std::vector<ParserInfo>& Parsers() {
       {"dns", 6, {53}, nullptr, &MakeDnsParser},
       {"sip", 17, {5060}, &LooksLikeSip, &MakeSipParser},
       {"sip", 6, {5060}, &LooksLikeSip, &MakeSipParser},
+      {"ftp", 6, {21}, nullptr, &MakeFtpParser},
   };
   return *parsers;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include "absl/strings/string_view.h"
 
 #include "flow/flow_table.h"
@@ -54,6 +55,28 @@ void FillCommonFields(const RecordOrigin& o, T* r) {
     r->set_bridge_channel_num(o.channel);
   }
 }
+
+// An owned copy of the fields records take from a packet, for records emitted after that
+// packet is gone (e.g. an FTP login exported when its data mode is known, or at flow end).
+class PacketSnapshot {
+ public:
+  PacketSnapshot() = default;
+  explicit PacketSnapshot(const PacketView& p) { Take(p); }
+  void Take(const PacketView& p) {
+    view_ = p;
+    mpls_.assign(p.mpls.data(), p.mpls.size());
+    view_.mpls = mpls_;
+    view_.payload = {};
+    valid_ = true;
+  }
+  bool valid() const { return valid_; }
+  const PacketView* view() const { return valid_ ? &view_ : nullptr; }
+
+ private:
+  PacketView view_;
+  std::string mpls_;
+  bool valid_ = false;
+};
 
 class RecordBuilder {
  public:

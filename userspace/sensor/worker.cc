@@ -146,6 +146,11 @@ void Worker::EndFlow(Flow& flow) {
     reasm_counters_.Inc(ReassemblyCounters::kIgnoredBytes, stream.buffered());
     stream.Ignore(budget_);
   }
+  if (flow.parser) {
+    ParseContext ctx{RecordOrigin{nullptr, &flow, flow.last_seen_us, channel_}, Dir::kToServer,
+                     &records_, &parser_counters_, &parser_options_};
+    flow.parser->OnEnd(ctx);
+  }
 }
 
 void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
