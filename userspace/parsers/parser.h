@@ -50,7 +50,8 @@ namespace xsensor {
   X(kSipResponses, "sip_responses")                    \
   X(kSipMalformed, "sip_malformed")                    \
   X(kFtpLogins, "ftp_logins")                          \
-  X(kFtpLongLines, "ftp_lines_too_long")
+  X(kFtpLongLines, "ftp_lines_too_long")               \
+  X(kSmtpMessages, "smtp_messages")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
 class DnsNameCache;

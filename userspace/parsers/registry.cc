@@ -2,6 +2,7 @@
 #include "parsers/dns/dns_parser.h"
 #include "parsers/dns/name_cache.h"
 #include "parsers/ftp/ftp_parser.h"
+#include "parsers/mail/smtp_parser.h"
 #include "parsers/http/http_parser.h"
 #include "parsers/parser.h"
 #include "parsers/quic/quic_parser.h"
@@ -33,6 +34,7 @@ const std::vector<ParserInfo>& Parsers() {
       {"sip", 17, {5060}, &LooksLikeSip, &MakeSipParser},
       {"sip", 6, {5060}, &LooksLikeSip, &MakeSipParser},
       {"ftp", 6, {21}, nullptr, &MakeFtpParser},
+      {"smtp", 6, {25, 587}, nullptr, &MakeSmtpParser},
   };
   return *parsers;
 }

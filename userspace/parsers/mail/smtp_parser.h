@@ -1,0 +1,63 @@
+// SMTP (RFC 5321) with the message headers of RFC 5322/2045: one `mail` record per message
+// (EVENT 1, MAIL_PROTOCOL 0). MAIL_SENDER is the MAIL FROM address, MAIL_RECEIVER every RCPT
+// TO address (comma-separated), MAIL_CC the addresses of the Cc header, MAIL_SUBJECT the
+// Subject decoded from RFC 2047 encoded words (to UTF-8), MAIL_SERVERS the server's name from
+// its greeting, MAIL_REPLY and RESULT_CODE the server's final reply to the message.
+// ATTACHMENT is 1 when a MIME part has Content-Disposition: attachment or a file name. The
+// body is scanned only for MIME part headers, up to a byte limit, and never kept. A login
+// without messages (AUTH) exports nothing; STARTTLS ends parsing (the rest is encrypted).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "parsers/parser.h"
+
+namespace xsensor {
+
+// RFC 2047 encoded words ("=?utf-8?B?...?=", "=?koi8-r?Q?...?=") decoded, converted to UTF-8
+// where the charset is known to iconv; other text is left as it is.
+std::string DecodeRfc2047(absl::string_view value);
+// The addresses of an address-list header value ("A <a@x>, b@y" -> {"a@x", "b@y"}).
+std::vector<std::string> HeaderAddresses(absl::string_view value);
+
+std::unique_ptr<AppParser> MakeSmtpParser(const ParserOptions& options);
+
+class SmtpParser : public AppParser {
+ public:
+  explicit SmtpParser(const ParserOptions&) {}
+  void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) override;
+  void OnGap(ParseContext& ctx) override;
+  void OnEnd(ParseContext& ctx) override;
+
+ private:
+  enum class Data { kNone, kHeaders, kBody };
+  void OnClientLine(ParseContext& ctx, absl::string_view line);
+  void OnDataLine(absl::string_view line);
+  void OnHeader(absl::string_view header);
+  void OnReply(ParseContext& ctx, uint32_t code, absl::string_view line);
+  void Export(ParseContext& ctx);
+  void ResetMessage();
+
+  std::string line_[2];
+  uint32_t multiline_code_ = 0;
+  bool done_ = false;  // STARTTLS or lost framing
+  std::string server_name_;
+  // The message in progress.
+  std::string sender_;
+  std::vector<std::string> receivers_;
+  std::string cc_, subject_;
+  bool attachment_ = false;
+  Data data_ = Data::kNone;
+  bool awaiting_final_reply_ = false;
+  std::string header_;  // the header being unfolded
+  std::string boundary_;
+  bool in_part_headers_ = false;
+  size_t body_scanned_ = 0;
+  std::string reply_;
+  uint32_t reply_code_ = 0;
+  PacketSnapshot client_packet_;
+};
+
+}  // namespace xsensor
