@@ -30,12 +30,7 @@ DnsResult RunDns(const std::string& pcap) {
   auto r = testing::RunPipeline({pcap});
   DnsResult out;
   out.counters = r.counters_text;
-  for (const auto& rec : r.records) {
-    if (!rec.record.spec || rec.record.spec->name != "dns") continue;
-    schema::Dns d;
-    d.CopyFrom(*rec.record.message);
-    out.records.push_back(d);
-  }
+  out.records = testing::RecordsOf<schema::Dns>(r, "dns");
   return out;
 }
 

@@ -15,15 +15,7 @@ namespace {
 using testing::CorpusFile;
 
 std::vector<schema::Ftp> RunFtp(const std::string& pcap, std::vector<bool>* ipv6 = nullptr) {
-  std::vector<schema::Ftp> out;
-  for (const auto& rec : testing::RunPipeline({pcap}).records) {
-    if (!rec.record.spec || rec.record.spec->name != "ftp") continue;
-    schema::Ftp f;
-    f.CopyFrom(*rec.record.message);
-    out.push_back(f);
-    if (ipv6) ipv6->push_back(rec.record.spec->ipv6);
-  }
-  return out;
+  return testing::RecordsOf<schema::Ftp>(testing::RunPipeline({pcap}), "ftp", ipv6);
 }
 
 // The reply code tshark sees right after the PASS command.

@@ -22,14 +22,7 @@ namespace {
 using testing::CorpusFile;
 
 std::vector<schema::Clickstream> Clicks(const testing::PipelineResult& r) {
-  std::vector<schema::Clickstream> out;
-  for (const auto& rec : r.records) {
-    if (!rec.record.spec || rec.record.spec->name != "clickstream") continue;
-    schema::Clickstream c;
-    c.CopyFrom(*rec.record.message);
-    out.push_back(c);
-  }
-  return out;
+  return testing::RecordsOf<schema::Clickstream>(r, "clickstream");
 }
 
 std::string Opt(const std::string& zeek_value) { return zeek_value == "-" ? "" : zeek_value; }
@@ -239,14 +232,7 @@ namespace xsensor {
 namespace {
 
 std::vector<schema::HttpReply> Replies(const testing::PipelineResult& r) {
-  std::vector<schema::HttpReply> out;
-  for (const auto& rec : r.records) {
-    if (!rec.record.spec || rec.record.spec->name != "http_reply") continue;
-    schema::HttpReply m;
-    m.CopyFrom(*rec.record.message);
-    out.push_back(m);
-  }
-  return out;
+  return testing::RecordsOf<schema::HttpReply>(r, "http_reply");
 }
 
 testing::PipelineResult RunWithReplies(const std::string& pcap) {

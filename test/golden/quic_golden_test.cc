@@ -23,13 +23,7 @@ QuicResult RunQuic(const std::string& pcap) {
   auto r = testing::RunPipeline({pcap});
   QuicResult out;
   out.counters = r.counters_text;
-  for (const auto& rec : r.records) {
-    if (!rec.record.spec || rec.record.spec->name != "clickstream") continue;
-    schema::Clickstream c;
-    c.CopyFrom(*rec.record.message);
-    out.clicks.push_back(c);
-    out.ipv6.push_back(rec.record.spec->ipv6);
-  }
+  out.clicks = testing::RecordsOf<schema::Clickstream>(r, "clickstream", &out.ipv6);
   return out;
 }
 

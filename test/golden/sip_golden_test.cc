@@ -29,13 +29,7 @@ SipResult RunSip(const std::string& pcap) {
   auto r = testing::RunPipeline({pcap});
   SipResult out;
   out.counters = r.counters_text;
-  for (const auto& rec : r.records) {
-    if (!rec.record.spec || rec.record.spec->name != "sip") continue;
-    schema::Sip s;
-    s.CopyFrom(*rec.record.message);
-    out.records.push_back(s);
-    out.ipv6.push_back(rec.record.spec->ipv6);
-  }
+  out.records = testing::RecordsOf<schema::Sip>(r, "sip", &out.ipv6);
   return out;
 }
 

@@ -17,14 +17,7 @@ namespace {
 using testing::CorpusFile;
 
 std::vector<schema::Mail> RunMail(const std::string& pcap) {
-  std::vector<schema::Mail> out;
-  for (const auto& rec : testing::RunPipeline({pcap}).records) {
-    if (!rec.record.spec || rec.record.spec->name != "mail") continue;
-    schema::Mail m;
-    m.CopyFrom(*rec.record.message);
-    out.push_back(m);
-  }
-  return out;
+  return testing::RecordsOf<schema::Mail>(testing::RunPipeline({pcap}), "mail");
 }
 
 std::set<std::string> Set(const std::string& csv) {

@@ -19,14 +19,7 @@ using testing::CorpusFile;
 
 template <typename T>
 std::vector<T> Records(const testing::PipelineResult& r, const std::string& name) {
-  std::vector<T> out;
-  for (const auto& rec : r.records) {
-    if (!rec.record.spec || rec.record.spec->name != name) continue;
-    T m;
-    m.CopyFrom(*rec.record.message);
-    out.push_back(m);
-  }
-  return out;
+  return testing::RecordsOf<T>(r, name);
 }
 
 testing::PipelineResult RunWithReplies(const std::string& pcap) {

@@ -23,6 +23,21 @@ struct PipelineResult {
   std::string counters_text;
 };
 
+// The records of template `name` ("clickstream", "dns", ...) as messages of type T.
+template <typename T>
+std::vector<T> RecordsOf(const PipelineResult& r, const std::string& name,
+                         std::vector<bool>* ipv6 = nullptr) {
+  std::vector<T> out;
+  for (const auto& rec : r.records) {
+    if (!rec.record.spec || rec.record.spec->name != name) continue;
+    T m;
+    m.CopyFrom(*rec.record.message);
+    out.push_back(std::move(m));
+    if (ipv6) ipv6->push_back(rec.record.spec->ipv6);
+  }
+  return out;
+}
+
 // `config` is taken as given, with collectors replaced by one TCP collector (or UDP when
 // `udp`) on an ephemeral loopback port.
 PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config = DefaultConfig(),

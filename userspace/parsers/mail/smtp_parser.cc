@@ -242,12 +242,7 @@ void SmtpParser::OnDataLine(absl::string_view line) {
       data_ = Data::kBody;
       return;
     }
-    if ((line.front() == ' ' || line.front() == '\t') && !header_.empty()) {
-      if (header_.size() < kMaxHeader) header_.append(line.data(), line.size());
-      return;
-    }
-    if (!header_.empty()) OnHeader(header_);
-    header_.assign(line.data(), std::min(line.size(), kMaxHeader));
+    AddHeaderLine(line);
     return;
   }
   // The body: only MIME boundaries and part headers matter, up to a limit.
@@ -264,6 +259,11 @@ void SmtpParser::OnDataLine(absl::string_view line) {
     in_part_headers_ = false;
     return;
   }
+  AddHeaderLine(line);
+}
+
+void SmtpParser::AddHeaderLine(absl::string_view line) {
+  // A folded line continues the header being collected; another line completes it.
   if ((line.front() == ' ' || line.front() == '\t') && !header_.empty()) {
     if (header_.size() < kMaxHeader) header_.append(line.data(), line.size());
     return;

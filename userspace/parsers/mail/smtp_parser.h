@@ -36,6 +36,7 @@ class SmtpParser : public AppParser {
   void OnClientLine(ParseContext& ctx, absl::string_view line);
   void OnDataLine(absl::string_view line);
   void OnHeader(absl::string_view header);
+  void AddHeaderLine(absl::string_view line);  // a non-empty header line
   void OnReply(ParseContext& ctx, uint32_t code, absl::string_view line);
   void Export(ParseContext& ctx);
   void ResetMessage();
