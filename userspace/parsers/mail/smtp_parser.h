@@ -12,15 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "parsers/mail/message_scanner.h"
 #include "parsers/parser.h"
 
 namespace xsensor {
-
-// RFC 2047 encoded words ("=?utf-8?B?...?=", "=?koi8-r?Q?...?=") decoded, converted to UTF-8
-// where the charset is known to iconv; other text is left as it is.
-std::string DecodeRfc2047(absl::string_view value);
-// The addresses of an address-list header value ("A <a@x>, b@y" -> {"a@x", "b@y"}).
-std::vector<std::string> HeaderAddresses(absl::string_view value);
 
 std::unique_ptr<AppParser> MakeSmtpParser(const ParserOptions& options);
 
@@ -32,11 +27,7 @@ class SmtpParser : public AppParser {
   void OnEnd(ParseContext& ctx) override;
 
  private:
-  enum class Data { kNone, kHeaders, kBody };
   void OnClientLine(ParseContext& ctx, absl::string_view line);
-  void OnDataLine(absl::string_view line);
-  void OnHeader(absl::string_view header);
-  void AddHeaderLine(absl::string_view line);  // a non-empty header line
   void OnReply(ParseContext& ctx, uint32_t code, absl::string_view line);
   void Export(ParseContext& ctx);
   void ResetMessage();
@@ -48,14 +39,9 @@ class SmtpParser : public AppParser {
   // The message in progress.
   std::string sender_;
   std::vector<std::string> receivers_;
-  std::string cc_, subject_;
-  bool attachment_ = false;
-  Data data_ = Data::kNone;
+  MessageScanner message_;
+  bool in_data_ = false;
   bool awaiting_final_reply_ = false;
-  std::string header_;  // the header being unfolded
-  std::string boundary_;
-  bool in_part_headers_ = false;
-  size_t body_scanned_ = 0;
   std::string reply_;
   uint32_t reply_code_ = 0;
   PacketSnapshot client_packet_;
