@@ -4,7 +4,9 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "parsers/mail/smtp_parser.h"
 #include "testing/corpus.h"
 #include "testing/oracles.h"
@@ -90,6 +92,72 @@ TEST(SmtpHeadersTest, Rfc2047AndAddressLists) {
   EXPECT_EQ(DecodeRfc2047("plain =?bogus"), "plain =?bogus");
   EXPECT_EQ(HeaderAddresses("\"Doe, John\" <jd@x.org>, b@y.net,Undisclosed"),
             (std::vector<std::string>{"jd@x.org", "b@y.net"}));
+}
+
+}  // namespace
+}  // namespace xsensor
+
+namespace xsensor {
+namespace {
+
+// POP3: Zeek's pop3 events (AUTH PLAIN refused in one session, accepted in two; three RETR in
+// one of them) and tshark's reading of the retrieved messages' headers.
+TEST(MailboxGoldenTest, ZeekPop3) {
+  std::string pcap = CorpusFile("zeek/pop3_pop3.pcap");
+  std::string out = CorpusFile("zeek/oracles/testing/btest/Baseline/scripts.base.protocols.pop3.basic/out");
+  if (pcap.empty() || out.empty()) GTEST_SKIP() << "corpus not found";
+  std::string events = testing::ReadFile(out);
+  int retr = 0, refused = 0;
+  for (absl::string_view l : absl::StrSplit(events, '\n')) {
+    retr += absl::StrContains(l, "pop3_request, T, RETR");
+    refused += absl::StrContains(l, "ERR, authentication failed");
+  }
+  auto mails = RunMail(pcap);
+  int read = 0, failed = 0, idle = 0;
+  for (const auto& m : mails) {
+    EXPECT_EQ(m.event(), 2u);
+    EXPECT_EQ(m.mail_protocol(), 1u);
+    if (m.result_code() == 1) {
+      ++failed;
+    } else if (m.mail_subject().empty() && m.mail_sender().empty()) {
+      ++idle;  // logged in, read nothing
+      EXPECT_EQ(m.mail_receiver(), "digitalinvestigator@networksims.com");  // AUTH PLAIN user
+    } else {
+      ++read;
+    }
+  }
+  EXPECT_EQ(read, retr);
+  EXPECT_EQ(failed, refused);
+  EXPECT_EQ(idle, 1);
+  if (!testing::HaveCommand("tshark")) return;
+  std::string imf = testing::RunCommand("tshark -r '" + pcap +
+                                        "' -Y imf -T fields -e imf.subject 2>/dev/null");
+  for (absl::string_view subject : absl::StrSplit(imf, '\n', absl::SkipWhitespace())) {
+    bool found = false;
+    for (const auto& m : mails) found |= m.mail_subject() == subject;
+    EXPECT_TRUE(found) << subject;
+  }
+}
+
+// IMAP: nDPI's user (samir) and tshark's reading of the fetched message's headers.
+TEST(MailboxGoldenTest, NdpiImapFetch) {
+  std::string pcap = CorpusFile("ndpi/imap.pcap");
+  XS_REQUIRE_FILE(pcap);
+  auto mails = RunMail(pcap);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].mail_protocol(), 2u);
+  EXPECT_EQ(mails[0].result_code(), 0u);
+  EXPECT_TRUE(absl::StrContains(mails[0].mail_reply(), "LOGIN completed"));
+  if (!testing::HaveCommand("tshark")) return;
+  std::string imf = testing::RunCommand(
+      "tshark -r '" + pcap + "' -Y imf -T fields -E separator=/t -e imf.from -e imf.to -e imf.cc "
+      "-e imf.subject 2>/dev/null");
+  std::vector<std::string> f = absl::StrSplit(absl::StripAsciiWhitespace(imf), '\t');
+  ASSERT_EQ(f.size(), 4u) << imf;
+  EXPECT_EQ(mails[0].mail_sender(), f[0]);
+  EXPECT_EQ(mails[0].mail_receiver(), f[1]);
+  EXPECT_EQ(mails[0].mail_cc(), f[2]);
+  EXPECT_EQ(mails[0].mail_subject(), f[3]);
 }
 
 }  // namespace

@@ -51,7 +51,9 @@ namespace xsensor {
   X(kSipMalformed, "sip_malformed")                    \
   X(kFtpLogins, "ftp_logins")                          \
   X(kFtpLongLines, "ftp_lines_too_long")               \
-  X(kSmtpMessages, "smtp_messages")
+  X(kSmtpMessages, "smtp_messages")                    \
+  X(kMailLogins, "mailbox_logins")                     \
+  X(kMailMessagesRead, "mailbox_messages_read")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
 class DnsNameCache;

@@ -2,6 +2,7 @@
 #include "parsers/dns/dns_parser.h"
 #include "parsers/dns/name_cache.h"
 #include "parsers/ftp/ftp_parser.h"
+#include "parsers/mail/pop3_imap_parser.h"
 #include "parsers/mail/smtp_parser.h"
 #include "parsers/http/http_parser.h"
 #include "parsers/parser.h"
@@ -35,6 +36,8 @@ const std::vector<ParserInfo>& Parsers() {
       {"sip", 6, {5060}, &LooksLikeSip, &MakeSipParser},
       {"ftp", 6, {21}, nullptr, &MakeFtpParser},
       {"smtp", 6, {25, 587}, nullptr, &MakeSmtpParser},
+      {"pop3", 6, {110}, nullptr, &MakePop3Parser},
+      {"imap", 6, {143}, nullptr, &MakeImapParser},
   };
   return *parsers;
 }
