@@ -6,6 +6,7 @@
 #include "common/time_util.h"
 #include "export/exporter.h"
 #include "parsers/dns/name_cache.h"
+#include "records/login_map.h"
 #include "sensor/report.h"
 
 namespace xsensor::testing {
@@ -36,6 +37,10 @@ PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config,
     auto exporter = Exporter::Create(config);
     DnsNameCache names;
     Worker worker(config, 1, exporter->get(), &names);
+    LoginMap logins;
+    if (!config.login_map_file.empty() && logins.Load(config.login_map_file).ok()) {
+      worker.set_login_map(&logins);
+    }
     (*exporter)->Tick(MonotonicMicros());
     for (const auto& p : pcaps) {
       auto r = ReadPcapFile(p, [&](LinkType link, const uint8_t* d, size_t caplen,

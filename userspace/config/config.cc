@@ -188,6 +188,10 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
     }
     return absl::OkStatus();
   }
+  if (key == "login_map_file") {
+    c->login_map_file = std::string(value);
+    return absl::OkStatus();
+  }
   if (key == "vchannel") return ParseU32(value, 0, 65535, &c->vchannel);
   if (key == "flow_max") return ParseU32(value, 16, 100000000, &c->flow_max);
   if (key == "flow_idle_timeout") return ParseU32(value, 1, 86400, &c->flow_idle_timeout);

@@ -50,6 +50,7 @@ namespace xsensor {
   X(bypass_timeout, "120", "Seconds a finished flow's bulk stays bypassed in XDP")            \
   X(worker_cpus, "", "CPUs to pin the queue workers to, in queue order (empty: no pinning)")   \
   X(vchannel, "0", "Channel number exported as BRIDGE_CHANNEL_NUM")                           \
+  X(login_map_file, "", "Subscriber logins: 'ADDRESS[/PREFIX] LOGIN' lines (reloaded on SIGHUP)") \
   X(flow_max, "1000000", "Most flows tracked at once; the least recently seen is evicted")    \
   X(flow_idle_timeout, "120", "Seconds without packets after which a flow ends")              \
   X(flow_closed_timeout, "5", "Seconds a TCP flow is kept after FIN in both directions/RST")  \
@@ -88,6 +89,7 @@ struct Config {
   uint32_t bypass_timeout = 120;
   std::vector<int> worker_cpus;
   uint32_t vchannel = 0;
+  std::string login_map_file;
   uint32_t flow_max = 1000000;
   uint32_t flow_idle_timeout = 120;
   uint32_t flow_closed_timeout = 5;

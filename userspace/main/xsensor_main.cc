@@ -19,6 +19,7 @@
 #include "export/dns_log.h"
 #include "export/exporter.h"
 #include "parsers/dns/name_cache.h"
+#include "records/login_map.h"
 #include "sensor/live.h"
 #include "sensor/report.h"
 #include "sensor/worker.h"
@@ -36,8 +37,22 @@ ABSL_FLAG(bool, print_config, false,
 namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_dump{false};
+std::atomic<bool> g_reload{false};
 void OnSignal(int) { g_stop.store(true); }
 void OnDump(int) { g_dump.store(true); }
+void OnReload(int) { g_reload.store(true); }
+
+// SIGHUP: the login map file is read again (the old map stays if the new file is bad).
+template <typename ReloadFn>
+void ReloadIfAsked(ReloadFn reload) {
+  if (!g_reload.exchange(false)) return;
+  absl::Status s = reload();
+  if (s.ok()) {
+    XS_LOG_INFO("SIGHUP: login map reloaded");
+  } else {
+    XS_LOG_ERROR("SIGHUP: ", s.message(), " (the previous login map stays)");
+  }
+}
 
 int WriteCounters(const std::string& counters) {
   if (absl::GetFlag(FLAGS_print_counters)) std::cerr << counters;
@@ -87,6 +102,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGHUP, OnReload);
 
   if (pcap.empty()) {
     std::vector<std::string> ifaces = config->in_dev;
@@ -103,6 +119,7 @@ int main(int argc, char** argv) {
     LiveSensor* sensor = live->get();
     (*live)->Run(&g_stop, [sensor] {
       if (g_dump.exchange(false)) WriteCounters(sensor->CountersText());
+      ReloadIfAsked([sensor] { return sensor->ReloadLogins(); });
     });
     return WriteCounters((*live)->CountersText());
   }
@@ -114,6 +131,14 @@ int main(int argc, char** argv) {
   }
   DnsNameCache names;
   Worker worker(*config, 0, exporter->get(), &names);
+  LoginMap logins;
+  if (!config->login_map_file.empty()) {
+    if (absl::Status st = logins.Load(config->login_map_file); !st.ok()) {
+      XS_LOG_ERROR(st.message());
+      return 2;
+    }
+    worker.set_login_map(&logins);
+  }
   std::unique_ptr<DnsTextLog> dns_log;
   if (config->ajb_save_dns) {
     auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(*config));
@@ -131,7 +156,10 @@ int main(int argc, char** argv) {
                                        size_t wire_len, int64_t ts_us) {
     if (g_stop.load()) return;
     worker.HandleFrame(link, data, caplen, wire_len, ts_us);
-    if ((++n & 1023) == 0) ex.Tick(MonotonicMicros());
+    if ((++n & 1023) == 0) {
+      ex.Tick(MonotonicMicros());
+      if (!config->login_map_file.empty()) ReloadIfAsked([&] { return logins.Reload(); });
+    }
   });
   if (!result.ok()) {
     XS_LOG_ERROR(result.status().message());

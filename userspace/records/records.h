@@ -11,6 +11,7 @@
 #include "flow/flow_table.h"
 #include "google/protobuf/message.h"
 #include "packet/packet.h"
+#include "records/login_map.h"
 #include "xsensor/records.pb.h"
 
 namespace xsensor {
@@ -84,12 +85,16 @@ class RecordBuilder {
   // Also hands every `dns` record to `tap` (the DNS text log), if set.
   void set_dns_tap(RecordSink* tap) { dns_tap_ = tap; }
 
+  // LOGIN is looked up here for every record, if set.
+  void set_login_map(const LoginMap* logins) { logins_ = logins; }
+
   // A cleared message of type T with the shared fields filled from `origin`.
   template <typename T>
   T* Begin(const RecordOrigin& origin) {
     T* r = Slot<T>();
     r->Clear();
     FillCommonFields(origin, r);
+    if (logins_) r->set_login(logins_->Lookup(r->ip_source(), r->ip_destination()));
     return r;
   }
   void Emit(const google::protobuf::Message& record) {
@@ -115,6 +120,7 @@ class RecordBuilder {
 
   RecordSink* sink_;
   RecordSink* dns_tap_ = nullptr;
+  const LoginMap* logins_ = nullptr;
   uint64_t emitted_ = 0;
   schema::Clickstream clickstream_;
   schema::HttpReply http_reply_;

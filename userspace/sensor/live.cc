@@ -121,6 +121,10 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
   }
   const size_t n = s->queues_.size();
   s->names_ = std::make_unique<DnsNameCache>();
+  if (!config.login_map_file.empty()) {
+    s->logins_ = std::make_unique<LoginMap>();
+    if (auto st = s->logins_->Load(config.login_map_file); !st.ok()) return st;
+  }
   if (config.ajb_save_dns) {
     auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(config));
     if (!log.ok()) return log.status();
@@ -134,6 +138,7 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     q.worker = std::make_unique<Worker>(config, static_cast<uint8_t>(i), q.sink.get(),
                                         s->names_.get());
     if (s->dns_log_) q.worker->set_dns_log(s->dns_log_.get());
+    if (s->logins_) q.worker->set_login_map(s->logins_.get());
     for (size_t j = 0; j < n; ++j) {
       q.inbox.push_back(j == i ? nullptr : std::make_unique<SpscRing<HandoffFrame>>(kHandoffRing));
     }
@@ -261,6 +266,10 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
   }
   exporter_->Shutdown(10'000'000);
   if (dns_log_) dns_log_->Stop();
+}
+
+absl::Status LiveSensor::ReloadLogins() {
+  return logins_ ? logins_->Reload() : absl::OkStatus();
 }
 
 std::string LiveSensor::CountersText() const {

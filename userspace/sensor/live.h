@@ -23,6 +23,7 @@
 #include "export/dns_log.h"
 #include "export/exporter.h"
 #include "parsers/dns/name_cache.h"
+#include "records/login_map.h"
 #include "sensor/worker.h"
 
 namespace xsensor {
@@ -64,6 +65,8 @@ class LiveSensor {
   // counters snapshot on request).
   void Run(const std::atomic<bool>* stop, const std::function<void()>& on_tick = nullptr);
   std::string CountersText() const;
+  // Reloads the login map file (SIGHUP); on error the previous map stays.
+  absl::Status ReloadLogins();
   size_t workers() const { return queues_.size(); }
   const XdpProgram& program() const { return *program_; }
 
@@ -90,6 +93,7 @@ class LiveSensor {
   std::unique_ptr<Exporter> exporter_;
   std::unique_ptr<DnsNameCache> names_;
   std::unique_ptr<DnsTextLog> dns_log_;
+  std::unique_ptr<LoginMap> logins_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::pair<std::string, XdpMode>> attached_;
   std::atomic<size_t> workers_done_{0};

@@ -36,6 +36,8 @@ class Worker {
          DnsNameCache* names = nullptr);
   // Every `dns` record also goes to `log` (the DNS text log), if set.
   void set_dns_log(RecordSink* log) { records_.set_dns_tap(log); }
+  // LOGIN of every record from `logins` (shared, reloadable), if set.
+  void set_login_map(const LoginMap* logins) { records_.set_login_map(logins); }
   void set_bypass_callback(BypassCallback cb) { bypass_cb_ = std::move(cb); }
   ~Worker();
 

@@ -1,0 +1,105 @@
+#include "records/login_map.h"
+
+#include <arpa/inet.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace xsensor {
+namespace {
+
+std::array<uint8_t, 16> Masked(const uint8_t* addr, int len_bytes, int prefix) {
+  std::array<uint8_t, 16> k{};
+  for (int i = 0; i < len_bytes; ++i) {
+    int bits = std::clamp(prefix - 8 * i, 0, 8);
+    k[i] = static_cast<uint8_t>(addr[i] & (bits == 8 ? 0xff : (0xff << (8 - bits)) & 0xff));
+  }
+  return k;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const LoginTable>> LoginTable::Parse(absl::string_view file_name,
+                                                                    absl::string_view text) {
+  auto t = std::make_shared<LoginTable>();
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
+    if (line.empty()) continue;
+    std::vector<absl::string_view> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    auto bad = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat(file_name, ":", line_no, ": ", why));
+    };
+    if (f.size() != 2) return bad("expected 'ADDRESS[/PREFIX] LOGIN'");
+    absl::string_view addr = f[0];
+    int prefix = -1;
+    if (size_t slash = addr.find('/'); slash != absl::string_view::npos) {
+      if (!absl::SimpleAtoi(addr.substr(slash + 1), &prefix)) return bad("bad prefix length");
+      addr = addr.substr(0, slash);
+    }
+    uint8_t bytes[16];
+    std::string a(addr);
+    int len = 0;
+    if (inet_pton(AF_INET, a.c_str(), bytes) == 1) {
+      len = 4;
+    } else if (inet_pton(AF_INET6, a.c_str(), bytes) == 1) {
+      len = 16;
+    } else {
+      return bad(absl::StrCat("'", addr, "' is not an IPv4 or IPv6 address"));
+    }
+    if (prefix < 0) prefix = len * 8;
+    if (prefix > len * 8) return bad(absl::StrCat("prefix /", prefix, " is too long"));
+    auto& table = len == 4 ? t->v4_ : t->v6_;
+    table[prefix][Masked(bytes, len, prefix)] = std::string(f[1]);
+    ++t->size_;
+  }
+  return std::shared_ptr<const LoginTable>(std::move(t));
+}
+
+const std::string* LoginTable::Find(absl::string_view addr) const {
+  if (addr.size() != 4 && addr.size() != 16) return nullptr;
+  const auto& table = addr.size() == 4 ? v4_ : v6_;
+  const auto* a = reinterpret_cast<const uint8_t*>(addr.data());
+  for (const auto& [prefix, entries] : table) {
+    auto it = entries.find(Masked(a, static_cast<int>(addr.size()), prefix));
+    if (it != entries.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+absl::Status LoginMap::Load(const std::string& path) {
+  path_ = path;
+  return Reload();
+}
+
+absl::Status LoginMap::Reload() {
+  std::ifstream in(path_);
+  if (!in) return absl::NotFoundError(absl::StrCat(path_, ": cannot open the login map"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto t = LoginTable::Parse(path_, ss.str());
+  if (!t.ok()) return t.status();
+  std::atomic_store(&table_, *t);
+  return absl::OkStatus();
+}
+
+std::string LoginMap::Lookup(absl::string_view a, absl::string_view b) const {
+  std::shared_ptr<const LoginTable> t = std::atomic_load(&table_);
+  if (!t) return "";
+  if (const std::string* l = t->Find(a)) return *l;
+  if (const std::string* l = t->Find(b)) return *l;
+  return "";
+}
+
+size_t LoginMap::size() const {
+  std::shared_ptr<const LoginTable> t = std::atomic_load(&table_);
+  return t ? t->size() : 0;
+}
+
+}  // namespace xsensor

@@ -1,0 +1,49 @@
+// Subscriber logins for the LOGIN field of every record: a file of "ADDRESS[/PREFIX] LOGIN"
+// lines (IPv4 or IPv6, '#' comments), matched longest prefix first against a record's source
+// address, else its destination. Loaded at start (a bad line is an error naming the file and
+// line) and reloaded on SIGHUP (a bad file then keeps the previous map, logged). Lookups are
+// lock-free for the workers: the map is immutable and replaced whole.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace xsensor {
+
+class LoginTable {
+ public:
+  static absl::StatusOr<std::shared_ptr<const LoginTable>> Parse(absl::string_view file_name,
+                                                                 absl::string_view text);
+  // `addr` is 4 or 16 bytes; empty when no prefix covers it.
+  const std::string* Find(absl::string_view addr) const;
+  size_t size() const { return size_; }
+
+ private:
+  using Key = std::array<uint8_t, 16>;
+  // By prefix length (longest first), the masked addresses.
+  std::map<int, std::map<Key, std::string>, std::greater<int>> v4_, v6_;
+  size_t size_ = 0;
+};
+
+class LoginMap {
+ public:
+  // Loads `path`; errors name the file and line.
+  absl::Status Load(const std::string& path);
+  // Loads the file again; on error the current table stays (and the error is returned).
+  absl::Status Reload();
+  // The login of the first of `a`, `b` (4 or 16 bytes each) that a prefix covers, or null.
+  std::string Lookup(absl::string_view a, absl::string_view b) const;
+  size_t size() const;
+
+ private:
+  std::string path_;
+  std::shared_ptr<const LoginTable> table_;  // accessed with std::atomic_load/store
+};
+
+}  // namespace xsensor
