@@ -196,6 +196,9 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
   if (key == "flow_max") return ParseU32(value, 16, 100000000, &c->flow_max);
   if (key == "flow_idle_timeout") return ParseU32(value, 1, 86400, &c->flow_idle_timeout);
   if (key == "flow_closed_timeout") return ParseU32(value, 0, 3600, &c->flow_closed_timeout);
+  if (key == "raw_export") return ParseBool(value, &c->raw_export);
+  if (key == "raw_max_bytes") return ParseU32(value, 1, 4000, &c->raw_max_bytes);
+  if (key == "raw_max_packets") return ParseU32(value, 1, 1000000, &c->raw_max_packets);
   if (key == "reassembly_flow_bytes") return ParseSize(value, &c->reassembly_flow_bytes);
   if (key == "reassembly_total_bytes") return ParseSize(value, &c->reassembly_total_bytes);
   if (key == "http_max_header_bytes")

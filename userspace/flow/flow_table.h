@@ -51,6 +51,8 @@ struct Flow {
   std::unique_ptr<AppParser> parser;
   bool parser_chosen = false;
   bool bypass_requested = false;
+  uint8_t meta_proto = 0;     // of the chosen parser (raw records)
+  uint32_t raw_exported = 0;  // raw records of this flow so far
 
   // LRU links (most recent at head).
   Flow* lru_prev = nullptr;

@@ -98,6 +98,7 @@ class AppParser {
 struct ParserInfo {
   absl::string_view name;
   uint8_t l4_proto;                // 6 TCP, 17 UDP
+  uint8_t meta_proto;              // META_PROTO of raw records (3 SIP ... 8 XMPP); 0: none
   std::vector<uint16_t> ports;     // server ports served by default
   bool (*sniff)(absl::string_view first_client_payload);  // may be null
   std::unique_ptr<AppParser> (*make)(const ParserOptions&);
@@ -107,8 +108,10 @@ const std::vector<ParserInfo>& Parsers();
 
 // Picks the parser for a flow from its server port, else from the first payload sent by the
 // client. Null when no parser applies.
+// *meta_proto, if given, is set to the chosen parser's META_PROTO (0 when none).
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
-                                        const ParserOptions& options);
+                                        const ParserOptions& options,
+                                        uint8_t* meta_proto = nullptr);
 
 }  // namespace xsensor

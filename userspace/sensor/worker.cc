@@ -44,6 +44,9 @@ class Worker::StreamSink : public TcpReassembler::Sink {
 
 Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNameCache* names)
     : channel_(static_cast<uint16_t>(config.vchannel)),
+      raw_export_(config.raw_export),
+      raw_max_bytes_(config.raw_max_bytes),
+      raw_max_packets_(config.raw_max_packets),
       records_(sink),
       flows_(FlowTable::Options{config.flow_max, int64_t{config.flow_idle_timeout} * 1000000,
                                 int64_t{config.flow_closed_timeout} * 1000000},
@@ -113,6 +116,30 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us) 
   } else if (!p.payload.empty()) {
     Deliver(*flow, dir, p, ts_us, p.payload, 0);
   }
+  if (raw_export_ && flow->meta_proto && !p.payload.empty() &&
+      flow->raw_exported < raw_max_packets_) {
+    EmitRaw(*flow, dir, p, ts_us);
+  }
+}
+
+void Worker::EmitRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
+  // The packet's payload as captured (not reassembled), after the parser's records of it.
+  ++flow.raw_exported;
+  auto* r = records_.Begin<schema::Raw>(RecordOrigin{&p, &flow, ts_us, channel_});
+  // The client is taken as the subscriber side: its packets go "subscriber -> internet".
+  uint32_t to_client = dir == Dir::kToClient ? 1 : 0;
+  r->set_flw_dir(to_client);
+  r->set_dir_data(to_client);
+  r->set_vdpi_proto(flow.meta_proto);
+  r->set_meta_proto(flow.meta_proto);
+  absl::string_view data = p.payload.substr(0, raw_max_bytes_);
+  r->set_raw_data(data.data(), data.size());
+  r->set_protocol_identifier(p.l4_proto);
+  r->set_source_transport_port(p.sport);
+  r->set_destination_transport_port(p.dport);
+  r->set_tcp_control_bits(p.tcp_flags);
+  r->set_tcp_sequence(p.tcp_seq);
+  records_.Emit(*r);
 }
 
 void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
@@ -159,7 +186,8 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
   if (!flow.parser_chosen) {
     uint16_t server_port = flow.client_is_lo ? flow.key.port_hi : flow.key.port_lo;
     absl::string_view client_payload = dir == Dir::kToServer ? data : absl::string_view();
-    flow.parser = ChooseParser(p.l4_proto, server_port, client_payload, parser_options_);
+    flow.parser = ChooseParser(p.l4_proto, server_port, client_payload, parser_options_,
+                               &flow.meta_proto);
     // Decided once we know the port matches or have seen what the client sends first.
     if (flow.parser || dir == Dir::kToServer) {
       flow.parser_chosen = true;

@@ -66,6 +66,7 @@ class Worker {
 
  private:
   class StreamSink;
+  void EmitRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
   void HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
   void EndFlow(Flow& flow);
   void Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us, absl::string_view data,
@@ -75,6 +76,9 @@ class Worker {
   BypassCallback bypass_cb_;
   ParserOptions parser_options_;
   uint16_t channel_;
+  bool raw_export_;
+  uint32_t raw_max_bytes_;
+  uint32_t raw_max_packets_;
   ReassemblyBudget budget_;
   ReassemblyCounters reasm_counters_;
   RecordBuilder records_;
