@@ -91,6 +91,18 @@ TEST_F(TcpReassemblerTest, GapsAreGivenUpAtFin) {
   EXPECT_EQ(budget_.used, 0u);
 }
 
+TEST_F(TcpReassemblerTest, HoleTheReceiverAcknowledgedIsGivenUp) {
+  r_.OnSyn(isn_ - 1);
+  Seg(0, "abc");
+  Seg(10, "klm");  // "defghij" lost by the capture
+  r_.OnPeerAck(isn_ + 5, out_, budget_, counters_);  // acked up to before the buffer: wait
+  EXPECT_EQ(out_.stream, "abc");
+  r_.OnPeerAck(isn_ + 13, out_, budget_, counters_);  // acked past it: the endpoint had it
+  EXPECT_EQ(out_.stream, "abc[gap 7]klm");
+  EXPECT_EQ(C(ReassemblyCounters::kGapsAcked), 1u);
+  EXPECT_EQ(budget_.used, 0u);
+}
+
 TEST_F(TcpReassemblerTest, MidStreamPickupStartsAtFirstSegment) {
   Seg(500, "middle");
   Seg(506, " end");

@@ -55,7 +55,7 @@ namespace xsensor {
   X(flow_idle_timeout, "120", "Seconds without packets after which a flow ends")              \
   X(flow_closed_timeout, "5", "Seconds a TCP flow is kept after FIN in both directions/RST")  \
   X(http_max_header_bytes, "16384", "Longest HTTP header block parsed per message")           \
-  X(raw_export, "0", "1: export the payload of SIP/FTP/SMTP/POP3/IMAP packets as raw records")  \
+  X(raw_export, "0", "1: export the payload of SIP/FTP/SMTP/POP3/IMAP/XMPP packets as raw records")  \
   X(raw_max_bytes, "1500", "Payload bytes of one packet in a raw record (longer is cut)")      \
   X(raw_max_packets, "64", "Raw records per flow at most")                                     \
   X(reassembly_flow_bytes, "256K", "Out-of-order TCP bytes buffered per flow direction (K/M)")  \

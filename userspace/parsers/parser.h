@@ -53,7 +53,8 @@ namespace xsensor {
   X(kFtpLongLines, "ftp_lines_too_long")               \
   X(kSmtpMessages, "smtp_messages")                    \
   X(kMailLogins, "mailbox_logins")                     \
-  X(kMailMessagesRead, "mailbox_messages_read")
+  X(kMailMessagesRead, "mailbox_messages_read")        \
+  X(kXmppSessions, "xmpp_sessions")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
 class DnsNameCache;

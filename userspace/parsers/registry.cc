@@ -9,6 +9,7 @@
 #include "parsers/quic/quic_parser.h"
 #include "parsers/sip/sip_parser.h"
 #include "parsers/tls/tls_parser.h"
+#include "parsers/xmpp/xmpp_parser.h"
 
 namespace xsensor {
 
@@ -39,6 +40,7 @@ const std::vector<ParserInfo>& Parsers() {
       {"smtp", 6, 5, {25, 587}, nullptr, &MakeSmtpParser},
       {"pop3", 6, 6, {110}, nullptr, &MakePop3Parser},
       {"imap", 6, 7, {143}, nullptr, &MakeImapParser},
+      {"xmpp", 6, 8, {5222}, &LooksLikeXmppStream, &MakeXmppParser},
   };
   return *parsers;
 }

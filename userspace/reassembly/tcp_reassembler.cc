@@ -134,6 +134,15 @@ void TcpReassembler::OnSegment(uint32_t seq, absl::string_view data, Sink& sink,
   }
 }
 
+void TcpReassembler::OnPeerAck(uint32_t ack, Sink& sink, ReassemblyBudget& budget,
+                               ReassemblyCounters& counters) {
+  if (!started_ || ignored_ || pending_.empty()) return;
+  if (ToOffset(ack) > pending_.begin()->first) {
+    counters.Inc(ReassemblyCounters::kGapsAcked);
+    SkipToFirstBuffered(sink, budget, counters);
+  }
+}
+
 void TcpReassembler::Flush(Sink& sink, ReassemblyBudget& budget, ReassemblyCounters& counters) {
   while (!pending_.empty()) SkipToFirstBuffered(sink, budget, counters);
 }

@@ -28,7 +28,8 @@ namespace xsensor {
   X(kGapBytes, "reasm_gap_bytes")                              \
   X(kDroppedFlowLimit, "reasm_gaps_forced_by_flow_limit")      \
   X(kDroppedTotalLimit, "reasm_gaps_forced_by_total_limit")    \
-  X(kIgnoredBytes, "reasm_bytes_not_needed")
+  X(kIgnoredBytes, "reasm_bytes_not_needed")                   \
+  X(kGapsAcked, "reasm_gaps_given_up_as_acked")
 XS_COUNTER_GROUP(ReassemblyCounters, XS_REASSEMBLY_COUNTERS);
 
 // The out-of-order bytes a worker may hold across all its streams.
@@ -60,6 +61,10 @@ class TcpReassembler {
   // One segment's payload (without the SYN's sequence slot).
   void OnSegment(uint32_t seq, absl::string_view data, Sink& sink, ReassemblyBudget& budget,
                  ReassemblyCounters& counters);
+  // The other side acknowledged this stream up to `ack`: bytes missing before buffered data it
+  // has acknowledged reached the endpoint and were lost by the capture only, so the hole is
+  // given up (the parser is told) instead of waited for.
+  void OnPeerAck(uint32_t ack, Sink& sink, ReassemblyBudget& budget, ReassemblyCounters& counters);
   // The stream ends (FIN, RST, flow end): whatever is buffered is delivered after its gaps.
   void Flush(Sink& sink, ReassemblyBudget& budget, ReassemblyCounters& counters);
   // The parser needs nothing more of this direction: buffers are freed, later bytes counted.

@@ -152,6 +152,11 @@ void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) 
     seq += 1;  // data on a SYN (TCP Fast Open) starts after it
   }
   stream.OnSegment(seq, p.payload, sink, budget_, reasm_counters_);
+  if (p.tcp_flags & kAck) {
+    // What this packet acknowledges of the other direction may settle a hole there.
+    StreamSink other(this, &flow, static_cast<Dir>(1 - d), &p, ts_us, true);
+    flow.tcp[1 - d].OnPeerAck(p.tcp_ack, other, budget_, reasm_counters_);
+  }
   if (p.tcp_flags & (kFin | kRst)) {
     // Nothing more will fill this direction's holes: deliver what waits behind them.
     stream.Flush(sink, budget_, reasm_counters_);
