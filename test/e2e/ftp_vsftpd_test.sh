@@ -97,7 +97,10 @@ for name in epsv pasv eprt port refused; do
     END { print user "|" pass "|" result "|" mode "|" server }' "$name.log"
 done | sort >expected
 # The records the same way; a refused login has no data channel, so no mode to compare.
-field() { sed -nE "s/.*\"$1\":\"?(([^\"\\\\,]|\\\\.)*)\"?[,}].*/\\1/p" <<<"$2"; }
+# A field of one JSON record: a string (escapes kept) or a number.
+field() {
+  sed -nE -e "s/.*\"$1\":\"(([^\"\\\\]|\\\\.)*)\".*/\\1/p" -e "s/.*\"$1\":([0-9]+).*/\\1/p" <<<"$2"
+}
 grep '"template":"ftp"' records.json | while IFS= read -r r; do
   result=$(field result_code "$r")
   mode=$(field mode "$r")
