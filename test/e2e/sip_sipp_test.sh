@@ -2,7 +2,7 @@
 # Real SIP traffic: sipp's built-in UAC calls sipp's UAS twice over UDP and twice over TCP on a
 # loopback address; dumpcap captures it; xsensor reads the capture and exports IPFIX to
 # xsensor-recv. Every message sipp logged (sent and received, both transports) must be a `sip`
-# record with the same method or status, Call-ID, From, To, Content-Type and Via host.
+# record with the same method or status, request URI, Call-ID, From, To, Content-Type and Via host.
 # Exit 77 = skipped, with the reason.
 set -euo pipefail
 XSENSOR=$(realpath "$1")
@@ -36,13 +36,19 @@ for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
   --print_counters=false 2>/dev/null
 wait $recv
 
-# sipp's log: one block per message; key fields of each as "code|callid|from|to|ctype|via".
+# sipp's log: one block per message; key fields of each as "code|uri|callid|from|to|ctype|via".
 awk '
-  function flush() { if (start != "") print start "|" cid "|" from "|" to "|" ct "|" via; start = "" }
+  function flush() {
+    if (start != "") print start "|" uri "|" cid "|" from "|" to "|" ct "|" via
+    start = ""
+  }
   { sub(/\r$/, "") }
   /^----------/ { flush(); inmsg = 0; next }
   /message (sent|received)/ { inmsg = 1; hdr = 1; start = ""; cid = from = to = ct = via = ""; next }
-  inmsg && start == "" && NF { if ($1 == "SIP/2.0") start = $2; else start = $1; next }
+  inmsg && start == "" && NF {
+    if ($1 == "SIP/2.0") { start = $2; uri = "" } else { start = $1; uri = $2 }
+    next
+  }
   inmsg && hdr && $0 == "" { if (start != "") hdr = 0; next }
   inmsg && hdr {
     if ($1 == "Call-ID:") cid = substr($0, 10)
@@ -52,10 +58,18 @@ awk '
     if ($1 == "Via:" && via == "") { v = $3; sub(/[:;].*/, "", v); via = v }
   }
   END { flush() }' udp.log tcp.log | sort -u >expected
-# The records the same way (JSON fields from xsensor-recv).
-sed -E 's/.*"msg_code":"([^"]*)","status_code":([0-9]+),"uri":"[^"]*","from":"(([^"\\]|\\.)*)","to":"(([^"\\]|\\.)*)","callid":"([^"]*)","uagent":"[^"]*","ctype":"([^"]*)","gateways":"([^",]*).*/\2|\1|\7|\3|\5|\8|\9/' records.json |
-  awk -F'|' '{ code = ($1 == "0") ? $2 : $1; print code "|" $3 "|" $4 "|" $5 "|" $6 "|" $7 }' |
-  sed 's/\\"/"/g' | sort -u >got
+# The records the same way, from xsensor-recv's JSON.
+# A field of one JSON record: a string (escapes kept) or a number.
+field() {
+  sed -nE -e "s/.*\"$1\":\"(([^\"\\\\]|\\\\.)*)\".*/\\1/p" -e "s/.*\"$1\":([0-9]+).*/\\1/p" <<<"$2"
+}
+while IFS= read -r r; do
+  code=$(field status_code "$r")
+  [ "$code" != 0 ] || code=$(field msg_code "$r")
+  gateways=$(field gateways "$r")
+  echo "$code|$(field uri "$r")|$(field callid "$r")|$(field from "$r")|$(field to "$r")|$(
+    field ctype "$r")|${gateways%%,*}"
+done <records.json | sed 's/\\"/"/g' | sort -u >got
 
 fail=0
 n=$(wc -l <expected)
