@@ -3,10 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <thread>
 
 #include "common/time_util.h"
+#include "common/unique_fd.h"
 #include "receiver/receiver.h"
 
 namespace xsensor {
@@ -203,6 +207,189 @@ TEST(ExporterTest, DeadUdpCollectorDoesNotStopTheLiveOne) {
   live.thread.join();
   EXPECT_EQ(live.sessions.size(), 100u);
   EXPECT_GT(dead_errors, 0u);
+}
+
+// A collector on `ep` collecting the sessions of the clickstream records it decodes and the set
+// id that opens every message.
+struct TcpCollectorAt {
+  explicit TcpCollectorAt(const Endpoint& ep) {
+    auto created = Receiver::Create({}, {ep});
+    if (!created.ok()) return;
+    rx = std::move(*created);
+    rx->set_record_callback([this](ReceivedRecord& r) {
+      schema::Clickstream cs;
+      cs.CopyFrom(*r.record.message);
+      sessions.push_back(cs.session_id());
+    });
+    rx->set_message_callback([this](absl::string_view m) {
+      if (m.size() >= 18) first_set_ids.push_back(static_cast<uint16_t>(
+          (static_cast<uint8_t>(m[16]) << 8) | static_cast<uint8_t>(m[17])));
+    });
+  }
+  ~TcpCollectorAt() {
+    if (thread.joinable()) thread.join();  // Run returns by its limits
+  }
+  void Start(ReceiverLimits l) { thread = std::thread([this, l] { rx->Run(l, nullptr); }); }
+  std::unique_ptr<Receiver> rx;
+  std::vector<uint64_t> sessions;
+  std::vector<uint16_t> first_set_ids;
+  std::thread thread;
+};
+
+std::vector<uint64_t> Range(uint64_t from, uint64_t to) {
+  std::vector<uint64_t> v;
+  for (uint64_t s = from; s <= to; ++s) v.push_back(s);
+  return v;
+}
+
+// Ticks the exporter until `done` or 5 s pass.
+template <typename F>
+bool TickUntil(Exporter& e, F done) {
+  int64_t deadline = MonotonicMicros() + 5'000'000;
+  while (!done() && MonotonicMicros() < deadline) {
+    e.Tick(MonotonicMicros());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+TEST(ExporterTest, TcpCollectorStartedLateGetsTemplatesFirstThenEveryLaterRecord) {
+  auto any = ParseEndpoint("127.0.0.1:0", true);
+  auto probe = Receiver::Create({}, {*any});
+  ASSERT_TRUE(probe.ok());
+  Endpoint ep = (*probe)->tcp_endpoints()[0];
+  probe->reset();  // nothing listens there yet
+  Config c = DefaultConfig();
+  c.ipfix_tcp_collectors = {ep};
+  auto e = Exporter::Create(c);
+  ASSERT_TRUE(e.ok());
+  const Collector* col = (*e)->collectors()[0];
+  (*e)->Tick(MonotonicMicros());
+  for (uint64_t s = 1; s <= 20; ++s) (*e)->Emit(Rec(s));
+  (*e)->Flush();
+  TickUntil(**e, [&] { return col->stats().records_dropped >= 20; });
+  ASSERT_EQ(col->stats().records_dropped, 20u) << "refused while down: dropped and counted";
+
+  // The collector starts on that port; the sensor connects at its next retry.
+  TcpCollectorAt late(ep);
+  ASSERT_NE(late.rx, nullptr);
+  ReceiverLimits l;
+  l.tcp_sessions_to_close = 1;
+  l.max_run_ms = 10000;
+  late.Start(l);
+  ASSERT_TRUE(TickUntil(**e, [&] { return col->connected(); }));
+  for (uint64_t s = 21; s <= 60; ++s) (*e)->Emit(Rec(s));
+  (*e)->Shutdown(2'000'000);
+  CollectorStats stats = col->stats();
+  e->reset();  // closes the transport session: the receiver returns
+  late.thread.join();
+
+  EXPECT_EQ(late.sessions, Range(21, 60));
+  ASSERT_FALSE(late.first_set_ids.empty());
+  // Templates (set 2) or options templates (set 3) open the new session, before any data.
+  EXPECT_TRUE(late.first_set_ids[0] == 2 || late.first_set_ids[0] == 3) << late.first_set_ids[0];
+  DecoderStats rs = late.rx->TotalStats();
+  EXPECT_EQ(rs.missing_template, 0u);
+  EXPECT_EQ(rs.sequence_gaps, 0u);
+  EXPECT_GT(rs.options_records, 0u);  // RFC 5610 type records went with the templates
+  // Data records (RFC 7011 counts options data records too): every one sent was received.
+  EXPECT_EQ(stats.records_sent, 40u + rs.options_records);
+  EXPECT_EQ(stats.records_dropped, 20u);
+  EXPECT_EQ(stats.connects, 1u);
+}
+
+TEST(ExporterTest, TcpCollectorRestartedMidStreamGetsTemplatesAgainAndTheOutageIsCounted) {
+  auto any = ParseEndpoint("127.0.0.1:0", true);
+  auto first = std::make_unique<TcpCollectorAt>(*any);
+  ASSERT_NE(first->rx, nullptr);
+  Endpoint ep = first->rx->tcp_endpoints()[0];
+  ReceiverLimits l1;
+  l1.max_records = 40;
+  l1.max_run_ms = 10000;
+  first->Start(l1);
+  Config c = DefaultConfig();
+  c.ipfix_tcp_collectors = {ep};
+  auto e = Exporter::Create(c);
+  ASSERT_TRUE(e.ok());
+  const Collector* col = (*e)->collectors()[0];
+  ASSERT_TRUE(TickUntil(**e, [&] { return col->connected(); }));
+  for (uint64_t s = 1; s <= 40; ++s) (*e)->Emit(Rec(s));
+  (*e)->Flush();
+  ASSERT_TRUE(TickUntil(**e, [&] { return col->queued_bytes() == 0; }));
+  first->thread.join();  // it has the 40 records
+  EXPECT_EQ(first->sessions, Range(1, 40));
+  first.reset();  // the collector dies
+
+  // The sensor notices the closed connection; records meanwhile are dropped and counted.
+  ASSERT_TRUE(TickUntil(**e, [&] { return !col->up(); }));
+  uint64_t dropped_before = col->stats().records_dropped;
+  for (uint64_t s = 41; s <= 60; ++s) (*e)->Emit(Rec(s));
+  (*e)->Flush();
+  ASSERT_TRUE(TickUntil(**e, [&] { return col->stats().records_dropped == dropped_before + 20; }))
+      << col->stats().records_dropped;
+
+  // Restarted on the same port: the sensor reconnects, templates first, then the new records.
+  TcpCollectorAt second(ep);
+  ASSERT_NE(second.rx, nullptr);
+  ReceiverLimits l2;
+  l2.tcp_sessions_to_close = 1;
+  l2.max_run_ms = 10000;
+  second.Start(l2);
+  ASSERT_TRUE(TickUntil(**e, [&] { return col->connected(); }));
+  for (uint64_t s = 61; s <= 80; ++s) (*e)->Emit(Rec(s));
+  (*e)->Shutdown(2'000'000);
+  CollectorStats stats = col->stats();
+  e->reset();
+  second.thread.join();
+
+  EXPECT_EQ(second.sessions, Range(61, 80));
+  ASSERT_FALSE(second.first_set_ids.empty());
+  EXPECT_TRUE(second.first_set_ids[0] == 2 || second.first_set_ids[0] == 3);
+  EXPECT_EQ(second.rx->TotalStats().missing_template, 0u);
+  EXPECT_EQ(stats.connects, 2u);
+  EXPECT_EQ(stats.records_dropped, dropped_before + 20);
+}
+
+TEST(ExporterTest, TcpCollectorThatStopsReadingCostsBoundedMemoryAndCountsDrops) {
+  // A collector that accepts the connection and never reads from it.
+  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(listener.valid());
+  Endpoint ep = *ParseEndpoint("127.0.0.1:0", true);
+  ASSERT_EQ(bind(listener.get(), ep.sa(), ep.len), 0);
+  ASSERT_EQ(listen(listener.get(), 1), 0);
+  socklen_t len = sizeof(ep.addr);
+  ASSERT_EQ(getsockname(listener.get(), reinterpret_cast<sockaddr*>(&ep.addr), &len), 0);
+  ep.len = len;
+
+  constexpr size_t kBound = 64 << 10;
+  Collector col(ep, /*tcp=*/true, "", kBound);
+  int64_t deadline = MonotonicMicros() + 5'000'000;
+  while (!col.connected() && MonotonicMicros() < deadline) {
+    col.Poll(MonotonicMicros());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(col.connected());
+  UniqueFd stalled(accept(listener.get(), nullptr, nullptr));
+  ASSERT_TRUE(stalled.valid());
+
+  // 40 MB of messages: far more than loopback socket buffers hold. Send never blocks.
+  std::string message(1400, 'x');
+  message[0] = 0;
+  message[1] = 10;  // IPFIX version
+  constexpr uint64_t kMessages = 30000;
+  for (uint64_t i = 0; i < kMessages; ++i) {
+    col.Send(message, 10);
+    if (i % 64 == 0) col.Poll(MonotonicMicros());
+    ASSERT_LE(col.queued_bytes(), kBound);
+  }
+  const CollectorStats& st = col.stats();
+  EXPECT_GT(st.messages_dropped, 0u);
+  EXPECT_GT(st.messages_sent, 0u);
+  EXPECT_TRUE(col.connected()) << "a slow collector is not a dead one";
+  // Every message is accounted for: written, dropped, or waiting in the bounded queue.
+  EXPECT_EQ(st.messages_sent + st.messages_dropped + col.queued_bytes() / message.size(),
+            kMessages);
+  EXPECT_EQ(st.records_dropped, st.messages_dropped * 10);
 }
 
 }  // namespace
