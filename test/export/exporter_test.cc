@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "common/time_util.h"
@@ -95,6 +96,58 @@ TEST(ExporterTest, EveryCollectorOfAListGetsTheWholeStreamInOrder) {
     EXPECT_EQ(st.sequence_gaps, 0u);
     EXPECT_EQ(st.malformed, 0u);
   }
+}
+
+TEST(ExporterTest, SharedListsSplitTheStreamBySessionAndKeepASessionTogether) {
+  Listener u1(true), u2(true), u3(true), t1(false);
+  Config c = DefaultConfig();
+  c.ipfix_udp_collectors = {u1.ep, u2.ep, u3.ep};
+  c.ipfix_tcp_collectors = {t1.ep};  // a list of one: it gets everything
+  c.ipfix_collectors_share = true;
+  ReceiverLimits udp_limits;
+  udp_limits.idle_exit_ms = 400;
+  udp_limits.max_run_ms = 10000;
+  ReceiverLimits tcp_limits;
+  tcp_limits.tcp_sessions_to_close = 1;
+  tcp_limits.max_run_ms = 10000;
+  for (Listener* l : {&u1, &u2, &u3}) l->Start(udp_limits);
+  t1.Start(tcp_limits);
+  // Session ids as the sensor makes them (microseconds and a counter); two records each (a
+  // request and its reply, say), interleaved with other sessions'.
+  constexpr uint64_t kBase = 1795724354652992;
+  constexpr uint64_t kSessions = 300;
+  {
+    auto e = Exporter::Create(c);
+    ASSERT_TRUE(e.ok());
+    (*e)->Tick(MonotonicMicros());
+    for (int round = 0; round < 2; ++round) {
+      for (uint64_t s = 0; s < kSessions; ++s) (*e)->Emit(Rec(kBase + s * 7));
+    }
+    (*e)->Shutdown(5'000'000);
+  }
+  for (Listener* l : {&u1, &u2, &u3, &t1}) l->thread.join();
+
+  std::map<uint64_t, int> owner;  // session -> UDP collector
+  size_t udp_total = 0;
+  int index = 0;
+  for (Listener* l : {&u1, &u2, &u3}) {
+    ++index;
+    std::map<uint64_t, int> count;
+    for (uint64_t s : l->sessions) ++count[s];
+    // Every collector gets a fair part (300 sessions over 3: far from 0 or all).
+    EXPECT_GT(count.size(), kSessions / 6) << "collector " << index;
+    EXPECT_LT(count.size(), kSessions / 2) << "collector " << index;
+    for (const auto& [session, n] : count) {
+      EXPECT_EQ(n, 2) << "both records of session " << session << " at one collector";
+      EXPECT_TRUE(owner.emplace(session, index).second) << "session " << session << " twice";
+    }
+    udp_total += l->sessions.size();
+    EXPECT_EQ(l->receiver->TotalStats().missing_template, 0u);
+    EXPECT_EQ(l->receiver->TotalStats().sequence_gaps, 0u);
+  }
+  EXPECT_EQ(udp_total, 2 * kSessions);
+  EXPECT_EQ(owner.size(), kSessions);
+  EXPECT_EQ(t1.sessions.size(), 2 * kSessions);
 }
 
 TEST(ExporterTest, UdpMessagesRespectTheMtuLimit) {

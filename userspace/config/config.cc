@@ -121,6 +121,7 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
   }
   if (key == "observation_domain_id")
     return ParseU32(value, 0, 0xffffffffu, &c->observation_domain_id);
+  if (key == "ipfix_collectors_share") return ParseBool(value, &c->ipfix_collectors_share);
   if (key == "http_parse_reply") return ParseBool(value, &c->http_parse_reply);
   if (key == "ssl_parse_reply") return ParseBool(value, &c->ssl_parse_reply);
   if (key == "netflow_timeout") return ParseU32(value, 1, 3600, &c->netflow_timeout);

@@ -1,7 +1,8 @@
-#include "absl/strings/string_view.h"
 #include "export/exporter.h"
 
 #include <ctime>
+
+#include "absl/strings/string_view.h"
 
 #include "common/logging.h"
 #include "common/time_util.h"
@@ -11,6 +12,12 @@ namespace {
 constexpr int64_t kFlushIntervalUs = 200'000;
 constexpr size_t kTcpQueueBytes = 16 << 20;
 }  // namespace
+
+uint64_t SessionIdOf(const google::protobuf::Message& record) {
+  const auto* f = record.GetDescriptor()->FindFieldByName("session_id");
+  if (!f || f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_UINT64) return 0;
+  return record.GetReflection()->GetUInt64(record, f);
+}
 
 Exporter::Exporter(const Config& config)
     : domain_id_(config.observation_domain_id),
@@ -27,17 +34,23 @@ absl::StatusOr<std::unique_ptr<Exporter>> Exporter::Create(const Config& config)
       {&config.ipfix_dns_udp_collectors, &config.ipfix_dns_tcp_collectors}};
   for (int s = 0; s < 3; ++s) {
     Stream& st = e->streams_[s];
-    st.builder = std::make_unique<MessageBuilder>(e->mtu_);
     for (const auto& t : Schema::Get().templates()) {
       if (t.stream == s + 1) st.templates.push_back(&t);
     }
     st.elements = Schema::Get().EnterpriseElements(static_cast<schema::Stream>(s + 1));
+    if (!config.ipfix_collectors_share) st.lanes.emplace_back();
     for (int tcp = 0; tcp < 2; ++tcp) {
       for (const Endpoint& ep : *lists[s][tcp]) {
         st.collectors.push_back(
             std::make_unique<Collector>(ep, tcp == 1, config.ipfix_dev, kTcpQueueBytes));
+        if (config.ipfix_collectors_share) {
+          st.lists[tcp].push_back(st.lanes.size());
+          st.lanes.emplace_back();
+        }
+        st.lanes.back().targets.push_back(st.collectors.back().get());
       }
     }
+    for (Lane& lane : st.lanes) lane.builder = std::make_unique<MessageBuilder>(e->mtu_);
   }
   return e;
 }
@@ -88,10 +101,11 @@ void Exporter::Emit(const google::protobuf::Message& record) {
   if (!t) return;
   scratch_.clear();
   stats_.values_cut += EncodeDataRecord(*t, record, &scratch_);
-  EmitEncoded(*t, scratch_);
+  EmitEncoded(*t, scratch_, SessionIdOf(record));
 }
 
-void Exporter::EmitEncoded(const TemplateSpec& t, absl::string_view encoded) {
+void Exporter::EmitEncoded(const TemplateSpec& t, absl::string_view encoded,
+                           uint64_t session_id) {
   Stream& s = streams_[t.stream - 1];
   ++stats_.records[t.stream - 1];
   if (s.collectors.empty()) {
@@ -99,22 +113,39 @@ void Exporter::EmitEncoded(const TemplateSpec& t, absl::string_view encoded) {
     return;
   }
   int64_t now = MonotonicMicros();
-  if (s.builder->empty()) s.opened_us = now;
-  if (!s.builder->AddRecord(t.template_id, encoded)) {
-    FlushStream(s, now);
-    s.opened_us = now;
-    if (!s.builder->AddRecord(t.template_id, encoded)) {
+  if (s.lists[0].empty() && s.lists[1].empty()) {
+    AddToLane(s, s.lanes[0], t.template_id, encoded, now);
+    return;
+  }
+  // Session ids are times in microseconds with a counter: mix them (the splitmix64 finalizer,
+  // the same in every run) before taking the modulo.
+  uint64_t h = session_id;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  for (const auto& list : s.lists) {
+    if (!list.empty()) AddToLane(s, s.lanes[list[h % list.size()]], t.template_id, encoded, now);
+  }
+}
+
+void Exporter::AddToLane(Stream& s, Lane& lane, uint16_t template_id, absl::string_view encoded,
+                         int64_t now_us) {
+  if (lane.builder->empty()) lane.opened_us = now_us;
+  if (!lane.builder->AddRecord(template_id, encoded)) {
+    FlushLane(s, lane, now_us);
+    lane.opened_us = now_us;
+    if (!lane.builder->AddRecord(template_id, encoded)) {
       XS_LOG_WARN("record of ", encoded.size(), " bytes does not fit an IPFIX message");
     }
   }
 }
 
-void Exporter::FlushStream(Stream& s, int64_t now_us) {
-  if (s.builder->empty()) return;
-  uint32_t records = s.builder->data_records();
+void Exporter::FlushLane(Stream& s, Lane& lane, int64_t now_us) {
+  if (lane.builder->empty()) return;
+  uint32_t records = lane.builder->data_records();
   absl::string_view msg =
-      s.builder->Finish(static_cast<uint32_t>(time(nullptr)), 0, domain_id_);
-  for (auto& c : s.collectors) {
+      lane.builder->Finish(static_cast<uint32_t>(time(nullptr)), 0, domain_id_);
+  for (Collector* c : lane.targets) {
     c->Poll(now_us);
     if (c->up() && c->NeedsTemplates(now_us, template_interval_us_)) {
       SendTemplates(s, *c, now_us);
@@ -122,7 +153,11 @@ void Exporter::FlushStream(Stream& s, int64_t now_us) {
     c->Send(msg, records);
   }
   ++stats_.messages;
-  s.builder->Reset();
+  lane.builder->Reset();
+}
+
+void Exporter::FlushStream(Stream& s, int64_t now_us) {
+  for (Lane& lane : s.lanes) FlushLane(s, lane, now_us);
 }
 
 void Exporter::Tick(int64_t now_us) {
@@ -133,7 +168,11 @@ void Exporter::Tick(int64_t now_us) {
         SendTemplates(s, *c, now_us);
       }
     }
-    if (!s.builder->empty() && now_us - s.opened_us >= kFlushIntervalUs) FlushStream(s, now_us);
+    for (Lane& lane : s.lanes) {
+      if (!lane.builder->empty() && now_us - lane.opened_us >= kFlushIntervalUs) {
+        FlushLane(s, lane, now_us);
+      }
+    }
   }
 }
 

@@ -7,6 +7,10 @@
 // templates at start and every ipfix_udp_template_timer seconds; TCP collectors on every new
 // connection, before any data.
 //
+// With ipfix_collectors_share, the collectors of a list share its stream instead: a record goes
+// to one collector of each list, picked by a hash of its SESSION_ID, so a session's request,
+// reply and raw records reach the same collector. Each collector then has a message of its own.
+//
 // Threading: one exporter is used by one thread (the offline worker today). The sharded,
 // queue-fed exporter for many workers builds on this class.
 #pragma once
@@ -32,14 +36,17 @@ struct ExporterStats {
   uint64_t messages = 0;
 };
 
+// The record's SESSION_ID (0 when it has none): what shares a stream among collectors.
+uint64_t SessionIdOf(const google::protobuf::Message& record);
+
 class Exporter : public RecordSink {
  public:
   static absl::StatusOr<std::unique_ptr<Exporter>> Create(const Config& config);
   ~Exporter() override;
 
   void Emit(const google::protobuf::Message& record) override;
-  // A record already encoded (by a worker) for template `t`.
-  void EmitEncoded(const TemplateSpec& t, absl::string_view encoded);
+  // A record already encoded (by a worker) for template `t`, of session `session_id`.
+  void EmitEncoded(const TemplateSpec& t, absl::string_view encoded, uint64_t session_id);
   // Periodic work: TCP progress, template timer, flushing messages older than the flush
   // interval. `now_us` is monotonic.
   void Tick(int64_t now_us);
@@ -53,14 +60,25 @@ class Exporter : public RecordSink {
   std::vector<const Collector*> collectors() const;
 
  private:
+  // A message being filled, and the collectors it goes to when finished.
+  struct Lane {
+    std::unique_ptr<MessageBuilder> builder;
+    std::vector<Collector*> targets;
+    int64_t opened_us = 0;
+  };
   struct Stream {
     std::vector<std::unique_ptr<Collector>> collectors;
     std::vector<const TemplateSpec*> templates;
     std::vector<ElementInfo> elements;  // announced with RFC 5610 records
-    std::unique_ptr<MessageBuilder> builder;
-    int64_t opened_us = 0;
+    // Not shared: one lane to every collector. Shared: a lane per collector; lists[l] are the
+    // lanes of list l (UDP, TCP), of which a record uses one each.
+    std::vector<Lane> lanes;
+    std::vector<size_t> lists[2];
   };
   explicit Exporter(const Config& config);
+  void AddToLane(Stream& s, Lane& lane, uint16_t template_id, absl::string_view encoded,
+                 int64_t now_us);
+  void FlushLane(Stream& s, Lane& lane, int64_t now_us);
   void FlushStream(Stream& s, int64_t now_us);
   void SendTemplates(Stream& s, Collector& c, int64_t now_us);
 

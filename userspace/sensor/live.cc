@@ -56,6 +56,7 @@ void QueueSink::Emit(const google::protobuf::Message& record) {
     return;
   }
   slot->spec = t;
+  slot->session_id = SessionIdOf(record);
   slot->bytes.clear();
   EncodeDataRecord(*t, record, &slot->bytes);
   ring_->Publish();
@@ -243,7 +244,7 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     size_t moved = 0;
     for (auto& q : queues_) {
       while (EncodedRecord* r = q->records->Peek()) {
-        exporter_->EmitEncoded(*r->spec, r->bytes);
+        exporter_->EmitEncoded(*r->spec, r->bytes, r->session_id);
         q->records->Release();
         ++moved;
       }

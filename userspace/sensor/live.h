@@ -31,6 +31,7 @@ namespace xsensor {
 struct EncodedRecord {
   const TemplateSpec* spec = nullptr;
   std::string bytes;
+  uint64_t session_id = 0;
 };
 
 // The worker side of the record hand-off: encodes into the ring's slots (their buffers are
