@@ -127,6 +127,11 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
   if (key == "netflow_timeout") return ParseU32(value, 1, 3600, &c->netflow_timeout);
   if (key == "dbg_log_mask") return ParseU32(value, 0, 0xffffffffu, &c->dbg_log_mask);
   if (key == "ajb_save_dns") return ParseBool(value, &c->ajb_save_dns);
+  if (key == "log_dir") {
+    if (value.empty()) return absl::InvalidArgumentError("must name a folder");
+    c->log_dir = std::string(value);
+    return absl::OkStatus();
+  }
   if (key == "ajb_dns_path") {
     if (value.empty()) return absl::InvalidArgumentError("empty path");
     c->ajb_dns_path = std::string(value);

@@ -33,6 +33,7 @@ namespace xsensor {
   X(ssl_parse_reply, "0", "1: also export ssl_reply records")                                 \
   X(netflow_timeout, "30", "Export cycle period in seconds")                                  \
   X(dbg_log_mask, "0", "Debug log mask; 0x80 writes export statistics every cycle")          \
+  X(log_dir, "/var/log/xsensor", "Folder of xsensor_stat.log and xsensor_alert.log")           \
   X(ajb_save_dns, "off", "on: write DNS records to the DNS text log")                         \
   X(ajb_dns_path, "/var/log/xsensor/dns.log", "DNS text log path")                            \
   X(ajb_dns_fsize, "100M", "DNS text log size at which the file is switched (K/M/G)")         \
@@ -79,6 +80,7 @@ struct Config {
   bool ssl_parse_reply = false;
   uint32_t netflow_timeout = 30;
   uint32_t dbg_log_mask = 0;
+  std::string log_dir = "/var/log/xsensor";
   bool ajb_save_dns = false;
   std::string ajb_dns_path;
   uint64_t ajb_dns_fsize = 0;

@@ -1,6 +1,9 @@
 #include "export/exporter.h"
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
 
 #include "absl/strings/string_view.h"
 
@@ -22,7 +25,11 @@ uint64_t SessionIdOf(const google::protobuf::Message& record) {
 Exporter::Exporter(const Config& config)
     : domain_id_(config.observation_domain_id),
       mtu_(config.ipfix_mtu_limit),
-      template_interval_us_(int64_t{config.ipfix_udp_template_timer} * 1000000) {}
+      template_interval_us_(int64_t{config.ipfix_udp_template_timer} * 1000000),
+      cycle_period_us_(int64_t{config.netflow_timeout} * 1000000),
+      write_stats_((config.dbg_log_mask & 0x80) != 0),
+      stat_path_(config.log_dir + "/xsensor_stat.log"),
+      alert_path_(config.log_dir + "/xsensor_alert.log") {}
 
 Exporter::~Exporter() = default;
 
@@ -161,6 +168,12 @@ void Exporter::FlushStream(Stream& s, int64_t now_us) {
 }
 
 void Exporter::Tick(int64_t now_us) {
+  if (next_cycle_us_ == 0) {
+    last_cycle_us_ = now_us;
+    next_cycle_us_ = now_us + cycle_period_us_;
+  } else if (now_us >= next_cycle_us_) {
+    RunCycle(now_us);
+  }
   for (auto& s : streams_) {
     for (auto& c : s.collectors) {
       c->Poll(now_us);
@@ -173,6 +186,35 @@ void Exporter::Tick(int64_t now_us) {
         FlushLane(s, lane, now_us);
       }
     }
+  }
+}
+
+void Exporter::RunCycle(int64_t now_us) {
+  int64_t start = MonotonicMicros();
+  for (auto& s : streams_) {
+    FlushStream(s, start);
+    for (auto& c : s.collectors) c->Poll(start);
+  }
+  int64_t took = MonotonicMicros() - start;
+  bool overran = cycles_.Record(took, now_us - last_cycle_us_, cycle_period_us_);
+  last_cycle_us_ = now_us;
+  next_cycle_us_ = now_us + cycle_period_us_;
+  int64_t wall = WallMicros();
+  if (write_stats_) WriteLog(stat_path_, cycles_.StatLine(wall));
+  if (overran) WriteLog(alert_path_, cycles_.AlertLine(wall, cycle_period_us_));
+}
+
+void Exporter::WriteLog(const std::string& path, const std::string& line) {
+  if (AppendLine(path, line)) return;
+  if (errno == ENOENT) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    if (AppendLine(path, line)) return;
+  }
+  ++stats_.log_write_errors;
+  if (!log_error_reported_) {
+    log_error_reported_ = true;
+    XS_LOG_WARN("cannot write ", path, ": ", strerror(errno), " (counted from now on)");
   }
 }
 

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "config/config.h"
 #include "export/collector.h"
+#include "export/cycle_stats.h"
 #include "ipfix/ipfix.h"
 #include "records/records.h"
 
@@ -34,6 +35,7 @@ struct ExporterStats {
   uint64_t records_no_collector = 0;
   uint64_t values_cut = 0;
   uint64_t messages = 0;
+  uint64_t log_write_errors = 0;  // statistics or alert lines not written
 };
 
 // The record's SESSION_ID (0 when it has none): what shares a stream among collectors.
@@ -56,6 +58,7 @@ class Exporter : public RecordSink {
   void Shutdown(int64_t timeout_us);
 
   const ExporterStats& stats() const { return stats_; }
+  const CycleStats& cycle_stats() const { return cycles_; }
   // Every collector of every stream (for statistics and tests).
   std::vector<const Collector*> collectors() const;
 
@@ -80,6 +83,10 @@ class Exporter : public RecordSink {
                  int64_t now_us);
   void FlushLane(Stream& s, Lane& lane, int64_t now_us);
   void FlushStream(Stream& s, int64_t now_us);
+  // The export cycle of SPEC.md (every netflow_timeout seconds): sends every open message,
+  // records how long that took, writes the statistics and alert lines.
+  void RunCycle(int64_t now_us);
+  void WriteLog(const std::string& path, const std::string& line);
   void SendTemplates(Stream& s, Collector& c, int64_t now_us);
 
   uint32_t domain_id_;
@@ -88,6 +95,13 @@ class Exporter : public RecordSink {
   std::array<Stream, 3> streams_;  // index: schema::Stream - 1
   std::string scratch_;
   ExporterStats stats_;
+  int64_t cycle_period_us_;
+  int64_t next_cycle_us_ = 0;
+  int64_t last_cycle_us_ = 0;
+  bool write_stats_;
+  std::string stat_path_, alert_path_;
+  bool log_error_reported_ = false;
+  CycleStats cycles_;
 };
 
 }  // namespace xsensor

@@ -34,6 +34,9 @@ std::string CountersText(const Worker& w, const Exporter* e) {
     absl::StrAppend(&out, "export.records_no_collector ", e->stats().records_no_collector, "\n");
     absl::StrAppend(&out, "export.values_cut ", e->stats().values_cut, "\n");
     absl::StrAppend(&out, "export.messages ", e->stats().messages, "\n");
+    absl::StrAppend(&out, "export.cycles ", e->cycle_stats().cycles(), "\n");
+    absl::StrAppend(&out, "export.cycles_overrun ", e->cycle_stats().overruns(), "\n");
+    absl::StrAppend(&out, "export.log_write_errors ", e->stats().log_write_errors, "\n");
     for (const Collector* c : e->collectors()) {
       std::string id = absl::StrCat("collector.", c->tcp() ? "tcp:" : "udp:",
                                     c->endpoint().ToString());

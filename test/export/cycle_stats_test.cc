@@ -1,0 +1,92 @@
+// The export statistics line of SPEC.md, exactly; cycles from a real exporter ticking.
+#include "export/cycle_stats.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "common/time_util.h"
+#include "export/exporter.h"
+
+namespace xsensor {
+namespace {
+
+class CycleStatsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+};
+
+TEST_F(CycleStatsTest, LineHasTheSpecFormat) {
+  CycleStats s;
+  for (int i = 0; i < 6; ++i) EXPECT_FALSE(s.Record(1200 + i, 30'000'000, 30'000'000));
+  EXPECT_FALSE(s.Record(45297, 30'008'163, 30'000'000));
+  // The spec's own example, at its own time.
+  EXPECT_EQ(s.StatLine(1668966903213770),
+            "[STAT    ][2022/11/20-17:55:03:213770] Statistics on NFLW_export : "
+            "{7/0/0.00%/45297us/30008163us}");
+}
+
+TEST_F(CycleStatsTest, SlowCyclesCountInBAndC) {
+  CycleStats s;
+  EXPECT_FALSE(s.Record(900'000, 1'000'000, 1'000'000));
+  EXPECT_TRUE(s.Record(2'500'000, 1'000'100, 1'000'000));  // sending outlasted the period
+  EXPECT_FALSE(s.Record(10, 3'500'000, 1'000'000));
+  EXPECT_EQ(s.overruns(), 1u);
+  EXPECT_EQ(s.StatLine(1000000000000007),
+            "[STAT    ][2001/09/09-01:46:40:000007] Statistics on NFLW_export : "
+            "{3/1/33.33%/2500000us/3500000us}");
+  EXPECT_NE(s.AlertLine(1000000000000007, 1'000'000).find("[NFLW] very long operation"),
+            std::string::npos);
+}
+
+TEST_F(CycleStatsTest, ExporterWritesOneLinePerCycleIntoLogDir) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("xs-cycles-" + std::to_string(getpid())) / "not-yet-there";
+  std::filesystem::remove_all(dir.parent_path());
+  Config c = DefaultConfig();
+  c.netflow_timeout = 1;
+  c.dbg_log_mask = 0x80;
+  c.log_dir = dir.string();
+  {
+    auto e = Exporter::Create(c);
+    ASSERT_TRUE(e.ok());
+    int64_t end = MonotonicMicros() + 2'400'000;
+    while (MonotonicMicros() < end) {
+      (*e)->Tick(MonotonicMicros());
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ((*e)->cycle_stats().cycles(), 2u);
+    EXPECT_EQ((*e)->stats().log_write_errors, 0u);
+  }
+  std::ifstream in(dir / "xsensor_stat.log");
+  ASSERT_TRUE(in.good()) << "the folder is created when missing";
+  std::regex line(R"(\[STAT    \]\[\d{4}/\d\d/\d\d-\d\d:\d\d:\d\d:\d{6}\] Statistics on )"
+                  R"(NFLW_export : \{(\d+)/(\d+)/(\d+\.\d\d)%/(\d+)us/(\d+)us\})");
+  std::string l;
+  int n = 0;
+  while (std::getline(in, l)) {
+    ++n;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(l, m, line)) << l;
+    EXPECT_EQ(m[1].str(), std::to_string(n));
+    EXPECT_EQ(m[2].str(), "0");
+    EXPECT_EQ(m[3].str(), "0.00");
+    int64_t e = std::stoll(m[5].str());
+    EXPECT_GE(e, 1'000'000);  // a cycle every second, as it ran
+    EXPECT_LT(e, 1'200'000);
+  }
+  EXPECT_EQ(n, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir / "xsensor_alert.log")) << "no cycle overran";
+  std::filesystem::remove_all(dir.parent_path());
+}
+
+}  // namespace
+}  // namespace xsensor
