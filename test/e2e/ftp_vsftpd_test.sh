@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real FTP traffic: curl logs in to a local vsftpd five times (anonymous with EPSV, PASV, EPRT
-# and PORT data channels, and a refused user) on a loopback address; dumpcap captures it;
+# and PORT data channels, and a refused user) on a loopback address, and once to a second
+# vsftpd on port 2121 (recognised by its greeting, not its port); dumpcap captures it;
 # xsensor reads the capture and exports IPFIX to xsensor-recv. Each login curl's verbose log
 # shows must be one `ftp` record with the same user, password, result code and data-channel
 # mode, and the server name the greeting gives. Exit 77 = skipped, with the reason.
@@ -51,6 +52,9 @@ ftpd_banner=ftp.example.test FTP server ready
 EOF
 ip netns exec "$NS" vsftpd vsftpd.conf 2>vsftpd.err &
 pids+=($!)
+sed "s/^listen_port=.*/listen_port=2121/" vsftpd.conf >vsftpd-2121.conf
+ip netns exec "$NS" vsftpd vsftpd-2121.conf 2>>vsftpd.err &
+pids+=($!)
 ip netns exec "$NS" dumpcap -q -i lo -f "host $A" -w cap.pcap 2>/dev/null &
 cap=$!
 pids+=($cap)
@@ -70,6 +74,7 @@ curl_login pasv --disable-epsv "ftp://$A:$P/b.txt"
 curl_login eprt -P - "ftp://$A:$P/a.txt"
 curl_login port -P - --disable-eprt "ftp://$A:$P/b.txt"
 curl_login refused -u intruder:wrong "ftp://$A:$P/a.txt"
+curl_login other_port "ftp://$A:2121/b.txt"
 sleep 0.5
 kill -INT "$cap"
 wait "$cap" 2>/dev/null || true
@@ -85,7 +90,7 @@ wait $recv
 
 # curl's verbose log: "> USER u", "> PASS p", "< 230 ...", "> EPSV". One line per login:
 # "user|password|result|mode|server".
-for name in epsv pasv eprt port refused; do
+for name in epsv pasv eprt port refused other_port; do
   awk '
     { sub(/\r$/, "") }
     $1 == ">" && $2 == "USER" { user = $3; expect = 1; next }
@@ -109,13 +114,13 @@ grep '"template":"ftp"' records.json | while IFS= read -r r; do
 done | sort >got
 
 fail=0
-[ "$(wc -l <expected)" -eq 5 ] || { echo "FAIL: curl logs show $(wc -l <expected) logins"; fail=1; }
+[ "$(wc -l <expected)" -eq 6 ] || { echo "FAIL: curl logs show $(wc -l <expected) logins"; fail=1; }
 awk -F'|' '$3 == "" || ($3 ~ /^2/ && $4 == "") {bad = 1} END {exit bad}' expected ||
   { echo "FAIL: a curl log lacks the reply or the data command"; cat epsv.log; fail=1; }
 for m in "|1|" "|0|" "|530|"; do
   grep -qF "$m" expected || { echo "FAIL: no login with '$m' in curl's logs"; fail=1; }
 done
-[ "$(grep '"template":"ftp"' records.json | grep -cF "\"ip_destination\":\"$A\"")" -eq 5 ] ||
+[ "$(grep '"template":"ftp"' records.json | grep -cF "\"ip_destination\":\"$A\"")" -eq 6 ] ||
   { echo "FAIL: not every ftp record names the server $A as IP_DESTINATION"; fail=1; }
 diff expected got >diff.txt || { echo "FAIL: records differ from curl's logins"; fail=1; }
 echo "$(wc -l <expected) logins from curl, $(grep -c '"template":"ftp"' records.json) ftp records"

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/counters.h"
@@ -52,6 +53,9 @@ struct Flow {
   bool parser_chosen = false;
   bool bypass_requested = false;
   uint8_t meta_proto = 0;     // of the chosen parser (raw records)
+  // What the server sent before the client said anything, while no parser is chosen (bounded):
+  // the greeting of a server-first protocol on a port of its own.
+  std::string server_first;
   uint32_t raw_exported = 0;  // raw records of this flow so far
 
   // LRU links (most recent at head).

@@ -103,16 +103,21 @@ struct ParserInfo {
   std::vector<uint16_t> ports;     // server ports served by default
   bool (*sniff)(absl::string_view first_client_payload);  // may be null
   std::unique_ptr<AppParser> (*make)(const ParserOptions&);
+  // For protocols where the server speaks first (FTP, SMTP, POP3, IMAP) on other ports: its
+  // greeting and the client's first command. May be null.
+  bool (*sniff_server_first)(absl::string_view greeting, absl::string_view first_command);
 };
 
 const std::vector<ParserInfo>& Parsers();
 
 // Picks the parser for a flow from its server port, else from the first payload sent by the
-// client. Null when no parser applies.
+// client, else (when the server spoke first) from the server's greeting with the client's first
+// command. Null when no parser applies.
 // *meta_proto, if given, is set to the chosen parser's META_PROTO (0 when none).
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
                                         const ParserOptions& options,
-                                        uint8_t* meta_proto = nullptr);
+                                        uint8_t* meta_proto = nullptr,
+                                        absl::string_view server_greeting = {});
 
 }  // namespace xsensor

@@ -1,3 +1,8 @@
+#include <initializer_list>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "parsers/dns/dns_parser.h"
 #include "parsers/dns/name_cache.h"
@@ -24,30 +29,79 @@ bool ServerNameFromDns(const ParseContext& ctx, std::string* name) {
   return true;
 }
 
+namespace {
+
+// The client's first command word, upper-cased ("" when the payload does not start with one).
+std::string FirstWord(absl::string_view p, size_t skip = 0) {
+  std::string w;
+  for (size_t i = skip; i < p.size() && i < skip + 16; ++i) {
+    char c = p[i];
+    if (c == ' ' || c == '\r' || c == '\n') return w;
+    if (!absl::ascii_isalpha(static_cast<unsigned char>(c))) return "";
+    w.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+  }
+  return "";
+}
+
+bool OneOf(const std::string& w, std::initializer_list<absl::string_view> words) {
+  for (absl::string_view x : words) {
+    if (w == x) return true;
+  }
+  return false;
+}
+
+bool Greeting220(absl::string_view g) {
+  return absl::StartsWith(g, "220 ") || absl::StartsWith(g, "220-");
+}
+
+// RFC 959: after "220", an FTP client logs in or negotiates (an SMTP client says EHLO/HELO).
+bool FtpServerFirst(absl::string_view g, absl::string_view c) {
+  return LooksLikeFtpGreeting(g) &&
+         OneOf(FirstWord(c), {"USER", "AUTH", "FEAT", "SYST", "OPTS", "CLNT", "HOST", "PBSZ"});
+}
+bool SmtpServerFirst(absl::string_view g, absl::string_view c) {
+  return Greeting220(g) && OneOf(FirstWord(c), {"EHLO", "HELO", "LHLO"});
+}
+bool Pop3ServerFirst(absl::string_view g, absl::string_view c) {
+  return absl::StartsWith(g, "+OK") &&
+         OneOf(FirstWord(c), {"USER", "CAPA", "APOP", "AUTH", "STLS"});
+}
+// RFC 9051: "* OK" or "* PREAUTH", then "tag SP command".
+bool ImapServerFirst(absl::string_view g, absl::string_view c) {
+  if (!absl::StartsWith(g, "* OK") && !absl::StartsWith(g, "* PREAUTH")) return false;
+  size_t sp = c.find(' ');
+  if (sp == 0 || sp == absl::string_view::npos || sp > 32) return false;
+  return OneOf(FirstWord(c, sp + 1),
+               {"CAPABILITY", "LOGIN", "AUTHENTICATE", "STARTTLS", "ID", "NOOP", "ENABLE"});
+}
+
+}  // namespace
+
 // The one list of parsers. Adding a protocol means adding a row here.
 const std::vector<ParserInfo>& Parsers() {
   // META_PROTO (SPEC.md): 3 SIP, 4 FTP, 5 SMTP, 6 POP3, 7 IMAP, 8 XMPP.
   static const auto* parsers = new std::vector<ParserInfo>{
-      {"http", 6, 0, {80, 8080, 8000, 3128}, &LooksLikeHttpRequest, &MakeHttpParser},
+      {"http", 6, 0, {80, 8080, 8000, 3128}, &LooksLikeHttpRequest, &MakeHttpParser, nullptr},
       {"tls", 6, 0, {443, 8443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5223},
-       &LooksLikeTlsClientHello, &MakeTlsParser},
-      {"quic", 17, 0, {443, 8443}, &LooksLikeQuicInitial, &MakeQuicParser},
-      {"dns", 17, 0, {53, 5353}, &LooksLikeDnsOverUdp, &MakeDnsParser},
-      {"dns", 6, 0, {53}, nullptr, &MakeDnsParser},
-      {"sip", 17, 3, {5060}, &LooksLikeSip, &MakeSipParser},
-      {"sip", 6, 3, {5060}, &LooksLikeSip, &MakeSipParser},
-      {"ftp", 6, 4, {21}, nullptr, &MakeFtpParser},
-      {"smtp", 6, 5, {25, 587}, nullptr, &MakeSmtpParser},
-      {"pop3", 6, 6, {110}, nullptr, &MakePop3Parser},
-      {"imap", 6, 7, {143}, nullptr, &MakeImapParser},
-      {"xmpp", 6, 8, {5222}, &LooksLikeXmppStream, &MakeXmppParser},
+       &LooksLikeTlsClientHello, &MakeTlsParser, nullptr},
+      {"quic", 17, 0, {443, 8443}, &LooksLikeQuicInitial, &MakeQuicParser, nullptr},
+      {"dns", 17, 0, {53, 5353}, &LooksLikeDnsOverUdp, &MakeDnsParser, nullptr},
+      {"dns", 6, 0, {53}, nullptr, &MakeDnsParser, nullptr},
+      {"sip", 17, 3, {5060}, &LooksLikeSip, &MakeSipParser, nullptr},
+      {"sip", 6, 3, {5060}, &LooksLikeSip, &MakeSipParser, nullptr},
+      {"ftp", 6, 4, {21}, nullptr, &MakeFtpParser, &FtpServerFirst},
+      {"smtp", 6, 5, {25, 587}, nullptr, &MakeSmtpParser, &SmtpServerFirst},
+      {"pop3", 6, 6, {110}, nullptr, &MakePop3Parser, &Pop3ServerFirst},
+      {"imap", 6, 7, {143}, nullptr, &MakeImapParser, &ImapServerFirst},
+      {"xmpp", 6, 8, {5222}, &LooksLikeXmppStream, &MakeXmppParser, nullptr},
   };
   return *parsers;
 }
 
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
-                                        const ParserOptions& options, uint8_t* meta_proto) {
+                                        const ParserOptions& options, uint8_t* meta_proto,
+                                        absl::string_view server_greeting) {
   const ParserInfo* chosen = nullptr;
   for (const auto& p : Parsers()) {
     if (p.l4_proto != l4_proto) continue;
@@ -58,6 +112,13 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
   for (const auto& p : Parsers()) {
     if (chosen || client_payload.empty()) break;
     if (p.l4_proto == l4_proto && p.sniff && p.sniff(client_payload)) chosen = &p;
+  }
+  for (const auto& p : Parsers()) {
+    if (chosen || client_payload.empty() || server_greeting.empty()) break;
+    if (p.l4_proto == l4_proto && p.sniff_server_first &&
+        p.sniff_server_first(server_greeting, client_payload)) {
+      chosen = &p;
+    }
   }
   if (meta_proto) *meta_proto = chosen ? chosen->meta_proto : 0;
   return chosen ? chosen->make(options) : nullptr;

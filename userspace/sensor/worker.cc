@@ -4,6 +4,10 @@
 namespace xsensor {
 namespace {
 
+// Bytes of a server's greeting kept while the client has not spoken (FTP/SMTP/POP3/IMAP
+// greetings are a line or a few).
+constexpr size_t kMaxServerFirst = 512;
+
 bool IsServicePort(uint8_t proto, uint16_t port) {
   for (const auto& p : Parsers()) {
     if (p.l4_proto != proto) continue;
@@ -192,11 +196,22 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
     uint16_t server_port = flow.client_is_lo ? flow.key.port_hi : flow.key.port_lo;
     absl::string_view client_payload = dir == Dir::kToServer ? data : absl::string_view();
     flow.parser = ChooseParser(p.l4_proto, server_port, client_payload, parser_options_,
-                               &flow.meta_proto);
+                               &flow.meta_proto, flow.server_first);
     // Decided once we know the port matches or have seen what the client sends first.
     if (flow.parser || dir == Dir::kToServer) {
       flow.parser_chosen = true;
       if (!flow.parser) counters_.Inc(WorkerCounters::kNoParserFlows);
+      if (flow.parser && !flow.server_first.empty()) {
+        // Chosen from the greeting: the parser reads it first, as the server sent it.
+        counters_.Inc(WorkerCounters::kServerFirstFlows);
+        ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_, !reversed}, Dir::kToClient,
+                         &records_, &parser_counters_, &parser_options_};
+        flow.parser->OnData(ctx, flow.server_first, 0);
+      }
+      std::string().swap(flow.server_first);
+    } else if (flow.server_first.size() < kMaxServerFirst) {
+      absl::string_view part = data.substr(0, kMaxServerFirst - flow.server_first.size());
+      flow.server_first.append(part.data(), part.size());
     }
   }
   if (!flow.parser) {

@@ -22,7 +22,8 @@ namespace xsensor {
   X(kBytes, "bytes")                      \
   X(kPayloadPackets, "payload_packets")   \
   X(kParsedPackets, "parsed_packets")     \
-  X(kNoParserFlows, "flows_without_parser")
+  X(kNoParserFlows, "flows_without_parser") \
+  X(kServerFirstFlows, "flows_by_server_greeting")
 XS_COUNTER_GROUP(WorkerCounters, XS_WORKER_COUNTERS);
 
 class Worker {
