@@ -8,6 +8,7 @@
 set -euo pipefail
 XSENSOR=$(realpath "$1")
 RECV=$(realpath "$2")
+source "$(dirname "$0")/lib.sh"
 for t in vsftpd curl dumpcap ip; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
@@ -19,13 +20,9 @@ P=21
 NS=xs-ftp-$$
 work=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.2
-      ip netns del "$NS" 2>/dev/null || true
-      if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi' EXIT
+trap e2e_cleanup EXIT
 cd "$work"
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-in_ns() { ip netns exec "$NS" "$@"; }
+e2e_netns
 mkdir -p root empty
 echo "first file" >root/a.txt
 echo "second file" >root/b.txt
@@ -58,16 +55,13 @@ pids+=($!)
 ip netns exec "$NS" dumpcap -q -i lo -f "host $A" -w cap.pcap 2>/dev/null &
 cap=$!
 pids+=($cap)
-for _ in $(seq 100); do
-  in_ns bash -c "exec 3<>/dev/tcp/$A/$P" 2>/dev/null && [ -s cap.pcap ] && break
-  sleep 0.1
-done
+e2e_wait_listening "$A" $P cap.pcap
 
 # Each login: the curl options, then what curl must report.
 curl_login() {  # name, curl options...
   local name=$1
   shift
-  in_ns curl -s -v --max-time 10 "$@" >/dev/null 2>"$name.log" || true
+  ip netns exec "$NS" curl -s -v --max-time 10 "$@" >/dev/null 2>"$name.log" || true
 }
 curl_login epsv "ftp://$A:$P/a.txt"
 curl_login pasv --disable-epsv "ftp://$A:$P/b.txt"
@@ -79,14 +73,7 @@ sleep 0.5
 kill -INT "$cap"
 wait "$cap" 2>/dev/null || true
 
-"$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json --exit_after_tcp_sessions 1 \
-  --max_run_ms 30000 2>/dev/null &
-recv=$!
-pids+=($recv)
-for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
-"$XSENSOR" --pcap cap.pcap --ipfix_meta_tcp_collectors "$(awk '/^tcp/ {print $2}' ready)" \
-  --print_counters=false 2>sensor.err
-wait $recv
+e2e_export_metadata cap.pcap
 
 # curl's verbose log: "> USER u", "> PASS p", "< 230 ...", "> EPSV". One line per login:
 # "user|password|result|mode|server".
@@ -102,10 +89,6 @@ for name in epsv pasv eprt port refused other_port; do
     END { print user "|" pass "|" result "|" mode "|" server }' "$name.log"
 done | sort >expected
 # The records the same way; a refused login has no data channel, so no mode to compare.
-# A field of one JSON record: a string (escapes kept) or a number.
-field() {
-  sed -nE -e "s/.*\"$1\":\"(([^\"\\\\]|\\\\.)*)\".*/\\1/p" -e "s/.*\"$1\":([0-9]+).*/\\1/p" <<<"$2"
-}
 grep '"template":"ftp"' records.json | while IFS= read -r r; do
   result=$(field result_code "$r")
   mode=$(field mode "$r")

@@ -7,6 +7,7 @@
 set -euo pipefail
 XSENSOR=$(realpath "$1")
 RECV=$(realpath "$2")
+source "$(dirname "$0")/lib.sh"
 for t in sipp dumpcap; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
@@ -14,7 +15,7 @@ done
 A=127.0.$(( RANDOM % 200 + 20 )).60
 work=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; pkill -f "sipp.*-i $A" || true; if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi' EXIT
+trap 'pkill -f "sipp.*-i $A" || true; e2e_cleanup' EXIT
 cd "$work"
 dumpcap -q -i lo -f "host $A" -w cap.pcap 2>/dev/null &
 pids+=($!)
@@ -27,14 +28,7 @@ timeout 30 sipp -sn uac $A:5060 -i $A -p 5072 -t t1 -m 2 -trace_msg -message_fil
 sleep 0.5
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 
-"$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json --exit_after_tcp_sessions 1 \
-  --max_run_ms 30000 2>/dev/null &
-recv=$!
-pids+=($recv)
-for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
-"$XSENSOR" --pcap cap.pcap --ipfix_meta_tcp_collectors "$(awk '/^tcp/ {print $2}' ready)" \
-  --print_counters=false 2>/dev/null
-wait $recv
+e2e_export_metadata cap.pcap
 
 # sipp's log: one block per message; key fields of each as "code|uri|callid|from|to|ctype|via".
 awk '
@@ -59,10 +53,6 @@ awk '
   }
   END { flush() }' udp.log tcp.log | sort -u >expected
 # The records the same way, from xsensor-recv's JSON.
-# A field of one JSON record: a string (escapes kept) or a number.
-field() {
-  sed -nE -e "s/.*\"$1\":\"(([^\"\\\\]|\\\\.)*)\".*/\\1/p" -e "s/.*\"$1\":([0-9]+).*/\\1/p" <<<"$2"
-}
 while IFS= read -r r; do
   code=$(field status_code "$r")
   [ "$code" != 0 ] || code=$(field msg_code "$r")

@@ -8,6 +8,7 @@
 set -euo pipefail
 XSENSOR=$(realpath "$1")
 RECV=$(realpath "$2")
+source "$(dirname "$0")/lib.sh"
 for t in swaks python3 dumpcap ip; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
@@ -18,12 +19,9 @@ A=127.0.$(( RANDOM % 200 + 20 )).25
 NS=xs-smtp-$$
 work=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.2
-      ip netns del "$NS" 2>/dev/null || true
-      if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi' EXIT
+trap e2e_cleanup EXIT
 cd "$work"
-ip netns add "$NS"
-ip -n "$NS" link set lo up
+e2e_netns
 
 # The server accepts every message but one whose subject says "refuse".
 cat >server.py <<'EOF'
@@ -39,10 +37,7 @@ pids+=($!)
 ip netns exec "$NS" dumpcap -q -i lo -f "host $A" -w cap.pcap 2>/dev/null &
 cap=$!
 pids+=($cap)
-for _ in $(seq 100); do
-  ip netns exec "$NS" bash -c "exec 3<>/dev/tcp/$A/25" 2>/dev/null && [ -s cap.pcap ] && break
-  sleep 0.1
-done
+e2e_wait_listening "$A" 25 cap.pcap
 
 echo "quarterly figures" >report.csv
 send() {  # name, swaks options...
@@ -62,14 +57,7 @@ sleep 0.5
 kill -INT "$cap"
 wait "$cap" 2>/dev/null || true
 
-"$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json --exit_after_tcp_sessions 1 \
-  --max_run_ms 30000 2>/dev/null &
-recv=$!
-pids+=($recv)
-for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
-"$XSENSOR" --pcap cap.pcap --ipfix_meta_tcp_collectors "$(awk '/^tcp/ {print $2}' ready)" \
-  --print_counters=false 2>sensor.err
-wait $recv
+e2e_export_metadata cap.pcap
 
 # swaks's transcript: " -> MAIL FROM:<a>", " -> RCPT TO:<b>", " -> Subject: s", "<-  250 ...".
 # One line per message: "sender|receivers|cc|subject|server|result|attachment".
@@ -87,10 +75,6 @@ for name in plain encoded attached refused; do
     dot && ($1 == "<-" || $1 == "<~" || $1 == "<**") { result = $2; dot = 0 }
     END { print from "|" to "|" cc "|" subject "|" server "|" result "|" (att ? 1 : 0) }' "$name.log"
 done | sort >expected
-# A field of one JSON record: a string (escapes kept) or a number.
-field() {
-  sed -nE -e "s/.*\"$1\":\"(([^\"\\\\]|\\\\.)*)\".*/\\1/p" -e "s/.*\"$1\":([0-9]+).*/\\1/p" <<<"$2"
-}
 { grep '"template":"mail"' records.json || true; } | while IFS= read -r r; do
   echo "$(field mail_sender "$r")|$(field mail_receiver "$r")|$(field mail_cc "$r")|$(
     field mail_subject "$r")|$(field mail_servers "$r")|$(field result_code "$r")|$(

@@ -7,6 +7,7 @@
 set -euo pipefail
 XSENSOR=$(realpath "$1")
 RECV=$(realpath "$2")
+source "$(dirname "$0")/lib.sh"
 for t in prosody prosodyctl sendxmpp dumpcap ip base64; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
@@ -15,13 +16,10 @@ A=127.0.$(( RANDOM % 200 + 20 )).22
 NS=xs-xmpp-$$
 work=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.2
-      ip netns del "$NS" 2>/dev/null || true
-      if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi' EXIT
+trap e2e_cleanup EXIT
 cd "$work"
 chmod 755 "$work"
-ip netns add "$NS"
-ip -n "$NS" link set lo up
+e2e_netns
 mkdir -p data
 cat >prosody.cfg.lua <<EOF
 pidfile = "$work/data/prosody.pid"
@@ -49,10 +47,7 @@ pids+=($!)
 ip netns exec "$NS" dumpcap -q -i lo -f "host $A" -w cap.pcap 2>/dev/null &
 cap=$!
 pids+=($cap)
-for _ in $(seq 100); do
-  ip netns exec "$NS" bash -c "exec 3<>/dev/tcp/$A/5222" 2>/dev/null && [ -s cap.pcap ] && break
-  sleep 0.1
-done
+e2e_wait_listening "$A" 5222 cap.pcap
 
 session() {  # name, user, password, recipients...
   local name=$1 user=$2 pass=$3
@@ -66,14 +61,7 @@ sleep 0.5
 kill -INT "$cap"
 wait "$cap" 2>/dev/null || true
 
-"$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json --exit_after_tcp_sessions 1 \
-  --max_run_ms 30000 2>/dev/null &
-recv=$!
-pids+=($recv)
-for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
-"$XSENSOR" --pcap cap.pcap --ipfix_meta_tcp_collectors "$(awk '/^tcp/ {print $2}' ready)" \
-  --print_counters=false 2>sensor.err
-wait $recv
+e2e_export_metadata cap.pcap
 
 # sendxmpp's transcript: the SASL PLAIN <auth> (authzid NUL authcid NUL password), <success/>
 # or <failure>, the bound <jid>, <message to='...'>. One line per session:
@@ -87,10 +75,6 @@ for name in good refused; do
   result=$(grep -q '<success' "$name.log" && echo 0 || { grep -q '<failure' "$name.log" && echo 1; })
   echo "$creds|$jid|$to|$result"
 done | sort >expected
-# A field of one JSON record: a string (escapes kept) or a number.
-field() {
-  sed -nE -e "s/.*\"$1\":\"(([^\"\\\\]|\\\\.)*)\".*/\\1/p" -e "s/.*\"$1\":([0-9]+).*/\\1/p" <<<"$2"
-}
 { grep '"template":"im"' records.json || true; } | while IFS= read -r r; do
   screen=$(field im_screen_name "$r")
   [ "$(field result_code "$r")" = 0 ] || screen=""  # no JID is bound after a failure

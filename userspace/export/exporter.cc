@@ -16,12 +16,6 @@ constexpr int64_t kFlushIntervalUs = 200'000;
 constexpr size_t kTcpQueueBytes = 16 << 20;
 }  // namespace
 
-uint64_t SessionIdOf(const google::protobuf::Message& record) {
-  const auto* f = record.GetDescriptor()->FindFieldByName("session_id");
-  if (!f || f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_UINT64) return 0;
-  return record.GetReflection()->GetUInt64(record, f);
-}
-
 Exporter::Exporter(const Config& config)
     : domain_id_(config.observation_domain_id),
       mtu_(config.ipfix_mtu_limit),
@@ -108,7 +102,7 @@ void Exporter::Emit(const google::protobuf::Message& record) {
   if (!t) return;
   scratch_.clear();
   stats_.values_cut += EncodeDataRecord(*t, record, &scratch_);
-  EmitEncoded(*t, scratch_, SessionIdOf(record));
+  EmitEncoded(*t, scratch_, SessionIdOf(*t, record));
 }
 
 void Exporter::EmitEncoded(const TemplateSpec& t, absl::string_view encoded,

@@ -1,5 +1,5 @@
+#include <algorithm>
 #include <initializer_list>
-#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -31,21 +31,19 @@ bool ServerNameFromDns(const ParseContext& ctx, std::string* name) {
 
 namespace {
 
-// The client's first command word, upper-cased ("" when the payload does not start with one).
-std::string FirstWord(absl::string_view p, size_t skip = 0) {
-  std::string w;
-  for (size_t i = skip; i < p.size() && i < skip + 16; ++i) {
-    char c = p[i];
-    if (c == ' ' || c == '\r' || c == '\n') return w;
-    if (!absl::ascii_isalpha(static_cast<unsigned char>(c))) return "";
-    w.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
-  }
-  return "";
+// The client's first command word from offset `skip` ("" when the payload does not start with
+// one: letters, then a space or the line end).
+absl::string_view FirstWord(absl::string_view p, size_t skip = 0) {
+  p.remove_prefix(std::min(skip, p.size()));
+  size_t n = 0;
+  while (n < p.size() && n < 16 && absl::ascii_isalpha(static_cast<unsigned char>(p[n]))) ++n;
+  if (n == p.size() || (p[n] != ' ' && p[n] != '\r' && p[n] != '\n')) return {};
+  return p.substr(0, n);
 }
 
-bool OneOf(const std::string& w, std::initializer_list<absl::string_view> words) {
+bool OneOf(absl::string_view w, std::initializer_list<absl::string_view> words) {
   for (absl::string_view x : words) {
-    if (w == x) return true;
+    if (absl::EqualsIgnoreCase(w, x)) return true;
   }
   return false;
 }

@@ -18,6 +18,10 @@ Schema::Schema() {
       t.template_id = static_cast<uint16_t>(v6 ? topt.id_v6() : topt.id_v4());
       t.ipv6 = v6;
       t.stream = topt.stream();
+      if (const auto* sid = d->FindFieldByName("session_id");
+          sid && sid->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT64) {
+        t.session_id = sid;
+      }
       for (int i = 0; i < d->field_count(); ++i) {
         const auto* f = d->field(i);
         const auto& fo = f->options().GetExtension(schema::ipfix);

@@ -31,6 +31,8 @@ struct TemplateSpec {
   bool ipv6 = false;
   schema::Stream stream = schema::STREAM_UNSPECIFIED;
   std::vector<FieldSpec> fields;
+  // SESSION_ID (uint64), when the record has one: what shares a stream among collectors.
+  const google::protobuf::FieldDescriptor* session_id = nullptr;
   // The template record (RFC 7011 3.4.1) ready to be put in a template set.
   std::string template_record;
 };

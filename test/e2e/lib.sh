@@ -1,0 +1,47 @@
+# Shared by the real client/server tests (sourced). The caller sets XSENSOR and RECV (absolute
+# paths), `work` (its directory, the current one), `pids` (background processes to stop) and,
+# when it uses one, NS (its network namespace). KEEP=1 keeps the directory for inspection.
+
+# The EXIT trap body: stop the processes, remove the namespace, remove (or keep) the directory.
+e2e_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ -n "${NS:-}" ]; then
+    sleep 0.2
+    ip netns del "$NS" 2>/dev/null || true
+  fi
+  if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+
+# Creates network namespace $NS with its loopback up.
+e2e_netns() {
+  ip netns add "$NS"
+  ip -n "$NS" link set lo up
+}
+
+# Waits until ADDR:PORT accepts connections inside $NS and capture FILE has started.
+e2e_wait_listening() {  # addr port capture-file
+  for _ in $(seq 100); do
+    ip netns exec "$NS" bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null && [ -s "$3" ] && return 0
+    sleep 0.1
+  done
+  echo "FAIL: nothing listens on $1:$2 in $NS, or the capture did not start" >&2
+  return 1
+}
+
+# Runs xsensor on capture PCAP, exporting the metadata stream over TCP to xsensor-recv, whose
+# records land as JSON lines in records.json; xsensor's log goes to sensor.err.
+e2e_export_metadata() {  # pcap
+  "$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json --exit_after_tcp_sessions 1 \
+    --max_run_ms 30000 2>/dev/null &
+  local recv=$!
+  pids+=($recv)
+  for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
+  "$XSENSOR" --pcap "$1" --ipfix_meta_tcp_collectors "$(awk '/^tcp/ {print $2}' ready)" \
+    --print_counters=false 2>sensor.err
+  wait $recv
+}
+
+# A field of one JSON record from xsensor-recv: a string (escapes kept) or a number.
+field() {  # name record
+  sed -nE -e "s/.*\"$1\":\"(([^\"\\\\]|\\\\.)*)\".*/\\1/p" -e "s/.*\"$1\":([0-9]+).*/\\1/p" <<<"$2"
+}
