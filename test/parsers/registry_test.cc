@@ -48,10 +48,15 @@ TEST(ChooseParserTest, PortsStillWinAndClientSniffersComeFirst) {
   // An HTTP request on an odd port is HTTP even after a 220 line from the server.
   ParserOptions options;
   uint8_t meta = 9;
+  bool by_greeting = true;
   EXPECT_NE(ChooseParser(6, 9000, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", options, &meta,
-                         "220 hello\r\n"),
+                         "220 hello\r\n", &by_greeting),
             nullptr);
   EXPECT_EQ(meta, 0);  // HTTP has no META_PROTO
+  EXPECT_FALSE(by_greeting) << "the HTTP parser must not be fed the server's 220 line";
+  EXPECT_NE(ChooseParser(6, 2121, "USER a\r\n", options, &meta, "220 x\r\n", &by_greeting),
+            nullptr);
+  EXPECT_TRUE(by_greeting);
 }
 
 }  // namespace

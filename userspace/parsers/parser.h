@@ -113,11 +113,13 @@ const std::vector<ParserInfo>& Parsers();
 // Picks the parser for a flow from its server port, else from the first payload sent by the
 // client, else (when the server spoke first) from the server's greeting with the client's first
 // command. Null when no parser applies.
-// *meta_proto, if given, is set to the chosen parser's META_PROTO (0 when none).
+// *meta_proto, if given, is set to the chosen parser's META_PROTO (0 when none);
+// *by_greeting, if given, to whether the greeting chose it (the parser must then read it).
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
                                         const ParserOptions& options,
                                         uint8_t* meta_proto = nullptr,
-                                        absl::string_view server_greeting = {});
+                                        absl::string_view server_greeting = {},
+                                        bool* by_greeting = nullptr);
 
 }  // namespace xsensor

@@ -99,8 +99,10 @@ const std::vector<ParserInfo>& Parsers() {
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
                                         const ParserOptions& options, uint8_t* meta_proto,
-                                        absl::string_view server_greeting) {
+                                        absl::string_view server_greeting,
+                                        bool* by_greeting) {
   const ParserInfo* chosen = nullptr;
+  if (by_greeting) *by_greeting = false;
   for (const auto& p : Parsers()) {
     if (p.l4_proto != l4_proto) continue;
     for (uint16_t port : p.ports) {
@@ -116,6 +118,7 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
     if (p.l4_proto == l4_proto && p.sniff_server_first &&
         p.sniff_server_first(server_greeting, client_payload)) {
       chosen = &p;
+      if (by_greeting) *by_greeting = true;
     }
   }
   if (meta_proto) *meta_proto = chosen ? chosen->meta_proto : 0;

@@ -195,13 +195,14 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
   if (!flow.parser_chosen) {
     uint16_t server_port = flow.client_is_lo ? flow.key.port_hi : flow.key.port_lo;
     absl::string_view client_payload = dir == Dir::kToServer ? data : absl::string_view();
+    bool by_greeting = false;
     flow.parser = ChooseParser(p.l4_proto, server_port, client_payload, parser_options_,
-                               &flow.meta_proto, flow.server_first);
+                               &flow.meta_proto, flow.server_first, &by_greeting);
     // Decided once we know the port matches or have seen what the client sends first.
     if (flow.parser || dir == Dir::kToServer) {
       flow.parser_chosen = true;
       if (!flow.parser) counters_.Inc(WorkerCounters::kNoParserFlows);
-      if (flow.parser && !flow.server_first.empty()) {
+      if (by_greeting) {
         // Chosen from the greeting: the parser reads it first, as the server sent it.
         counters_.Inc(WorkerCounters::kServerFirstFlows);
         ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_, !reversed}, Dir::kToClient,
