@@ -271,6 +271,58 @@ TEST(ExporterTest, DeadUdpCollectorDoesNotStopTheLiveOne) {
   EXPECT_GT(dead_errors, 0u);
 }
 
+TEST(ExporterTest, UdpErrorsAreLoggedOnceThenSummarisedWhenTheCollectorComesBack) {
+  auto any = ParseEndpoint("127.0.0.1:0", true);
+  auto dead = Receiver::Create({*any}, {});
+  ASSERT_TRUE(dead.ok());
+  Endpoint ep = (*dead)->udp_endpoints()[0];
+  dead->reset();
+  Config c = DefaultConfig();
+  c.ipfix_udp_collectors = {ep};
+  c.ipfix_mtu_limit = 512;
+  c.ipfix_udp_template_timer = 1;  // the collector that comes back gets templates again
+  testing::internal::CaptureStderr();
+  auto e = Exporter::Create(c);
+  ASSERT_TRUE(e.ok());
+  for (uint64_t s = 1; s <= 300; ++s) {
+    (*e)->Emit(Rec(s));
+    if (s % 10 == 0) (*e)->Tick(MonotonicMicros());
+  }
+  (*e)->Flush();
+  const Collector& col = *(*e)->collectors()[0];
+  uint64_t errors = col.stats().send_errors;
+  // The collector comes back on the same port; sending goes on past the quiet period.
+  Listener back(true, &ep);
+  ASSERT_TRUE(back.receiver);
+  ReceiverLimits l;
+  l.idle_exit_ms = 400;
+  l.max_run_ms = 10000;
+  back.Start(l);
+  int64_t until = MonotonicMicros() + 1'400'000;
+  uint64_t s = 1000;
+  while (MonotonicMicros() < until) {
+    (*e)->Emit(Rec(++s));
+    (*e)->Tick(MonotonicMicros());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  (*e)->Shutdown(1'000'000);
+  std::string log = testing::internal::GetCapturedStderr();
+  back.thread.join();
+  ASSERT_GT(errors, 5u);
+  // An ICMP error of the last datagram sent to the dead port may surface on the next send.
+  uint64_t total = col.stats().send_errors;
+  EXPECT_LE(total, errors + 1) << "no errors once the collector is back";
+  size_t first = log.find("Connection refused");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("Connection refused", first + 1), std::string::npos)
+      << "the error is logged once, then counted:\n" << log;
+  EXPECT_NE(log.find("( repeat error " + std::to_string(total - 1) + " ), now ok"),
+            std::string::npos)
+      << log;
+  EXPECT_FALSE(back.sessions.empty());
+  EXPECT_EQ(back.sessions.back(), s);
+}
+
 std::vector<uint64_t> Range(uint64_t from, uint64_t to) {
   std::vector<uint64_t> v;
   for (uint64_t s = from; s <= to; ++s) v.push_back(s);

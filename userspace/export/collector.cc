@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cstring>
 
@@ -93,6 +94,7 @@ void Collector::Connect(int64_t now_us) {
 
 void Collector::Disconnect(int64_t now_us, int err) {
   if (err) NoteError(err);
+  if (connected_ || connecting_) ++stats_.disconnects;
   fd_.Reset();
   connected_ = connecting_ = false;
   need_templates_ = true;
@@ -100,79 +102,132 @@ void Collector::Disconnect(int64_t now_us, int err) {
   backoff_us_ = backoff_us_ ? std::min(backoff_us_ * 2, kMaxBackoffUs) : kMinBackoffUs;
   next_connect_us_ = now_us + backoff_us_;
   // A message cut in the middle cannot be resumed on a new connection: drop its rest, and the
-  // queued messages, which a new transport session must not receive before its templates.
-  for (const auto& q : queue_) {
+  // queued messages, which a new transport session must not receive before its templates
+  // (their sequence numbers belong to the old session too).
+  DropQueue();
+}
+
+void Collector::DropQueue() {
+  for (auto& q : queue_) {
     ++stats_.messages_dropped;
     stats_.records_dropped += q.records;
+    if (spare_.size() < kBatch) spare_.push_back(std::move(q.bytes));
   }
   queue_.clear();
   queued_bytes_ = 0;
+  front_written_ = 0;
 }
 
 void Collector::Send(absl::string_view message, uint32_t records) {
-  if (!tcp_) {
-    if (!fd_.valid()) {
-      ++stats_.messages_dropped;
-      stats_.records_dropped += records;
-      return;
-    }
-    std::string msg(message);
-    SetU32At(&msg, 8, sequence_);
-    ssize_t n = send(fd_.get(), msg.data(), msg.size(), 0);
-    // UDP: the records count as sent whether or not the collector took them (RFC 7011 10.3.2:
-    // the sequence number tells the collector what it lost).
-    sequence_ += records;
-    if (n < 0) {
-      NoteError(errno);
-      ++stats_.messages_dropped;
-      stats_.records_dropped += records;
-      return;
-    }
-    NoteOk();
-    ++stats_.messages_sent;
-    stats_.records_sent += records;
-    stats_.bytes_sent += msg.size();
-    return;
-  }
-  if (!connected_ && !connecting_) {
+  bool down = tcp_ ? !connected_ && !connecting_ : !fd_.valid();
+  if (down || queued_bytes_ + message.size() > max_queue_bytes_) {
     ++stats_.messages_dropped;
     stats_.records_dropped += records;
     return;
   }
-  if (queued_bytes_ + message.size() > max_queue_bytes_) {
-    ++stats_.messages_dropped;
-    stats_.records_dropped += records;
-    return;
+  std::string bytes;
+  if (!spare_.empty()) {
+    bytes = std::move(spare_.back());
+    spare_.pop_back();
   }
-  queue_.push_back({std::string(message), records, 0});
+  bytes.assign(message.data(), message.size());
+  SetU32At(&bytes, 8, sequence_);
+  // TCP: counted when queued, since a session's queue is either written in order or dropped
+  // with the session. UDP: the records count whether or not the collector takes them (RFC
+  // 7011 10.3.2: the sequence number tells the collector what it lost).
+  sequence_ += records;
+  queue_.push_back({std::move(bytes), records});
   queued_bytes_ += message.size();
-  if (connected_) WriteQueued();
+  if (queue_.size() >= kBatch) {
+    if (!tcp_) {
+      SendDatagrams();
+    } else if (connected_) {
+      WriteQueued();
+    }
+  }
+}
+
+void Collector::SendDatagrams() {
+  mmsghdr msgs[kBatch];
+  iovec iov[kBatch];
+  while (!queue_.empty()) {
+    size_t n = std::min(queue_.size(), kBatch);
+    for (size_t i = 0; i < n; ++i) {
+      iov[i] = {queue_[i].bytes.data(), queue_[i].bytes.size()};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    ++stats_.send_calls;
+    int sent = sendmmsg(fd_.get(), msgs, static_cast<unsigned>(n), MSG_DONTWAIT);
+    size_t done = sent > 0 ? static_cast<size_t>(sent) : 0;
+    if (sent <= 0) {
+      // The first message failed (refused, no buffer, no route): it is lost, the rest is
+      // tried again; an error after the first stops the call early and shows on the next.
+      NoteError(sent < 0 ? errno : EIO);
+      ++stats_.messages_dropped;
+      stats_.records_dropped += queue_.front().records;
+      done = 1;
+    } else {
+      NoteOk();
+      for (size_t i = 0; i < done; ++i) {
+        ++stats_.messages_sent;
+        stats_.records_sent += queue_[i].records;
+        stats_.bytes_sent += queue_[i].bytes.size();
+      }
+    }
+    for (size_t i = 0; i < done; ++i) {
+      queued_bytes_ -= queue_.front().bytes.size();
+      if (spare_.size() < kBatch) spare_.push_back(std::move(queue_.front().bytes));
+      queue_.pop_front();
+    }
+  }
 }
 
 void Collector::WriteQueued() {
+  iovec iov[kBatch];
   while (!queue_.empty()) {
-    Queued& q = queue_.front();
-    if (q.written == 0) SetU32At(&q.bytes, 8, sequence_);
-    ssize_t n = send(fd_.get(), q.bytes.data() + q.written, q.bytes.size() - q.written,
-                     MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
+    size_t n = std::min(queue_.size(), kBatch);
+    for (size_t i = 0; i < n; ++i) {
+      size_t skip = i == 0 ? front_written_ : 0;
+      iov[i] = {queue_[i].bytes.data() + skip, queue_[i].bytes.size() - skip};
+    }
+    msghdr mh{};
+    mh.msg_iov = iov;
+    mh.msg_iovlen = n;
+    ++stats_.send_calls;
+    ssize_t w = sendmsg(fd_.get(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
       Disconnect(MonotonicMicros(), errno);
       return;
     }
-    q.written += static_cast<size_t>(n);
-    stats_.bytes_sent += static_cast<uint64_t>(n);
-    if (q.written < q.bytes.size()) return;
-    sequence_ += q.records;
-    ++stats_.messages_sent;
-    stats_.records_sent += q.records;
-    queued_bytes_ -= q.bytes.size();
-    queue_.pop_front();
+    NoteOk();
+    size_t left = static_cast<size_t>(w);
+    stats_.bytes_sent += left;
+    while (left > 0) {
+      Queued& q = queue_.front();
+      size_t rest = q.bytes.size() - front_written_;
+      if (left < rest) {
+        front_written_ += left;
+        return;  // the socket is full
+      }
+      left -= rest;
+      front_written_ = 0;
+      ++stats_.messages_sent;
+      stats_.records_sent += q.records;
+      queued_bytes_ -= q.bytes.size();
+      if (spare_.size() < kBatch) spare_.push_back(std::move(q.bytes));
+      queue_.pop_front();
+    }
   }
 }
 
 void Collector::Poll(int64_t now_us) {
-  if (!tcp_) return;
+  if (!tcp_) {
+    if (fd_.valid()) SendDatagrams();
+    return;
+  }
   if (!connected_ && !connecting_) {
     if (now_us >= next_connect_us_) Connect(now_us);
     return;
@@ -210,7 +265,10 @@ void Collector::Poll(int64_t now_us) {
 }
 
 void Collector::Drain(int64_t deadline_us) {
-  if (!tcp_) return;
+  if (!tcp_) {
+    Poll(MonotonicMicros());
+    return;
+  }
   while (MonotonicMicros() < deadline_us) {
     Poll(MonotonicMicros());
     if (connected_ && queue_.empty()) return;
@@ -218,16 +276,11 @@ void Collector::Drain(int64_t deadline_us) {
     pollfd p{fd_.get(), static_cast<short>(POLLOUT), 0};
     if (fd_.valid()) poll(&p, 1, 20);
   }
-  for (const auto& q : queue_) {
-    ++stats_.messages_dropped;
-    stats_.records_dropped += q.records;
-  }
   if (!queue_.empty()) {
     XS_LOG_WARN("collector tcp ", endpoint_.ToString(), ": ", queue_.size(),
                 " messages not delivered at shutdown");
   }
-  queue_.clear();
-  queued_bytes_ = 0;
+  DropQueue();
 }
 
 }  // namespace xsensor

@@ -1,15 +1,23 @@
 // One collector: a transport session to one IPFIX collector. Owned by the exporter's thread.
 //
-// UDP: a connected datagram socket; each message is one datagram; send errors (ICMP port
-// unreachable, ...) are counted and summarised in the log, never fatal.
-// TCP: a non-blocking stream with a bounded queue of whole messages; partial writes are kept;
-// a broken or refused connection is retried with capped exponential backoff and, on every new
-// connection, templates go first and sequence numbers restart (a new transport session).
+// A collector is one shard of the exporter: its own socket, its own bounded queue, its own
+// sequence numbers (per observation domain and transport session), its own error state, so one
+// collector's trouble never reaches another. Nothing here ever blocks.
+//
+// UDP: a connected datagram socket; messages are batched (up to kBatch) and sent with one
+// sendmmsg; send errors (ICMP port unreachable -> ECONNREFUSED, ...) are counted and summarised
+// in the log, never fatal.
+// TCP: a non-blocking stream with a bounded queue of whole messages, written with one
+// gathering sendmsg (writev with MSG_NOSIGNAL) of up to kBatch messages; partial writes are
+// kept; a broken or refused connection is retried with capped exponential backoff and, on
+// every new connection, templates go first and sequence numbers restart (a new transport
+// session).
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "common/net_address.h"
@@ -25,6 +33,8 @@ struct CollectorStats {
   uint64_t messages_dropped = 0;  // queue full or collector down
   uint64_t records_dropped = 0;
   uint64_t connects = 0;
+  uint64_t disconnects = 0;  // established or attempted connections that failed
+  uint64_t send_calls = 0;   // sendmmsg / sendmsg system calls
 };
 
 class Collector {
@@ -44,14 +54,17 @@ class Collector {
     templates_sent_us_ = now_us;
     need_templates_ = false;
   }
-  // Sends (UDP) or queues (TCP) one finished message of `records` data records. The header's
-  // sequence number is set here from this session's count.
+  // Queues one finished message of `records` data records (dropped and counted if the queue
+  // is full or the TCP collector is down). The header's sequence number is set here from this
+  // session's count. A full batch is sent at once; Poll sends the rest.
   void Send(absl::string_view message, uint32_t records);
-  // Makes progress on TCP connects and queued writes without blocking.
+  // Sends what is queued and makes progress on TCP connects, without blocking.
   void Poll(int64_t now_us);
   // Blocks until the TCP queue is written or `deadline_us` (monotonic) passes.
   void Drain(int64_t deadline_us);
   size_t queued_bytes() const { return queued_bytes_; }
+  size_t queued_messages() const { return queue_.size(); }
+  static constexpr size_t kBatch = 64;
   bool connected() const { return connected_; }
   // UDP: socket open; TCP: connected or connecting.
   bool up() const { return tcp_ ? (connected_ || connecting_) : fd_.valid(); }
@@ -61,6 +74,8 @@ class Collector {
   void Connect(int64_t now_us);
   void Disconnect(int64_t now_us, int err);
   void WriteQueued();
+  void SendDatagrams();
+  void DropQueue();
   void NoteError(int err);
   void NoteOk();
 
@@ -75,14 +90,16 @@ class Collector {
   int64_t templates_sent_us_ = 0;
   int64_t next_connect_us_ = 0;
   int64_t backoff_us_ = 0;
-  uint32_t sequence_ = 0;  // data records sent in this transport session
+  uint32_t sequence_ = 0;  // data records queued in this transport session
   struct Queued {
     std::string bytes;
     uint32_t records;
-    size_t written;
   };
   std::deque<Queued> queue_;
+  size_t front_written_ = 0;  // TCP: bytes of queue_.front() already written
   size_t queued_bytes_ = 0;
+  std::vector<std::string> spare_;  // buffers of sent messages, reused
+
   // Error log summarising: the first error is logged, repeats are counted, and recovery is
   // logged with their count once sends have succeeded for kQuietUs after the last error (a UDP
   // collector behind ICMP port unreachable fails every other send: that is not recovery).

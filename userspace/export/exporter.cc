@@ -214,7 +214,10 @@ void Exporter::WriteLog(const std::string& path, const std::string& line) {
 
 void Exporter::Flush() {
   int64_t now = MonotonicMicros();
-  for (auto& s : streams_) FlushStream(s, now);
+  for (auto& s : streams_) {
+    FlushStream(s, now);
+    for (auto& c : s.collectors) c->Poll(now);
+  }
 }
 
 void Exporter::Shutdown(int64_t timeout_us) {
