@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev libssl-dev
   # test peers and independent decoders
   libfixbuf-tools tshark tcpreplay iproute2 ethtool procps dnsmasq-base dnsutils
-  sip-tester vsftpd curl swaks python3 prosody sendxmpp
+  sip-tester vsftpd curl swaks python3 prosody sendxmpp python3-prometheus-client
 )
 
 missing=()

@@ -4,6 +4,9 @@
 #   parity   captures replayed with tcpreplay give exactly the records --pcap gives
 #   handoff  each flow's directions injected on different queues: same records, hand-offs counted
 #   bypass   a bulk download after an HTTP request is bypassed in XDP once the request is exported
+#   metrics  curl on the metrics endpoint: well-formed Prometheus text (parsed by the Prometheus
+#            client's parser) whose counters match the records the collector decoded; the
+#            same numbers in `xsensor --stats`
 #   sigkill  SIGKILL leaves no XDP program attached
 # Exit 77 = skipped, with the reason.
 set -euo pipefail
@@ -193,6 +196,43 @@ case "$CASE" in
     # data and its ACKs are bypassed, but for the few already in flight when the entry landed.
     check '[ "$frames" -le 40 ]' "userspace saw $frames frames of the flow"
     check '[ "$bypassed" -ge 3960 ]' "XDP bypassed $bypassed frames"
+    ;;
+  metrics)
+    command -v curl >/dev/null || skip "curl not installed"
+    /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
+      skip "python3-prometheus-client not installed (the independent exposition parser)"
+    pcaps=()
+    for f in zeek/http_pipelined-requests.pcap zeek/tls_tls13_wolfssl.pcap ipfixprobe/dns.pcap \
+             suricata-verify/quic-ietf.pcap ipfixprobe/sip.pcap; do
+      [ -f "$C/$f" ] && pcaps+=("$C/$f")
+    done
+    [ ${#pcaps[@]} -gt 0 ] || skip "shared corpus not found"
+    start_receiver "$work/live.json" 3
+    start_sensor $(collectors) --http_parse_reply=1 --ssl_parse_reply=1 --metrics_listen=127.0.0.1:0
+    url=$(grep -o 'http://[^ ]*/metrics' "$work/sensor.log" | head -1)
+    check '[ -n "$url" ]' "the sensor serves metrics at $url"
+    for p in "${pcaps[@]}"; do
+      ip netns exec "$NS" tcpreplay -q --topspeed -i "$NAME-p" "$p" >/dev/null
+    done
+    # Wait until the numbers stop moving: every record taken is sent and decoded.
+    prev=""
+    for _ in $(seq 40); do
+      sleep 0.5
+      curl -sf "$url" -o "$work/metrics"
+      now="$(grep -E '^xsensor_collector_records_sent_total|^xsensor_queue_received' "$work/metrics") $(wc -l <"$work/live.json")"
+      [ "$now" = "$prev" ] && break
+      prev=$now
+    done
+    listen=${url#http://}
+    listen=${listen%/metrics}
+    "$BIN/xsensor" --stats --metrics_listen="$listen" >"$work/table"
+    curl -sf "$url" -o "$work/metrics"
+    check 'curl -s -o /dev/null -w "%{http_code}" "${url%/metrics}/nothing" | grep -qx 404' \
+      "other paths are 404"
+    check '/usr/bin/python3 "$ROOT/test/live/check_metrics.py" "$work/metrics" "$work/live.json" "$work/table" >"$work/check"' \
+      "metrics match the records the collector decoded"
+    cat "$work/check"
+    stop_sensor
     ;;
   sigkill)
     start_sensor

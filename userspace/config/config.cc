@@ -127,6 +127,16 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
   if (key == "netflow_timeout") return ParseU32(value, 1, 3600, &c->netflow_timeout);
   if (key == "dbg_log_mask") return ParseU32(value, 0, 0xffffffffu, &c->dbg_log_mask);
   if (key == "ajb_save_dns") return ParseBool(value, &c->ajb_save_dns);
+  if (key == "metrics_listen") {
+    if (value.empty() || absl::AsciiStrToLower(value) == "off") {
+      c->metrics_listen.reset();
+      return absl::OkStatus();
+    }
+    auto ep = ParseEndpoint(value, /*allow_port_zero=*/true);
+    if (!ep.ok()) return ep.status();
+    c->metrics_listen = *ep;
+    return absl::OkStatus();
+  }
   if (key == "log_dir") {
     if (value.empty()) return absl::InvalidArgumentError("must name a folder");
     c->log_dir = std::string(value);

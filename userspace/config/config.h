@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -34,6 +35,8 @@ namespace xsensor {
   X(netflow_timeout, "30", "Export cycle period in seconds")                                  \
   X(dbg_log_mask, "0", "Debug log mask; 0x80 writes export statistics every cycle")          \
   X(log_dir, "/var/log/xsensor", "Folder of xsensor_stat.log and xsensor_alert.log")           \
+  X(metrics_listen, "127.0.0.1:9187",                                                          \
+    "Prometheus metrics endpoint (http://ADDR:PORT/metrics) of the live sensor; off: none")     \
   X(ajb_save_dns, "off", "on: write DNS records to the DNS text log")                         \
   X(ajb_dns_path, "/var/log/xsensor/dns.log", "DNS text log path")                            \
   X(ajb_dns_fsize, "100M", "DNS text log size at which the file is switched (K/M/G)")         \
@@ -81,6 +84,7 @@ struct Config {
   uint32_t netflow_timeout = 30;
   uint32_t dbg_log_mask = 0;
   std::string log_dir = "/var/log/xsensor";
+  std::optional<Endpoint> metrics_listen;
   bool ajb_save_dns = false;
   std::string ajb_dns_path;
   uint64_t ajb_dns_fsize = 0;

@@ -94,7 +94,7 @@ void Collector::Connect(int64_t now_us) {
 
 void Collector::Disconnect(int64_t now_us, int err) {
   if (err) NoteError(err);
-  if (connected_ || connecting_) ++stats_.disconnects;
+  ++stats_.disconnects;
   fd_.Reset();
   connected_ = connecting_ = false;
   need_templates_ = true;
@@ -118,7 +118,12 @@ void Collector::DropQueue() {
   front_written_ = 0;
 }
 
-void Collector::Send(absl::string_view message, uint32_t records) {
+void Collector::CountSent(const Queued& q) {
+  ++stats_.messages_sent;
+  (q.options ? stats_.options_records_sent : stats_.records_sent) += q.records;
+}
+
+void Collector::Send(absl::string_view message, uint32_t records, bool options) {
   bool down = tcp_ ? !connected_ && !connecting_ : !fd_.valid();
   if (down || queued_bytes_ + message.size() > max_queue_bytes_) {
     ++stats_.messages_dropped;
@@ -136,7 +141,7 @@ void Collector::Send(absl::string_view message, uint32_t records) {
   // with the session. UDP: the records count whether or not the collector takes them (RFC
   // 7011 10.3.2: the sequence number tells the collector what it lost).
   sequence_ += records;
-  queue_.push_back({std::move(bytes), records});
+  queue_.push_back({std::move(bytes), records, options});
   queued_bytes_ += message.size();
   if (queue_.size() >= kBatch) {
     if (!tcp_) {
@@ -171,8 +176,7 @@ void Collector::SendDatagrams() {
     } else {
       NoteOk();
       for (size_t i = 0; i < done; ++i) {
-        ++stats_.messages_sent;
-        stats_.records_sent += queue_[i].records;
+        CountSent(queue_[i]);
         stats_.bytes_sent += queue_[i].bytes.size();
       }
     }
@@ -214,8 +218,7 @@ void Collector::WriteQueued() {
       }
       left -= rest;
       front_written_ = 0;
-      ++stats_.messages_sent;
-      stats_.records_sent += q.records;
+      CountSent(q);
       queued_bytes_ -= q.bytes.size();
       if (spare_.size() < kBatch) spare_.push_back(std::move(q.bytes));
       queue_.pop_front();

@@ -27,13 +27,14 @@ namespace xsensor {
 
 struct CollectorStats {
   uint64_t messages_sent = 0;
-  uint64_t records_sent = 0;
+  uint64_t records_sent = 0;          // data records of the stream
+  uint64_t options_records_sent = 0;  // RFC 5610 element type records (with the templates)
   uint64_t bytes_sent = 0;
   uint64_t send_errors = 0;
   uint64_t messages_dropped = 0;  // queue full or collector down
   uint64_t records_dropped = 0;
   uint64_t connects = 0;
-  uint64_t disconnects = 0;  // established or attempted connections that failed
+  uint64_t disconnects = 0;  // TCP: connections lost or refused, each followed by a retry
   uint64_t send_calls = 0;   // sendmmsg / sendmsg system calls
 };
 
@@ -57,7 +58,9 @@ class Collector {
   // Queues one finished message of `records` data records (dropped and counted if the queue
   // is full or the TCP collector is down). The header's sequence number is set here from this
   // session's count. A full batch is sent at once; Poll sends the rest.
-  void Send(absl::string_view message, uint32_t records);
+  // `options`: the records are the RFC 5610 options records sent with the templates (they
+  // count in the sequence numbers, and in their own statistic).
+  void Send(absl::string_view message, uint32_t records, bool options = false);
   // Sends what is queued and makes progress on TCP connects, without blocking.
   void Poll(int64_t now_us);
   // Blocks until the TCP queue is written or `deadline_us` (monotonic) passes.
@@ -94,7 +97,9 @@ class Collector {
   struct Queued {
     std::string bytes;
     uint32_t records;
+    bool options;
   };
+  void CountSent(const Queued& q);
   std::deque<Queued> queue_;
   size_t front_written_ = 0;  // TCP: bytes of queue_.front() already written
   size_t queued_bytes_ = 0;

@@ -64,6 +64,12 @@ std::vector<const Collector*> Exporter::collectors() const {
   return out;
 }
 
+std::vector<const Collector*> Exporter::stream_collectors(int stream) const {
+  std::vector<const Collector*> out;
+  for (const auto& c : streams_[stream].collectors) out.push_back(c.get());
+  return out;
+}
+
 void Exporter::SendTemplates(Stream& s, Collector& c, int64_t now_us) {
   // First the RFC 5610 element type records (options template 300 and its data), so that a
   // collector knows the enterprise elements before it reads the templates that use them;
@@ -73,7 +79,7 @@ void Exporter::SendTemplates(Stream& s, Collector& c, int64_t now_us) {
   auto send = [&] {
     if (b.empty()) return;
     // Element type records are options data: they count in the sequence numbers.
-    c.Send(b.Finish(now, 0, domain_id_), b.data_records());
+    c.Send(b.Finish(now, 0, domain_id_), b.data_records(), /*options=*/true);
     b.Reset();
   };
   b.AddOptionsTemplate(ElementTypeOptionsTemplate());
@@ -109,6 +115,7 @@ void Exporter::EmitEncoded(const TemplateSpec& t, absl::string_view encoded,
                            uint64_t session_id) {
   Stream& s = streams_[t.stream - 1];
   ++stats_.records[t.stream - 1];
+  if (t.template_id < ExporterStats::kTemplateSlots) ++stats_.by_template[t.template_id];
   if (s.collectors.empty()) {
     ++stats_.records_no_collector;
     return;

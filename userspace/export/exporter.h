@@ -11,8 +11,10 @@
 // to one collector of each list, picked by a hash of its SESSION_ID, so a session's request,
 // reply and raw records reach the same collector. Each collector then has a message of its own.
 //
-// Threading: one exporter is used by one thread (the offline worker today). The sharded,
-// queue-fed exporter for many workers builds on this class.
+// Each collector is a shard with its own bounded queue, batch, sequence numbers and error
+// state (see collector.h). Threading: one exporter is used by one thread: the offline worker,
+// or live the export thread, which takes the records the workers encoded from one bounded
+// ring per worker; nothing on that thread blocks on the network.
 #pragma once
 
 #include <array>
@@ -31,7 +33,9 @@
 namespace xsensor {
 
 struct ExporterStats {
+  static constexpr size_t kTemplateSlots = 512;
   uint64_t records[3] = {};  // per stream, encoded
+  uint64_t by_template[kTemplateSlots] = {};  // per template id (ids below 512)
   uint64_t records_no_collector = 0;
   uint64_t values_cut = 0;
   uint64_t messages = 0;
@@ -63,6 +67,8 @@ class Exporter : public RecordSink {
   const CycleStats& cycle_stats() const { return cycles_; }
   // Every collector of every stream (for statistics and tests).
   std::vector<const Collector*> collectors() const;
+  // The collectors of stream `stream` (schema::Stream - 1: 0 clickstream, 1 metadata, 2 dns).
+  std::vector<const Collector*> stream_collectors(int stream) const;
 
  private:
   // A message being filled, and the collectors it goes to when finished.

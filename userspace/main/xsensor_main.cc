@@ -2,6 +2,7 @@
 // AF_XDP with --interface), extracts application metadata and exports it as IPFIX to the
 // configured collectors. Exits 0 after everything read was exported (pcap) or, live, after
 // SIGINT/SIGTERM once capture stopped, the exporter flushed and the program detached.
+// `xsensor --stats` prints the metrics of a running sensor as a table.
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -21,6 +22,7 @@
 #include "parsers/dns/name_cache.h"
 #include "records/login_map.h"
 #include "sensor/live.h"
+#include "sensor/metrics.h"
 #include "sensor/report.h"
 #include "sensor/worker.h"
 
@@ -31,6 +33,9 @@ ABSL_FLAG(std::string, counters_out, "",
           "Write the final counters (live: also on SIGUSR1) to this file");
 ABSL_FLAG(bool, print_counters, true, "Print the final counters to stderr");
 ABSL_FLAG(bool, verbose, false, "Debug logging");
+ABSL_FLAG(bool, stats, false,
+          "Print the metrics of the sensor running with this configuration (its metrics_listen "
+          "endpoint) once as a table, and exit");
 ABSL_FLAG(bool, print_config, false,
           "Print a configuration file with every key, its default and its meaning, and exit");
 
@@ -92,6 +97,25 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     XS_LOG_ERROR(config.status().message());
     return 2;
+  }
+  if (absl::GetFlag(FLAGS_stats)) {
+    if (!config->metrics_listen) {
+      XS_LOG_ERROR("--stats: metrics_listen is off; give the running sensor's address with "
+                   "--metrics_listen=ADDR:PORT");
+      return 2;
+    }
+    auto text = FetchMetrics(*config->metrics_listen, 3000);
+    if (!text.ok()) {
+      XS_LOG_ERROR("--stats: ", text.status().message());
+      return 1;
+    }
+    auto table = MetricsTable(*text);
+    if (!table.ok()) {
+      XS_LOG_ERROR("--stats: ", table.status().message());
+      return 1;
+    }
+    std::cout << *table;
+    return 0;
   }
   std::string pcap = absl::GetFlag(FLAGS_pcap);
   std::string iface = absl::GetFlag(FLAGS_interface);

@@ -87,6 +87,16 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
   auto exporter = Exporter::Create(config);
   if (!exporter.ok()) return exporter.status();
   s->exporter_ = std::move(*exporter);
+  if (config.metrics_listen) {
+    // Metrics are for the operator; a port already taken must not stop the capture.
+    auto server = MetricsServer::Create(*config.metrics_listen);
+    if (server.ok()) {
+      s->metrics_ = std::move(*server);
+      XS_LOG_INFO("metrics at http://", s->metrics_->endpoint().ToString(), "/metrics");
+    } else {
+      XS_LOG_ERROR(server.status().message(), " (no metrics endpoint; capture goes on)");
+    }
+  }
 
   XdpMode want = config.xdp_mode == "native" ? XdpMode::kNative
                  : config.xdp_mode == "skb"  ? XdpMode::kSkb
@@ -223,6 +233,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     });
     if (got) me.received.fetch_add(got, std::memory_order_relaxed);
     size_t drained = DrainInbox(me);
+    if (got || drained) me.worker->PublishGauges();
     if (got == 0 && drained == 0) {
       if (now - last_expire > 100'000) {
         me.worker->Expire(now);
@@ -254,7 +265,9 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
   exporter_->Tick(MonotonicMicros());
   while (workers_done_.load() < queues_.size()) {
     size_t moved = drain_records();
-    exporter_->Tick(MonotonicMicros());
+    int64_t now = MonotonicMicros();
+    exporter_->Tick(now);
+    if (metrics_) metrics_->Poll(now, [this] { return MetricsText(); });
     if (on_tick) on_tick();
     if (moved == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -271,6 +284,56 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
 
 absl::Status LiveSensor::ReloadLogins() {
   return logins_ ? logins_->Reload() : absl::OkStatus();
+}
+
+std::string LiveSensor::MetricsText() const {
+  PromText m;
+  for (const auto& q : queues_) {
+    MetricLabels l = {{"interface", q->ifname}, {"queue", std::to_string(q->queue)}};
+    XskStats st = q->xsk->Stats();
+    m.Counter("xsensor_queue_received_frames_total", "Frames read from the AF_XDP socket.", l,
+              q->received.load());
+    m.Counter("xsensor_queue_xsk_rx_dropped_total",
+              "Frames the kernel dropped for this socket (XDP_STATISTICS rx_dropped).", l,
+              st.rx_dropped);
+    m.Counter("xsensor_queue_xsk_rx_ring_full_total",
+              "Frames dropped because the socket's RX ring was full.", l, st.rx_ring_full);
+    m.Counter("xsensor_queue_xsk_fill_ring_empty_total",
+              "Times the fill ring was empty when a frame arrived.", l, st.rx_fill_ring_empty);
+    m.Counter("xsensor_queue_xsk_invalid_descs_total", "Invalid RX descriptors.", l,
+              st.rx_invalid_descs);
+    m.Counter("xsensor_queue_handed_out_total",
+              "Frames passed to the worker owning their flow.", l, q->handed_out.load());
+    m.Counter("xsensor_queue_handed_in_total", "Frames taken from other workers.", l,
+              q->handed_in.load());
+    m.Counter("xsensor_queue_handoff_dropped_total",
+              "Frames dropped because the owner's hand-off ring was full.", l,
+              q->handoff_dropped.load());
+    m.Counter("xsensor_queue_records_dropped_total",
+              "Records dropped because the export thread was behind (ring full).", l,
+              q->sink->dropped());
+    m.Counter("xsensor_queue_bypass_set_total", "Flows bypassed in XDP.", l,
+              q->bypass_set.load());
+    m.Counter("xsensor_queue_bypass_errors_total", "Bypass map updates that failed.", l,
+              q->bypass_errors.load());
+    WorkerMetrics(*q->worker, l, &m);
+  }
+  auto xdp = program_->Counters();
+  for (int i = 0; i < XS_CNT_MAX; ++i) {
+    m.Counter("xsensor_xdp_packets_total", "Packets of the XDP program, by outcome or reason.",
+              {{"counter", XdpProgram::CounterName(i)}}, xdp[i]);
+  }
+  if (dns_log_) {
+    DnsLogStats st = dns_log_->stats();
+    m.Counter("xsensor_dns_log_lines_written_total", "DNS text log lines written.", {},
+              st.lines_written);
+    m.Counter("xsensor_dns_log_lines_dropped_total", "DNS text log lines dropped.", {},
+              st.lines_dropped);
+    m.Counter("xsensor_dns_log_write_errors_total", "DNS text log write errors.", {},
+              st.write_errors);
+  }
+  ExporterMetrics(*exporter_, &m);
+  return m.Render();
 }
 
 std::string LiveSensor::CountersText() const {

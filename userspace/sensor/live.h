@@ -24,6 +24,7 @@
 #include "export/exporter.h"
 #include "parsers/dns/name_cache.h"
 #include "records/login_map.h"
+#include "sensor/metrics.h"
 #include "sensor/worker.h"
 
 namespace xsensor {
@@ -66,6 +67,10 @@ class LiveSensor {
   // counters snapshot on request).
   void Run(const std::atomic<bool>* stop, const std::function<void()>& on_tick = nullptr);
   std::string CountersText() const;
+  // Prometheus text: per queue, per worker, the exporter and its collectors, the XDP program.
+  std::string MetricsText() const;
+  // The metrics endpoint, if serving.
+  const MetricsServer* metrics_server() const { return metrics_.get(); }
   // Reloads the login map file (SIGHUP); on error the previous map stays.
   absl::Status ReloadLogins();
   size_t workers() const { return queues_.size(); }
@@ -95,6 +100,7 @@ class LiveSensor {
   std::unique_ptr<DnsNameCache> names_;
   std::unique_ptr<DnsTextLog> dns_log_;
   std::unique_ptr<LoginMap> logins_;
+  std::unique_ptr<MetricsServer> metrics_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::pair<std::string, XdpMode>> attached_;
   std::atomic<size_t> workers_done_{0};

@@ -14,14 +14,99 @@ void AppendGroup(std::string* out, absl::string_view prefix, const Group& g) {
   }
 }
 
+template <typename Group>
+void GroupMetrics(PromText* out, absl::string_view group, absl::string_view help,
+                  const Group& g, const MetricLabels& labels) {
+  for (int i = 0; i < Group::kCount; ++i) {
+    out->Counter(absl::StrCat("xsensor_", group, "_", Group::kNames[i], "_total"), help, labels,
+                 g.Get(static_cast<typename Group::Id>(i)));
+  }
+}
+
+const char* const kStreamNames[] = {"clickstream", "metadata", "dns"};
+
 }  // namespace
+
+void WorkerMetrics(const Worker& w, const MetricLabels& labels, PromText* out) {
+  GroupMetrics(out, "worker", "Frames and payload a worker handled.", w.counters(), labels);
+  GroupMetrics(out, "decode", "Frames by decoding outcome.", w.decode_counters(), labels);
+  GroupMetrics(out, "flow", "Flow table events.", w.flows().counters(), labels);
+  GroupMetrics(out, "parser", "Application parser events.", w.parser_counters(), labels);
+  GroupMetrics(out, "reassembly", "TCP reassembly events.", w.reassembly_counters(), labels);
+  out->Gauge("xsensor_flows_active", "Flows in the flow table.", labels, w.flows_active());
+  out->Gauge("xsensor_reassembly_buffered_bytes", "Out-of-order TCP bytes held.", labels,
+             w.reassembly_buffered());
+  out->Counter("xsensor_records_emitted_total", "Records the worker's parsers produced.",
+               labels, w.records_emitted());
+}
+
+void ExporterMetrics(const Exporter& e, PromText* out) {
+  const ExporterStats& st = e.stats();
+  for (const TemplateSpec& t : Schema::Get().templates()) {
+    if (t.template_id >= ExporterStats::kTemplateSlots) continue;
+    out->Counter("xsensor_export_records_total",
+                 "Records taken by the exporter, by record type and IP version.",
+                 {{"type", t.name}, {"ip", t.ipv6 ? "6" : "4"},
+                  {"stream", kStreamNames[t.stream - 1]}},
+                 st.by_template[t.template_id]);
+  }
+  out->Counter("xsensor_export_records_no_collector_total",
+               "Records of a stream that has no collector.", {}, st.records_no_collector);
+  out->Counter("xsensor_export_values_cut_total", "Values cut to fit their field.", {},
+               st.values_cut);
+  out->Counter("xsensor_export_messages_total", "IPFIX data messages finished.", {},
+               st.messages);
+  out->Counter("xsensor_export_cycles_total", "Export cycles run (netflow_timeout).", {},
+               e.cycle_stats().cycles());
+  out->Counter("xsensor_export_cycles_overrun_total", "Export cycles that overran.", {},
+               e.cycle_stats().overruns());
+  out->Counter("xsensor_export_log_write_errors_total", "Statistics/alert lines not written.",
+               {}, st.log_write_errors);
+  for (int s = 0; s < 3; ++s) {
+    for (const Collector* c : e.stream_collectors(s)) {
+      MetricLabels l = {{"stream", kStreamNames[s]},
+                        {"transport", c->tcp() ? "tcp" : "udp"},
+                        {"collector", c->endpoint().ToString()}};
+      const CollectorStats& cs = c->stats();
+      out->Counter("xsensor_collector_records_sent_total", "Data records sent to a collector.",
+                   l, cs.records_sent);
+      out->Counter("xsensor_collector_options_records_sent_total",
+                   "RFC 5610 element type records sent with the templates.", l,
+                   cs.options_records_sent);
+      out->Counter("xsensor_collector_messages_sent_total", "IPFIX messages sent.", l,
+                   cs.messages_sent);
+      out->Counter("xsensor_collector_bytes_sent_total", "Bytes written to the socket.", l,
+                   cs.bytes_sent);
+      out->Counter("xsensor_collector_records_dropped_total",
+                   "Data records dropped: collector down, queue full or send error.", l,
+                   cs.records_dropped);
+      out->Counter("xsensor_collector_messages_dropped_total", "IPFIX messages dropped.", l,
+                   cs.messages_dropped);
+      out->Counter("xsensor_collector_send_errors_total", "Failed sends and connects.", l,
+                   cs.send_errors);
+      out->Counter("xsensor_collector_connects_total", "TCP connections established.", l,
+                   cs.connects);
+      out->Counter("xsensor_collector_reconnects_total",
+                   "TCP connections lost or refused (each followed by a retry).", l,
+                   cs.disconnects);
+      out->Counter("xsensor_collector_send_calls_total", "sendmmsg/sendmsg system calls.", l,
+                   cs.send_calls);
+      out->Gauge("xsensor_collector_queued_bytes", "Bytes waiting for the collector.", l,
+                 c->queued_bytes());
+      out->Gauge("xsensor_collector_queued_messages", "Messages waiting for the collector.", l,
+                 c->queued_messages());
+      out->Gauge("xsensor_collector_up", "1 if the collector's socket is usable.", l,
+                 c->tcp() ? c->connected() : c->up());
+    }
+  }
+}
 
 std::string CountersText(const Worker& w, const Exporter* e) {
   std::string out;
   AppendGroup(&out, "worker", w.counters());
   AppendGroup(&out, "decode", w.decode_counters());
   AppendGroup(&out, "flow", w.flows().counters());
-  absl::StrAppend(&out, "flow.active ", w.flows().size(), "\n");
+  absl::StrAppend(&out, "flow.active ", w.flows_active(), "\n");
   AppendGroup(&out, "parser", w.parser_counters());
   AppendGroup(&out, "reassembly", w.reassembly_counters());
   absl::StrAppend(&out, "reassembly.buffered_bytes ", w.reassembly_buffered(), "\n");
@@ -44,7 +129,7 @@ std::string CountersText(const Worker& w, const Exporter* e) {
       absl::StrAppend(&out, id, ".messages_sent ", s.messages_sent, "\n", id, ".records_sent ",
                       s.records_sent, "\n", id, ".records_dropped ", s.records_dropped, "\n",
                       id, ".send_errors ", s.send_errors, "\n", id, ".connects ", s.connects,
-                      "\n");
+                      "\n", id, ".reconnects ", s.disconnects, "\n");
     }
   }
   return out;

@@ -4,11 +4,19 @@
 #include <string>
 
 #include "export/exporter.h"
+#include "sensor/metrics.h"
 #include "sensor/worker.h"
 
 namespace xsensor {
 
 // "name value" lines, one counter per line, grouped by prefix (decode., flow., parser., ...).
 std::string CountersText(const Worker& worker, const Exporter* exporter);
+
+// Prometheus metrics of a worker (its counter groups as xsensor_<group>_<name>_total, flow
+// table and reassembly occupancy as gauges), every sample labelled with `labels`.
+void WorkerMetrics(const Worker& worker, const MetricLabels& labels, PromText* out);
+// The exporter's: records per type, messages, cycles, and per collector sent, queued, dropped,
+// errors, connects and disconnects.
+void ExporterMetrics(const Exporter& exporter, PromText* out);
 
 }  // namespace xsensor

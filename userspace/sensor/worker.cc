@@ -236,6 +236,9 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
   }
 }
 
-void Worker::Finish() { flows_.Clear(); }
+void Worker::Finish() {
+  flows_.Clear();
+  PublishGauges();
+}
 
 }  // namespace xsensor

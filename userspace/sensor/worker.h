@@ -4,6 +4,7 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,16 +54,29 @@ class Worker {
   // A frame another worker received and counted, handed to this worker (the flow's owner).
   void HandleHandedOff(LinkType link, const uint8_t* data, size_t caplen, int64_t ts_us);
   // Ends idle flows when no packets arrive (live capture).
-  void Expire(int64_t now_us) { flows_.Expire(now_us); }
+  void Expire(int64_t now_us) {
+    flows_.Expire(now_us);
+    PublishGauges();
+  }
   // Ends all flows (end of capture, shutdown).
   void Finish();
+  // Copies the occupancy figures (flows, buffered bytes) where other threads may read them;
+  // the live loop calls it after every batch.
+  void PublishGauges() {
+    flows_active_.store(flows_.size(), std::memory_order_relaxed);
+    reassembly_buffered_.store(budget_.used, std::memory_order_relaxed);
+  }
 
   const DecodeCounters& decode_counters() const { return decode_; }
   const WorkerCounters& counters() const { return counters_; }
   const ParserCounters& parser_counters() const { return parser_counters_; }
   const FlowTable& flows() const { return flows_; }
   const ReassemblyCounters& reassembly_counters() const { return reasm_counters_; }
-  size_t reassembly_buffered() const { return budget_.used; }
+  // As last published (any thread).
+  uint64_t flows_active() const { return flows_active_.load(std::memory_order_relaxed); }
+  uint64_t reassembly_buffered() const {
+    return reassembly_buffered_.load(std::memory_order_relaxed);
+  }
   uint64_t records_emitted() const { return records_.emitted(); }
 
  private:
@@ -87,6 +101,8 @@ class Worker {
   DecodeCounters decode_;
   WorkerCounters counters_;
   ParserCounters parser_counters_;
+  std::atomic<uint64_t> flows_active_{0};
+  std::atomic<uint64_t> reassembly_buffered_{0};
 };
 
 }  // namespace xsensor

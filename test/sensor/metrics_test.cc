@@ -1,0 +1,91 @@
+// The metrics exposition builder, the HTTP endpoint over a real loopback socket, and the
+// --stats table.
+#include "sensor/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "common/time_util.h"
+
+namespace xsensor {
+namespace {
+
+TEST(PromTextTest, SamplesOfAMetricStayTogetherUnderOneHelpAndType) {
+  PromText m;
+  m.Counter("xs_a_total", "A.", {{"q", "0"}}, 1);
+  m.Gauge("xs_b", "B.", {}, 7);
+  m.Counter("xs_a_total", "A.", {{"q", "1"}}, 2);
+  EXPECT_EQ(m.Render(),
+            "# HELP xs_a_total A.\n# TYPE xs_a_total counter\n"
+            "xs_a_total{q=\"0\"} 1\nxs_a_total{q=\"1\"} 2\n"
+            "# HELP xs_b B.\n# TYPE xs_b gauge\nxs_b 7\n");
+}
+
+TEST(PromTextTest, LabelValuesAreEscaped) {
+  PromText m;
+  m.Counter("xs_total", "x", {{"path", "a\"b\\c\nd"}}, 3);
+  EXPECT_NE(m.Render().find("xs_total{path=\"a\\\"b\\\\c\\nd\"} 3\n"), std::string::npos)
+      << m.Render();
+}
+
+TEST(MetricsTableTest, AlignsSamplesAndLeavesCommentsOut) {
+  auto t = MetricsTable("# HELP a x\n# TYPE a counter\na 1\nlonger{x=\"y\"} 22\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(*t, "a              1\nlonger{x=\"y\"}  22\n");
+}
+
+TEST(MetricsTableTest, AMalformedLineIsAnErrorNamingIt) {
+  auto t = MetricsTable("a 1\nb notanumber\n");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("line 2"), absl::string_view::npos) << t.status();
+}
+
+TEST(MetricsServerTest, ServesMetricsAndAnswers404Elsewhere) {
+  auto server = MetricsServer::Create(*ParseEndpoint("127.0.0.1:0", true));
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_NE((*server)->endpoint().ToString(), "127.0.0.1:0");
+  std::atomic<bool> stop{false};
+  int renders = 0;
+  std::thread poller([&] {
+    while (!stop.load()) {
+      (*server)->Poll(MonotonicMicros(), [&] {
+        ++renders;
+        return std::string("xs_up 1\n");
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  auto got = FetchMetrics((*server)->endpoint(), 2000);
+  auto again = FetchMetrics((*server)->endpoint(), 2000);
+  stop.store(true);
+  poller.join();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "xs_up 1\n");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(renders, 2);
+  EXPECT_EQ((*server)->requests(), 2u);
+}
+
+TEST(MetricsServerTest, APortInUseIsAClearError) {
+  auto first = MetricsServer::Create(*ParseEndpoint("127.0.0.1:0", true));
+  ASSERT_TRUE(first.ok());
+  auto second = MetricsServer::Create((*first)->endpoint());
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("metrics_listen"), absl::string_view::npos)
+      << second.status();
+}
+
+TEST(FetchMetricsTest, NoSensorIsAClearError) {
+  auto probe = MetricsServer::Create(*ParseEndpoint("127.0.0.1:0", true));
+  ASSERT_TRUE(probe.ok());
+  Endpoint gone = (*probe)->endpoint();
+  probe->reset();
+  auto got = FetchMetrics(gone, 500);
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("no sensor metrics at"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace xsensor

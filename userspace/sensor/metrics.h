@@ -1,0 +1,107 @@
+// Metrics for operators: Prometheus text exposition (version 0.0.4) served over HTTP on
+// `metrics_listen`, and the same read back by `xsensor --stats` and printed as a table.
+//
+// The server is polled by the thread that owns the numbers (the export thread), so it never
+// needs a lock: it accepts, reads a request and writes the answer without blocking, a few
+// connections at a time, each closed after its answer.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/net_address.h"
+#include "common/unique_fd.h"
+
+namespace xsensor {
+
+using MetricLabels = std::vector<std::pair<std::string, std::string>>;
+
+// Builds one exposition: samples of a metric are kept together under one HELP and TYPE line,
+// in the order metrics were first added.
+class PromText {
+ public:
+  void Counter(absl::string_view name, absl::string_view help, const MetricLabels& labels,
+               uint64_t value) {
+    Add(name, "counter", help, labels, value);
+  }
+  void Gauge(absl::string_view name, absl::string_view help, const MetricLabels& labels,
+             uint64_t value) {
+    Add(name, "gauge", help, labels, value);
+  }
+  std::string Render() const;
+
+ private:
+  void Add(absl::string_view name, absl::string_view type, absl::string_view help,
+           const MetricLabels& labels, uint64_t value);
+  struct Family {
+    std::string name, type, help;
+    std::vector<std::pair<std::string, uint64_t>> samples;  // label text, value
+  };
+  std::vector<Family> families_;
+  std::map<std::string, size_t, std::less<>> index_;
+};
+
+class MetricsServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<MetricsServer>> Create(const Endpoint& listen);
+  const Endpoint& endpoint() const { return endpoint_; }
+  // Accepts and answers without blocking. `render` is called only when a request for
+  // /metrics is complete.
+  template <typename Render>
+  void Poll(int64_t now_us, Render&& render) {
+    Accept(now_us);
+    for (auto& c : conns_) Serve(c, render);
+    Reap(now_us);
+  }
+  uint64_t requests() const { return requests_; }
+
+ private:
+  struct Conn {
+    UniqueFd fd;
+    std::string in, out;
+    size_t written = 0;
+    bool answered = false;
+    bool done = false;  // written or failed: closed by Reap
+    int64_t opened_us = 0;
+  };
+  MetricsServer() = default;
+  void Accept(int64_t now_us);
+  template <typename Render>
+  void Serve(Conn& c, Render& render) {
+    if (!c.answered && Read(c)) {
+      std::string path;
+      if (RequestPath(c.in, &path) && (path == "/metrics" || path.rfind("/metrics?", 0) == 0)) {
+        Answer(c, 200, "text/plain; version=0.0.4; charset=utf-8", render());
+      } else {
+        Answer(c, 404, "text/plain", "xsensor: metrics are at /metrics\n");
+      }
+    }
+    if (c.answered) Write(c);
+  }
+  // Reads what is there; true when the request head is complete (or the peer stopped).
+  bool Read(Conn& c);
+  // The path of a complete "GET PATH HTTP/1.x" head; false for anything else.
+  static bool RequestPath(absl::string_view head, std::string* path);
+  void Answer(Conn& c, int status, absl::string_view type, absl::string_view body);
+  void Write(Conn& c);
+  void Reap(int64_t now_us);
+
+  Endpoint endpoint_;
+  UniqueFd listen_;
+  std::vector<Conn> conns_;
+  uint64_t requests_ = 0;
+};
+
+// `xsensor --stats`: GET /metrics from a running sensor (blocking, with a timeout).
+absl::StatusOr<std::string> FetchMetrics(const Endpoint& at, int timeout_ms);
+// The samples of an exposition as an aligned table ("metric{labels}  value"), comments left
+// out; malformed lines are an error naming the line.
+absl::StatusOr<std::string> MetricsTable(absl::string_view exposition);
+
+}  // namespace xsensor
