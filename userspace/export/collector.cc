@@ -19,6 +19,7 @@ namespace {
 constexpr int64_t kMinBackoffUs = 250'000;
 constexpr int64_t kMaxBackoffUs = 30'000'000;
 constexpr int64_t kQuietUs = 1'000'000;
+constexpr int64_t kHangupCheckUs = 50'000;
 }  // namespace
 
 Collector::Collector(const Endpoint& endpoint, bool tcp, std::string bind_dev,
@@ -143,7 +144,9 @@ void Collector::Send(absl::string_view message, uint32_t records, bool options) 
   sequence_ += records;
   queue_.push_back({std::move(bytes), records, options});
   queued_bytes_ += message.size();
-  if (queue_.size() >= kBatch) {
+  // A batch is due: sent now (a socket that is full is tried again a batch later or on Poll,
+  // not once per message).
+  if (++unwritten_ >= kBatch) {
     if (!tcp_) {
       SendDatagrams();
     } else if (connected_) {
@@ -153,6 +156,7 @@ void Collector::Send(absl::string_view message, uint32_t records, bool options) 
 }
 
 void Collector::SendDatagrams() {
+  unwritten_ = 0;
   mmsghdr msgs[kBatch];
   iovec iov[kBatch];
   while (!queue_.empty()) {
@@ -189,6 +193,7 @@ void Collector::SendDatagrams() {
 }
 
 void Collector::WriteQueued() {
+  unwritten_ = 0;
   iovec iov[kBatch];
   while (!queue_.empty()) {
     size_t n = std::min(queue_.size(), kBatch);
@@ -252,8 +257,10 @@ void Collector::Poll(int64_t now_us) {
     NoteOk();
     XS_LOG_INFO("collector tcp ", endpoint_.ToString(), ": connected");
   }
-  if (connected_) {
-    // Notice a collector that closed its end even when we have nothing to write.
+  if (connected_ && now_us >= next_hangup_check_us_) {
+    // Notice a collector that closed its end even when we have nothing to write (a write to
+    // it fails anyway): checked every kHangupCheckUs, not on every poll.
+    next_hangup_check_us_ = now_us + kHangupCheckUs;
     pollfd p{fd_.get(), POLLIN, 0};
     if (poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
       char b[256];
@@ -263,8 +270,8 @@ void Collector::Poll(int64_t now_us) {
         return;
       }
     }
-    WriteQueued();
   }
+  if (connected_ && !queue_.empty()) WriteQueued();
 }
 
 void Collector::Drain(int64_t deadline_us) {

@@ -102,6 +102,8 @@ class Collector {
   void CountSent(const Queued& q);
   std::deque<Queued> queue_;
   size_t front_written_ = 0;  // TCP: bytes of queue_.front() already written
+  size_t unwritten_ = 0;       // messages queued since the last write attempt
+  int64_t next_hangup_check_us_ = 0;
   size_t queued_bytes_ = 0;
   std::vector<std::string> spare_;  // buffers of sent messages, reused
 

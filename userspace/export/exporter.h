@@ -104,6 +104,7 @@ class Exporter : public RecordSink {
   std::string scratch_;
   ExporterStats stats_;
   int64_t cycle_period_us_;
+  int64_t now_us_ = 0;  // as of the last Tick
   int64_t next_cycle_us_ = 0;
   int64_t last_cycle_us_ = 0;
   bool write_stats_;
