@@ -1,6 +1,7 @@
 // xsensor-demo-pcap: writes a small synthetic capture of HTTP traffic (plain, VLAN/QinQ,
 // MPLS, IPv6, pipelined, split headers) for `make demo` on machines without the shared corpus;
-// with "bulk N", an HTTP download of N segments for the live bypass test; with "probe", one
+// with "bulk N", an HTTP download of N segments for the live bypass test; with "requests N",
+// N one-request flows (exporter load); with "probe", one
 // datagram that no parser wants (to see that live capture is receiving).
 #include <cstdio>
 #include <cstdlib>
@@ -47,8 +48,29 @@ int WriteBulk(const char* path, int segments) {
   return 0;
 }
 
+// `n` HTTP requests, each on a flow of its own (one data segment, picked up mid-stream): n
+// clickstream records, for load on the exporter.
+int WriteRequests(const char* path, int n) {
+  std::vector<std::string> frames;
+  for (int i = 0; i < n; ++i) {
+    std::string client = "10.1." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250 + 1);
+    frames.push_back(PacketBuilder().Eth().Ipv4(client.c_str(), "198.51.100.80")
+                         .Tcp(static_cast<uint16_t>(20000 + i % 40000), 80, 1000, 0x18)
+                         .Payload("GET /catalog/item/" + std::to_string(i) +
+                                  "/details.html?ref=front-page HTTP/1.1\r\nHost: shop.example."
+                                  "com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) demo\r\n"
+                                  "Referer: http://shop.example.com/\r\n\r\n")
+                         .Build());
+  }
+  xsensor::testing::WritePcap(path, frames);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[2]) == "bulk") return WriteBulk(argv[1], atoi(argv[3]));
+  if (argc == 4 && std::string(argv[2]) == "requests") {
+    return WriteRequests(argv[1], atoi(argv[3]));
+  }
   if (argc == 3 && std::string(argv[2]) == "probe") {
     // One UDP datagram to the discard port: seen by XDP, steered nowhere.
     xsensor::testing::WritePcap(
@@ -57,7 +79,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc != 2) {
-    fprintf(stderr, "usage: %s OUT.pcap [bulk SEGMENTS]\n", argv[0]);
+    fprintf(stderr, "usage: %s OUT.pcap [bulk SEGMENTS | requests N | probe]\n", argv[0]);
     return 2;
   }
   std::vector<std::string> frames;

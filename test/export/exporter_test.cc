@@ -262,7 +262,15 @@ TEST(ExporterTest, DeadUdpCollectorDoesNotStopTheLiveOne) {
   {
     auto e = Exporter::Create(c);
     (*e)->Tick(MonotonicMicros());
-    for (uint64_t s = 1; s <= 100; ++s) (*e)->Emit(Rec(s));
+    // Ticks between records, as the live export thread runs: each sends what is batched, and
+    // the ICMP error of one batch surfaces on the next send.
+    for (uint64_t s = 1; s <= 100; ++s) {
+      (*e)->Emit(Rec(s));
+      if (s % 10 == 0) {
+        (*e)->Tick(MonotonicMicros());
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
     (*e)->Shutdown(1'000'000);
     dead_errors = (*e)->collectors()[0]->stats().send_errors;
   }

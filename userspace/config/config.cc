@@ -121,6 +121,13 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
   }
   if (key == "observation_domain_id")
     return ParseU32(value, 0, 0xffffffffu, &c->observation_domain_id);
+  if (key == "ipfix_tcp_queue_bytes") {
+    if (auto st = ParseSize(value, &c->ipfix_tcp_queue_bytes); !st.ok()) return st;
+    if (c->ipfix_tcp_queue_bytes < 65536) {
+      return absl::InvalidArgumentError("must be at least 64K (one IPFIX message)");
+    }
+    return absl::OkStatus();
+  }
   if (key == "ipfix_collectors_share") return ParseBool(value, &c->ipfix_collectors_share);
   if (key == "http_parse_reply") return ParseBool(value, &c->http_parse_reply);
   if (key == "ssl_parse_reply") return ParseBool(value, &c->ssl_parse_reply);

@@ -27,6 +27,8 @@ namespace xsensor {
   X(ipfix_udp_template_timer, "20", "Seconds between template resends over UDP")              \
   X(ipfix_mtu_limit, "1400", "Largest IPFIX message in bytes (UDP datagram payload)")         \
   X(ipfix_dev, "", "Network interface the export sockets are bound to (empty: any)")          \
+  X(ipfix_tcp_queue_bytes, "16M",                                                              \
+    "Bytes queued per TCP collector while it is down or slow; more is dropped (K/M/G)")       \
   X(ipfix_collectors_share, "0",                                                               \
     "1: the collectors of each list share its stream by SESSION_ID hash (0: each gets all)")   \
   X(observation_domain_id, "1", "IPFIX observation domain id")                                \
@@ -77,6 +79,7 @@ struct Config {
   uint32_t ipfix_udp_template_timer = 20;
   uint32_t ipfix_mtu_limit = 1400;
   std::string ipfix_dev;
+  uint64_t ipfix_tcp_queue_bytes = 16 << 20;
   bool ipfix_collectors_share = false;
   uint32_t observation_domain_id = 1;
   bool http_parse_reply = false;

@@ -13,7 +13,6 @@
 namespace xsensor {
 namespace {
 constexpr int64_t kFlushIntervalUs = 200'000;
-constexpr size_t kTcpQueueBytes = 16 << 20;
 }  // namespace
 
 Exporter::Exporter(const Config& config)
@@ -43,7 +42,8 @@ absl::StatusOr<std::unique_ptr<Exporter>> Exporter::Create(const Config& config)
     for (int tcp = 0; tcp < 2; ++tcp) {
       for (const Endpoint& ep : *lists[s][tcp]) {
         st.collectors.push_back(
-            std::make_unique<Collector>(ep, tcp == 1, config.ipfix_dev, kTcpQueueBytes));
+            std::make_unique<Collector>(ep, tcp == 1, config.ipfix_dev,
+                                        config.ipfix_tcp_queue_bytes));
         if (config.ipfix_collectors_share) {
           st.lists[tcp].push_back(st.lanes.size());
           st.lanes.emplace_back();
