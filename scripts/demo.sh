@@ -54,6 +54,9 @@ if [ $live -eq 1 ]; then
     bash scripts/veth-harness.sh replay "$NAME" "$p" | grep -E "Actual|Failed" | sed 's/^/    /'
   done
   sleep 1
+  echo "=== xsensor --stats (the live sensor's metrics endpoint, $(grep -o 'http://[^ ]*' "$work/sensor.log" | head -1))"
+  "$BIN/xsensor" --stats 2>&1 | grep -E '^xsensor_(queue_received_frames|export_records|collector_(records_sent|records_dropped|up))' |
+    grep -v ' 0$' | sed 's/^/    /' || true
   kill -INT "$sensor"
   wait "$sensor"
 else
