@@ -42,6 +42,15 @@ struct {
   __type(value, __u8);
 } XS_MAP_STEER SEC(".maps");
 
+/* Payload starts worth steering: the first four bytes as a big-endian word -> XS_PORT_TCP and/or
+ * XS_PORT_UDP. Filled by userspace (HTTP methods, FTP/SMTP/POP3/IMAP greetings, XMPP, SIP). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, __u32);
+  __type(value, __u8);
+} XS_MAP_PREFIXES SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, XS_CNT_MAX);
@@ -85,24 +94,15 @@ static __always_inline __u64 load_be64(const __u8 *p) {
   return ((__u64)bpf_ntohl(*(__u32 *)p) << 32) | bpf_ntohl(*(__u32 *)(p + 4));
 }
 
-/* TCP payload that starts like an HTTP request or a TLS handshake record. */
-static __always_inline int looks_interesting(const __u8 *p, void *end) {
-  if ((void *)(p + 5) > end) return 0;
-  if (p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04) return 1;
+/* Payload that starts a protocol of interest: a TLS handshake record (TCP), or a start listed
+ * in the prefix map for this transport (`want`). A false match only sends the flow's packets to
+ * userspace, which decides. */
+static __always_inline int looks_interesting(const __u8 *p, void *end, __u8 want) {
+  if ((void *)(p + 4) > end) return 0;
+  if (want == XS_PORT_TCP && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04) return 1;
   __u32 w = ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
-  switch (w) {
-    case 0x47455420: /* "GET " */
-    case 0x504f5354: /* "POST" */
-    case 0x48454144: /* "HEAD" */
-    case 0x50555420: /* "PUT " */
-    case 0x44454c45: /* "DELE" */
-    case 0x4f505449: /* "OPTI" */
-    case 0x50415443: /* "PATC" */
-    case 0x434f4e4e: /* "CONN" */
-    case 0x54524143: /* "TRAC" */
-      return 1;
-  }
-  return 0;
+  __u8 *f = bpf_map_lookup_elem(&XS_MAP_PREFIXES, &w);
+  return f && (*f & want);
 }
 
 SEC("xdp")
@@ -259,12 +259,15 @@ int xsensor_xdp(struct xdp_md *ctx) {
     why = XS_CNT_STEER_PORT;
   } else if (bpf_map_lookup_elem(&XS_MAP_STEER, &key)) {
     why = XS_CNT_STEER_MAP;
-  } else if (proto == IPPROTO_TCP && xs_cfg.sniff_payload && has_payload &&
-             payload_off <= XS_MAX_OFF + 60 && looks_interesting(data + payload_off, end)) {
+  } else if (xs_cfg.sniff_payload && has_payload && payload_off <= XS_MAX_OFF + 60 &&
+             looks_interesting(data + payload_off, end, want)) {
     why = XS_CNT_STEER_SNIFF;
-    /* Remember the flow so that the rest of it (and the other direction) is steered too. */
-    __u8 one = 1;
-    bpf_map_update_elem(&XS_MAP_STEER, &key, &one, BPF_ANY);
+    /* TCP: remember the flow so that the rest of it (and the other direction) is steered too.
+     * UDP (SIP): every datagram starts with its request or status line. */
+    if (proto == IPPROTO_TCP) {
+      __u8 one = 1;
+      bpf_map_update_elem(&XS_MAP_STEER, &key, &one, BPF_ANY);
+    }
   }
   if (!why) return other();
 

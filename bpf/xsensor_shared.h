@@ -17,6 +17,7 @@
 #define XS_MAP_BYPASS xs_bypass
 #define XS_MAP_STEER xs_steer
 #define XS_MAP_COUNTERS xs_counters
+#define XS_MAP_PREFIXES xs_prefixes
 
 /* The canonical flow key: both directions give the same key. The "lo" side is the one whose
  * (address, port) sorts first; vlan is the innermost VLAN id (0 without tags). */

@@ -49,7 +49,7 @@ int WriteBulk(const char* path, int segments) {
 }
 
 // `n` HTTP requests, each on a flow of its own (one data segment, picked up mid-stream): n
-// clickstream records, for load on the exporter.
+// clickstream records of about 1.2 KB each (a long cookie), for load on the exporter.
 int WriteRequests(const char* path, int n) {
   std::vector<std::string> frames;
   for (int i = 0; i < n; ++i) {
@@ -59,7 +59,8 @@ int WriteRequests(const char* path, int n) {
                          .Payload("GET /catalog/item/" + std::to_string(i) +
                                   "/details.html?ref=front-page HTTP/1.1\r\nHost: shop.example."
                                   "com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) demo\r\n"
-                                  "Referer: http://shop.example.com/\r\n\r\n")
+                                  "Referer: http://shop.example.com/\r\nCookie: cart=" +
+                                  std::string(900, 'c') + "\r\n\r\n")
                          .Build());
   }
   xsensor::testing::WritePcap(path, frames);

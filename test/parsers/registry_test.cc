@@ -59,5 +59,29 @@ TEST(ChooseParserTest, PortsStillWinAndClientSniffersComeFirst) {
   EXPECT_TRUE(by_greeting);
 }
 
+TEST(ServerGreetingTest, WholeGreetingLinesOfServersThatSpeakFirst) {
+  EXPECT_TRUE(LooksLikeServerGreeting("220 (vsFTPd 3.0.3)\r\n"));
+  EXPECT_TRUE(LooksLikeServerGreeting("220-mx.example ESMTP\r\n220 ready\r\n"));
+  EXPECT_TRUE(LooksLikeServerGreeting("+OK POP3 server ready\r\n"));
+  EXPECT_TRUE(LooksLikeServerGreeting("* OK [CAPABILITY IMAP4rev1] ready\r\n"));
+  EXPECT_TRUE(LooksLikeServerGreeting("* PREAUTH logged in\r\n"));
+  EXPECT_FALSE(LooksLikeServerGreeting("220 no end of line yet"));
+  EXPECT_FALSE(LooksLikeServerGreeting("GET / HTTP/1.1\r\n"));
+  EXPECT_FALSE(LooksLikeServerGreeting("2200 not a reply\r\n"));
+  EXPECT_FALSE(LooksLikeServerGreeting(""));
+}
+
+TEST(ChooseParserTest, XmppByAnXmlDeclarationSentAlone) {
+  ParserOptions options;
+  uint8_t meta = 0;
+  EXPECT_NE(ChooseParser(6, 15222, "<?xml version='1.0' ?>", options, &meta), nullptr);
+  EXPECT_EQ(meta, 8);
+  EXPECT_NE(ChooseParser(6, 15222, "<?xml version='1.0'?><stream:stream to='x'>", options, &meta),
+            nullptr);
+  // An XML document that is not an XMPP stream is not XMPP.
+  EXPECT_EQ(ChooseParser(6, 15222, "<?xml version='1.0'?><soap:Envelope>", options, &meta),
+            nullptr);
+}
+
 }  // namespace
 }  // namespace xsensor

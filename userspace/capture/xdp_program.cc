@@ -58,6 +58,29 @@ absl::StatusOr<std::unique_ptr<XdpProgram>> XdpProgram::Load(const XdpProgramOpt
   };
   if (auto s = set_ports(o.tcp_ports, XS_PORT_TCP); !s.ok()) return s;
   if (auto s = set_ports(o.udp_ports, XS_PORT_UDP); !s.ok()) return s;
+  // Payload starts the sniffer steers on any port (the first four bytes): HTTP request
+  // methods, the greetings of servers that speak first (FTP/SMTP "220", POP3 "+OK", IMAP
+  // "* OK"), an XMPP stream, and SIP request or status lines (also over UDP).
+  static constexpr std::pair<const char*, uint8_t> kStarts[] = {
+      {"GET ", XS_PORT_TCP}, {"POST", XS_PORT_TCP}, {"HEAD", XS_PORT_TCP},
+      {"PUT ", XS_PORT_TCP}, {"DELE", XS_PORT_TCP}, {"OPTI", XS_PORT_TCP | XS_PORT_UDP},
+      {"PATC", XS_PORT_TCP}, {"CONN", XS_PORT_TCP}, {"TRAC", XS_PORT_TCP},
+      {"220 ", XS_PORT_TCP}, {"220-", XS_PORT_TCP}, {"+OK ", XS_PORT_TCP},
+      {"* OK", XS_PORT_TCP}, {"<?xm", XS_PORT_TCP}, {"<str", XS_PORT_TCP},
+      {"INVI", XS_PORT_TCP | XS_PORT_UDP}, {"REGI", XS_PORT_TCP | XS_PORT_UDP},
+      {"SIP/", XS_PORT_TCP | XS_PORT_UDP}, {"SUBS", XS_PORT_TCP | XS_PORT_UDP},
+      {"NOTI", XS_PORT_TCP | XS_PORT_UDP}, {"MESS", XS_PORT_TCP | XS_PORT_UDP},
+      {"PUBL", XS_PORT_TCP | XS_PORT_UDP}, {"REFE", XS_PORT_TCP | XS_PORT_UDP},
+      {"PRAC", XS_PORT_TCP | XS_PORT_UDP}};
+  int prefixes_fd = bpf_map__fd(p->skel_->maps.xs_prefixes);
+  for (const auto& [start, flags] : kStarts) {
+    const auto* b = reinterpret_cast<const uint8_t*>(start);
+    uint32_t k = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+    uint8_t v = flags;
+    if (bpf_map_update_elem(prefixes_fd, &k, &v, BPF_ANY) != 0) {
+      return absl::InternalError(absl::StrCat("prefix map: ", strerror(errno)));
+    }
+  }
   return p;
 }
 

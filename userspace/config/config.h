@@ -51,7 +51,8 @@ namespace xsensor {
   X(in_queues, "0", "Receive queues captured per interface (0: all)")                        \
   X(xdp_mode, "auto", "XDP attach mode: auto (native, else generic), native or skb")          \
   X(capture_mode, "inline", "inline: pass what is not steered; mirror: drop it (SPAN copies)") \
-  X(xdp_sniff, "1", "1: also steer TCP flows whose payload starts like HTTP or TLS")          \
+  X(xdp_sniff, "1",                                                                             \
+    "1: also steer flows whose payload starts like HTTP, TLS, SIP, XMPP or an FTP/SMTP/POP3/IMAP greeting") \
   X(steer_tcp_ports, "80,8080,443,53,5060,21,25,587,110,143,5222",                            \
     "TCP ports whose flows are steered to userspace")                                         \
   X(steer_udp_ports, "443,53,5060", "UDP ports whose flows are steered to userspace")         \

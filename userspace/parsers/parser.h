@@ -115,6 +115,10 @@ const std::vector<ParserInfo>& Parsers();
 // command. Null when no parser applies.
 // *meta_proto, if given, is set to the chosen parser's META_PROTO (0 when none);
 // *by_greeting, if given, to whether the greeting chose it (the parser must then read it).
+// True when a TCP payload starts like the greeting of a server that speaks first (FTP/SMTP
+// "220", POP3 "+OK", IMAP "* OK"/"* PREAUTH"), in one whole line: its sender is the server.
+bool LooksLikeServerGreeting(absl::string_view payload);
+
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
                                         const ParserOptions& options,

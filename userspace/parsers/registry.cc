@@ -75,6 +75,13 @@ bool ImapServerFirst(absl::string_view g, absl::string_view c) {
 
 }  // namespace
 
+bool LooksLikeServerGreeting(absl::string_view p) {
+  size_t eol = p.find('\n');
+  if (eol == absl::string_view::npos || eol > 512) return false;
+  return Greeting220(p) || absl::StartsWith(p, "+OK") || absl::StartsWith(p, "* OK") ||
+         absl::StartsWith(p, "* PREAUTH");
+}
+
 // The one list of parsers. Adding a protocol means adding a row here.
 const std::vector<ParserInfo>& Parsers() {
   // META_PROTO (SPEC.md): 3 SIP, 4 FTP, 5 SMTP, 6 POP3, 7 IMAP, 8 XMPP.

@@ -67,12 +67,16 @@ Worker::~Worker() = default;
 
 void Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
   // The client is the side that sent the SYN; without a handshake, the side talking to a
-  // service port; else the side with the higher port; else the first sender.
+  // service port; else the side a server greeting goes to (a flow picked up at its greeting,
+  // as live capture does for FTP/SMTP/POP3/IMAP on other ports); else the side with the
+  // unprivileged port; else the first sender.
   bool sender_is_client = true;
   if (p.l4_proto == 6 && (p.tcp_flags & kSyn)) {
     sender_is_client = !(p.tcp_flags & kAck);
   } else if (IsServicePort(p.l4_proto, p.dport) != IsServicePort(p.l4_proto, p.sport)) {
     sender_is_client = IsServicePort(p.l4_proto, p.dport);
+  } else if (p.l4_proto == 6 && LooksLikeServerGreeting(p.payload)) {
+    sender_is_client = false;
   } else if ((p.sport < 1024) != (p.dport < 1024)) {
     sender_is_client = p.dport < 1024;
   }

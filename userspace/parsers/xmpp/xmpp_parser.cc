@@ -1,5 +1,7 @@
 #include "parsers/xmpp/xmpp_parser.h"
 
+#include "absl/strings/ascii.h"
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
@@ -50,7 +52,13 @@ bool Element(absl::string_view s, absl::string_view name, std::string* tag, std:
 }  // namespace
 
 bool LooksLikeXmppStream(absl::string_view p) {
-  return absl::StrContains(p.substr(0, 256), "<stream:stream");
+  if (absl::StrContains(p.substr(0, 256), "<stream:stream")) return true;
+  // RFC 6120 4.2: the stream header may be preceded by an XML declaration, which some clients
+  // send in a segment of its own ("<?xml version='1.0' ?>" then "<stream:stream ...>").
+  if (!absl::StartsWith(p, "<?xml")) return false;
+  size_t end = p.find("?>");
+  return end != absl::string_view::npos && end < 128 &&
+         absl::StripAsciiWhitespace(p.substr(end + 2)).empty();
 }
 
 std::string DigestMd5User(absl::string_view base64) {
