@@ -326,7 +326,7 @@ time.sleep(600)' "$work/stalled.port" &
       check 'grep -q "\"template\":\"$t\"" "$work/live.json"' "live $t records present"
     done
     for proto in 0 1 2; do  # SMTP, POP3, IMAP
-      check 'grep "\"template\":\"mail\"" "$work/live.json" | grep -q "\"mail_protocol\":$proto,"' \
+      check 'grep -q "\"template\":\"mail\".*\"mail_protocol\":$proto," "$work/live.json"' \
         "live mail records of MAIL_PROTOCOL $proto"
     done
     # Only the captures' few DNS packets match a configured port (53).
