@@ -12,7 +12,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-const volatile struct xs_settings xs_cfg = {.mirror_mode = 0, .sniff_payload = 1};
+const volatile struct xs_settings xs_cfg = {
+    .mirror_mode = 0, .sniff_payload = 1, .steer_fragments = 1};
 
 struct {
   __uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -75,6 +76,18 @@ static __always_inline int other(void) {
 static __always_inline int fail(__u32 reason) {
   count(reason);
   return other();
+}
+
+/* An IP fragment: no ports beyond the first, so no port or flow decides. UDP fragments (large
+ * SIP messages, DNS answers) go to userspace to be reassembled; the rest is counted and passed. */
+static __always_inline int fragment(struct xdp_md *ctx, __u8 l4_proto) {
+  count(XS_CNT_FRAGMENT);
+  if (!xs_cfg.steer_fragments || l4_proto != IPPROTO_UDP) return other();
+  __u32 q = ctx->rx_queue_index;
+  if (!bpf_map_lookup_elem(&XS_MAP_XSKS, &q)) return fail(XS_CNT_NO_SOCKET);
+  count(XS_CNT_STEER_FRAGMENT);
+  count(XS_CNT_STEERED);
+  return bpf_redirect_map(&XS_MAP_XSKS, q, XDP_PASS);
 }
 
 #define ETH_P_8021Q_ 0x8100
@@ -158,8 +171,8 @@ int xsensor_xdp(struct xdp_md *ctx) {
     if ((void *)(ip + 20) > end) return fail(XS_CNT_PARSE_IP);
     __u32 ihl = (ip[0] & 0x0f) * 4;
     if ((ip[0] >> 4) != 4 || ihl < 20) return fail(XS_CNT_PARSE_IP);
-    if (bpf_ntohs(*(__u16 *)(ip + 6)) & 0x3fff) return fail(XS_CNT_FRAGMENT);
     proto = ip[9];
+    if (bpf_ntohs(*(__u16 *)(ip + 6)) & 0x3fff) return fragment(ctx, proto);
     src_hi = bpf_ntohl(*(__u32 *)(ip + 12));
     dst_hi = bpf_ntohl(*(__u32 *)(ip + 16));
     key.addr_len = 4;
@@ -181,7 +194,7 @@ int xsensor_xdp(struct xdp_md *ctx) {
       if (off > XS_MAX_OFF) return fail(XS_CNT_PARSE_IP);
       __u8 *h = data + off;
       if ((void *)(h + 8) > end) return fail(XS_CNT_PARSE_IP);
-      if (proto == 44 && (bpf_ntohs(*(__u16 *)(h + 2)) & 0xfff9)) return fail(XS_CNT_FRAGMENT);
+      if (proto == 44 && (bpf_ntohs(*(__u16 *)(h + 2)) & 0xfff9)) return fragment(ctx, h[0]);
       __u32 len = proto == 44 ? 8 : proto == 51 ? ((__u32)h[1] + 2) * 4 : ((__u32)h[1] + 1) * 8;
       proto = h[0];
       off += len;

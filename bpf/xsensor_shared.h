@@ -67,13 +67,15 @@ enum xs_counter {
   XS_CNT_PARSE_VLAN_MPLS,
   XS_CNT_PARSE_IP,
   XS_CNT_PARSE_L4,
+  XS_CNT_STEER_FRAGMENT,   /* steered: a UDP IP fragment, for reassembly in userspace */
   XS_CNT_MAX
 };
 
 /* Settings fixed at load time (rodata). */
 struct xs_settings {
   __u32 mirror_mode; /* 1: packets are copies; drop what is not steered. 0: pass them. */
-  __u32 sniff_payload; /* 1: steer TCP segments starting like an HTTP request or TLS record */
+  __u32 sniff_payload; /* 1: steer payload starting like a protocol of interest (prefix map) */
+  __u32 steer_fragments; /* 1: steer UDP fragments (userspace reassembles them) */
 };
 
 #endif /* XSENSOR_BPF_SHARED_H_ */

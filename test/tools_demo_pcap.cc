@@ -1,7 +1,8 @@
 // xsensor-demo-pcap: writes a small synthetic capture of HTTP traffic (plain, VLAN/QinQ,
 // MPLS, IPv6, pipelined, split headers) for `make demo` on machines without the shared corpus;
 // with "bulk N", an HTTP download of N segments for the live bypass test; with "requests N",
-// N one-request flows (exporter load); with "probe", one
+// N one-request flows (exporter load); with "sipfrag N", N SIP INVITEs in IP fragments; with
+// "probe", one
 // datagram that no parser wants (to see that live capture is receiving).
 #include <cstdio>
 #include <cstdlib>
@@ -67,7 +68,40 @@ int WriteRequests(const char* path, int n) {
   return 0;
 }
 
+// `n` SIP INVITEs over UDP of about 2.7 KB each, IPv4 and IPv6 in turn, each sent in IP
+// fragments of 1400 bytes (as a phone behind a 1500-byte MTU sends them).
+int WriteFragmentedSip(const char* path, int n) {
+  std::vector<std::string> frames;
+  for (int i = 0; i < n; ++i) {
+    std::string sdp = "v=0\r\no=- " + std::to_string(i) + " 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"
+                      "m=audio 49170 RTP/AVP 0 8 97\r\n";
+    while (sdp.size() < 2400) sdp += "a=rtpmap:97 iLBC/8000\r\n";
+    std::string call = "frag-" + std::to_string(i) + "@demo.example";
+    std::string invite =
+        "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK" +
+        std::to_string(i) + "\r\nFrom: <sip:alice@example.com>;tag=" + std::to_string(i) +
+        "\r\nTo: <sip:bob@example.com>\r\nCall-ID: " + call +
+        "\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: " +
+        std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+    PacketBuilder b = PacketBuilder().Eth();
+    if (i % 2 == 0) {
+      b.Ipv4("192.0.2." + std::to_string(10 + i % 200), "198.51.100.5");
+    } else {
+      b.Ipv6("2001:db8::" + std::to_string(10 + i % 200), "2001:db8:1::5");
+    }
+    std::string frame = b.Udp(static_cast<uint16_t>(5060 + (i % 2)), 5060).Payload(invite).Build();
+    for (auto& f : xsensor::testing::FragmentIp(frame, 1400, 1000 + i)) {
+      frames.push_back(std::move(f));
+    }
+  }
+  xsensor::testing::WritePcap(path, frames);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[2]) == "sipfrag") {
+    return WriteFragmentedSip(argv[1], atoi(argv[3]));
+  }
   if (argc == 4 && std::string(argv[2]) == "bulk") return WriteBulk(argv[1], atoi(argv[3]));
   if (argc == 4 && std::string(argv[2]) == "requests") {
     return WriteRequests(argv[1], atoi(argv[3]));
@@ -80,7 +114,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc != 2) {
-    fprintf(stderr, "usage: %s OUT.pcap [bulk SEGMENTS | requests N | probe]\n", argv[0]);
+    fprintf(stderr, "usage: %s OUT.pcap [bulk SEGMENTS | requests N | sipfrag N | probe]\n", argv[0]);
     return 2;
   }
   std::vector<std::string> frames;

@@ -11,6 +11,7 @@
 #            the packet path or for the live collector, the stalled one bounded and counted
 #   greeting FTP, SMTP, POP3, IMAP, XMPP and SIP on ports nothing names: steered by their first
 #            bytes, the same records as offline
+#   fragments SIP INVITEs in IP fragments (IPv4 and IPv6): steered, reassembled, exported
 #   sigkill  SIGKILL leaves no XDP program attached
 # Exit 77 = skipped, with the reason.
 set -euo pipefail
@@ -335,6 +336,26 @@ time.sleep(600)' "$work/stalled.port" &
     check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
       "live records equal offline records ($(wc -l <"$work/live.json") vs $(wc -l <"$work/offline.json"))"
     [ -s "$work/diff" ] && { head -20 "$work/diff"; grep -E "^(xdp|parser|worker|flow)" "$work/counters" | grep -v " 0$"; }
+    ;;
+  fragments)
+    # SIP INVITEs too large for one 1500-byte frame, IPv4 and IPv6, in IP fragments: XDP steers
+    # the UDP fragments, the worker reassembles them, and the records equal offline's.
+    "$TBIN/xsensor-demo-pcap" "$work/sipfrag.pcap" sipfrag 40
+    offline_records "$work/offline.json" "$work/sipfrag.pcap"
+    start_receiver "$work/live.json" 3
+    start_sensor $(collectors)
+    ip netns exec "$NS" tcpreplay -q --pps=2000 -i "$NAME-p" "$work/sipfrag.pcap" >/dev/null
+    sleep 1
+    stop_sensor
+    check '[ "$(grep -c "\"template\":\"sip\"" "$work/live.json")" -eq 40 ]' \
+      "40 sip records live ($(grep -c '"template":"sip"' "$work/live.json" || true))"
+    check '[ "$(counter xdp.steer_fragment "$work/counters")" -eq 80 ]' \
+      "XDP steered the 80 fragments ($(counter xdp.steer_fragment "$work/counters"))"
+    check '[ "$(counter ipfrag.datagrams_reassembled "$work/counters")" -eq 40 ]' \
+      "40 datagrams reassembled"
+    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+      "live records equal offline records"
+    [ -s "$work/diff" ] && head -5 "$work/diff"
     ;;
   sigkill)
     start_sensor

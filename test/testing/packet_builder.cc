@@ -182,4 +182,38 @@ void WritePcap(const std::string& path, const std::vector<std::string>& frames, 
   fclose(f);
 }
 
+std::vector<std::string> FragmentIp(const std::string& frame, size_t chunk, uint32_t id) {
+  constexpr size_t kL2 = 14;
+  const bool v6 = (static_cast<uint8_t>(frame[kL2]) >> 4) == 6;
+  const size_t hlen = v6 ? 40 : 20;
+  std::string header = frame.substr(0, kL2 + hlen);
+  const std::string body = frame.substr(kL2 + hlen);
+  const char next = header[kL2 + 6];
+  if (v6) header[kL2 + 6] = 44;  // a fragment header follows
+  auto put16 = [](std::string* f, size_t at, size_t v) {
+    (*f)[at] = static_cast<char>(v >> 8);
+    (*f)[at + 1] = static_cast<char>(v);
+  };
+  std::vector<std::string> out;
+  for (size_t off = 0; off < body.size(); off += chunk) {
+    const size_t n = std::min(chunk, body.size() - off);
+    const bool more = off + chunk < body.size();
+    std::string f = header;
+    if (v6) {
+      const size_t fo = off | (more ? 1 : 0);
+      f += std::string{next, 0, static_cast<char>(fo >> 8), static_cast<char>(fo),
+                       static_cast<char>(id >> 24), static_cast<char>(id >> 16),
+                       static_cast<char>(id >> 8), static_cast<char>(id)};
+      put16(&f, kL2 + 4, 8 + n);
+    } else {
+      put16(&f, kL2 + 2, hlen + n);
+      put16(&f, kL2 + 4, id & 0xffff);
+      put16(&f, kL2 + 6, (off / 8) | (more ? 0x2000 : 0));
+    }
+    f += body.substr(off, n);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 }  // namespace xsensor::testing

@@ -36,6 +36,11 @@ class PacketBuilder {
   std::vector<Layer> layers_;
 };
 
+// Splits the IP datagram of an untagged Ethernet frame (IPv4 without options, or IPv6 without
+// extension headers) into IP fragments carrying `chunk` bytes (a multiple of 8) of its payload
+// each, with identification `id`.
+std::vector<std::string> FragmentIp(const std::string& frame, size_t chunk, uint32_t id);
+
 // Writes frames as a classic pcap file (Ethernet link type unless given), 1 ms apart unless
 // `ts_us` gives each frame's time.
 void WritePcap(const std::string& path, const std::vector<std::string>& frames,

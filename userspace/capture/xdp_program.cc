@@ -28,7 +28,7 @@ const char* XdpProgram::CounterName(int idx) {
   static const char* names[XS_CNT_MAX] = {
       "seen", "steered", "bypassed", "passed", "dropped", "steer_port", "steer_sniff",
       "steer_map", "no_socket", "not_ip", "not_tcp_udp", "fragment", "parse_eth",
-      "parse_vlan_mpls", "parse_ip", "parse_l4"};
+      "parse_vlan_mpls", "parse_ip", "parse_l4", "steer_fragment"};
   return idx >= 0 && idx < XS_CNT_MAX ? names[idx] : "?";
 }
 
@@ -38,6 +38,7 @@ absl::StatusOr<std::unique_ptr<XdpProgram>> XdpProgram::Load(const XdpProgramOpt
   if (!p->skel_) return absl::InternalError(absl::StrCat("BPF open: ", strerror(errno)));
   p->skel_->rodata->xs_cfg.mirror_mode = o.mirror_mode ? 1 : 0;
   p->skel_->rodata->xs_cfg.sniff_payload = o.sniff_payload ? 1 : 0;
+  p->skel_->rodata->xs_cfg.steer_fragments = o.steer_fragments ? 1 : 0;
   if (int err = xsensor_bpf__load(p->skel_); err != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("loading the XDP program: ", strerror(-err),

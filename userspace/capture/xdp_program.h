@@ -25,6 +25,7 @@ const char* XdpModeName(XdpMode m);
 struct XdpProgramOptions {
   bool mirror_mode = false;
   bool sniff_payload = true;
+  bool steer_fragments = true;
   std::vector<uint16_t> tcp_ports;
   std::vector<uint16_t> udp_ports;
 };

@@ -128,6 +128,7 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
     }
     return absl::OkStatus();
   }
+  if (key == "ip_reassembly") return ParseBool(value, &c->ip_reassembly);
   if (key == "ipfix_collectors_share") return ParseBool(value, &c->ipfix_collectors_share);
   if (key == "http_parse_reply") return ParseBool(value, &c->http_parse_reply);
   if (key == "ssl_parse_reply") return ParseBool(value, &c->ssl_parse_reply);

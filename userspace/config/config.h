@@ -51,6 +51,8 @@ namespace xsensor {
   X(in_queues, "0", "Receive queues captured per interface (0: all)")                        \
   X(xdp_mode, "auto", "XDP attach mode: auto (native, else generic), native or skb")          \
   X(capture_mode, "inline", "inline: pass what is not steered; mirror: drop it (SPAN copies)") \
+  X(ip_reassembly, "1",                                                                         \
+    "1: reassemble IP fragments before parsing (live: XDP steers UDP fragments)")               \
   X(xdp_sniff, "1",                                                                             \
     "1: also steer flows whose payload starts like HTTP, TLS, SIP, XMPP or an FTP/SMTP/POP3/IMAP greeting") \
   X(steer_tcp_ports, "80,8080,443,53,5060,21,25,587,110,143,5222",                            \
@@ -99,6 +101,7 @@ struct Config {
   uint32_t in_queues = 0;
   std::string xdp_mode = "auto";
   bool capture_mirror = false;
+  bool ip_reassembly = true;
   bool xdp_sniff = true;
   std::vector<uint16_t> steer_tcp_ports;
   std::vector<uint16_t> steer_udp_ports;

@@ -56,9 +56,10 @@ DecodeResult DecodeIp(ByteReader r, bool snap_cut, int depth, PacketView* p);
 
 DecodeResult DecodeIpv4(ByteReader r, bool snap_cut, int depth, PacketView* p) {
   size_t start = r.position();
+  const uint8_t* header = r.current();
   uint8_t vihl, proto;
-  uint16_t total_len, frag;
-  if (!r.ReadU8(&vihl) || !r.Skip(1) || !r.ReadU16(&total_len) || !r.Skip(2) ||
+  uint16_t total_len, id, frag;
+  if (!r.ReadU8(&vihl) || !r.Skip(1) || !r.ReadU16(&total_len) || !r.ReadU16(&id) ||
       !r.ReadU16(&frag) || !r.Skip(1) || !r.ReadU8(&proto) || !r.Skip(2)) {
     return DecodeCounters::kTruncatedIp;
   }
@@ -80,12 +81,20 @@ DecodeResult DecodeIpv4(ByteReader r, bool snap_cut, int depth, PacketView* p) {
   }
   p->ip_version = 4;
   p->l4_proto = proto;
-  if ((frag & 0x3fff) != 0) return DecodeCounters::kFragment;  // MF set or offset != 0
+  if ((frag & 0x3fff) != 0) {  // MF set or offset != 0
+    if (depth == 0) {
+      p->frag = {header, static_cast<uint16_t>(ihl), id, (frag & 0x1fffu) * 8u,
+                 (frag & 0x2000) != 0};
+      p->payload = r.RemainingView();
+    }
+    return DecodeCounters::kFragment;
+  }
   if ((proto == 4 || proto == 41) && depth < kMaxIpInIp) return DecodeIp(r, snap_cut, depth + 1, p);
   return DecodeL4(r, snap_cut, p);
 }
 
 DecodeResult DecodeIpv6(ByteReader r, bool snap_cut, int depth, PacketView* p) {
+  const uint8_t* header = r.current();
   uint32_t vtf;
   uint16_t payload_len;
   uint8_t next;
@@ -130,11 +139,18 @@ DecodeResult DecodeIpv6(ByteReader r, bool snap_cut, int depth, PacketView* p) {
       case 44: {  // fragment
         uint8_t nh;
         uint16_t off;
-        if (!r.ReadU8(&nh) || !r.Skip(1) || !r.ReadU16(&off) || !r.Skip(4)) {
+        uint32_t id;
+        if (!r.ReadU8(&nh) || !r.Skip(1) || !r.ReadU16(&off) || !r.ReadU32(&id)) {
           return DecodeCounters::kBadIpv6Ext;
         }
         p->l4_proto = nh;
-        if ((off & 0xfff9) != 0) return DecodeCounters::kFragment;  // offset or M flag
+        if ((off & 0xfff9) != 0) {  // offset or M flag
+          if (depth == 0) {
+            p->frag = {header, 40, id, off & 0xfff8u, (off & 1) != 0};
+            p->payload = r.RemainingView();
+          }
+          return DecodeCounters::kFragment;
+        }
         next = nh;  // atomic fragment: go on
         continue;
       }

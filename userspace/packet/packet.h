@@ -59,6 +59,16 @@ struct PacketView {
   absl::string_view payload;
   bool payload_truncated = false;  // capture snap length cut the payload
 
+  // An IP fragment (result kFragment) not inside a tunnel: where it goes in its datagram.
+  // `payload` is then the fragment's data; `ip_header` points into the frame at its IP header.
+  struct Fragment {
+    const uint8_t* ip_header = nullptr;
+    uint16_t ip_header_len = 0;  // IPv4: with options; IPv6: the fixed 40 bytes
+    uint32_t id = 0;
+    uint32_t offset = 0;  // bytes
+    bool more = false;
+  } frag;
+
   uint16_t outer_vlan() const { return vlan_count ? vlans[0] : 0; }
   uint16_t inner_vlan() const { return vlan_count > 1 ? vlans[vlan_count - 1] : 0; }
 };

@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
   XdpProgramOptions po;
   po.mirror_mode = config.capture_mirror;
   po.sniff_payload = config.xdp_sniff;
+  po.steer_fragments = config.ip_reassembly;
   po.tcp_ports = config.steer_tcp_ports;
   po.udp_ports = config.steer_udp_ports;
   auto prog = XdpProgram::Load(po);
@@ -208,8 +209,21 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     uint32_t got = me.xsk->Receive(kBatch, [&](absl::string_view frame) {
       const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
       PacketView p;
-      if (me.worker->Decode(LinkType::kEthernet, data, frame.size(), frame.size(), &p) !=
-          DecodeCounters::kOk) {
+      DecodeResult r =
+          me.worker->Decode(LinkType::kEthernet, data, frame.size(), frame.size(), &p);
+      if (r == DecodeCounters::kFragment) {
+        // Reassembled here, where its fragments arrive; the whole datagram then goes to its
+        // flow's owner like any frame.
+        const std::string* whole =
+            me.worker->Reassemble(data, frame.size(), frame.size(), p, now);
+        if (!whole) return;
+        frame = *whole;
+        data = reinterpret_cast<const uint8_t*>(frame.data());
+        if (DecodePacket(LinkType::kEthernet, data, frame.size(), frame.size(), &p) !=
+            DecodeCounters::kOk) {
+          return;
+        }
+      } else if (r != DecodeCounters::kOk) {
         return;
       }
       if (n > 1) {

@@ -33,6 +33,7 @@ void WorkerMetrics(const Worker& w, const MetricLabels& labels, PromText* out) {
   GroupMetrics(out, "flow", "Flow table events.", w.flows().counters(), labels);
   GroupMetrics(out, "parser", "Application parser events.", w.parser_counters(), labels);
   GroupMetrics(out, "reassembly", "TCP reassembly events.", w.reassembly_counters(), labels);
+  GroupMetrics(out, "ipfrag", "IP fragment reassembly events.", w.ipfrag_counters(), labels);
   out->Gauge("xsensor_flows_active", "Flows in the flow table.", labels, w.flows_active());
   out->Gauge("xsensor_reassembly_buffered_bytes", "Out-of-order TCP bytes held.", labels,
              w.reassembly_buffered());
@@ -109,6 +110,7 @@ std::string CountersText(const Worker& w, const Exporter* e) {
   absl::StrAppend(&out, "flow.active ", w.flows_active(), "\n");
   AppendGroup(&out, "parser", w.parser_counters());
   AppendGroup(&out, "reassembly", w.reassembly_counters());
+  AppendGroup(&out, "ipfrag", w.ipfrag_counters());
   absl::StrAppend(&out, "reassembly.buffered_bytes ", w.reassembly_buffered(), "\n");
   absl::StrAppend(&out, "records.emitted ", w.records_emitted(), "\n");
   if (e) {

@@ -61,6 +61,7 @@ Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNam
   parser_options_.http_max_header_bytes = config.http_max_header_bytes;
   parser_options_.http_parse_reply = config.http_parse_reply;
   parser_options_.ssl_parse_reply = config.ssl_parse_reply;
+  ip_reassembly_ = config.ip_reassembly;
 }
 
 Worker::~Worker() = default;
@@ -86,9 +87,21 @@ void Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
 void Worker::HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
                          int64_t ts_us) {
   PacketView p;
-  if (Decode(link, data, caplen, wire_len, &p) == DecodeCounters::kOk) {
+  DecodeResult r = Decode(link, data, caplen, wire_len, &p);
+  if (r == DecodeCounters::kOk) {
     HandleDecoded(p, wire_len, ts_us);
+  } else if (r == DecodeCounters::kFragment) {
+    if (const std::string* whole = Reassemble(data, caplen, wire_len, p, ts_us)) {
+      HandleHandedOff(link, reinterpret_cast<const uint8_t*>(whole->data()), whole->size(),
+                      ts_us);
+    }
   }
+}
+
+const std::string* Worker::Reassemble(const uint8_t* data, size_t caplen, size_t wire_len,
+                                      const PacketView& p, int64_t ts_us) {
+  if (!ip_reassembly_) return nullptr;
+  return frag_.Add(data, caplen, wire_len, p, ts_us, &frag_out_) ? &frag_out_ : nullptr;
 }
 
 DecodeResult Worker::Decode(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,

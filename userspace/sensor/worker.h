@@ -12,6 +12,7 @@
 #include "common/counters.h"
 #include "config/config.h"
 #include "flow/flow_table.h"
+#include "packet/ip_reassembly.h"
 #include "packet/packet.h"
 #include "parsers/parser.h"
 #include "records/records.h"
@@ -51,11 +52,18 @@ class Worker {
   DecodeResult Decode(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
                       PacketView* p);
   void HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us);
-  // A frame another worker received and counted, handed to this worker (the flow's owner).
+  // A frame another worker received and counted, handed to this worker (the flow's owner), or
+  // a datagram reassembled from fragments: decoded and handled, not counted as a frame.
   void HandleHandedOff(LinkType link, const uint8_t* data, size_t caplen, int64_t ts_us);
+  // An IP fragment (Decode gave kFragment for `data`, into `p`): kept until its datagram is
+  // whole; then the rebuilt frame is returned (valid until the next call), else null. Null
+  // always when ip_reassembly is off.
+  const std::string* Reassemble(const uint8_t* data, size_t caplen, size_t wire_len,
+                                const PacketView& p, int64_t ts_us);
   // Ends idle flows when no packets arrive (live capture).
   void Expire(int64_t now_us) {
     flows_.Expire(now_us);
+    frag_.Expire(now_us);
     PublishGauges();
   }
   // Ends all flows (end of capture, shutdown).
@@ -72,6 +80,7 @@ class Worker {
   const ParserCounters& parser_counters() const { return parser_counters_; }
   const FlowTable& flows() const { return flows_; }
   const ReassemblyCounters& reassembly_counters() const { return reasm_counters_; }
+  const IpFragCounters& ipfrag_counters() const { return frag_.counters(); }
   // As last published (any thread).
   uint64_t flows_active() const { return flows_active_.load(std::memory_order_relaxed); }
   uint64_t reassembly_buffered() const {
@@ -101,6 +110,9 @@ class Worker {
   DecodeCounters decode_;
   WorkerCounters counters_;
   ParserCounters parser_counters_;
+  bool ip_reassembly_;
+  IpReassembler frag_;
+  std::string frag_out_;
   std::atomic<uint64_t> flows_active_{0};
   std::atomic<uint64_t> reassembly_buffered_{0};
 };

@@ -1,0 +1,185 @@
+#include "packet/ip_reassembly.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace xsensor {
+namespace {
+
+constexpr uint32_t kMaxPayload = 65535;
+
+void PutU16(std::string* s, size_t at, uint16_t v) {
+  (*s)[at] = static_cast<char>(v >> 8);
+  (*s)[at + 1] = static_cast<char>(v & 0xff);
+}
+
+// The datagram's identity: version, addresses, protocol, id, and the innermost VLAN (the same
+// addresses may be reused on other VLANs).
+std::string KeyOf(const PacketView& p) {
+  std::string k;
+  k.reserve(48);
+  k.push_back(static_cast<char>(p.ip_version));
+  k.push_back(static_cast<char>(p.l4_proto));
+  k.append(reinterpret_cast<const char*>(p.src.bytes), p.src.len);
+  k.append(reinterpret_cast<const char*>(p.dst.bytes), p.dst.len);
+  uint32_t id = p.frag.id;
+  k.append(reinterpret_cast<const char*>(&id), sizeof(id));
+  uint16_t vlan = p.inner_vlan();
+  k.append(reinterpret_cast<const char*>(&vlan), sizeof(vlan));
+  return k;
+}
+
+}  // namespace
+
+void IpReassembler::Drop(absl::flat_hash_map<std::string, Datagram>::iterator it) {
+  held_bytes_ -= it->second.data.size() + it->second.prefix.size();
+  datagrams_.erase(it);
+}
+
+void IpReassembler::EvictOldest() {
+  auto oldest = datagrams_.begin();
+  for (auto it = datagrams_.begin(); it != datagrams_.end(); ++it) {
+    if (it->second.first_us < oldest->second.first_us) oldest = it;
+  }
+  if (oldest != datagrams_.end()) {
+    counters_.Inc(IpFragCounters::kEvicted);
+    Drop(oldest);
+  }
+}
+
+void IpReassembler::Expire(int64_t now_us) {
+  last_sweep_us_ = now_us;
+  for (auto it = datagrams_.begin(); it != datagrams_.end();) {
+    auto next = std::next(it);
+    if (now_us - it->second.first_us > options_.timeout_us) {
+      counters_.Inc(IpFragCounters::kTimedOut);
+      Drop(it);
+    }
+    it = next;
+  }
+}
+
+bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len,
+                        const PacketView& p, int64_t now_us, std::string* out) {
+  counters_.Inc(IpFragCounters::kFragments);
+  if (!p.frag.ip_header) {
+    counters_.Inc(IpFragCounters::kUnusable);
+    return false;
+  }
+  if (wire_len > caplen) {  // the capture cut it: its bytes are not all there
+    counters_.Inc(IpFragCounters::kTruncated);
+    return false;
+  }
+  if (now_us - last_sweep_us_ > 1'000'000) Expire(now_us);
+  const uint32_t start = p.frag.offset;
+  const uint32_t end = start + static_cast<uint32_t>(p.payload.size());
+  std::string key = KeyOf(p);
+  auto it = datagrams_.find(key);
+  if (end > (p.ip_version == 4 ? kMaxPayload - p.frag.ip_header_len : kMaxPayload)) {
+    counters_.Inc(IpFragCounters::kTooLong);
+    if (it != datagrams_.end()) Drop(it);
+    return false;
+  }
+  if (it == datagrams_.end()) {
+    if (datagrams_.size() >= options_.max_datagrams) EvictOldest();
+    it = datagrams_.emplace(std::move(key), Datagram()).first;
+    it->second.first_us = now_us;
+    it->second.version = p.ip_version;
+    it->second.proto = p.l4_proto;
+  }
+  Datagram& d = it->second;
+  // The last fragment fixes the length; fragments must agree with it.
+  if (!p.frag.more) {
+    if ((d.total && d.total != end) || (!d.have.empty() && d.have.back().second > end)) {
+      counters_.Inc(IpFragCounters::kUnusable);
+      Drop(it);
+      return false;
+    }
+    d.total = end;
+  } else if ((d.total && end > d.total) || (p.payload.size() % 8) != 0) {
+    counters_.Inc(IpFragCounters::kUnusable);
+    Drop(it);
+    return false;
+  }
+  // Overlaps with what is already there.
+  bool overlaps = false;
+  for (const auto& [s, e] : d.have) overlaps |= start < e && s < end;
+  if (overlaps) {
+    counters_.Inc(IpFragCounters::kOverlaps);
+    if (d.version == 6) {  // RFC 5722: the whole datagram is discarded
+      Drop(it);
+      return false;
+    }
+  }
+  if (start == 0 && d.prefix.empty()) {
+    size_t l2 = static_cast<size_t>(p.frag.ip_header - frame);
+    d.prefix.assign(reinterpret_cast<const char*>(frame), l2 + p.frag.ip_header_len);
+    d.ip_at = l2;
+    held_bytes_ += d.prefix.size();
+  }
+  if (d.data.size() < end) {
+    held_bytes_ += end - d.data.size();
+    d.data.resize(end);
+  }
+  // Copy into the gaps only: the first copy of every byte wins.
+  uint32_t pos = start;
+  for (const auto& [s, e] : d.have) {
+    if (e <= pos) continue;
+    if (s >= end) break;
+    if (s > pos) std::memcpy(&d.data[pos], p.payload.data() + (pos - start), s - pos);
+    pos = std::max(pos, e);
+    if (pos >= end) break;
+  }
+  if (pos < end) std::memcpy(&d.data[pos], p.payload.data() + (pos - start), end - pos);
+  // Merge [start, end) into the sorted, disjoint list.
+  d.have.emplace_back(start, end);
+  std::sort(d.have.begin(), d.have.end());
+  std::vector<std::pair<uint32_t, uint32_t>> merged;
+  for (const auto& r : d.have) {
+    if (!merged.empty() && r.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  d.have = std::move(merged);
+  while (held_bytes_ > options_.max_bytes && datagrams_.size() > 1) {
+    EvictOldest();
+    it = datagrams_.find(KeyOf(p));
+    if (it == datagrams_.end()) return false;  // this one was the oldest
+  }
+  const Datagram& done = it->second;
+  if (done.total == 0 || done.prefix.empty() || done.have.size() != 1 ||
+      done.have[0].first != 0 || done.have[0].second != done.total) {
+    return false;
+  }
+  Rebuild(done, out);
+  counters_.Inc(IpFragCounters::kReassembled);
+  Drop(it);
+  return true;
+}
+
+void IpReassembler::Rebuild(const Datagram& d, std::string* out) {
+  *out = d.prefix;
+  out->append(d.data.data(), d.total);
+  const size_t ip = d.ip_at;
+  if (d.version == 4) {
+    const size_t ihl = d.prefix.size() - ip;
+    PutU16(out, ip + 2, static_cast<uint16_t>(ihl + d.total));
+    PutU16(out, ip + 6, 0);   // flags and fragment offset
+    PutU16(out, ip + 10, 0);  // header checksum, recomputed
+    uint32_t sum = 0;
+    for (size_t i = ip; i + 1 < ip + ihl; i += 2) {
+      sum += (static_cast<uint32_t>(static_cast<uint8_t>((*out)[i])) << 8) |
+             static_cast<uint8_t>((*out)[i + 1]);
+    }
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    PutU16(out, ip + 10, static_cast<uint16_t>(~sum));
+  } else {
+    // The fixed header only: extension headers before the fragment header are left out.
+    PutU16(out, ip + 4, static_cast<uint16_t>(d.total));
+    (*out)[ip + 6] = static_cast<char>(d.proto);  // next header: what the fragments carry
+  }
+}
+
+}  // namespace xsensor
