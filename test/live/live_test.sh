@@ -101,6 +101,21 @@ stop_sensor() {
   wait "$recv_pid" || true
 }
 
+# Fetches the metrics into $work/metrics until they stop moving (every record taken sent and
+# decoded): two fetches half a second apart with the same queue and collector numbers and the
+# same number of decoded records. $1 = the metrics URL.
+settled_metrics() {
+  local prev="" now
+  for _ in $(seq 60); do
+    sleep 0.5
+    curl -sf "$1" -o "$work/metrics"
+    now="$(grep -E '^xsensor_(collector_records_(sent|dropped)|queue_received_frames)_total' \
+      "$work/metrics") $(wc -l <"$work/live.json")"
+    [ "$now" = "$prev" ] && return 0
+    prev=$now
+  done
+}
+
 # Records without what differs between runs by design (session ids, times, exporter port).
 normalize() {
   sed -E 's/"session_id":[0-9]+,//; s/"time_stamp":[0-9]+,//; s/"exporter":"[^"]*",//' "$1" | sort
@@ -219,15 +234,7 @@ case "$CASE" in
     for p in "${pcaps[@]}"; do
       ip netns exec "$NS" tcpreplay -q --topspeed -i "$NAME-p" "$p" >/dev/null
     done
-    # Wait until the numbers stop moving: every record taken is sent and decoded.
-    prev=""
-    for _ in $(seq 40); do
-      sleep 0.5
-      curl -sf "$url" -o "$work/metrics"
-      now="$(grep -E '^xsensor_collector_records_sent_total|^xsensor_queue_received' "$work/metrics") $(wc -l <"$work/live.json")"
-      [ "$now" = "$prev" ] && break
-      prev=$now
-    done
+    settled_metrics "$url"
     listen=${url#http://}
     listen=${listen%/metrics}
     "$BIN/xsensor" --stats --metrics_listen="$listen" >"$work/table"
@@ -263,14 +270,7 @@ time.sleep(600)' "$work/stalled.port" &
     # 4k frames/s: well inside what two workers take here with everything on 2 CPUs, also
     # under ASan (at top speed tcpreplay itself starves the workers, stalled collector or not).
     ip netns exec "$NS" tcpreplay -q --pps=4000 -i "$NAME-p" "$work/requests.pcap" >/dev/null
-    prev=""
-    for _ in $(seq 60); do
-      sleep 0.5
-      curl -sf "$url" -o "$work/metrics"
-      now="$(grep -E '^xsensor_collector_records_(sent|dropped)_total' "$work/metrics") $(wc -l <"$work/live.json")"
-      [ "$now" = "$prev" ] && break
-      prev=$now
-    done
+    settled_metrics "$url"
     m() {  # sum of the samples of metric $1 whose labels contain $2
       awk -v n="$1" -v l="$2" 'index($0, n) == 1 && index($0, l) {s += $NF} END {printf "%d", s}' "$work/metrics"
     }
