@@ -5,8 +5,10 @@ JOBS ?= 2
 BUILD ?= build
 BUILD_TEST ?= build-test
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 
-.PHONY: all deps build build-test test demo bench clean format
+.PHONY: all deps build build-test test demo bench install clean format
 
 all: build
 
@@ -36,6 +38,11 @@ demo: build
 
 bench: build
 	@bash scripts/bench.sh $(BUILD)
+
+# Installs under PREFIX (and SYSCONFDIR), or under DESTDIR for packaging.
+install: build
+	XSENSOR_SYSCONFDIR=$(SYSCONFDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+	@bash scripts/install-config.sh $(BUILD)/userspace/xsensor $(SYSCONFDIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

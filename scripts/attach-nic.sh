@@ -30,7 +30,14 @@ done
 [ -d "/sys/class/net/$IFACE" ] || { echo "attach-nic: no interface $IFACE" >&2; exit 1; }
 command -v ethtool >/dev/null || { echo "attach-nic: ethtool is needed (apt-get install ethtool)" >&2; exit 1; }
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-XSENSOR=${XSENSOR:-$HERE/build/userspace/xsensor}
+# The sensor beside this script: in a source tree build/userspace/xsensor, installed
+# PREFIX/bin/xsensor (this script being PREFIX/libexec/xsensor/attach-nic.sh); else from PATH.
+if [ -z "${XSENSOR:-}" ]; then
+  for c in "$HERE/build/userspace/xsensor" "$HERE/../bin/xsensor"; do
+    [ -x "$c" ] && { XSENSOR=$c; break; }
+  done
+  XSENSOR=${XSENSOR:-$(command -v xsensor || echo xsensor)}
+fi
 STATE_DIR=/run/xsensor
 STATE=$STATE_DIR/$IFACE.state
 note() { echo "attach-nic: $*"; }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# make install, checked: installs into a temporary prefix, then
+#   - the installed binaries run and the written configuration file loads without a warning;
+#   - install-config.sh never replaces an operator's configuration;
+#   - systemd-analyze verify accepts the unit (paths, directives) and logrotate -d its file;
+#   - as root with veth: the unit's own ExecStartPre/ExecStart/ExecStopPost lines, %i and
+#     $XSENSOR_ARGS substituted as systemd does, prepare the interface, capture, stop on
+#     SIGTERM with status 0 and leave no XDP program behind.
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR. Exit 77 = skipped, with the reason.
+set -euo pipefail
+BUILD=$(realpath "$1")
+SRC=$(realpath "$2")
+tmp=$(mktemp -d)
+NAME="xsi$$"
+NAME=${NAME:0:12}
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  bash "$SRC/scripts/veth-harness.sh" down "$NAME" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail=0
+check() { if eval "$1"; then echo "ok: $2"; else echo "FAIL: $2"; fail=1; fi; }
+
+XSENSOR_SYSCONFDIR=$tmp/etc cmake --install "$BUILD" --prefix "$tmp/usr" >"$tmp/install.log"
+bash "$SRC/scripts/install-config.sh" "$tmp/usr/bin/xsensor" "$tmp/etc" >/dev/null
+conf=$tmp/etc/xsensor/xsensor.conf
+unit=$tmp/usr/lib/systemd/system/xsensor@.service
+for f in usr/bin/xsensor usr/bin/xsensor-recv usr/libexec/xsensor/attach-nic.sh \
+         usr/lib/systemd/system/xsensor@.service etc/logrotate.d/xsensor \
+         etc/xsensor/xsensor.conf usr/share/doc/xsensor/README.md; do
+  check '[ -s "$tmp/$f" ]' "installed $f"
+done
+"$BUILD/test/xsensor-demo-pcap" "$tmp/probe.pcap" probe
+check '"$tmp/usr/bin/xsensor" --config "$conf" --pcap "$tmp/probe.pcap" --print_counters=false 2>"$tmp/run.log" && ! grep -q WARN "$tmp/run.log"' \
+  "the installed sensor runs on the installed configuration without a warning"
+echo "# the operator's" >>"$conf"
+sum=$(md5sum <"$conf")
+bash "$SRC/scripts/install-config.sh" "$tmp/usr/bin/xsensor" "$tmp/etc" >/dev/null
+check '[ "$(md5sum <"$conf")" = "$sum" ]' "a second install leaves the configuration alone"
+check '! grep -qE "@[A-Z_]+@" "$unit"' "every placeholder of the unit filled"
+
+if command -v systemd-analyze >/dev/null; then
+  cp "$unit" "$tmp/xsensor@eth1.service"
+  check 'systemd-analyze verify "$tmp/xsensor@eth1.service" >"$tmp/verify.log" 2>&1 && ! [ -s "$tmp/verify.log" ]' \
+    "systemd-analyze verify accepts the unit"
+  cat "$tmp/verify.log"
+else
+  echo "SKIP (check): systemd-analyze not installed"
+fi
+if command -v logrotate >/dev/null; then
+  check 'logrotate -d -s "$tmp/rot.state" "$tmp/etc/logrotate.d/xsensor" >"$tmp/rot.log" 2>&1 && ! grep -qi error "$tmp/rot.log"' \
+    "logrotate -d accepts the logrotate file"
+else
+  echo "SKIP (check): logrotate not installed"
+fi
+
+# The unit's commands, run as systemd would run them for instance $NAME.
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v ethtool >/dev/null ||
+   ! bash "$SRC/scripts/veth-harness.sh" up "$NAME" 2 >/dev/null 2>&1; then
+  echo "SKIP (check): the unit's commands need root, iproute2, ethtool and veth"
+  exit $fail
+fi
+line() {  # the command of directive $1, %i and $XSENSOR_ARGS substituted
+  sed -n "s/^$1=//p" "$unit" | sed "s/%i/$NAME/g; s|\\\$XSENSOR_ARGS|$XSENSOR_ARGS|"
+}
+XSENSOR_ARGS="--metrics_listen=127.0.0.1:0 --counters_out=$tmp/counters"
+check 'eval "$(line ExecStartPre)" >"$tmp/pre.log" 2>&1' "ExecStartPre prepares $NAME"
+eval "exec $(line ExecStart)" 2>"$tmp/sensor.log" &
+pid=$!
+for _ in $(seq 100); do grep -q "capturing on" "$tmp/sensor.log" && break; sleep 0.05; done
+check 'grep -q "capturing on $NAME" "$tmp/sensor.log"' "ExecStart captures on $NAME"
+check 'ip link show "$NAME" | grep -q " xdp"' "the XDP program is attached"
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=""
+check '[ $rc -eq 0 ]' "SIGTERM (the unit's KillSignal) stops it with status 0"
+check 'eval "$(line ExecStopPost)" >"$tmp/post.log" 2>&1' "ExecStopPost restores $NAME"
+check '! ip link show "$NAME" | grep -q " xdp"' "no XDP program left"
+[ $fail -eq 0 ] || cat "$tmp/sensor.log" "$tmp/pre.log"
+exit $fail
