@@ -17,7 +17,24 @@ namespace xsensor {
 namespace {
 
 constexpr size_t kRecordRing = 16384;
-constexpr size_t kHandoffRing = 1024;
+// Hand-off rings: one per (sender, owner) pair of workers, so n·(n-1) of them; their slots are
+// whole frames. Slots per ring: as many as fit the budget, a power of two in [64, 1024] (with
+// a symmetric RSS key hand-offs are rare; 1024 slots of 4 KB for every pair of 32 queues
+// would be 4 GB).
+constexpr size_t kHandoffBudgetBytes = 256u << 20;
+constexpr size_t kHandoffRingMax = 1024, kHandoffRingMin = 64;
+
+}  // namespace
+
+size_t HandoffRingSlots(size_t workers) {
+  size_t pairs = workers > 1 ? workers * (workers - 1) : 1;
+  size_t fit = kHandoffBudgetBytes / (pairs * sizeof(HandoffFrame));
+  size_t slots = kHandoffRingMax;
+  while (slots > kHandoffRingMin && slots > fit) slots /= 2;
+  return slots;
+}
+
+namespace {
 constexpr uint32_t kBatch = 64;
 
 int64_t MonotonicNanos() {
@@ -142,6 +159,11 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     if (!log.ok()) return log.status();
     s->dns_log_ = std::move(*log);
   }
+  if (n > 1) {
+    size_t slots = HandoffRingSlots(n);
+    XS_LOG_INFO("hand-off rings: ", n * (n - 1), " of ", slots, " frames (",
+                n * (n - 1) * slots * sizeof(HandoffFrame) >> 20, " MiB)");
+  }
   for (size_t i = 0; i < n; ++i) {
     Queue& q = *s->queues_[i];
     q.cpu = i < config.worker_cpus.size() ? config.worker_cpus[i] : -1;
@@ -152,7 +174,8 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     if (s->dns_log_) q.worker->set_dns_log(s->dns_log_.get());
     if (s->logins_) q.worker->set_login_map(s->logins_.get());
     for (size_t j = 0; j < n; ++j) {
-      q.inbox.push_back(j == i ? nullptr : std::make_unique<SpscRing<HandoffFrame>>(kHandoffRing));
+      q.inbox.push_back(j == i ? nullptr
+                               : std::make_unique<SpscRing<HandoffFrame>>(HandoffRingSlots(n)));
     }
     Queue* qp = &q;
     XdpProgram* prog_ptr = s->program_.get();

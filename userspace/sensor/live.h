@@ -106,6 +106,10 @@ class LiveSensor {
   std::atomic<size_t> workers_done_{0};
 };
 
+// Slots of each hand-off ring for `workers` workers: the n·(n-1) rings stay within a fixed
+// memory budget (256 MiB) down to 64 slots each.
+size_t HandoffRingSlots(size_t workers);
+
 // Number of receive queues of an interface (from sysfs); 0 if unknown.
 uint32_t InterfaceRxQueues(const std::string& ifname);
 
