@@ -75,15 +75,19 @@ search() {  # $1 = label; finds the highest lossless rate
 }
 
 echo "live lossless rate, one queue, mixed corpus traffic (repeat $REPEAT):"
-"$BUILD/bench/bare_rx" --interface "$NAME" --counters_out "$work/c" 2>/dev/null &
+ready() {  # waits until the receiver says it is capturing (its log: $work/log)
+  for _ in $(seq 200); do grep -qE "bare receiver on|capturing on" "$work/log" && return 0; sleep 0.05; done
+  echo "live bench: the receiver did not start"; cat "$work/log"; exit 1
+}
+"$BUILD/bench/bare_rx" --interface "$NAME" --counters_out "$work/c" 2>"$work/log" &
 rx_pid=$!
-sleep 1
+ready
 bare=$(search bare)
 kill -INT "$rx_pid"; wait "$rx_pid" || true
 "$BUILD/userspace/xsensor" --interface "$NAME" --counters_out "$work/c" --print_counters=false \
-  2>/dev/null &
+  --metrics_listen=off 2>"$work/log" &
 rx_pid=$!
-sleep 1
+ready
 sensor=$(search xsensor)
 kill -INT "$rx_pid"; wait "$rx_pid" || true
 rx_pid=
