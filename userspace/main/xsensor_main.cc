@@ -11,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "capture/pcap_source.h"
@@ -36,6 +37,9 @@ ABSL_FLAG(bool, verbose, false, "Debug logging");
 ABSL_FLAG(bool, stats, false,
           "Print the metrics of the sensor running with this configuration (its metrics_listen "
           "endpoint) once as a table, and exit");
+ABSL_FLAG(bool, check_config, false,
+          "Load the configuration (file and flags), report what is wrong with it, and exit: 0 "
+          "when it is usable, 2 when not");
 ABSL_FLAG(bool, print_config, false,
           "Print a configuration file with every key, its default and its meaning, and exit");
 
@@ -81,6 +85,12 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "xsensor --config FILE (--pcap FILE | --interface IFACE[,IFACE...]) [--KEY=VALUE ...]\n"
       "Every configuration key is also a flag; flags override the file.");
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] {  // --version: the release and the commit it was built from
+    return std::string("xsensor " XSENSOR_VERSION) +
+           (sizeof(XSENSOR_GIT) > 1 ? " (" XSENSOR_GIT ")" : "") + "\n";
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   using namespace xsensor;
   if (absl::GetFlag(FLAGS_verbose)) SetLogLevel(LogLevel::kDebug);
@@ -97,6 +107,12 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     XS_LOG_ERROR(config.status().message());
     return 2;
+  }
+  if (absl::GetFlag(FLAGS_check_config)) {
+    std::cout << (absl::GetFlag(FLAGS_config).empty() ? "defaults" : absl::GetFlag(FLAGS_config))
+              << ": configuration ok" << (warnings.empty() ? "" : " (with warnings above)")
+              << "\n";
+    return 0;
   }
   if (absl::GetFlag(FLAGS_stats)) {
     if (!config->metrics_listen) {
