@@ -66,7 +66,8 @@ line() {  # the command of directive $1, %i and $XSENSOR_ARGS substituted
   sed -n "s/^$1=//p" "$unit" | sed "s/%i/$NAME/g; s|\\\$XSENSOR_ARGS|$XSENSOR_ARGS|"
 }
 XSENSOR_ARGS="--metrics_listen=127.0.0.1:0 --counters_out=$tmp/counters"
-check 'eval "$(line ExecStartPre)" >"$tmp/pre.log" 2>&1' "ExecStartPre prepares $NAME"
+check 'eval "$(line ExecStartPre)" >"$tmp/pre.log" 2>&1 && grep -q "configuration ok" "$tmp/pre.log"' \
+  "ExecStartPre checks the configuration and prepares $NAME"
 eval "exec $(line ExecStart)" 2>"$tmp/sensor.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "capturing on" "$tmp/sensor.log" && break; sleep 0.05; done
