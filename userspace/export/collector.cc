@@ -102,10 +102,27 @@ void Collector::Disconnect(int64_t now_us, int err) {
   sequence_ = 0;
   backoff_us_ = backoff_us_ ? std::min(backoff_us_ * 2, kMaxBackoffUs) : kMinBackoffUs;
   next_connect_us_ = now_us + backoff_us_;
-  // A message cut in the middle cannot be resumed on a new connection: drop its rest, and the
-  // queued messages, which a new transport session must not receive before its templates
-  // (their sequence numbers belong to the old session too).
-  DropQueue();
+  // The data messages wait for the next connection (up to the bound), a message cut in the
+  // middle whole again; the templates of this session go: the next one gets its own first,
+  // and the waiting messages are numbered anew then.
+  front_written_ = 0;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (it->options) {
+      queued_bytes_ -= it->bytes.size();
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Collector::Renumber() {
+  uint32_t seq = 0;
+  for (auto& q : queue_) {
+    SetU32At(&q.bytes, 8, seq);
+    seq += q.records;
+  }
+  sequence_ = seq;
 }
 
 void Collector::DropQueue() {
@@ -125,8 +142,11 @@ void Collector::CountSent(const Queued& q) {
 }
 
 void Collector::Send(absl::string_view message, uint32_t records, bool options) {
-  bool down = tcp_ ? !connected_ && !connecting_ : !fd_.valid();
-  if (down || queued_bytes_ + message.size() > max_queue_bytes_) {
+  // A TCP collector that is down gets its data queued (up to the bound) for when it is back.
+  // The templates are always taken (a few KB, once a connection): data without them is useless.
+  bool down = !tcp_ && !fd_.valid();
+  bool full = !options && queued_bytes_ + message.size() > max_queue_bytes_;
+  if (down || full) {
     ++stats_.messages_dropped;
     stats_.records_dropped += records;
     return;
@@ -142,8 +162,18 @@ void Collector::Send(absl::string_view message, uint32_t records, bool options) 
   // with the session. UDP: the records count whether or not the collector takes them (RFC
   // 7011 10.3.2: the sequence number tells the collector what it lost).
   sequence_ += records;
-  queue_.push_back({std::move(bytes), records, options});
   queued_bytes_ += message.size();
+  if (tcp_ && options) {
+    // The templates of a new connection go before the data that waited for it (after the
+    // templates already queued), and everything is numbered from there.
+    auto pos = queue_.begin();
+    while (pos != queue_.end() && pos->options) ++pos;
+    bool renumber = pos != queue_.end();
+    queue_.insert(pos, {std::move(bytes), records, options});
+    if (renumber) Renumber();
+  } else {
+    queue_.push_back({std::move(bytes), records, options});
+  }
   // A batch is due: sent now (a socket that is full is tried again a batch later or on Poll,
   // not once per message).
   if (++unwritten_ >= kBatch) {
@@ -274,15 +304,18 @@ void Collector::Poll(int64_t now_us) {
   if (connected_ && !queue_.empty()) WriteQueued();
 }
 
-void Collector::Drain(int64_t deadline_us) {
+void Collector::Drain(int64_t deadline_us, const std::function<void()>& send_templates) {
   if (!tcp_) {
     Poll(MonotonicMicros());
     return;
   }
-  while (MonotonicMicros() < deadline_us) {
+  // A collector that is down gets one more try now, not after its backoff; one that refuses it
+  // is not waited for.
+  if (!connected_ && !connecting_ && !queue_.empty()) Connect(MonotonicMicros());
+  while (MonotonicMicros() < deadline_us && (connected_ || connecting_)) {
+    if (need_templates_) send_templates();
     Poll(MonotonicMicros());
     if (connected_ && queue_.empty()) return;
-    if (!connected_ && !connecting_ && queue_.empty()) return;
     pollfd p{fd_.get(), static_cast<short>(POLLOUT), 0};
     if (fd_.valid()) poll(&p, 1, 20);
   }

@@ -9,13 +9,14 @@
 // in the log, never fatal.
 // TCP: a non-blocking stream with a bounded queue of whole messages, written with one
 // gathering sendmsg (writev with MSG_NOSIGNAL) of up to kBatch messages; partial writes are
-// kept; a broken or refused connection is retried with capped exponential backoff and, on
-// every new connection, templates go first and sequence numbers restart (a new transport
-// session).
+// kept; a broken or refused connection is retried with capped exponential backoff, the data
+// waiting meanwhile (up to the bound; beyond it dropped and counted); on every new connection
+// the templates go first, then what waited, numbered anew (a new transport session).
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 #include "absl/strings/string_view.h"
@@ -56,15 +57,17 @@ class Collector {
     need_templates_ = false;
   }
   // Queues one finished message of `records` data records (dropped and counted if the queue
-  // is full or the TCP collector is down). The header's sequence number is set here from this
+  // is full, or the UDP socket could not be made). The header's sequence number is set here from this
   // session's count. A full batch is sent at once; Poll sends the rest.
   // `options`: the records are the RFC 5610 options records sent with the templates (they
   // count in the sequence numbers, and in their own statistic).
   void Send(absl::string_view message, uint32_t records, bool options = false);
   // Sends what is queued and makes progress on TCP connects, without blocking.
   void Poll(int64_t now_us);
-  // Blocks until the TCP queue is written or `deadline_us` (monotonic) passes.
-  void Drain(int64_t deadline_us);
+  // Blocks until the TCP queue is written or `deadline_us` (monotonic) passes; a collector that
+  // is down is tried once more first. `send_templates` queues the templates of a new
+  // connection (the exporter's). What is left is dropped and counted.
+  void Drain(int64_t deadline_us, const std::function<void()>& send_templates);
   size_t queued_bytes() const { return queued_bytes_; }
   size_t queued_messages() const { return queue_.size(); }
   static constexpr size_t kBatch = 64;
@@ -79,6 +82,7 @@ class Collector {
   void WriteQueued();
   void SendDatagrams();
   void DropQueue();
+  void Renumber();
   void NoteError(int err);
   void NoteOk();
 

@@ -234,7 +234,10 @@ void Exporter::Shutdown(int64_t timeout_us) {
   Flush();
   int64_t deadline = MonotonicMicros() + timeout_us;
   for (auto& s : streams_) {
-    for (auto& c : s.collectors) c->Drain(deadline);
+    for (auto& c : s.collectors) {
+      Collector& col = *c;
+      col.Drain(deadline, [&] { SendTemplates(s, col, MonotonicMicros()); });
+    }
   }
 }
 
