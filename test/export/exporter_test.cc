@@ -338,6 +338,14 @@ std::vector<uint64_t> Range(uint64_t from, uint64_t to) {
   return v;
 }
 
+// Runs `l` (a TCP collector) until the exporter closes its transport session.
+void StartUntilSessionCloses(Listener& l) {
+  ReceiverLimits limits;
+  limits.tcp_sessions_to_close = 1;
+  limits.max_run_ms = 10000;
+  l.Start(limits);
+}
+
 // Ticks the exporter until `done` or 5 s pass.
 template <typename F>
 bool TickUntil(Exporter& e, F done) {
@@ -371,10 +379,7 @@ TEST(ExporterTest, TcpCollectorStartedLateGetsTemplatesFirstThenEveryRecord) {
   // The collector starts on that port; the sensor connects at its next retry.
   Listener late(/*udp=*/false, &ep);
   ASSERT_NE(late.receiver, nullptr);
-  ReceiverLimits l;
-  l.tcp_sessions_to_close = 1;
-  l.max_run_ms = 10000;
-  late.Start(l);
+  StartUntilSessionCloses(late);
   ASSERT_TRUE(TickUntil(**e, [&] { return col->connected(); }));
   for (uint64_t s = 21; s <= 60; ++s) (*e)->Emit(Rec(s));
   (*e)->Shutdown(2'000'000);
@@ -431,10 +436,7 @@ TEST(ExporterTest, TcpCollectorRestartedMidStreamGetsTemplatesAgainThenWhatWaite
   // Restarted on the same port: the sensor reconnects, templates first, then the new records.
   Listener second(/*udp=*/false, &ep);
   ASSERT_NE(second.receiver, nullptr);
-  ReceiverLimits l2;
-  l2.tcp_sessions_to_close = 1;
-  l2.max_run_ms = 10000;
-  second.Start(l2);
+  StartUntilSessionCloses(second);
   ASSERT_TRUE(TickUntil(**e, [&] { return col->connected(); }));
   for (uint64_t s = 61; s <= 80; ++s) (*e)->Emit(Rec(s));
   (*e)->Shutdown(2'000'000);
@@ -476,10 +478,7 @@ TEST(ExporterTest, TcpCollectorDownLongQueuesUpToTheBoundThenDropsAndCountsExact
   // The collector comes back: it gets the templates, then exactly what the queue held.
   Listener back(/*udp=*/false, &ep);
   ASSERT_NE(back.receiver, nullptr);
-  ReceiverLimits l;
-  l.tcp_sessions_to_close = 1;
-  l.max_run_ms = 10000;
-  back.Start(l);
+  StartUntilSessionCloses(back);
   ASSERT_TRUE(TickUntil(**e, [&] { return col->connected() && col->queued_bytes() == 0; }));
   CollectorStats stats = col->stats();
   e->reset();
