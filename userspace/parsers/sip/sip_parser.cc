@@ -82,7 +82,12 @@ bool ParseSipHead(absl::string_view block, SipMessage* m) {
     last = nullptr;
     size_t colon = line.find(':');
     if (colon == absl::string_view::npos) continue;
-    std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
+    // Header names are case-insensitive (RFC 3261 7.3.1); compared in place, not copied.
+    absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, colon));
+    auto is = [&](absl::string_view a, absl::string_view compact = {}) {
+      return absl::EqualsIgnoreCase(name, a) ||
+             (!compact.empty() && absl::EqualsIgnoreCase(name, compact));
+    };
     absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
     auto set = [&](std::string* field) {
       if (field->empty()) {
@@ -90,27 +95,27 @@ bool ParseSipHead(absl::string_view block, SipMessage* m) {
         last = field;
       }
     };
-    if (name == "from" || name == "f") {
+    if (is("from", "f")) {
       set(&m->from);
-    } else if (name == "to" || name == "t") {
+    } else if (is("to", "t")) {
       set(&m->to);
-    } else if (name == "call-id" || name == "i") {
+    } else if (is("call-id", "i")) {
       set(&m->call_id);
-    } else if (name == "user-agent") {
+    } else if (is("user-agent")) {
       set(&m->user_agent);
-    } else if (name == "server") {
+    } else if (is("server")) {
       set(&m->server);
-    } else if (name == "content-type" || name == "c") {
+    } else if (is("content-type", "c")) {
       set(&m->content_type);
-    } else if (name == "cseq") {
+    } else if (is("cseq")) {
       std::vector<absl::string_view> cs = absl::StrSplit(value, ' ', absl::SkipEmpty());
       if (cs.size() == 2) m->cseq_method = std::string(cs[1]);
-    } else if (name == "via" || name == "v") {
+    } else if (is("via", "v")) {
       for (absl::string_view v : absl::StrSplit(value, ',')) {
         std::string host = ViaHost(v);
         if (!host.empty()) m->via_hosts.push_back(host);
       }
-    } else if (name == "content-length" || name == "l") {
+    } else if (is("content-length", "l")) {
       m->has_content_length = absl::SimpleAtoi(value, &m->content_length);
     }
   }
