@@ -208,6 +208,29 @@ TEST_F(HttpParserTest, RepliesNotParsedUnlessConfigured) {
   EXPECT_FALSE(to_server);
 }
 
+TEST_F(HttpParserTest, ProxyRequestsWithoutHostTakeTheTargetsAuthority) {
+  Feed("GET http://user:pw@www.example.org:8080/x?y=1 HTTP/1.0\r\nUser-Agent: old/1\r\n\r\n"
+       "CONNECT mail.example.net:443 HTTP/1.1\r\n\r\n"
+       "GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n");
+  ASSERT_EQ(sink_.records.size(), 3u);
+  EXPECT_EQ(sink_.records[0].hostname(), "www.example.org");
+  EXPECT_EQ(sink_.records[0].path(), "http://user:pw@www.example.org:8080/x?y=1");  // as sent
+  EXPECT_EQ(sink_.records[0].host_type(), 1u);
+  EXPECT_EQ(sink_.records[1].hostname(), "mail.example.net");
+  EXPECT_EQ(sink_.records[1].path(), "mail.example.net:443");
+  EXPECT_EQ(sink_.records[2].hostname(), "b.example");  // a Host header is taken as given
+}
+
+TEST(HttpHelpersTest, HostFromTarget) {
+  EXPECT_EQ(HttpHostFromTarget("GET", "http://h.example/p"), "h.example");
+  EXPECT_EQ(HttpHostFromTarget("GET", "https://[2001:db8::1]:8443/"), "[2001:db8::1]");
+  EXPECT_EQ(HttpHostFromTarget("GET", "http://h.example?q"), "h.example");
+  EXPECT_EQ(HttpHostFromTarget("CONNECT", "h.example:443"), "h.example");
+  EXPECT_EQ(HttpHostFromTarget("GET", "/p?u=http://x/"), "");
+  EXPECT_EQ(HttpHostFromTarget("GET", "*"), "");
+  EXPECT_EQ(HttpHostFromTarget("GET", "/a://b/"), "");
+}
+
 TEST(HttpHelpersTest, HostWithoutPortAndMethods) {
   EXPECT_EQ(HttpHostWithoutPort("a.b:8080"), "a.b");
   EXPECT_EQ(HttpHostWithoutPort("[::1]:80"), "[::1]");

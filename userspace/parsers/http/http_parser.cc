@@ -94,6 +94,23 @@ absl::string_view HttpHostWithoutPort(absl::string_view host) {
   return host.substr(0, colon);
 }
 
+absl::string_view HttpHostFromTarget(absl::string_view method, absl::string_view target) {
+  absl::string_view authority;
+  size_t scheme_end = target.find("://");
+  if (scheme_end != absl::string_view::npos && scheme_end > 0 && scheme_end <= 8 &&
+      absl::ascii_isalpha(static_cast<unsigned char>(target[0]))) {
+    authority = target.substr(scheme_end + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+  } else if (method == "CONNECT") {
+    authority = target;
+  } else {
+    return {};
+  }
+  size_t at = authority.rfind('@');
+  if (at != absl::string_view::npos) authority = authority.substr(at + 1);
+  return HttpHostWithoutPort(authority);
+}
+
 bool ParseHttpRequestHead(absl::string_view block, HttpRequestHead* h) {
   *h = HttpRequestHead();
   size_t eol = block.find('\n');
@@ -363,6 +380,8 @@ void HttpParser::FinishRequest(ParseContext& ctx, Stream& s, absl::string_view b
   ctx.counters->Inc(ParserCounters::kHttpRequests);
   auto* r = ctx.records->Begin<schema::Clickstream>(ctx.origin);
   absl::string_view host = HttpHostWithoutPort(h.host);
+  // No Host header (an HTTP/1.0 request to a proxy, a bare CONNECT): the target's authority.
+  if (host.empty()) host = HttpHostFromTarget(h.method, h.target);
   std::string dns_name;
   if (host.empty() && ServerNameFromDns(ctx, &dns_name)) {
     r->set_hostname(dns_name);  // no Host header: the name DNS gave (HOST_TYPE 2)

@@ -23,6 +23,10 @@ bool LooksLikeHttpRequest(absl::string_view payload);
 uint32_t HttpMethodCode(absl::string_view method);
 // The Host header value without a trailing ":port".
 absl::string_view HttpHostWithoutPort(absl::string_view host);
+// The host a request names in its target when it has no Host header: the authority of an
+// absolute-form target ("http://user@host:port/path", as sent to proxies) or an
+// authority-form one ("host:port", CONNECT), without userinfo; empty for an origin-form path.
+absl::string_view HttpHostFromTarget(absl::string_view method, absl::string_view target);
 
 std::unique_ptr<AppParser> MakeHttpParser(const ParserOptions& options);
 
