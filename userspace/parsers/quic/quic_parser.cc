@@ -1,11 +1,9 @@
 #include "parsers/quic/quic_parser.h"
 
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include <cstring>
+#include <memory>
 
 #include "common/byte_reader.h"
 #include "parsers/tls/tls_parser.h"
@@ -39,10 +37,6 @@ bool ReadVarint(ByteReader& r, uint64_t* v) {
 }
 
 // OpenSSL 3 looks algorithms up in its providers on every implicit use; fetch them once.
-EVP_KDF* HkdfAlgorithm() {
-  static EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
-  return kdf;
-}
 const EVP_CIPHER* Aes128Ecb() {
   static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
   return c;
@@ -52,26 +46,32 @@ const EVP_CIPHER* Aes128Gcm() {
   return c;
 }
 
-// RFC 5869 HKDF-Extract (salt, key) or HKDF-Expand (key = PRK, info) with SHA-256.
-bool Hkdf(int mode, absl::string_view key, absl::string_view salt_or_info, uint8_t* out,
-          size_t out_len) {
-  if (!HkdfAlgorithm()) return false;
-  EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(HkdfAlgorithm());
-  if (!ctx) return false;
-  char digest[] = "SHA256";
-  OSSL_PARAM params[5];
-  int n = 0;
-  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-  params[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-  params[n++] = OSSL_PARAM_construct_octet_string(
-      OSSL_KDF_PARAM_KEY, const_cast<char*>(key.data()), key.size());
-  params[n++] = OSSL_PARAM_construct_octet_string(
-      mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY ? OSSL_KDF_PARAM_SALT : OSSL_KDF_PARAM_INFO,
-      const_cast<char*>(salt_or_info.data()), salt_or_info.size());
-  params[n] = OSSL_PARAM_construct_end();
-  bool ok = EVP_KDF_derive(ctx, out, out_len, params) > 0;
-  EVP_KDF_CTX_free(ctx);
-  return ok;
+// HMAC-SHA-256 (RFC 2104), the one primitive of HKDF (RFC 5869), from one-shot SHA-256 calls:
+// an HKDF or MAC context per step (EVP_KDF, HMAC()) costs more than the hashing itself. Keys
+// and messages here are short (a DCID or a 32-byte secret; a label of a few bytes).
+bool HmacSha256(absl::string_view key, absl::string_view data, uint8_t out[32]) {
+  constexpr size_t kBlock = 64;
+  if (key.size() > kBlock || data.size() > 256) return false;
+  uint8_t pad[kBlock + 256];
+  std::memset(pad, 0x36, kBlock);
+  for (size_t i = 0; i < key.size(); ++i) pad[i] ^= static_cast<uint8_t>(key[i]);
+  std::memcpy(pad + kBlock, data.data(), data.size());
+  // The digest is fetched once; a context per thread is reused (workers run in parallel).
+  static EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                          &EVP_MD_CTX_free);
+  auto digest = [&](const uint8_t* d, size_t n, uint8_t* md) {
+    unsigned int len = 0;
+    return sha256 && ctx && EVP_DigestInit_ex(ctx.get(), sha256, nullptr) > 0 &&
+           EVP_DigestUpdate(ctx.get(), d, n) > 0 &&
+           EVP_DigestFinal_ex(ctx.get(), md, &len) > 0 && len == 32;
+  };
+  uint8_t inner[32];
+  if (!digest(pad, kBlock + data.size(), inner)) return false;
+  std::memset(pad, 0x5c, kBlock);
+  for (size_t i = 0; i < key.size(); ++i) pad[i] ^= static_cast<uint8_t>(key[i]);
+  std::memcpy(pad + kBlock, inner, 32);
+  return digest(pad, kBlock + 32, out);
 }
 
 // RFC 8446 7.1 HKDF-Expand-Label with an empty context.
@@ -82,7 +82,13 @@ bool ExpandLabel(absl::string_view secret, absl::string_view label, uint8_t* out
   info += "tls13 ";
   info.append(label.data(), label.size());
   PutU8(&info, 0);
-  return Hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, info, out, len);
+  // HKDF-Expand for at most one hash length: T(1) = HMAC(PRK, info || 0x01).
+  if (len > 32) return false;
+  PutU8(&info, 1);
+  uint8_t t[32];
+  if (!HmacSha256(secret, info, t)) return false;
+  std::memcpy(out, t, len);
+  return true;
 }
 
 bool AesEcbMask(const uint8_t* hp, const uint8_t* sample, uint8_t* mask) {
@@ -131,7 +137,7 @@ bool DeriveQuicClientInitialKeys(uint32_t version, absl::string_view dcid, QuicI
   if (!salt) return false;
   uint8_t initial[32], client[32];
   absl::string_view s(reinterpret_cast<const char*>(salt), 20);
-  if (!Hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, s, initial, 32)) return false;
+  if (!HmacSha256(s, dcid, initial)) return false;  // HKDF-Extract(salt, DCID)
   absl::string_view init(reinterpret_cast<const char*>(initial), 32);
   if (!ExpandLabel(init, "client in", client, 32)) return false;
   absl::string_view cs(reinterpret_cast<const char*>(client), 32);
