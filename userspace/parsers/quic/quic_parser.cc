@@ -91,14 +91,20 @@ bool ExpandLabel(absl::string_view secret, absl::string_view label, uint8_t* out
   return true;
 }
 
+// Cipher contexts are reused per thread (workers run in parallel): creating one per packet
+// cost as much as the work it did.
+EVP_CIPHER_CTX* ThreadCipherContext(int which) {
+  thread_local std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx[2] = {
+      {EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free}, {EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free}};
+  return ctx[which].get();
+}
+
 bool AesEcbMask(const uint8_t* hp, const uint8_t* sample, uint8_t* mask) {
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EVP_CIPHER_CTX* ctx = ThreadCipherContext(0);
   int n = 0;
-  bool ok = ctx && Aes128Ecb() && EVP_EncryptInit_ex(ctx, Aes128Ecb(), nullptr, hp, nullptr) > 0 &&
-            EVP_CIPHER_CTX_set_padding(ctx, 0) > 0 &&
-            EVP_EncryptUpdate(ctx, mask, &n, sample, 16) > 0 && n == 16;
-  EVP_CIPHER_CTX_free(ctx);
-  return ok;
+  return ctx && Aes128Ecb() && EVP_EncryptInit_ex(ctx, Aes128Ecb(), nullptr, hp, nullptr) > 0 &&
+         EVP_CIPHER_CTX_set_padding(ctx, 0) > 0 &&
+         EVP_EncryptUpdate(ctx, mask, &n, sample, 16) > 0 && n == 16;
 }
 
 bool AesGcmOpen(const uint8_t* key, const uint8_t* nonce, absl::string_view aad,
@@ -106,7 +112,7 @@ bool AesGcmOpen(const uint8_t* key, const uint8_t* nonce, absl::string_view aad,
   if (ciphertext_and_tag.size() < 16) return false;
   size_t n = ciphertext_and_tag.size() - 16;
   out->resize(n);
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EVP_CIPHER_CTX* ctx = ThreadCipherContext(1);
   int len = 0;
   auto* o = reinterpret_cast<unsigned char*>(out->data());
   const auto* c = reinterpret_cast<const unsigned char*>(ciphertext_and_tag.data());
@@ -119,7 +125,6 @@ bool AesGcmOpen(const uint8_t* key, const uint8_t* nonce, absl::string_view aad,
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
                                 const_cast<unsigned char*>(c + n)) > 0 &&
             EVP_DecryptFinal_ex(ctx, o + len, &len) > 0;
-  EVP_CIPHER_CTX_free(ctx);
   return ok;
 }
 
