@@ -27,13 +27,6 @@ std::string Invite(size_t sdp_bytes) {
          "\r\n\r\n" + sdp;
 }
 
-std::vector<std::string> FragmentV4(const std::string& frame, size_t chunk, uint16_t id) {
-  return testing::FragmentIp(frame, chunk, id);
-}
-std::vector<std::string> FragmentV6(const std::string& frame, size_t chunk, uint32_t id) {
-  return testing::FragmentIp(frame, chunk, id);
-}
-
 // Feeds frames to the reassembler; returns the rebuilt frames.
 std::vector<std::string> Feed(IpReassembler& r, const std::vector<std::string>& frames,
                               int64_t t = 1'000'000) {
@@ -70,7 +63,7 @@ void ExpectSameDatagram(const std::string& original, const std::string& rebuilt)
 TEST(IpReassemblyTest, Ipv4FragmentsInAnyOrderGiveTheDatagram) {
   std::string frame = PacketBuilder().Eth().Ipv4("192.0.2.1", "198.51.100.7").Udp(5060, 5060)
                           .Payload(Invite(2600)).Build();
-  auto frags = FragmentV4(frame, 1104, 77);
+  auto frags = testing::FragmentIp(frame, 1104, 77);
   ASSERT_EQ(frags.size(), 3u);
   std::swap(frags[0], frags[2]);  // the last first, the first last
   IpReassembler r;
@@ -92,7 +85,7 @@ TEST(IpReassemblyTest, Ipv4FragmentsInAnyOrderGiveTheDatagram) {
 TEST(IpReassemblyTest, Ipv6FragmentsGiveTheDatagram) {
   std::string frame = PacketBuilder().Eth().Ipv6("2001:db8::1", "2001:db8::2").Udp(5060, 5060)
                           .Payload(Invite(3000)).Build();
-  auto frags = FragmentV6(frame, 1232, 0xabcdef01);
+  auto frags = testing::FragmentIp(frame, 1232, 0xabcdef01);
   ASSERT_GE(frags.size(), 3u);
   std::swap(frags[0], frags[1]);
   IpReassembler r;
@@ -106,7 +99,7 @@ TEST(IpReassemblyTest, InterleavedDatagramsAreKeptApartById) {
                       .Payload(Invite(2000)).Build();
   std::string b = PacketBuilder().Eth().Ipv4("192.0.2.1", "198.51.100.7").Udp(5060, 5060)
                       .Payload(Invite(2500)).Build();
-  auto fa = FragmentV4(a, 800, 1), fb = FragmentV4(b, 800, 2);
+  auto fa = testing::FragmentIp(a, 800, 1), fb = testing::FragmentIp(b, 800, 2);
   std::vector<std::string> mixed;
   for (size_t i = 0; i < std::max(fa.size(), fb.size()); ++i) {
     if (i < fb.size()) mixed.push_back(fb[i]);
@@ -122,8 +115,8 @@ TEST(IpReassemblyTest, InterleavedDatagramsAreKeptApartById) {
 TEST(IpReassemblyTest, OverlappingIpv6FragmentsDiscardTheDatagram) {
   std::string frame = PacketBuilder().Eth().Ipv6("2001:db8::1", "2001:db8::2").Udp(5060, 5060)
                           .Payload(Invite(3000)).Build();
-  auto frags = FragmentV6(frame, 1232, 9);
-  auto overlap = FragmentV6(frame, 616, 9);  // the same datagram cut elsewhere
+  auto frags = testing::FragmentIp(frame, 1232, 9);
+  auto overlap = testing::FragmentIp(frame, 616, 9);  // the same datagram cut elsewhere
   IpReassembler r;
   EXPECT_TRUE(Feed(r, {frags[0], overlap[1], frags[1], frags[2]}).empty());
   EXPECT_GE(r.counters().Get(IpFragCounters::kOverlaps), 1u);
@@ -136,7 +129,7 @@ TEST(IpReassemblyTest, IncompleteDatagramsTimeOutAndTheBoundEvicts) {
   for (uint16_t id = 1; id <= 3; ++id) {
     std::string frame = PacketBuilder().Eth().Ipv4("192.0.2.1", "198.51.100.7")
                             .Udp(5060, 5060).Payload(Invite(2000)).Build();
-    auto frags = FragmentV4(frame, 800, id);
+    auto frags = testing::FragmentIp(frame, 800, id);
     EXPECT_TRUE(Feed(r, {frags[0]}, 1'000'000 + id).empty());  // the rest never comes
   }
   EXPECT_EQ(r.counters().Get(IpFragCounters::kEvicted), 1u);
@@ -150,7 +143,7 @@ TEST(IpReassemblyTest, IncompleteDatagramsTimeOutAndTheBoundEvicts) {
 TEST(IpReassemblyTest, AFragmentedSipInviteBecomesASipRecord) {
   std::string frame = PacketBuilder().Eth().Ipv4("192.0.2.1", "198.51.100.7").Udp(5060, 5060)
                           .Payload(Invite(2600)).Build();
-  auto frags = FragmentV4(frame, 1104, 4242);
+  auto frags = testing::FragmentIp(frame, 1104, 4242);
   std::string path = (std::filesystem::temp_directory_path() /
                       ("xsensor_frag_" + std::to_string(getpid()) + ".pcap")).string();
   testing::WritePcap(path, frags);

@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <thread>
 
 #include "common/time_util.h"
+#include "common/unique_fd.h"
 
 namespace xsensor {
 namespace {
@@ -59,13 +62,27 @@ TEST(MetricsServerTest, ServesMetricsAndAnswers404Elsewhere) {
   });
   auto got = FetchMetrics((*server)->endpoint(), 2000);
   auto again = FetchMetrics((*server)->endpoint(), 2000);
+  // Another path, by hand: a 404 naming where the metrics are, and no rendering.
+  std::string other;
+  {
+    const Endpoint& ep = (*server)->endpoint();
+    UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(connect(fd.get(), ep.sa(), ep.len), 0);
+    std::string req = "GET /other HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(send(fd.get(), req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+    char buf[1024];
+    ssize_t n;
+    while ((n = recv(fd.get(), buf, sizeof(buf), 0)) > 0) other.append(buf, n);
+  }
   stop.store(true);
   poller.join();
+  EXPECT_EQ(other.rfind("HTTP/1.1 404", 0), 0u) << other;
+  EXPECT_NE(other.find("/metrics"), std::string::npos) << other;
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, "xs_up 1\n");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(renders, 2);
-  EXPECT_EQ((*server)->requests(), 2u);
+  EXPECT_EQ((*server)->requests(), 3u);  // two /metrics, one 404
 }
 
 TEST(MetricsServerTest, APortInUseIsAClearError) {

@@ -58,8 +58,8 @@ absl::StatusOr<std::unique_ptr<Exporter>> Exporter::Create(const Config& config)
 
 std::vector<const Collector*> Exporter::collectors() const {
   std::vector<const Collector*> out;
-  for (const auto& s : streams_) {
-    for (const auto& c : s.collectors) out.push_back(c.get());
+  for (int s = 0; s < 3; ++s) {
+    for (const Collector* c : stream_collectors(s)) out.push_back(c);
   }
   return out;
 }

@@ -13,25 +13,20 @@ void PutU16(std::string* s, size_t at, uint16_t v) {
   (*s)[at + 1] = static_cast<char>(v & 0xff);
 }
 
-// The datagram's identity: version, addresses, protocol, id, and the innermost VLAN (the same
-// addresses may be reused on other VLANs).
-std::string KeyOf(const PacketView& p) {
-  std::string k;
-  k.reserve(48);
-  k.push_back(static_cast<char>(p.ip_version));
-  k.push_back(static_cast<char>(p.l4_proto));
-  k.append(reinterpret_cast<const char*>(p.src.bytes), p.src.len);
-  k.append(reinterpret_cast<const char*>(p.dst.bytes), p.dst.len);
-  uint32_t id = p.frag.id;
-  k.append(reinterpret_cast<const char*>(&id), sizeof(id));
-  uint16_t vlan = p.inner_vlan();
-  k.append(reinterpret_cast<const char*>(&vlan), sizeof(vlan));
+}  // namespace
+
+IpReassembler::Key IpReassembler::KeyOf(const PacketView& p) {
+  Key k;
+  std::memcpy(k.addrs.data(), p.src.bytes, p.src.len);
+  std::memcpy(k.addrs.data() + 16, p.dst.bytes, p.dst.len);
+  k.id = p.frag.id;
+  k.vlan = p.inner_vlan();
+  k.version = p.ip_version;
+  k.proto = p.l4_proto;
   return k;
 }
 
-}  // namespace
-
-void IpReassembler::Drop(absl::flat_hash_map<std::string, Datagram>::iterator it) {
+void IpReassembler::Drop(Map::iterator it) {
   held_bytes_ -= it->second.data.size() + it->second.prefix.size();
   datagrams_.erase(it);
 }
@@ -73,7 +68,7 @@ bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len,
   if (now_us - last_sweep_us_ > 1'000'000) Expire(now_us);
   const uint32_t start = p.frag.offset;
   const uint32_t end = start + static_cast<uint32_t>(p.payload.size());
-  std::string key = KeyOf(p);
+  const Key key = KeyOf(p);
   auto it = datagrams_.find(key);
   if (end > (p.ip_version == 4 ? kMaxPayload - p.frag.ip_header_len : kMaxPayload)) {
     counters_.Inc(IpFragCounters::kTooLong);
@@ -82,7 +77,7 @@ bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len,
   }
   if (it == datagrams_.end()) {
     if (datagrams_.size() >= options_.max_datagrams) EvictOldest();
-    it = datagrams_.emplace(std::move(key), Datagram()).first;
+    it = datagrams_.emplace(key, Datagram()).first;
     it->second.first_us = now_us;
     it->second.version = p.ip_version;
     it->second.proto = p.l4_proto;
@@ -145,7 +140,7 @@ bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len,
   d.have = std::move(merged);
   while (held_bytes_ > options_.max_bytes && datagrams_.size() > 1) {
     EvictOldest();
-    it = datagrams_.find(KeyOf(p));
+    it = datagrams_.find(key);
     if (it == datagrams_.end()) return false;  // this one was the oldest
   }
   const Datagram& done = it->second;

@@ -9,6 +9,7 @@
 // Fragments inside tunnels are not reassembled (the decoder does not report them).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -53,6 +54,20 @@ class IpReassembler {
   size_t held_bytes() const { return held_bytes_; }
 
  private:
+  // A datagram's identity: version, protocol, addresses, id, and the innermost VLAN (the same
+  // addresses may be reused on other VLANs). Fixed size: no allocation per fragment.
+  struct Key {
+    std::array<uint8_t, 32> addrs{};  // source then destination (IPv4: the first 4 of each)
+    uint32_t id = 0;
+    uint16_t vlan = 0;
+    uint8_t version = 0, proto = 0;
+    bool operator==(const Key&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.addrs, k.id, k.vlan, k.version, k.proto);
+    }
+  };
+  static Key KeyOf(const PacketView& p);
   struct Datagram {
     std::string prefix;  // link-layer bytes + IP header of the first fragment (empty until then)
     size_t ip_at = 0;    // where the IP header starts in prefix
@@ -63,12 +78,13 @@ class IpReassembler {
     uint32_t total = 0;                                // payload length; 0 until the last
     int64_t first_us = 0;
   };
-  void Drop(absl::flat_hash_map<std::string, Datagram>::iterator it);
+  using Map = absl::flat_hash_map<Key, Datagram>;
+  void Drop(Map::iterator it);
   void EvictOldest();
   static void Rebuild(const Datagram& d, std::string* out);
 
   Options options_;
-  absl::flat_hash_map<std::string, Datagram> datagrams_;
+  Map datagrams_;
   size_t held_bytes_ = 0;
   int64_t last_sweep_us_ = 0;
   IpFragCounters counters_;

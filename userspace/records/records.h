@@ -72,6 +72,13 @@ class PacketSnapshot {
   }
   bool valid() const { return valid_; }
   const PacketView* view() const { return valid_ ? &view_ : nullptr; }
+  // `at` with this packet as the record's packet, taken in its own direction.
+  RecordOrigin OriginAt(const RecordOrigin& at) const {
+    RecordOrigin o = at;
+    o.packet = view();
+    o.reversed = false;
+    return o;
+  }
 
  private:
   PacketView view_;

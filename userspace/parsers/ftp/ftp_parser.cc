@@ -111,10 +111,7 @@ void FtpParser::OnReply(ParseContext& ctx, uint32_t code, absl::string_view text
 void FtpParser::Export(ParseContext& ctx) {
   exported_ = true;
   if (!client_packet_.valid()) return;
-  RecordOrigin origin = ctx.origin;
-  origin.packet = client_packet_.view();
-  origin.reversed = false;  // the snapshot is a client -> server packet
-  auto* r = ctx.records->Begin<schema::Ftp>(origin);
+  auto* r = ctx.records->Begin<schema::Ftp>(client_packet_.OriginAt(ctx.origin));
   if (!server_name_.empty()) {
     r->set_server_name(server_name_);
   } else {

@@ -106,10 +106,7 @@ void MailboxParser::MessageEnd(ParseContext& ctx) {
   if (scanner_.saw_headers() && server_packet_.valid()) {
     ++messages_;
     ctx.counters->Inc(ParserCounters::kMailMessagesRead);
-    RecordOrigin origin = ctx.origin;
-    origin.packet = server_packet_.view();
-    origin.reversed = false;
-    auto* r = ctx.records->Begin<schema::Mail>(origin);
+    auto* r = ctx.records->Begin<schema::Mail>(server_packet_.OriginAt(ctx.origin));
     r->set_mail_sender(absl::StrJoin(scanner_.from(), ","));
     r->set_mail_receiver(absl::StrJoin(scanner_.to(), ","));
     r->set_mail_cc(absl::StrJoin(scanner_.cc(), ","));
@@ -128,10 +125,7 @@ void MailboxParser::MessageEnd(ParseContext& ctx) {
 void MailboxParser::ExportLogin(ParseContext& ctx) {
   if (login_exported_ || user_.empty() || !server_packet_.valid()) return;
   login_exported_ = true;
-  RecordOrigin origin = ctx.origin;
-  origin.packet = server_packet_.view();
-  origin.reversed = false;
-  auto* r = ctx.records->Begin<schema::Mail>(origin);
+  auto* r = ctx.records->Begin<schema::Mail>(server_packet_.OriginAt(ctx.origin));
   r->set_mail_receiver(user_);
   r->set_mail_servers(FormatIp(server_packet_.view()->src.view()));
   r->set_mail_reply(login_reply_);

@@ -116,10 +116,7 @@ void SmtpParser::Export(ParseContext& ctx) {
   awaiting_final_reply_ = false;
   if (!client_packet_.valid() || (sender_.empty() && receivers_.empty())) return;
   ctx.counters->Inc(ParserCounters::kSmtpMessages);
-  RecordOrigin origin = ctx.origin;
-  origin.packet = client_packet_.view();
-  origin.reversed = false;
-  auto* r = ctx.records->Begin<schema::Mail>(origin);
+  auto* r = ctx.records->Begin<schema::Mail>(client_packet_.OriginAt(ctx.origin));
   r->set_mail_sender(sender_);
   r->set_mail_receiver(absl::StrJoin(receivers_, ","));
   r->set_mail_cc(absl::StrJoin(message_.cc(), ","));

@@ -27,6 +27,24 @@ bool SkipVector8(ByteReader& r) {
   return r.ReadU8(&n) && r.Skip(n);
 }
 
+// The extensions block that ends a hello (RFC 8446 4.2), if any: calls on_ext(type, data) for
+// each; `on_ext` returns false when the extension is malformed. False when the block is.
+template <typename F>
+bool ForEachExtension(ByteReader& r, F on_ext) {
+  if (r.empty()) return true;  // no extensions
+  uint16_t total;
+  absl::string_view exts;
+  if (!r.ReadU16(&total) || !r.ReadView(total, &exts)) return false;
+  ByteReader e(exts);
+  while (!e.empty()) {
+    uint16_t type, len;
+    absl::string_view data;
+    if (!e.ReadU16(&type) || !e.ReadU16(&len) || !e.ReadView(len, &data)) return false;
+    if (!on_ext(type, data)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool LooksLikeTlsClientHello(absl::string_view p) {
@@ -37,22 +55,15 @@ bool LooksLikeTlsClientHello(absl::string_view p) {
 
 bool ParseClientHello(absl::string_view body, ClientHelloInfo* out) {
   ByteReader r(body);
-  uint16_t suites_len, ext_total;
+  uint16_t suites_len;
   absl::string_view suites;
   if (!r.ReadU16(&out->legacy_version) || !r.Skip(32) || !SkipVector8(r) ||
       !r.ReadU16(&suites_len) || !r.ReadView(suites_len, &suites) || !SkipVector8(r)) {
     return false;
   }
   out->cipher_suites.assign(suites.data(), suites.size());
-  if (r.empty()) return true;  // no extensions
-  absl::string_view exts;
-  if (!r.ReadU16(&ext_total) || !r.ReadView(ext_total, &exts)) return false;
-  ByteReader e(exts);
-  while (!e.empty()) {
-    uint16_t type, len;
-    absl::string_view data;
-    if (!e.ReadU16(&type) || !e.ReadU16(&len) || !e.ReadView(len, &data)) return false;
-    if (type != 0 || !out->sni.empty()) continue;  // server_name (RFC 6066 3)
+  return ForEachExtension(r, [&](uint16_t type, absl::string_view data) {
+    if (type != 0 || !out->sni.empty()) return true;  // server_name (RFC 6066 3)
     ByteReader s(data);
     uint16_t list_len;
     absl::string_view list;
@@ -70,8 +81,8 @@ bool ParseClientHello(absl::string_view body, ClientHelloInfo* out) {
         break;
       }
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool ParseServerHello(absl::string_view body, ServerHelloInfo* out) {
@@ -82,21 +93,13 @@ bool ParseServerHello(absl::string_view body, ServerHelloInfo* out) {
     return false;
   }
   out->retry_request = std::memcmp(random, kHrrRandom, 32) == 0;
-  uint16_t ext_total;
-  absl::string_view exts;
-  if (r.empty()) return true;
-  if (!r.ReadU16(&ext_total) || !r.ReadView(ext_total, &exts)) return false;
-  ByteReader e(exts);
-  while (!e.empty()) {
-    uint16_t type, len;
-    absl::string_view data;
-    if (!e.ReadU16(&type) || !e.ReadU16(&len) || !e.ReadView(len, &data)) return false;
-    if (type == 43 && len == 2) {  // supported_versions: the negotiated version
+  return ForEachExtension(r, [&](uint16_t type, absl::string_view data) {
+    if (type == 43 && data.size() == 2) {  // supported_versions: the negotiated version
       ByteReader v(data);
       v.ReadU16(&out->version);
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 std::string CertificateName(absl::string_view der) {

@@ -175,10 +175,7 @@ void XmppParser::Export(ParseContext& ctx) {
   // presence) says nothing worth a record.
   if (server_.empty() && login_.empty() && jid_.empty() && receivers_.empty()) return;
   ctx.counters->Inc(ParserCounters::kXmppSessions);
-  RecordOrigin origin = ctx.origin;
-  origin.packet = client_packet_.view();
-  origin.reversed = false;
-  auto* r = ctx.records->Begin<schema::Im>(origin);
+  auto* r = ctx.records->Begin<schema::Im>(client_packet_.OriginAt(ctx.origin));
   r->set_im_login(login_);
   r->set_im_passw(password_);
   r->set_im_screen_name(jid_.empty() ? server_ : jid_);
