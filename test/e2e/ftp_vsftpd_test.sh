@@ -105,11 +105,7 @@ for m in "|1|" "|0|" "|530|"; do
 done
 [ "$(grep '"template":"ftp"' records.json | grep -cF "\"ip_destination\":\"$A\"")" -eq 6 ] ||
   { echo "FAIL: not every ftp record names the server $A as IP_DESTINATION"; fail=1; }
-diff expected got >diff.txt || { echo "FAIL: records differ from curl's logins"; fail=1; }
 echo "$(wc -l <expected) logins from curl, $(grep -c '"template":"ftp"' records.json) ftp records"
-if [ $fail -eq 0 ]; then
-  echo "ok: every login curl made was exported with the same user, password, result and mode"
-else
-  echo "--- expected"; cat expected; echo "--- got"; cat got; cat vsftpd.err sensor.err
-fi
-exit $fail
+e2e_compare_and_exit "curl's logins" \
+  "every login curl made was exported with the same user, password, result and mode" \
+  vsftpd.err sensor.err

@@ -45,3 +45,18 @@ e2e_export_metadata() {  # pcap
 field() {  # name record
   sed -nE -e "s/.*\"$1\":\"(([^\"\\\\]|\\\\.)*)\".*/\\1/p" -e "s/.*\"$1\":([0-9]+).*/\\1/p" <<<"$2"
 }
+
+# The end of a comparison: `expected` (from the client's own logs) against `got` (from the
+# records), both sorted. Fails when they differ; prints the ok line, or both lists and the logs
+# given; exits with $fail (which earlier checks may have set).
+e2e_compare_and_exit() {  # what-the-client-did ok-line log...
+  local what=$1 ok=$2
+  shift 2
+  diff expected got >diff.txt || { echo "FAIL: records differ from $what"; fail=1; }
+  if [ "$fail" -eq 0 ]; then
+    echo "ok: $ok"
+  else
+    echo "--- expected"; cat expected; echo "--- got"; cat got; cat "$@" 2>/dev/null || true
+  fi
+  exit "$fail"
+}
