@@ -47,7 +47,7 @@ TEST(FlowTableTest, IdleAndClosedTimeouts) {
   Flow* f1 = t.Lookup(k1, 0, &created);
   EXPECT_TRUE(created);
   Flow* f2 = t.Lookup(k2, 500'000, &created);
-  f2->closing = true;
+  t.MarkClosing(f2);
   EXPECT_EQ(t.Lookup(k1, 600'000, &created), f1);
   EXPECT_FALSE(created);
   t.Expire(1'200'000);  // f2 closed 0.7 s ago: kept

@@ -25,10 +25,16 @@ FlowKey MakeFlowKey(const PacketView& p, bool* forward) {
 }
 
 uint64_t FlowHash(const FlowKey& key) {
-  // The key is already canonical, so any hash of it is symmetric.
-  uint64_t h = 1469598103934665603ull;
-  const auto* b = reinterpret_cast<const uint8_t*>(&key);
-  for (size_t i = 0; i < sizeof(key); ++i) h = (h ^ b[i]) * 1099511628211ull;
+  // The key is already canonical, so any hash of it is symmetric. Five 64-bit words, each
+  // mixed in with a multiply (the key has no padding: its bytes are all defined).
+  static_assert(sizeof(FlowKey) == 40);
+  uint64_t w[5];
+  std::memcpy(w, &key, sizeof(w));
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  for (uint64_t x : w) {
+    h = (h ^ x) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+  }
   return h;
 }
 
@@ -41,75 +47,175 @@ uint64_t SessionIdGenerator::Next() {
 
 FlowTable::FlowTable(const Options& options, uint8_t worker_id, EndCallback on_end)
     : options_(options), on_end_(std::move(on_end)), ids_(worker_id) {
-  map_.reserve(std::min<uint32_t>(options_.max_flows, 65536));
+  // Start small (a table per worker, most never hold many flows); the index doubles as needed.
+  slots_.assign(1024, Slot{0, 0});
+  mask_ = 1023;
 }
 
 FlowTable::~FlowTable() { Clear(); }
 
-void FlowTable::Unlink(Flow* f) {
-  (f->lru_prev ? f->lru_prev->lru_next : lru_head_) = f->lru_next;
-  (f->lru_next ? f->lru_next->lru_prev : lru_tail_) = f->lru_prev;
-  f->lru_prev = f->lru_next = nullptr;
+size_t FlowTable::memory_bytes() const {
+  return slots_.capacity() * sizeof(Slot) + chunks_.size() * kChunkFlows * sizeof(Flow) +
+         free_.capacity() * sizeof(uint32_t);
 }
 
-void FlowTable::Touch(Flow* f) {
-  if (lru_head_ == f) return;
-  if (f->lru_prev || f->lru_next || lru_tail_ == f) Unlink(f);
-  f->lru_next = lru_head_;
-  if (lru_head_) lru_head_->lru_prev = f;
-  lru_head_ = f;
-  if (!lru_tail_) lru_tail_ = f;
+Flow* FlowTable::Allocate() {
+  uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    if (pool_used_ == chunks_.size() * kChunkFlows) {
+      chunks_.push_back(std::make_unique<Storage[]>(kChunkFlows));
+    }
+    index = pool_used_++;
+  }
+  Flow* f = new (At(index)) Flow();
+  f->index = index;
+  return f;
+}
+
+void FlowTable::Release(Flow* f) {
+  uint32_t index = f->index;
+  f->~Flow();
+  free_.push_back(index);
+}
+
+void FlowTable::Grow() {
+  std::vector<Slot> old;
+  old.swap(slots_);
+  slots_.assign(old.size() * 2, Slot{0, 0});
+  mask_ = static_cast<uint32_t>(slots_.size() - 1);
+  for (const Slot& s : old) {
+    if (!s.index) continue;
+    uint32_t i = s.hash & mask_;
+    while (slots_[i].index) i = (i + 1) & mask_;
+    slots_[i] = s;
+  }
+}
+
+void FlowTable::IndexInsert(Flow* f) {
+  if ((size_ + 1) * 2 > slots_.size()) Grow();
+  uint32_t i = f->hash & mask_;
+  while (slots_[i].index) i = (i + 1) & mask_;
+  slots_[i] = Slot{f->hash, f->index + 1};
+  ++size_;
+}
+
+void FlowTable::IndexErase(const Flow* f) {
+  uint32_t i = f->hash & mask_;
+  while (slots_[i].index != f->index + 1) i = (i + 1) & mask_;
+  // Backward-shift deletion: move later members of the probe run into the hole when their
+  // home slot is at or before it, so that no tombstones are needed.
+  uint32_t hole = i;
+  for (uint32_t j = (i + 1) & mask_; slots_[j].index; j = (j + 1) & mask_) {
+    uint32_t home = slots_[j].hash & mask_;
+    if (((j - home) & mask_) >= ((j - hole) & mask_)) {
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+  }
+  slots_[hole] = Slot{0, 0};
+  --size_;
+}
+
+void FlowTable::Push(Queue& q, Flow* f, int64_t now_us) {
+  f->queued_us = now_us;
+  f->queue_next = nullptr;
+  f->queue_prev = q.tail;
+  (q.tail ? q.tail->queue_next : q.head) = f;
+  q.tail = f;
+}
+
+void FlowTable::Remove(Queue& q, Flow* f) {
+  (f->queue_prev ? f->queue_prev->queue_next : q.head) = f->queue_next;
+  (f->queue_next ? f->queue_next->queue_prev : q.tail) = f->queue_prev;
+  f->queue_prev = f->queue_next = nullptr;
 }
 
 void FlowTable::End(Flow* f, FlowCounters::Id reason) {
   counters_.Inc(reason);
   if (on_end_) on_end_(*f, reason);
-  Unlink(f);
-  map_.erase(f->key);  // destroys f
+  Remove(QueueOf(f), f);
+  IndexErase(f);
+  Release(f);
+}
+
+void FlowTable::EndNow(Flow* f) { End(f, FlowCounters::kExpiredClosed); }
+
+void FlowTable::MarkClosing(Flow* f) {
+  if (f->closing) return;
+  Remove(open_, f);
+  f->closing = true;
+  Push(closing_, f, f->last_seen_us);
 }
 
 Flow* FlowTable::Lookup(const FlowKey& key, int64_t now_us, bool* created) {
-  auto it = map_.find(key);
-  if (it != map_.end()) {
-    *created = false;
-    Flow* f = it->second.get();
-    f->last_seen_us = now_us;
-    Touch(f);
-    return f;
+  uint64_t h64 = FlowHash(key);
+  auto hash = static_cast<uint32_t>(h64 >> 32);
+  for (uint32_t i = hash & mask_; slots_[i].index; i = (i + 1) & mask_) {
+    if (slots_[i].hash != hash) continue;
+    Flow* f = At(slots_[i].index - 1);
+    if (f->key == key) {
+      *created = false;
+      f->last_seen_us = std::max(f->last_seen_us, now_us);
+      return f;
+    }
   }
-  if (map_.size() >= options_.max_flows && lru_tail_) End(lru_tail_, FlowCounters::kEvicted);
-  auto flow = std::make_unique<Flow>();
-  Flow* f = flow.get();
+  if (size_ >= options_.max_flows) Evict(now_us);
+  Flow* f = Allocate();
   f->key = key;
+  f->hash = hash;
   f->session_id = ids_.Next();
   f->first_seen_us = f->last_seen_us = now_us;
-  map_.emplace(key, std::move(flow));
-  Touch(f);
+  IndexInsert(f);
+  Push(open_, f, now_us);
   counters_.Inc(FlowCounters::kCreated);
   *created = true;
   return f;
 }
 
+void FlowTable::Evict(int64_t now_us) {
+  // The closing flow queued first, else the open flow queued first that has not been seen
+  // since it was queued (those seen since go to the back: a second chance, bounded).
+  if (closing_.head) {
+    End(closing_.head, FlowCounters::kEvicted);
+    return;
+  }
+  for (int i = 0; i < 64 && open_.head && open_.head->last_seen_us > open_.head->queued_us;
+       ++i) {
+    Flow* f = open_.head;
+    Remove(open_, f);
+    Push(open_, f, f->last_seen_us);
+  }
+  if (open_.head) End(open_.head, FlowCounters::kEvicted);
+}
+
 void FlowTable::Expire(int64_t now_us, int max_work) {
-  // The tail is the least recently seen flow; closing flows use a shorter timeout, so look
-  // a little past a live tail for them.
-  Flow* f = lru_tail_;
-  for (int i = 0; f && i < max_work; ++i) {
-    Flow* prev = f->lru_prev;
-    int64_t idle = now_us - f->last_seen_us;
-    if (idle > options_.idle_timeout_us) {
-      End(f, FlowCounters::kExpiredIdle);
-    } else if (f->closing && idle > options_.closed_timeout_us) {
-      End(f, FlowCounters::kExpiredClosed);
-    } else if (idle <= options_.closed_timeout_us) {
-      break;  // everything nearer the head is more recent still
+  // A front flow queued less than its timeout ago ends the look: every flow behind it was
+  // queued later and seen later still.
+  struct {
+    Queue* q;
+    int64_t timeout;
+    FlowCounters::Id reason;
+  } queues[] = {{&closing_, options_.closed_timeout_us, FlowCounters::kExpiredClosed},
+                {&open_, options_.idle_timeout_us, FlowCounters::kExpiredIdle}};
+  for (auto& [q, timeout, reason] : queues) {
+    for (int i = 0; i < max_work && q->head && now_us - q->head->queued_us > timeout; ++i) {
+      Flow* f = q->head;
+      if (now_us - f->last_seen_us > timeout) {
+        End(f, reason);
+      } else {
+        Remove(*q, f);
+        Push(*q, f, f->last_seen_us);
+      }
     }
-    f = prev;
   }
 }
 
 void FlowTable::Clear() {
-  while (lru_tail_) End(lru_tail_, FlowCounters::kEndedShutdown);
+  while (closing_.head) End(closing_.head, FlowCounters::kEndedShutdown);
+  while (open_.head) End(open_.head, FlowCounters::kEndedShutdown);
 }
 
 }  // namespace xsensor

@@ -1,15 +1,24 @@
 // Per-worker flow table. A flow is keyed by the canonical 5-tuple plus the innermost VLAN id
 // (both directions map to one flow); it owns its protocol parser state. The table is owned by
 // exactly one worker thread: no locks. Flows end on idle timeout, shortly after TCP close, or
-// by eviction of the least recently seen flow when the table is full (counted).
+// by eviction of a long-unseen flow when the table is full (counted).
+//
+// Built for millions of flows: flows live in a pool of fixed-size entries (allocated in chunks,
+// reused, never moved, so a Flow* stays valid until the flow ends) and are found through an
+// open-addressed index of 8-byte slots (32-bit hash, pool index), linear probing with
+// backward-shift deletion, at most half full. Expiry never scans: each flow sits in one of two
+// FIFO lists (open, closing) ordered by when it was queued, and a packet only updates
+// last_seen_us. Expire() looks at the front of each list; a front flow seen since it was queued
+// is queued again at the back (at most once per timeout period), so the work per packet is
+// amortised O(1) and a front that is not due ends the scan.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "common/counters.h"
 #include "packet/packet.h"
 #include "reassembly/tcp_reassembler.h"
@@ -42,7 +51,7 @@ struct Flow {
   uint64_t session_id = 0;
   // The client side: the key's lo side when true, else hi.
   bool client_is_lo = true;
-  bool closing = false;  // FIN both ways or RST seen
+  bool closing = false;  // FIN both ways or RST seen (set through FlowTable::MarkClosing)
   int64_t first_seen_us = 0;
   int64_t last_seen_us = 0;
   uint64_t packets[2] = {};
@@ -58,9 +67,12 @@ struct Flow {
   std::string server_first;
   uint32_t raw_exported = 0;  // raw records of this flow so far
 
-  // LRU links (most recent at head).
-  Flow* lru_prev = nullptr;
-  Flow* lru_next = nullptr;
+  // The table's bookkeeping: the expiry list the flow is queued in, and when.
+  Flow* queue_prev = nullptr;
+  Flow* queue_next = nullptr;
+  int64_t queued_us = 0;
+  uint32_t hash = 0;
+  uint32_t index = 0;  // in the pool
 
   Dir DirOf(bool packet_from_lo) const {
     return packet_from_lo == client_is_lo ? Dir::kToServer : Dir::kToClient;
@@ -103,27 +115,66 @@ class FlowTable {
   FlowTable(const Options& options, uint8_t worker_id, EndCallback on_end);
   ~FlowTable();
 
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
   // Finds the packet's flow or creates it. `now_us` is packet time (offline) or wall time.
   Flow* Lookup(const FlowKey& key, int64_t now_us, bool* created);
-  // Ends flows idle longer than their timeout as of `now_us` (bounded work per call).
+  // The flow has closed (FIN both ways, RST): it ends closed_timeout after its last packet.
+  void MarkClosing(Flow* f);
+  // Ends `f` now (e.g. a new connection reuses its addresses and ports), counted as closed.
+  void EndNow(Flow* f);
+  // Ends flows idle longer than their timeout as of `now_us` (at most `max_work` flows looked
+  // at per call).
   void Expire(int64_t now_us, int max_work = 64);
   // Ends every flow (shutdown / end of capture).
   void Clear();
 
-  size_t size() const { return map_.size(); }
+  size_t size() const { return size_; }
+  // Bytes the table itself holds: the pool's entries and the index (not parser state).
+  size_t memory_bytes() const;
   const FlowCounters& counters() const { return counters_; }
 
  private:
-  void Touch(Flow* f);
-  void Unlink(Flow* f);
+  // A FIFO of flows in the order they were queued.
+  struct Queue {
+    Flow* head = nullptr;
+    Flow* tail = nullptr;
+  };
+  struct Slot {
+    uint32_t hash;
+    uint32_t index;  // pool index + 1; 0: empty
+  };
+  static constexpr uint32_t kChunkFlows = 1024;
+
+  Flow* Allocate();
+  void Release(Flow* f);
+  Flow* At(uint32_t index) const {
+    return reinterpret_cast<Flow*>(chunks_[index / kChunkFlows].get()) + index % kChunkFlows;
+  }
+  void Grow();
+  void IndexInsert(Flow* f);
+  void IndexErase(const Flow* f);
+  static void Push(Queue& q, Flow* f, int64_t now_us);
+  static void Remove(Queue& q, Flow* f);
+  Queue& QueueOf(const Flow* f) { return f->closing ? closing_ : open_; }
   void End(Flow* f, FlowCounters::Id reason);
+  void Evict(int64_t now_us);
 
   Options options_;
   EndCallback on_end_;
   SessionIdGenerator ids_;
-  absl::flat_hash_map<FlowKey, std::unique_ptr<Flow>> map_;
-  Flow* lru_head_ = nullptr;
-  Flow* lru_tail_ = nullptr;
+  std::vector<Slot> slots_;
+  uint32_t mask_ = 0;
+  size_t size_ = 0;
+  struct alignas(Flow) Storage {
+    std::byte bytes[sizeof(Flow)];
+  };
+  std::vector<std::unique_ptr<Storage[]>> chunks_;
+  std::vector<uint32_t> free_;  // pool indices of ended flows
+  uint32_t pool_used_ = 0;      // indices handed out at least once
+  Queue open_;
+  Queue closing_;
   FlowCounters counters_;
 };
 

@@ -126,6 +126,12 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us) 
   FlowKey key = MakeFlowKey(p, &from_lo);
   bool created = false;
   Flow* flow = flows_.Lookup(key, ts_us, &created);
+  if (!created && flow->closing && p.l4_proto == 6 && (p.tcp_flags & (kSyn | kAck)) == kSyn) {
+    // A new connection on the addresses and ports of one that has closed (a client reusing its
+    // port, a NAT): a new flow, with its own session.
+    flows_.EndNow(flow);
+    flow = flows_.Lookup(key, ts_us, &created);
+  }
   if (created) ChooseRoles(*flow, from_lo, p);
   Dir dir = flow->DirOf(from_lo);
   int d = static_cast<int>(dir);
@@ -184,10 +190,10 @@ void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) 
     if (p.tcp_flags & kRst) {
       StreamSink other(this, &flow, static_cast<Dir>(1 - d), &p, ts_us, true);
       flow.tcp[1 - d].Flush(other, budget_, reasm_counters_);
-      flow.closing = true;
+      flows_.MarkClosing(&flow);
     } else {
       flow.fin[d] = true;
-      if (flow.fin[0] && flow.fin[1]) flow.closing = true;
+      if (flow.fin[0] && flow.fin[1]) flows_.MarkClosing(&flow);
     }
   }
 }

@@ -1,8 +1,5 @@
 #include "parsers/tls/tls_parser.h"
 
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <cstring>
 
 #include "common/byte_reader.h"
@@ -102,30 +99,117 @@ bool ParseServerHello(absl::string_view body, ServerHelloInfo* out) {
   });
 }
 
-std::string CertificateName(absl::string_view der) {
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-  if (!cert) return "";
-  std::string name;
-  X509_NAME* subject = X509_get_subject_name(cert);
-  int idx = subject ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
-  if (idx >= 0) {
-    ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
-    name.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                static_cast<size_t>(ASN1_STRING_length(s)));
-  } else if (auto* sans = static_cast<GENERAL_NAMES*>(
-                 X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
-    for (int i = 0; i < sk_GENERAL_NAME_num(sans) && name.empty(); ++i) {
-      const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
-      if (g->type == GEN_DNS) {
-        name.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(g->d.dNSName)),
-                    static_cast<size_t>(ASN1_STRING_length(g->d.dNSName)));
-      }
+namespace {
+
+// One DER element (X.690 8.1): low tag numbers only, definite lengths up to 4 bytes. `value`
+// aliases the certificate.
+struct Der {
+  uint8_t tag = 0;
+  absl::string_view value;
+};
+
+bool ReadDer(ByteReader& r, Der* out) {
+  uint8_t len8;
+  if (!r.ReadU8(&out->tag) || (out->tag & 0x1f) == 0x1f || !r.ReadU8(&len8)) return false;
+  size_t len = len8;
+  if (len8 & 0x80) {
+    int n = len8 & 0x7f;
+    if (n == 0 || n > 4) return false;  // indefinite length is not DER
+    len = 0;
+    for (int i = 0; i < n; ++i) {
+      uint8_t b;
+      if (!r.ReadU8(&b)) return false;
+      len = (len << 8) | b;
     }
-    GENERAL_NAMES_free(sans);
   }
-  X509_free(cert);
-  return name;
+  return r.ReadView(len, &out->value);
+}
+
+bool ReadDerTag(ByteReader& r, uint8_t tag, Der* out) { return ReadDer(r, out) && out->tag == tag; }
+
+constexpr uint8_t kSequence = 0x30, kSet = 0x31, kOid = 0x06, kOctetString = 0x04;
+constexpr absl::string_view kOidCommonName("\x55\x04\x03", 3);       // 2.5.4.3
+constexpr absl::string_view kOidSubjectAltName("\x55\x1d\x11", 3);   // 2.5.29.17
+constexpr uint8_t kDnsNameTag = 0x82;                                   // GeneralName [2]
+
+// The value of the first commonName attribute of a Name (RFC 5280 4.1.2.4), in order of its
+// RDNs. False when the Name is malformed.
+bool FirstCommonName(absl::string_view name, absl::string_view* cn) {
+  ByteReader rdns(name);
+  while (!rdns.empty()) {
+    Der rdn;
+    if (!ReadDerTag(rdns, kSet, &rdn)) return false;
+    ByteReader attrs(rdn.value);
+    while (!attrs.empty()) {
+      Der atv, type, value;
+      if (!ReadDerTag(attrs, kSequence, &atv)) return false;
+      ByteReader a(atv.value);
+      if (!ReadDerTag(a, kOid, &type) || !ReadDer(a, &value)) return false;
+      if (cn->empty() && type.value == kOidCommonName) *cn = value.value;
+    }
+  }
+  return true;
+}
+
+// The first dNSName of a subjectAltName extension value (RFC 5280 4.2.1.6).
+absl::string_view FirstDnsName(absl::string_view ext_value) {
+  ByteReader r(ext_value);
+  Der names;
+  if (!ReadDerTag(r, kSequence, &names)) return {};
+  ByteReader n(names.value);
+  Der g;
+  while (ReadDer(n, &g)) {
+    if (g.tag == kDnsNameTag) return g.value;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string CertificateName(absl::string_view der) {
+  // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue } and
+  // TBSCertificate (RFC 5280 4.1), walked in place: only the subject and the extensions are
+  // looked into. A structure that does not parse gives no name.
+  ByteReader top(der);
+  Der cert, tbs, sig_alg, sig, e;
+  if (!ReadDerTag(top, kSequence, &cert)) return "";
+  ByteReader c(cert.value);
+  if (!ReadDerTag(c, kSequence, &tbs) || !ReadDerTag(c, kSequence, &sig_alg) ||
+      !ReadDerTag(c, 0x03, &sig)) {
+    return "";
+  }
+  ByteReader t(tbs.value);
+  if (!ReadDer(t, &e)) return "";
+  if (e.tag == 0xa0 && !ReadDer(t, &e)) return "";  // [0] version, then serialNumber
+  Der subject;
+  if (e.tag != 0x02 || !ReadDerTag(t, kSequence, &e) /* signature */ ||
+      !ReadDerTag(t, kSequence, &e) /* issuer */ || !ReadDerTag(t, kSequence, &e) /* validity */ ||
+      !ReadDerTag(t, kSequence, &subject) || !ReadDerTag(t, kSequence, &e) /* public key */) {
+    return "";
+  }
+  absl::string_view extensions;
+  while (!t.empty()) {  // [1] issuerUniqueID, [2] subjectUniqueID, [3] extensions
+    if (!ReadDer(t, &e)) return "";
+    if (e.tag == 0xa3) extensions = e.value;
+  }
+  absl::string_view cn;
+  if (!FirstCommonName(subject.value, &cn)) return "";
+  if (!cn.empty()) return std::string(cn);
+  if (extensions.empty()) return "";
+  ByteReader x(extensions);
+  Der list;
+  if (!ReadDerTag(x, kSequence, &list)) return "";
+  ByteReader exts(list.value);
+  while (!exts.empty()) {
+    Der ext, oid, value;
+    if (!ReadDerTag(exts, kSequence, &ext)) return "";
+    ByteReader f(ext.value);
+    if (!ReadDerTag(f, kOid, &oid) || !ReadDer(f, &value)) return "";
+    if (value.tag == 0x01 && !ReadDer(f, &value)) return "";  // critical
+    if (value.tag != kOctetString) return "";
+    if (oid.value == kOidSubjectAltName) return std::string(FirstDnsName(value.value));
+  }
+  return "";
 }
 
 std::unique_ptr<AppParser> MakeTlsParser(const ParserOptions& options) {
