@@ -1,22 +1,47 @@
-// Offline throughput: xsensor's whole path (decode, flows, HTTP parsing, IPFIX encoding and
-// UDP export) over a large capture built from the corpus, next to a bare libpcap read loop
-// over the same file, in the same run. scripts/bench.sh reports the ratio of the two rates
-// (target: >= 0.5).
+// Offline throughput: xsensor's whole path (the same OfflineSensor as `xsensor --pcap`: decode,
+// flows, every parser, replies on, IPFIX encoding and UDP export) over a capture, next to a
+// bare libpcap read loop over the same file, in the same run. The capture is
+// $XSENSOR_BENCH_PCAP when set (scripts/bench.sh sets it to the many-flow mix of
+// ../shared/bench/make-mix.sh), else every Ethernet capture of the corpus 40 times.
+// scripts/bench.sh reports the ratios. Also: heap allocations per frame (every operator new
+// of the process is counted) and the memory held per idle flow.
 #include <benchmark/benchmark.h>
 #include <pcap/pcap.h>
 
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <new>
 
 #include "capture/pcap_source.h"
 #include "common/time_util.h"
 #include "common/unique_fd.h"
 #include "export/exporter.h"
+#include "sensor/offline.h"
 #include "sensor/worker.h"
 #include "testing/corpus.h"
+#include "testing/packet_builder.h"
+
+// Every heap allocation of the process, for allocations per frame.
+std::atomic<uint64_t> g_allocations{0};
+
+void* operator new(size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace xsensor {
 namespace {
@@ -27,6 +52,9 @@ constexpr int kRepeats = 40;
 // later so its flows are new flows (the previous ones have timed out), not retransmissions.
 const std::string& BigCapture() {
   static const std::string* path = [] {
+    if (const char* mix = std::getenv("XSENSOR_BENCH_PCAP"); mix && *mix) {
+      return new std::string(mix);
+    }
     auto* p = new std::string(std::filesystem::temp_directory_path() / "xsensor_bench.pcap");
     char err[PCAP_ERRBUF_SIZE];
     pcap_t* dead = pcap_open_dead(DLT_EN10MB, 262144);
@@ -79,13 +107,22 @@ void BM_BareLibpcapRead(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
 }
 
+// Resident memory of the process in bytes (/proc/self/statm).
+size_t ResidentBytes() {
+  std::ifstream f("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Arg: pcap_workers (1: one thread; 0: one per CPU).
 void BM_SensorOffline(benchmark::State& state) {
   if (testing::SharedDir().empty()) {
     state.SkipWithError("shared corpus not found");
     return;
   }
   const std::string& path = BigCapture();
-  // Export to a real UDP socket that nobody reads: encoding and send() are measured.
+  // Export to real UDP sockets that nobody reads: encoding and send() are measured.
   UniqueFd sink_fd(socket(AF_INET, SOCK_DGRAM, 0));
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
@@ -96,29 +133,85 @@ void BM_SensorOffline(benchmark::State& state) {
   auto sink = ParseEndpoint("127.0.0.1:" + std::to_string(ntohs(sin.sin_port)), false);
   Config config = DefaultConfig();
   config.ipfix_udp_collectors = {*sink};
+  config.ipfix_meta_udp_collectors = {*sink};
+  config.ipfix_dns_udp_collectors = {*sink};
   config.http_parse_reply = true;
-  uint64_t frames = 0, records = 0;
+  config.ssl_parse_reply = true;
+  config.metrics_listen.reset();
+  config.log_dir = std::filesystem::temp_directory_path();
+  config.pcap_workers = static_cast<uint32_t>(state.range(0));
+  uint64_t frames = 0, records = 0, allocations = 0, flows = 0;
   for (auto _ : state) {
-    auto exporter = Exporter::Create(config);
-    Worker worker(config, 0, exporter->get());
-    auto r = ReadPcapFile(path, [&](LinkType l, const uint8_t* d, size_t c, size_t w, int64_t t) {
-      worker.HandleFrame(l, d, c, w, t);
-    });
-    worker.Finish();
-    (*exporter)->Flush();
+    auto sensor = OfflineSensor::Create(config);
+    uint64_t before = g_allocations.load();
+    auto r = (*sensor)->Run(path, nullptr);
+    allocations += g_allocations.load() - before;
     frames += r->frames;
-    records += worker.records_emitted();
+    records += (*sensor)->records_emitted();
+    std::string counters = (*sensor)->CountersText();
+    size_t at = counters.find("flow.flows_created ");
+    if (at != std::string::npos) flows += std::strtoull(counters.c_str() + at + 19, nullptr, 10);
   }
   state.SetItemsProcessed(static_cast<int64_t>(frames));
   state.counters["frames_per_s"] =
       benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  state.counters["records_per_s"] =
+      benchmark::Counter(static_cast<double>(records), benchmark::Counter::kIsRate);
   state.counters["records"] = static_cast<double>(records) / state.iterations();
+  state.counters["flows"] = static_cast<double>(flows) / state.iterations();
+  state.counters["allocs_per_frame"] =
+      static_cast<double>(allocations) / static_cast<double>(frames ? frames : 1);
+  state.counters["workers"] = static_cast<double>(OfflineWorkers(config.pcap_workers));
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  state.counters["peak_rss_mb"] = static_cast<double>(ru.ru_maxrss) / 1024;
+}
+
+// Memory held per idle flow: a worker sees one TCP SYN of each of 200k connections to port
+// 80 (each flow then waits for its request, as most flows of a link do); the resident memory
+// the process gained, divided by the flows.
+void BM_IdleFlowBytes(benchmark::State& state) {
+  constexpr int kFlows = 200000;
+  std::vector<std::string> syns;
+  syns.reserve(kFlows);
+  for (int i = 0; i < kFlows; ++i) {
+    std::string src = "10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) +
+                      "." + std::to_string(i & 255);
+    syns.push_back(testing::PacketBuilder().Eth().Ipv4(src, "192.0.2.80")
+                       .Tcp(static_cast<uint16_t>(1024 + i % 60000), 80, 1000, kSyn)
+                       .Build());
+  }
+  struct NullSink : RecordSink {
+    void Emit(const google::protobuf::Message&) override {}
+  } null_sink;
+  double per_flow = 0;
+  for (auto _ : state) {
+    Config config = DefaultConfig();
+    size_t before = ResidentBytes();
+    auto worker = std::make_unique<Worker>(config, 0, &null_sink);
+    for (int i = 0; i < kFlows; ++i) {
+      const auto* d = reinterpret_cast<const uint8_t*>(syns[i].data());
+      worker->HandleFrame(LinkType::kEthernet, d, syns[i].size(), syns[i].size(),
+                          1700000000'000000 + i);
+    }
+    size_t after = ResidentBytes();
+    per_flow = static_cast<double>(after - before) / worker->flows().size();
+    state.counters["flows"] = static_cast<double>(worker->flows().size());
+    state.counters["table_bytes_per_flow"] =
+        static_cast<double>(worker->flows().memory_bytes()) / worker->flows().size();
+    state.PauseTiming();
+    worker.reset();
+    state.ResumeTiming();
+  }
+  state.counters["rss_bytes_per_flow"] = per_flow;
 }
 
 }  // namespace
 }  // namespace xsensor
 
-BENCHMARK(xsensor::BM_BareLibpcapRead)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(xsensor::BM_SensorOffline)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(xsensor::BM_BareLibpcapRead)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
+BENCHMARK(xsensor::BM_SensorOffline)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->MinTime(2.0)
+    ->UseRealTime();
+BENCHMARK(xsensor::BM_IdleFlowBytes)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 BENCHMARK_MAIN();

@@ -7,25 +7,56 @@ cd "$(dirname "$0")/.."
 "$BUILD/bench/components_bench"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-"$BUILD/bench/offline_bench" --benchmark_out="$out" --benchmark_out_format=json
-rate() {  # frames_per_s of the named benchmark in the JSON report
-  awk -v name="$1" '
-    index($0, "\"name\": \"" name) { inside = 1 }
-    inside && /"frames_per_s"/ { gsub(/[,"]/, ""); print $2; exit }' "$out"
+SHARED=${SHARED:-../shared}
+field() {  # $1 = benchmark name, $2 = counter: its value in the JSON report
+  awk -v name="\"name\": \"$1" -v key="\"$2\"" '
+    index($0, name) { inside = 1 }
+    inside && index($0, key) { gsub(/[,"]/, ""); print $2; exit }' "$out"
 }
-bare=$(rate xsensor::BM_BareLibpcapRead)
-sensor=$(rate xsensor::BM_SensorOffline)
-if [ -n "$bare" ] && [ -n "$sensor" ]; then
-  awk -v b="$bare" -v s="$sensor" 'BEGIN {
-    printf "\noffline: sensor %.0f frames/s, bare libpcap read %.0f frames/s: ratio %.2f (target >= 0.50)\n",
-           s, b, s / b }'
+offline() {  # $1 = label: xsensor --pcap's path (OfflineSensor) beside a bare libpcap read
+  local bare one all
+  bare=$(field xsensor::BM_BareLibpcapRead frames_per_s)
+  one=$(field xsensor::BM_SensorOffline/1/ frames_per_s)
+  all=$(field xsensor::BM_SensorOffline/0/ frames_per_s)
+  [ -n "$bare" ] && [ -n "$one" ] && [ -n "$all" ] || { echo "offline ($1): no result"; return; }
+  awk -v l="$1" -v b="$bare" -v o="$one" -v a="$all" -v w="$(field xsensor::BM_SensorOffline/0/ workers)" \
+      -v rs="$(field xsensor::BM_SensorOffline/0/ records_per_s)" -v fl="$(field xsensor::BM_SensorOffline/1/ flows)" \
+      -v al="$(field xsensor::BM_SensorOffline/1/ allocs_per_frame)" \
+      -v mem="$(field xsensor::BM_SensorOffline/0/ peak_rss_mb)" 'BEGIN {
+    printf "\noffline, %s (%d flows): bare libpcap read %.2f M frames/s\n", l, fl, b / 1e6
+    printf "  xsensor, 1 worker:  %.2f M frames/s, ratio %.3f\n", o / 1e6, o / b
+    printf "  xsensor, %d workers: %.2f M frames/s, ratio %.3f (target >= 0.25 on the mix), %.0f k records/s\n", w, a / 1e6, a / b, rs / 1e3
+    printf "  heap allocations per frame %.3f, peak RSS %.0f MB\n", al, mem
+  }'
+}
+"$BUILD/bench/offline_bench" --benchmark_filter='Bare|Sensor' \
+  --benchmark_out="$out" --benchmark_out_format=json >/dev/null
+offline "corpus x40"
+# The many-flow mix: every corpus capture 400 times on its own addresses (built once).
+MIX=${XSENSOR_BENCH_MIX:-$BUILD/bench-data/mix.pcap}
+if [ ! -s "$MIX" ] && [ -f "$SHARED/bench/make-mix.sh" ]; then
+  echo "building the many-flow capture $MIX (once)"
+  bash "$SHARED/bench/make-mix.sh" "$MIX" >/dev/null
+fi
+if [ -s "$MIX" ]; then
+  XSENSOR_BENCH_PCAP=$MIX "$BUILD/bench/offline_bench" --benchmark_filter='Bare|Sensor' \
+    --benchmark_out="$out" --benchmark_out_format=json >/dev/null
+  offline "many-flow mix"
+  # In a process of its own: memory freed by earlier benchmarks would hide what flows take.
+  "$BUILD/bench/offline_bench" --benchmark_filter='Idle' --benchmark_out="$out" \
+    --benchmark_out_format=json >/dev/null
+  awk -v b="$(field xsensor::BM_IdleFlowBytes rss_bytes_per_flow)" \
+      -v t="$(field xsensor::BM_IdleFlowBytes table_bytes_per_flow)" 'BEGIN {
+    printf "  memory per idle flow: %.0f bytes resident (%.0f in the flow table; target <= 512)\n", b, t }'
+else
+  echo "offline, many-flow mix: skipped ($SHARED/bench/make-mix.sh not found)"
 fi
 
 # Export: records/s and bytes/s to loopback collectors beside raw sendmmsg/writev of the same
 # messages (medians of 3 runs).
 "$BUILD/bench/export_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
   --benchmark_out="$out" --benchmark_out_format=json 2>/dev/null
-stat_of() {  # $1 = benchmark name, $2 = counter
+stat_of() {  # $1 = benchmark name, $2 = counter (of the median)
   awk -v name="\"name\": \"$1/real_time_median\"" -v key="\"$2\"" '
     index($0, name) { inside = 1 }
     inside && index($0, key) { gsub(/[,"]/, ""); print $2; exit }' "$out"

@@ -217,6 +217,7 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
     return absl::OkStatus();
   }
   if (key == "vchannel") return ParseU32(value, 0, 65535, &c->vchannel);
+  if (key == "pcap_workers") return ParseU32(value, 0, 64, &c->pcap_workers);
   if (key == "flow_max") return ParseU32(value, 16, 100000000, &c->flow_max);
   if (key == "flow_idle_timeout") return ParseU32(value, 1, 86400, &c->flow_idle_timeout);
   if (key == "flow_closed_timeout") return ParseU32(value, 0, 3600, &c->flow_closed_timeout);

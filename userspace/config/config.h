@@ -60,6 +60,8 @@ namespace xsensor {
   X(steer_udp_ports, "443,53,5060", "UDP ports whose flows are steered to userspace")         \
   X(bypass_timeout, "120", "Seconds a finished flow's bulk stays bypassed in XDP")            \
   X(worker_cpus, "", "CPUs to pin the queue workers to, in queue order (empty: no pinning)")   \
+  X(pcap_workers, "0",                                                                         \
+    "Worker threads of an offline (--pcap) run; 0: one per CPU (at most 8); 1: one thread")    \
   X(vchannel, "0", "Channel number exported as BRIDGE_CHANNEL_NUM")                           \
   X(login_map_file, "", "Subscriber logins: 'ADDRESS[/PREFIX] LOGIN' lines (reloaded on SIGHUP)") \
   X(flow_max, "1000000", "Most flows tracked at once; the least recently seen is evicted")    \
@@ -107,6 +109,7 @@ struct Config {
   std::vector<uint16_t> steer_udp_ports;
   uint32_t bypass_timeout = 120;
   std::vector<int> worker_cpus;
+  uint32_t pcap_workers = 0;
   uint32_t vchannel = 0;
   std::string login_map_file;
   uint32_t flow_max = 1000000;

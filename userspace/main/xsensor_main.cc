@@ -24,6 +24,7 @@
 #include "records/login_map.h"
 #include "sensor/live.h"
 #include "sensor/metrics.h"
+#include "sensor/offline.h"
 #include "sensor/report.h"
 #include "sensor/worker.h"
 
@@ -164,42 +165,14 @@ int main(int argc, char** argv) {
     return WriteCounters((*live)->CountersText());
   }
 
-  auto exporter = Exporter::Create(*config);
-  if (!exporter.ok()) {
-    XS_LOG_ERROR(exporter.status().message());
+  auto offline = OfflineSensor::Create(*config);
+  if (!offline.ok()) {
+    XS_LOG_ERROR(offline.status().message());
     return 2;
   }
-  DnsNameCache names;
-  Worker worker(*config, 0, exporter->get(), &names);
-  LoginMap logins;
-  if (!config->login_map_file.empty()) {
-    if (absl::Status st = logins.Load(config->login_map_file); !st.ok()) {
-      XS_LOG_ERROR(st.message());
-      return 2;
-    }
-    worker.set_login_map(&logins);
-  }
-  std::unique_ptr<DnsTextLog> dns_log;
-  if (config->ajb_save_dns) {
-    auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(*config));
-    if (!log.ok()) {
-      XS_LOG_ERROR(log.status().message());
-      return 2;
-    }
-    dns_log = std::move(*log);
-    worker.set_dns_log(dns_log.get());
-  }
-  Exporter& ex = **exporter;
-  ex.Tick(MonotonicMicros());  // UDP templates at start, TCP connects begin
-  uint64_t n = 0;
-  auto result = ReadPcapFile(pcap, [&](LinkType link, const uint8_t* data, size_t caplen,
-                                       size_t wire_len, int64_t ts_us) {
-    if (g_stop.load()) return;
-    worker.HandleFrame(link, data, caplen, wire_len, ts_us);
-    if ((++n & 1023) == 0) {
-      ex.Tick(MonotonicMicros());
-      if (!config->login_map_file.empty()) ReloadIfAsked([&] { return logins.Reload(); });
-    }
+  OfflineSensor* sensor = offline->get();
+  auto result = sensor->Run(pcap, &g_stop, [&] {
+    if (!config->login_map_file.empty()) ReloadIfAsked([&] { return sensor->ReloadLogins(); });
   });
   if (!result.ok()) {
     XS_LOG_ERROR(result.status().message());
@@ -209,17 +182,7 @@ int main(int argc, char** argv) {
     XS_LOG_WARN(pcap, ": read stopped at a damaged record after ", result->frames,
                 " frames: ", result->error);
   }
-  worker.Finish();
-  ex.Shutdown(10'000'000);
-
-  std::string counters = CountersText(worker, &ex);
-  if (dns_log) {
-    dns_log->Stop();
-    DnsLogStats st = dns_log->stats();
-    absl::StrAppend(&counters, "dns_log.lines_written ", st.lines_written, "\n",
-                    "dns_log.lines_dropped ", st.lines_dropped, "\n", "dns_log.files_closed ",
-                    st.files_closed, "\n", "dns_log.write_errors ", st.write_errors, "\n");
-  }
+  std::string counters = sensor->CountersText();
   absl::StrAppend(&counters, "capture.frames_read ", result->frames, "\n",
                   "capture.damaged_tail ", result->truncated ? 1 : 0, "\n");
   return WriteCounters(counters);

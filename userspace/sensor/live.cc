@@ -43,41 +43,7 @@ int64_t MonotonicNanos() {
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
-// Sums "name value" lines of several reports by name, keeping first-seen order.
-std::string SumReports(const std::vector<std::string>& reports) {
-  std::vector<std::string> order;
-  std::map<std::string, uint64_t> sums;
-  for (const auto& r : reports) {
-    for (absl::string_view line : absl::StrSplit(r, '\n', absl::SkipEmpty())) {
-      size_t sp = line.rfind(' ');
-      uint64_t v = 0;
-      if (sp == absl::string_view::npos || !absl::SimpleAtoi(line.substr(sp + 1), &v)) continue;
-      std::string name(line.substr(0, sp));
-      if (!sums.count(name)) order.push_back(name);
-      sums[name] += v;
-    }
-  }
-  std::string out;
-  for (const auto& n : order) absl::StrAppend(&out, n, " ", sums[n], "\n");
-  return out;
-}
-
 }  // namespace
-
-void QueueSink::Emit(const google::protobuf::Message& record) {
-  const TemplateSpec* t = TemplateFor(record);
-  if (!t) return;
-  EncodedRecord* slot = ring_->Claim();
-  if (!slot) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  slot->spec = t;
-  slot->session_id = SessionIdOf(*t, record);
-  slot->bytes.clear();
-  EncodeDataRecord(*t, record, &slot->bytes);
-  ring_->Publish();
-}
 
 uint32_t InterfaceRxQueues(const std::string& ifname) {
   std::error_code ec;

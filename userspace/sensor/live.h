@@ -25,28 +25,10 @@
 #include "parsers/dns/name_cache.h"
 #include "records/login_map.h"
 #include "sensor/metrics.h"
+#include "sensor/record_queue.h"
 #include "sensor/worker.h"
 
 namespace xsensor {
-
-struct EncodedRecord {
-  const TemplateSpec* spec = nullptr;
-  std::string bytes;
-  uint64_t session_id = 0;
-};
-
-// The worker side of the record hand-off: encodes into the ring's slots (their buffers are
-// reused), drops and counts when the export thread is behind.
-class QueueSink : public RecordSink {
- public:
-  explicit QueueSink(SpscRing<EncodedRecord>* ring) : ring_(ring) {}
-  void Emit(const google::protobuf::Message& record) override;
-  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-
- private:
-  SpscRing<EncodedRecord>* ring_;
-  std::atomic<uint64_t> dropped_{0};
-};
 
 inline constexpr size_t kHandoffFrameMax = 4096;
 struct HandoffFrame {

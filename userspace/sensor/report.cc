@@ -1,7 +1,11 @@
 #include "absl/strings/string_view.h"
 #include "sensor/report.h"
 
+#include <map>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace xsensor {
 namespace {
@@ -102,6 +106,24 @@ void ExporterMetrics(const Exporter& e, PromText* out) {
   }
 }
 
+std::string SumReports(const std::vector<std::string>& reports) {
+  std::vector<std::string> order;
+  std::map<std::string, uint64_t> sums;
+  for (const auto& r : reports) {
+    for (absl::string_view line : absl::StrSplit(r, '\n', absl::SkipEmpty())) {
+      size_t sp = line.rfind(' ');
+      uint64_t v = 0;
+      if (sp == absl::string_view::npos || !absl::SimpleAtoi(line.substr(sp + 1), &v)) continue;
+      std::string name(line.substr(0, sp));
+      if (!sums.count(name)) order.push_back(name);
+      sums[name] += v;
+    }
+  }
+  std::string out;
+  for (const auto& n : order) absl::StrAppend(&out, n, " ", sums[n], "\n");
+  return out;
+}
+
 std::string CountersText(const Worker& w, const Exporter* e) {
   std::string out;
   AppendGroup(&out, "worker", w.counters());
@@ -113,7 +135,14 @@ std::string CountersText(const Worker& w, const Exporter* e) {
   AppendGroup(&out, "ipfrag", w.ipfrag_counters());
   absl::StrAppend(&out, "reassembly.buffered_bytes ", w.reassembly_buffered(), "\n");
   absl::StrAppend(&out, "records.emitted ", w.records_emitted(), "\n");
-  if (e) {
+  if (e) out += ExporterCountersText(*e);
+  return out;
+}
+
+std::string ExporterCountersText(const Exporter& exporter) {
+  std::string out;
+  const Exporter* e = &exporter;
+  {
     const char* names[] = {"clickstream", "metadata", "dns"};
     for (int s = 0; s < 3; ++s) {
       absl::StrAppend(&out, "export.records_", names[s], " ", e->stats().records[s], "\n");

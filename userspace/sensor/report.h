@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "export/exporter.h"
 #include "sensor/metrics.h"
@@ -11,6 +12,11 @@ namespace xsensor {
 
 // "name value" lines, one counter per line, grouped by prefix (decode., flow., parser., ...).
 std::string CountersText(const Worker& worker, const Exporter* exporter);
+// The exporter's part of it.
+std::string ExporterCountersText(const Exporter& exporter);
+
+// Sums "name value" lines of several reports by name, keeping first-seen order.
+std::string SumReports(const std::vector<std::string>& reports);
 
 // Prometheus metrics of a worker (its counter groups as xsensor_<group>_<name>_total, flow
 // table and reassembly occupancy as gauges), every sample labelled with `labels`.

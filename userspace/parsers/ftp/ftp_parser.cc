@@ -34,7 +34,8 @@ void FtpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
     }
     data.remove_prefix(n);
     if (eol == absl::string_view::npos) break;
-    std::string line = std::move(line_[d]);
+    std::string& line = line_out_;
+    line.swap(line_[d]);  // both buffers keep their capacity
     line_[d].clear();
     absl::string_view l = absl::StripTrailingAsciiWhitespace(line);
     if (ctx.dir == Dir::kToServer) {

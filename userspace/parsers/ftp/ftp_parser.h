@@ -30,6 +30,7 @@ class FtpParser : public AppParser {
   void Export(ParseContext& ctx);
 
   std::string line_[2];  // partial line, by Dir
+  std::string line_out_;  // the line being handled
   std::string server_name_;
   // The login attempt in progress.
   bool attempt_ = false;

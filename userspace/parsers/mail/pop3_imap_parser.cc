@@ -80,7 +80,8 @@ void MailboxParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) 
     if (partial_[d].size() + n <= kMaxLine) partial_[d].append(data.data(), n);
     data.remove_prefix(n);
     if (eol == absl::string_view::npos) break;
-    std::string line = std::move(partial_[d]);
+    std::string& line = line_out_;
+    line.swap(partial_[d]);  // both buffers keep their capacity
     partial_[d].clear();
     absl::string_view l = absl::StripSuffix(absl::StripSuffix(line, "\n"), "\r");
     if (ctx.dir == Dir::kToServer) {

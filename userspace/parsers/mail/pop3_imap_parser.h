@@ -50,6 +50,7 @@ class MailboxParser : public AppParser {
   bool in_message_ = false;
   size_t literal_left_ = 0;  // IMAP: bytes of a literal still to come (server side)
   std::string partial_[2];
+  std::string line_out_;  // the line being handled
   PacketSnapshot server_packet_;  // a server->client packet (the reader is its destination)
 };
 

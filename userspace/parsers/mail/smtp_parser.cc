@@ -37,7 +37,8 @@ void SmtpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
     if (line_[d].size() + n <= kMaxLine) line_[d].append(data.data(), n);
     data.remove_prefix(n);
     if (eol == absl::string_view::npos) break;
-    std::string line = std::move(line_[d]);
+    std::string& line = line_out_;
+    line.swap(line_[d]);  // both buffers keep their capacity
     line_[d].clear();
     absl::string_view l = line;
     if (!l.empty() && l.back() == '\n') l.remove_suffix(1);

@@ -33,6 +33,7 @@ class SmtpParser : public AppParser {
   void ResetMessage();
 
   std::string line_[2];
+  std::string line_out_;  // the line being handled
   uint32_t multiline_code_ = 0;
   bool done_ = false;  // STARTTLS or lost framing
   std::string server_name_;

@@ -1,0 +1,197 @@
+#include "sensor/offline.h"
+
+#include <cstring>
+
+#include "common/logging.h"
+#include "common/time_util.h"
+#include "flow/flow_table.h"
+#include "sensor/report.h"
+
+namespace xsensor {
+namespace {
+
+constexpr size_t kFrameRing = 4096;
+constexpr size_t kRecordRing = 8192;
+
+// Waits a little for the other side of a ring (the producer or consumer on another thread).
+void Pause() { std::this_thread::sleep_for(std::chrono::microseconds(20)); }
+
+}  // namespace
+
+size_t OfflineWorkers(uint32_t configured) {
+  if (configured) return configured;
+  unsigned n = std::thread::hardware_concurrency();
+  return std::clamp<size_t>(n, 1, 8);
+}
+
+absl::StatusOr<std::unique_ptr<OfflineSensor>> OfflineSensor::Create(const Config& config) {
+  std::unique_ptr<OfflineSensor> s(new OfflineSensor);
+  s->config_ = config;
+  auto exporter = Exporter::Create(config);
+  if (!exporter.ok()) return exporter.status();
+  s->exporter_ = std::move(*exporter);
+  s->names_ = std::make_unique<DnsNameCache>();
+  if (!config.login_map_file.empty()) {
+    s->logins_ = std::make_unique<LoginMap>();
+    if (absl::Status st = s->logins_->Load(config.login_map_file); !st.ok()) return st;
+  }
+  if (config.ajb_save_dns) {
+    auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(config));
+    if (!log.ok()) return log.status();
+    s->dns_log_ = std::move(*log);
+  }
+  size_t n = OfflineWorkers(config.pcap_workers);
+  for (size_t i = 0; i < n; ++i) {
+    auto lane = std::make_unique<Lane>();
+    RecordSink* sink = s->exporter_.get();
+    if (n > 1) {
+      lane->frames = std::make_unique<SpscRing<Frame>>(kFrameRing);
+      lane->records = std::make_unique<SpscRing<EncodedRecord>>(kRecordRing);
+      lane->sink = std::make_unique<QueueSink>(lane->records.get(), /*wait_when_full=*/true);
+      sink = lane->sink.get();
+    }
+    lane->worker = std::make_unique<Worker>(config, static_cast<uint8_t>(i), sink, s->names_.get());
+    if (s->dns_log_) lane->worker->set_dns_log(s->dns_log_.get());
+    if (s->logins_) lane->worker->set_login_map(s->logins_.get());
+    s->workers_.push_back(std::move(lane));
+  }
+  return s;
+}
+
+OfflineSensor::~OfflineSensor() {
+  for (auto& l : workers_) {
+    if (l->thread.joinable()) l->thread.join();
+  }
+}
+
+absl::Status OfflineSensor::ReloadLogins() {
+  return logins_ ? logins_->Reload() : absl::OkStatus();
+}
+
+uint64_t OfflineSensor::records_emitted() const {
+  uint64_t n = 0;
+  for (const auto& l : workers_) n += l->worker->records_emitted();
+  return n;
+}
+
+size_t OfflineSensor::OwnerOf(LinkType link, const uint8_t* data, size_t caplen,
+                              size_t wire_len) const {
+  PacketView p;
+  DecodeResult r = DecodePacket(link, data, caplen, wire_len, &p);
+  if (r != DecodeCounters::kOk && r != DecodeCounters::kFragment) return 0;
+  // The address pair in canonical order and the inner VLAN, as the flow key has them: ports
+  // are left out so that a datagram's fragments (only the first has ports) meet its flow.
+  FlowKey k;
+  k.addr_len = p.src.len;
+  k.vlan = p.vlan_count ? p.vlans[p.vlan_count - 1] : 0;
+  bool fwd = std::memcmp(p.src.bytes, p.dst.bytes, p.src.len) <= 0;
+  std::memcpy(k.addr_lo, (fwd ? p.src : p.dst).bytes, p.src.len);
+  std::memcpy(k.addr_hi, (fwd ? p.dst : p.src).bytes, p.src.len);
+  return FlowHash(k) % workers_.size();
+}
+
+size_t OfflineSensor::DrainRecords() {
+  size_t moved = 0;
+  for (auto& l : workers_) {
+    while (EncodedRecord* r = l->records->Peek()) {
+      exporter_->EmitEncoded(*r->spec, r->bytes, r->session_id);
+      l->records->Release();
+      ++moved;
+    }
+  }
+  return moved;
+}
+
+void OfflineSensor::Send(Lane& lane, LinkType link, const uint8_t* data, size_t caplen,
+                         size_t wire_len, int64_t ts_us, bool end) {
+  Frame* f = lane.frames->Claim();
+  while (!f) {
+    if (DrainRecords() == 0) Pause();
+    f = lane.frames->Claim();
+  }
+  f->bytes.assign(reinterpret_cast<const char*>(data), caplen);
+  f->wire_len = static_cast<uint32_t>(wire_len);
+  f->ts_us = ts_us;
+  f->link = link;
+  f->end = end;
+  lane.frames->Publish();
+}
+
+void OfflineSensor::WorkerLoop(Lane& lane) {
+  for (;;) {
+    Frame* f = lane.frames->Peek();
+    if (!f) {
+      Pause();
+      continue;
+    }
+    if (f->end) {
+      lane.frames->Release();
+      break;
+    }
+    lane.worker->HandleFrame(f->link, reinterpret_cast<const uint8_t*>(f->bytes.data()),
+                             f->bytes.size(), f->wire_len, f->ts_us);
+    lane.frames->Release();
+  }
+  lane.worker->Finish();
+  lane.done.store(true, std::memory_order_release);
+}
+
+absl::StatusOr<PcapReadResult> OfflineSensor::Run(const std::string& path,
+                                                  const std::atomic<bool>* stop,
+                                                  const std::function<void()>& on_tick) {
+  Exporter& ex = *exporter_;
+  ex.Tick(MonotonicMicros());  // UDP templates at start, TCP connects begin
+  const bool threaded = workers_.size() > 1;
+  if (threaded) {
+    for (auto& l : workers_) l->thread = std::thread([this, lane = l.get()] { WorkerLoop(*lane); });
+  }
+  uint64_t n = 0;
+  auto result = ReadPcapFile(path, [&](LinkType link, const uint8_t* data, size_t caplen,
+                                       size_t wire_len, int64_t ts_us) {
+    if (stop && stop->load(std::memory_order_relaxed)) return;
+    if (threaded) {
+      Send(*workers_[OwnerOf(link, data, caplen, wire_len)], link, data, caplen, wire_len, ts_us,
+           false);
+      if ((n & 63) == 0) DrainRecords();
+    } else {
+      workers_[0]->worker->HandleFrame(link, data, caplen, wire_len, ts_us);
+    }
+    if ((++n & 1023) == 0) {
+      ex.Tick(MonotonicMicros());
+      if (on_tick) on_tick();
+    }
+  });
+  if (threaded) {
+    // Every worker finishes (ends its flows) after its last frame; records keep flowing.
+    for (auto& l : workers_) Send(*l, LinkType::kEthernet, nullptr, 0, 0, 0, true);
+    for (auto& l : workers_) {
+      while (!l->done.load(std::memory_order_acquire)) {
+        if (DrainRecords() == 0) Pause();
+        ex.Tick(MonotonicMicros());
+      }
+      l->thread.join();
+    }
+    DrainRecords();
+  } else {
+    workers_[0]->worker->Finish();
+  }
+  ex.Shutdown(10'000'000);
+  if (dns_log_) dns_log_->Stop();
+  return result;
+}
+
+std::string OfflineSensor::CountersText() const {
+  std::vector<std::string> reports;
+  for (const auto& l : workers_) reports.push_back(xsensor::CountersText(*l->worker, nullptr));
+  std::string out = SumReports(reports);
+  out += ExporterCountersText(*exporter_);
+  if (dns_log_) {
+    DnsLogStats st = dns_log_->stats();
+    absl::StrAppend(&out, "dns_log.lines_written ", st.lines_written, "\n",
+                    "dns_log.lines_dropped ", st.lines_dropped, "\n", "dns_log.files_closed ",
+                    st.files_closed, "\n", "dns_log.write_errors ", st.write_errors, "\n");
+  }
+  return out;
+}
+
+}  // namespace xsensor

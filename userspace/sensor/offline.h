@@ -1,0 +1,87 @@
+// Offline runs (--pcap): one capture file through the same workers, record rings and
+// exporter as live capture.
+//
+// The file is read on the calling thread, which also runs the exporter. With one worker
+// (pcap_workers=1) the worker runs there too and records go straight to the exporter: one
+// thread, the order of the file. With more, each worker has a thread; frames go to the worker
+// chosen by a symmetric hash of the frame's address pair and VLAN (both directions of a flow,
+// and every fragment of a datagram, meet on one worker) through one SPSC ring each, and each
+// worker encodes its records into one SPSC ring that the calling thread drains. Nothing is
+// dropped: a full ring makes its producer wait, and the reader drains records while it waits.
+// Names learned from DNS (HOST_TYPE 2) are shared by all workers, as live.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "capture/pcap_source.h"
+#include "common/spsc_ring.h"
+#include "config/config.h"
+#include "export/dns_log.h"
+#include "export/exporter.h"
+#include "parsers/dns/name_cache.h"
+#include "records/login_map.h"
+#include "sensor/record_queue.h"
+#include "sensor/worker.h"
+
+namespace xsensor {
+
+class OfflineSensor {
+ public:
+  static absl::StatusOr<std::unique_ptr<OfflineSensor>> Create(const Config& config);
+  ~OfflineSensor();
+  OfflineSensor(const OfflineSensor&) = delete;
+  OfflineSensor& operator=(const OfflineSensor&) = delete;
+
+  // Reads `path` to its end (or until *stop), ends every flow and exports everything (waiting
+  // up to 10 s for TCP collectors). `on_tick`, if given, runs on the calling thread about
+  // every thousand frames (e.g. a login map reload on SIGHUP).
+  absl::StatusOr<PcapReadResult> Run(const std::string& path, const std::atomic<bool>* stop,
+                                     const std::function<void()>& on_tick = nullptr);
+  // The summed counters of all workers, the exporter's and the DNS log's.
+  std::string CountersText() const;
+  absl::Status ReloadLogins();
+  size_t workers() const { return workers_.size(); }
+  const Exporter& exporter() const { return *exporter_; }
+  uint64_t records_emitted() const;
+
+ private:
+  struct Frame {
+    std::string bytes;
+    uint32_t wire_len = 0;
+    int64_t ts_us = 0;
+    LinkType link = LinkType::kEthernet;
+    bool end = false;  // no more frames: finish
+  };
+  struct Lane {
+    std::unique_ptr<SpscRing<Frame>> frames;
+    std::unique_ptr<SpscRing<EncodedRecord>> records;
+    std::unique_ptr<QueueSink> sink;
+    std::unique_ptr<Worker> worker;
+    std::atomic<bool> done{false};
+    std::thread thread;
+  };
+  OfflineSensor() = default;
+  void WorkerLoop(Lane& lane);
+  size_t DrainRecords();
+  size_t OwnerOf(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len) const;
+  void Send(Lane& lane, LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
+            int64_t ts_us, bool end);
+
+  Config config_;
+  std::unique_ptr<Exporter> exporter_;
+  std::unique_ptr<DnsNameCache> names_;
+  std::unique_ptr<DnsTextLog> dns_log_;
+  std::unique_ptr<LoginMap> logins_;
+  std::vector<std::unique_ptr<Lane>> workers_;
+};
+
+// Workers for a configured pcap_workers value: 0 means one per online CPU, at most 8.
+size_t OfflineWorkers(uint32_t configured);
+
+}  // namespace xsensor
