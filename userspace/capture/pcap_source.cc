@@ -14,11 +14,12 @@
 namespace xsensor {
 namespace {
 
-// Classic pcap files (most captures, and the large ones) are read here in 4 MiB blocks and
+// Classic pcap files (most captures, and the large ones) are read here in 256 KiB blocks and
 // their records parsed in place: libpcap copies every record through stdio, which costs more
-// than all the work on a small frame. libpcap opens the file first (header checks, link type
-// mapping, snapshot length); pcapng files are read by libpcap itself.
-constexpr size_t kBlock = 4 << 20;
+// than all the work on a small frame. A block fits the L2 cache, so frames are still there
+// when they are decoded. libpcap opens the file first (header checks, link type mapping,
+// snapshot length); pcapng files are read by libpcap itself.
+constexpr size_t kBlock = 256 << 10;
 constexpr uint32_t kMaxCaplen = 262144;  // libpcap's limit for the link types decoded here
 
 struct ClassicFormat {
@@ -55,40 +56,42 @@ absl::StatusOr<PcapReadResult> ReadClassic(const std::string& path, const Classi
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", strerror(errno)));
   posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::vector<uint8_t> buf(kBlock + kMaxCaplen + 16);
-  size_t have = 0, pos = 24;  // skip the file header
-  bool eof = false;
   PcapReadResult result;
+  std::vector<uint8_t> buf(kBlock);
+  size_t have = 0, pos = 0;
+  bool eof = false, read_error = false;
+  // Makes `need` bytes available at pos (false when the file ends first): the unread tail
+  // moves to the front and the buffer is filled behind it, a block at a time.
+  auto fill = [&](size_t need) {
+    if (have - pos >= need) return true;
+    std::memmove(buf.data(), buf.data() + pos, have - pos);
+    have -= pos;
+    pos = 0;
+    if (buf.size() < need) buf.resize(need);
+    while (have < need && !eof) {
+      ssize_t n = ::read(fd.get(), buf.data() + have, buf.size() - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        eof = true;
+        read_error = n < 0;
+        break;
+      }
+      have += static_cast<size_t>(n);
+    }
+    return have >= need;
+  };
   auto damaged = [&](std::string why) {
     result.truncated = true;
-    result.error = std::move(why);
+    result.error = read_error ? absl::StrCat("read error: ", strerror(errno)) : std::move(why);
     return result;
   };
+  if (!fill(24)) return damaged("truncated dump file header");
+  pos = 24;
   for (;;) {
-    if (have - std::min(have, pos) < 16 + kMaxCaplen && !eof) {
-      // Keep the unread tail and fill the block behind it.
-      size_t keep = have > pos ? have - pos : 0;
-      std::memmove(buf.data(), buf.data() + pos, keep);
-      size_t skip = pos > have ? pos - have : 0;  // header bytes not yet read
-      have = keep;
-      pos = 0;
-      while (have < kBlock && !eof) {
-        ssize_t n = ::read(fd.get(), buf.data() + have, kBlock - have);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return damaged(absl::StrCat("read error: ", strerror(errno)));
-        if (n == 0) eof = true;
-        have += static_cast<size_t>(n);
-      }
-      if (skip) {
-        if (skip > have) return damaged("truncated dump file header");
-        pos = skip;
-      }
-    }
-    size_t left = have - pos;
-    if (left == 0 && eof) return result;
-    if (left < 16) {
-      return damaged(absl::StrCat("truncated dump file; tried to read 16 header bytes, only got ",
-                                  left));
+    if (!fill(16)) {
+      if (have == pos && !read_error) return result;  // the file ends after a whole record
+      return damaged(absl::StrCat(
+          "truncated dump file; tried to read 16 header bytes, only got ", have - pos));
     }
     const uint8_t* h = buf.data() + pos;
     uint32_t sec = Load32(h, f.swapped), frac = Load32(h + 4, f.swapped),
@@ -97,15 +100,16 @@ absl::StatusOr<PcapReadResult> ReadClassic(const std::string& path, const Classi
       return damaged(absl::StrCat("invalid packet capture length ", caplen,
                                   ", bigger than maximum of ", kMaxCaplen));
     }
-    if (left - 16 < caplen) {
+    if (!fill(16 + size_t{caplen})) {
       return damaged(absl::StrCat("truncated dump file; tried to read ", caplen,
-                                  " captured bytes, only got ", left - 16));
+                                  " captured bytes, only got ", have - pos - 16));
     }
+    h = buf.data() + pos;
     uint32_t deliver = std::min(caplen, snapshot);
     ++result.frames;
     cb(link, h + 16, deliver, std::max(len, deliver),
        int64_t{sec} * 1000000 + (f.nanoseconds ? frac / 1000 : frac));
-    pos += 16 + caplen;
+    pos += 16 + size_t{caplen};
   }
 }
 

@@ -108,7 +108,7 @@ void Exporter::Emit(const google::protobuf::Message& record) {
   if (!t) return;
   scratch_.clear();
   stats_.values_cut += EncodeDataRecord(*t, record, &scratch_);
-  EmitEncoded(*t, scratch_, SessionIdOf(*t, record));
+  EmitEncoded(*t, scratch_, SessionIdOf(record));
 }
 
 void Exporter::EmitEncoded(const TemplateSpec& t, absl::string_view encoded,

@@ -42,11 +42,6 @@ struct ExporterStats {
   uint64_t log_write_errors = 0;  // statistics or alert lines not written
 };
 
-// The SESSION_ID of `record`, of template `t` (0 when it has none).
-inline uint64_t SessionIdOf(const TemplateSpec& t, const google::protobuf::Message& record) {
-  return t.session_id ? record.GetReflection()->GetUInt64(record, t.session_id) : 0;
-}
-
 class Exporter : public RecordSink {
  public:
   static absl::StatusOr<std::unique_ptr<Exporter>> Create(const Config& config);

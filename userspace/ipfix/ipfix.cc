@@ -10,65 +10,51 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-const TemplateSpec* TemplateFor(const Message& record) {
+namespace {
+
+// A compiled record type with its two templates.
+struct CompiledType {
+  const CompiledRecordType* codec;
+  const TemplateSpec* v4;
+  const TemplateSpec* v6;
+};
+
+const std::vector<CompiledType>& CompiledTypes() {
+  static const auto* types = [] {
+    auto* v = new std::vector<CompiledType>;
+    for (const CompiledRecordType& c : CompiledRecordTypes()) {
+      v->push_back({&c, Schema::Get().FindById(c.template_v4), Schema::Get().FindById(c.template_v6)});
+    }
+    return v;
+  }();
+  return *types;
+}
+
+const CompiledType* CompiledFor(const Message& record) {
   const google::protobuf::Descriptor* d = record.GetDescriptor();
-  std::string scratch;
-  bool v6 = record.GetReflection()
-                ->GetStringReference(record, d->FindFieldByNumber(3), &scratch)
-                .size() == 16;
-  return Schema::Get().Find(d, v6);
+  for (const CompiledType& c : CompiledTypes()) {
+    if (c.codec->message == d) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const TemplateSpec* TemplateFor(const Message& record) {
+  const CompiledType* c = CompiledFor(record);
+  if (!c) return nullptr;
+  return c->codec->is_v6(record) ? c->v6 : c->v4;
 }
 
 int EncodeDataRecord(const TemplateSpec& t, const Message& record, std::string* out) {
-  const Reflection* r = record.GetReflection();
-  int cut = 0;
-  std::string scratch;
-  for (const FieldSpec& fs : t.fields) {
-    const FieldDescriptor* f = fs.field;
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_UINT32: {
-        uint32_t v = r->GetUInt32(record, f);
-        if (fs.length == 1) {
-          PutU8(out, static_cast<uint8_t>(v));
-        } else if (fs.length == 2) {
-          PutU16(out, static_cast<uint16_t>(v));
-        } else {
-          PutU32(out, v);
-        }
-        break;
-      }
-      case FieldDescriptor::CPPTYPE_UINT64:
-        PutU64(out, r->GetUInt64(record, f));
-        break;
-      case FieldDescriptor::CPPTYPE_STRING: {
-        const std::string& v = r->GetStringReference(record, f, &scratch);
-        if (fs.length == kVariableLength) {
-          size_t n = v.size();
-          if (n > kMaxVarFieldLen) {
-            n = kMaxVarFieldLen;
-            ++cut;
-          }
-          if (n < 255) {
-            PutU8(out, static_cast<uint8_t>(n));
-          } else {
-            PutU8(out, 255);
-            PutU16(out, static_cast<uint16_t>(n));
-          }
-          out->append(v.data(), n);
-        } else {
-          // Fixed-size octets (addresses): exactly `length` bytes, zero-filled when absent.
-          size_t n = std::min<size_t>(v.size(), fs.length);
-          out->append(v.data(), n);
-          out->append(fs.length - n, '\0');
-        }
-        break;
-      }
-      default:
-        out->append(fs.length == kVariableLength ? 1 : fs.length, '\0');
-        break;
-    }
-  }
-  return cut;
+  const CompiledType* c = CompiledFor(record);
+  if (!c) return 0;
+  return (t.ipv6 ? c->codec->encode_v6 : c->codec->encode_v4)(record, out);
+}
+
+uint64_t SessionIdOf(const Message& record) {
+  const CompiledType* c = CompiledFor(record);
+  return c ? c->codec->session_id(record) : 0;
 }
 
 const std::string& ElementTypeOptionsTemplate() {

@@ -1,7 +1,7 @@
 // RFC 7011 message encoding and decoding, driven by schema/TemplateSpec.
 //
 // Encoding: MessageBuilder accumulates sets into one message no larger than a byte budget;
-// data records are encoded by reflection over the record message in template order.
+// data records are encoded by the encoders compiled from the schema (record_codec.h).
 // Decoding: IpfixDecoder keeps the templates announced per (transport session, observation
 // domain) and turns data records back into record messages of the schema (or, for templates
 // the schema does not know, into raw field lists).
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "google/protobuf/message.h"
+#include "ipfix/record_codec.h"
 #include "schema/schema.h"
 
 namespace xsensor {
@@ -33,17 +34,17 @@ const std::string& ElementTypeOptionsTemplate();
 // Appends one element type data record for `e`.
 void EncodeElementTypeRecord(const ElementInfo& e, std::string* out);
 
-// Longest value of a variable-length field; longer values are cut (a record must fit a message).
-inline constexpr size_t kMaxVarFieldLen = 4096;
-
 // The template of a record message: its type and, from the size of IP_SOURCE (field 3 of
-// every template), its address family.
+// every template), its address family. Null for a message the schema does not have.
 const TemplateSpec* TemplateFor(const google::protobuf::Message& record);
 
 // Appends one data record for `t` built from `record` (whose descriptor is t.message).
 // Returns the number of variable-length values that had to be cut.
 int EncodeDataRecord(const TemplateSpec& t, const google::protobuf::Message& record,
                      std::string* out);
+
+// The SESSION_ID of `record` (0 when its type has none).
+uint64_t SessionIdOf(const google::protobuf::Message& record);
 
 // Builds one IPFIX message. Usage: Reset(), then AddTemplate()/AddRecord() while they return
 // true, then Finish(). Sets are opened and closed as the set id changes.

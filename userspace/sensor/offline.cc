@@ -44,7 +44,7 @@ absl::StatusOr<std::unique_ptr<OfflineSensor>> OfflineSensor::Create(const Confi
   for (size_t i = 0; i < n; ++i) {
     auto lane = std::make_unique<Lane>();
     RecordSink* sink = s->exporter_.get();
-    if (n > 1) {
+    if (i > 0) {  // worker 0 runs on the reading thread
       lane->frames = std::make_unique<SpscRing<Frame>>(kFrameRing);
       lane->records = std::make_unique<SpscRing<EncodedRecord>>(kRecordRing);
       lane->sink = std::make_unique<QueueSink>(lane->records.get(), /*wait_when_full=*/true);
@@ -74,10 +74,7 @@ uint64_t OfflineSensor::records_emitted() const {
   return n;
 }
 
-size_t OfflineSensor::OwnerOf(LinkType link, const uint8_t* data, size_t caplen,
-                              size_t wire_len) const {
-  PacketView p;
-  DecodeResult r = DecodePacket(link, data, caplen, wire_len, &p);
+size_t OfflineSensor::OwnerOf(const PacketView& p, DecodeResult r) const {
   if (r != DecodeCounters::kOk && r != DecodeCounters::kFragment) return 0;
   // The address pair in canonical order and the inner VLAN, as the flow key has them: ports
   // are left out so that a datagram's fragments (only the first has ports) meet its flow.
@@ -93,6 +90,7 @@ size_t OfflineSensor::OwnerOf(LinkType link, const uint8_t* data, size_t caplen,
 size_t OfflineSensor::DrainRecords() {
   size_t moved = 0;
   for (auto& l : workers_) {
+    if (!l->records) continue;
     while (EncodedRecord* r = l->records->Peek()) {
       exporter_->EmitEncoded(*r->spec, r->bytes, r->session_id);
       l->records->Release();
@@ -142,39 +140,47 @@ absl::StatusOr<PcapReadResult> OfflineSensor::Run(const std::string& path,
   Exporter& ex = *exporter_;
   ex.Tick(MonotonicMicros());  // UDP templates at start, TCP connects begin
   const bool threaded = workers_.size() > 1;
-  if (threaded) {
-    for (auto& l : workers_) l->thread = std::thread([this, lane = l.get()] { WorkerLoop(*lane); });
+  for (size_t i = 1; i < workers_.size(); ++i) {
+    workers_[i]->thread = std::thread([this, lane = workers_[i].get()] { WorkerLoop(*lane); });
   }
+  Worker& here = *workers_[0]->worker;
   uint64_t n = 0;
   auto result = ReadPcapFile(path, [&](LinkType link, const uint8_t* data, size_t caplen,
                                        size_t wire_len, int64_t ts_us) {
     if (stop && stop->load(std::memory_order_relaxed)) return;
-    if (threaded) {
-      Send(*workers_[OwnerOf(link, data, caplen, wire_len)], link, data, caplen, wire_len, ts_us,
-           false);
-      if ((n & 63) == 0) DrainRecords();
+    if (!threaded) {
+      here.HandleFrame(link, data, caplen, wire_len, ts_us);
     } else {
-      workers_[0]->worker->HandleFrame(link, data, caplen, wire_len, ts_us);
+      // Decoded once here: worker 0 takes the decoded packet, the others decode their copy.
+      PacketView p;
+      DecodeResult r = DecodePacket(link, data, caplen, wire_len, &p);
+      size_t owner = OwnerOf(p, r);
+      if (owner == 0) {
+        here.HandleFrame(link, data, caplen, wire_len, ts_us, p, r);
+      } else {
+        Send(*workers_[owner], link, data, caplen, wire_len, ts_us, false);
+      }
     }
     if ((++n & 1023) == 0) {
+      if (threaded) DrainRecords();
       ex.Tick(MonotonicMicros());
       if (on_tick) on_tick();
     }
   });
-  if (threaded) {
-    // Every worker finishes (ends its flows) after its last frame; records keep flowing.
-    for (auto& l : workers_) Send(*l, LinkType::kEthernet, nullptr, 0, 0, 0, true);
-    for (auto& l : workers_) {
-      while (!l->done.load(std::memory_order_acquire)) {
-        if (DrainRecords() == 0) Pause();
-        ex.Tick(MonotonicMicros());
-      }
-      l->thread.join();
-    }
-    DrainRecords();
-  } else {
-    workers_[0]->worker->Finish();
+  here.Finish();
+  // Every other worker finishes (ends its flows) after its last frame; records keep flowing.
+  for (size_t i = 1; i < workers_.size(); ++i) {
+    Send(*workers_[i], LinkType::kEthernet, nullptr, 0, 0, 0, true);
   }
+  for (size_t i = 1; i < workers_.size(); ++i) {
+    Lane& l = *workers_[i];
+    while (!l.done.load(std::memory_order_acquire)) {
+      if (DrainRecords() == 0) Pause();
+      ex.Tick(MonotonicMicros());
+    }
+    l.thread.join();
+  }
+  DrainRecords();
   ex.Shutdown(10'000'000);
   if (dns_log_) dns_log_->Stop();
   return result;

@@ -1,14 +1,15 @@
 // Offline runs (--pcap): one capture file through the same workers, record rings and
 // exporter as live capture.
 //
-// The file is read on the calling thread, which also runs the exporter. With one worker
-// (pcap_workers=1) the worker runs there too and records go straight to the exporter: one
-// thread, the order of the file. With more, each worker has a thread; frames go to the worker
-// chosen by a symmetric hash of the frame's address pair and VLAN (both directions of a flow,
-// and every fragment of a datagram, meet on one worker) through one SPSC ring each, and each
-// worker encodes its records into one SPSC ring that the calling thread drains. Nothing is
-// dropped: a full ring makes its producer wait, and the reader drains records while it waits.
-// Names learned from DNS (HOST_TYPE 2) are shared by all workers, as live.
+// The file is read on the calling thread, which also runs the exporter and worker 0 (whose
+// records go straight to the exporter). Each frame belongs to the worker chosen by a symmetric
+// hash of its address pair and VLAN (both directions of a flow, and every fragment of a
+// datagram, meet on one worker); worker 0's frames are handled in place, the others' are
+// copied to their worker's thread through one SPSC ring each, and those workers encode their
+// records into one SPSC ring each that the calling thread drains. Nothing is dropped: a full
+// ring makes its producer wait, and the reader drains records while it waits. With one worker
+// (pcap_workers=1) there is one thread and records keep the order of the file. Names learned
+// from DNS (HOST_TYPE 2) are shared by all workers, as live.
 #pragma once
 
 #include <atomic>
@@ -69,7 +70,7 @@ class OfflineSensor {
   OfflineSensor() = default;
   void WorkerLoop(Lane& lane);
   size_t DrainRecords();
-  size_t OwnerOf(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len) const;
+  size_t OwnerOf(const PacketView& p, DecodeResult r) const;
   void Send(Lane& lane, LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
             int64_t ts_us, bool end);
 

@@ -20,7 +20,7 @@ void QueueSink::Emit(const google::protobuf::Message& record) {
     return;
   }
   slot->spec = t;
-  slot->session_id = SessionIdOf(*t, record);
+  slot->session_id = SessionIdOf(record);
   slot->bytes.clear();
   EncodeDataRecord(*t, record, &slot->bytes);
   ring_->Publish();

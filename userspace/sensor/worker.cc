@@ -87,7 +87,15 @@ void Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
 void Worker::HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
                          int64_t ts_us) {
   PacketView p;
-  DecodeResult r = Decode(link, data, caplen, wire_len, &p);
+  DecodeResult r = DecodePacket(link, data, caplen, wire_len, &p);
+  HandleFrame(link, data, caplen, wire_len, ts_us, p, r);
+}
+
+void Worker::HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
+                         int64_t ts_us, const PacketView& p, DecodeResult r) {
+  counters_.Inc(WorkerCounters::kFrames);
+  counters_.Inc(WorkerCounters::kBytes, wire_len);
+  decode_.Inc(r);
   if (r == DecodeCounters::kOk) {
     HandleDecoded(p, wire_len, ts_us);
   } else if (r == DecodeCounters::kFragment) {

@@ -47,6 +47,9 @@ class Worker {
   // One frame. `ts_us` is the packet time (offline) or the receive time (live).
   void HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
                    int64_t ts_us);
+  // The same for a frame the caller has decoded already (DecodePacket gave `r` and `p`).
+  void HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
+                   int64_t ts_us, const PacketView& p, DecodeResult r);
   // The same in two steps, for a dispatcher that needs the decoded packet first: Decode()
   // counts the frame; HandleDecoded() processes an ok packet.
   DecodeResult Decode(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
