@@ -3,7 +3,9 @@
 // and Suricata's SIP-over-TCP transactions.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -137,6 +139,51 @@ TEST(SipGoldenTest, WiresharkFuzzCaptureIsCountedNotFatal) {
   EXPECT_GT(r.records.size(), 20u);
   EXPECT_TRUE(absl::StrContains(r.counters, "parser.sip_malformed ")) << r.counters;
   EXPECT_FALSE(absl::StrContains(r.counters, "parser.sip_malformed 0\n"));
+}
+
+}  // namespace
+}  // namespace xsensor
+
+namespace xsensor {
+namespace {
+
+// UAGENT is the client application (the spec's "Клиентское приложение"): the User-Agent
+// header of the message, as tshark reads it. The responses of this capture carry a Server
+// header and no User-Agent: their UAGENT is empty, not the server's name.
+TEST(SipGoldenTest, UagentIsTheUserAgentHeaderAsTsharkReadsIt) {
+  std::string pcap = CorpusFile("zeek/sip_wireshark.pcap");
+  if (pcap.empty()) GTEST_SKIP() << "corpus not found";
+  if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
+  std::string out = testing::RunCommand(
+      "tshark -r '" + pcap + "' -Y sip -T fields -E separator=/t -E occurrence=f "
+      "-e sip.Call-ID -e sip.Status-Code -e sip.CSeq.method -e sip.User-Agent -e sip.Server");
+  // (call id, status, cseq method) -> user agent
+  std::map<std::tuple<std::string, uint32_t, std::string>, std::string> expected;
+  size_t responses_with_server = 0;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    f.resize(5);
+    uint32_t status = 0;
+    if (!f[1].empty() && !absl::SimpleAtoi(f[1], &status)) continue;
+    if (status && !f[4].empty() && f[3].empty()) ++responses_with_server;
+    expected[{f[0], status, f[2]}] = f[3];
+  }
+  ASSERT_GE(responses_with_server, 10u);
+  auto r = RunSip(pcap);
+  size_t checked = 0, responses_checked = 0;
+  for (const auto& s : r.records) {
+    auto it = expected.find({s.callid(), s.status_code(), s.status_code() ? s.msg_code() : ""});
+    if (it == expected.end() && s.status_code() == 0) {
+      // Requests: tshark's CSeq method is the request's method.
+      it = expected.find({s.callid(), 0, s.msg_code()});
+    }
+    if (it == expected.end()) continue;
+    EXPECT_EQ(s.uagent(), it->second) << s.callid() << " " << s.status_code();
+    ++checked;
+    responses_checked += s.status_code() != 0;
+  }
+  EXPECT_GE(checked, 30u);
+  EXPECT_GE(responses_checked, 10u);
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ DnsError ReadName(absl::string_view msg, size_t* pos, std::string* wire, std::st
   bool jumped = false;
   int jumps = 0;
   size_t wire_len = 0;
-  std::string t;
+  thread_local std::string t;  // keeps its capacity: no allocation per name
+  t.clear();
   while (true) {
     if (p >= msg.size()) return DnsError::kBadName;
     auto len = static_cast<uint8_t>(msg[p]);
@@ -65,7 +66,13 @@ DnsError ReadName(absl::string_view msg, size_t* pos, std::string* wire, std::st
     AppendLabel(label, &t);
     p += 1 + len;
   }
-  if (text) *text = t.empty() ? "." : t;
+  if (text) {
+    if (t.empty()) {
+      text->assign(1, '.');
+    } else {
+      text->assign(t);
+    }
+  }
   return DnsError::kOk;
 }
 
@@ -114,6 +121,18 @@ const char* DnsErrorName(DnsError e) {
 }
 
 DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
+  // The elements of a message parsed before are overwritten in place (their strings keep
+  // their capacity) and the vectors cut to what this message has, on every return.
+  size_t nq = 0, na = 0;
+  struct Trim {
+    DnsMessage* m;
+    size_t* nq;
+    size_t* na;
+    ~Trim() {
+      if (m->questions.size() > *nq) m->questions.resize(*nq);
+      if (m->answers.size() > *na) m->answers.resize(*na);
+    }
+  } trim{out, &nq, &na};
   ByteReader r(msg);
   uint16_t qd, an, ns, ar;
   if (!r.ReadU16(&out->id) || !r.ReadU16(&out->flags) || !r.ReadU16(&qd) || !r.ReadU16(&an) ||
@@ -122,15 +141,17 @@ DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
   }
   size_t pos = 12;
   for (uint16_t i = 0; i < qd; ++i) {
-    DnsQuestion q;
+    if (out->questions.size() <= nq) out->questions.emplace_back();
+    DnsQuestion& q = out->questions[nq];
     if (DnsError e = ReadName(msg, &pos, nullptr, &q.name); e != DnsError::kOk) return e;
     ByteReader f(msg.substr(std::min(pos, msg.size())));
     if (!f.ReadU16(&q.type) || !f.ReadU16(&q.rrclass)) return DnsError::kTruncatedQuestion;
     pos += 4;
-    out->questions.push_back(std::move(q));
+    ++nq;
   }
   for (uint16_t i = 0; i < an; ++i) {
-    DnsRecord rr;
+    if (out->answers.size() <= na) out->answers.emplace_back();
+    DnsRecord& rr = out->answers[na];
     if (DnsError e = ReadName(msg, &pos, nullptr, &rr.name); e != DnsError::kOk) return e;
     ByteReader f(msg.substr(std::min(pos, msg.size())));
     uint16_t rdlen;
@@ -158,7 +179,7 @@ DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
       }
       if (l.rest_after) rr.rdata.append(msg.data() + p, pos - p);
     }
-    out->answers.push_back(std::move(rr));
+    ++na;
   }
   return DnsError::kOk;
 }

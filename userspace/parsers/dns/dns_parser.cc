@@ -50,9 +50,7 @@ void DnsParser::OnGap(ParseContext& ctx) {
 
 void DnsParser::HandleMessage(ParseContext& ctx, absl::string_view msg, bool tcp) {
   ctx.counters->Inc(ParserCounters::kDnsMessages);
-  DnsMessage& m = message_;  // reused: its vectors keep their capacity
-  m.questions.clear();
-  m.answers.clear();
+  DnsMessage& m = message_;  // reused: its vectors and strings keep their capacity
   DnsError err = ParseDnsMessage(msg, &m);
   if (err != DnsError::kOk) {
     ctx.counters->Inc(err == DnsError::kTruncatedHeader    ? ParserCounters::kDnsTruncated

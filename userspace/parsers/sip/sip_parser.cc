@@ -30,8 +30,8 @@ size_t HeadEnd(absl::string_view s) {
   return absl::string_view::npos;
 }
 
-// "SIP/2.0/UDP host:port;params" -> host
-std::string ViaHost(absl::string_view via) {
+// "SIP/2.0/UDP host:port;params" -> host (a view into `via`)
+absl::string_view ViaHost(absl::string_view via) {
   via = absl::StripAsciiWhitespace(via);
   size_t sp = via.find_first_of(" \t");
   if (sp == absl::string_view::npos) return "";
@@ -39,9 +39,9 @@ std::string ViaHost(absl::string_view via) {
   sent_by = sent_by.substr(0, sent_by.find_first_of(";, \t"));
   if (absl::StartsWith(sent_by, "[")) {
     size_t close = sent_by.find(']');
-    return std::string(sent_by.substr(1, close == absl::string_view::npos ? close : close - 1));
+    return sent_by.substr(1, close == absl::string_view::npos ? close : close - 1);
   }
-  return std::string(sent_by.substr(0, sent_by.find(':')));
+  return sent_by.substr(0, sent_by.find(':'));
 }
 
 }  // namespace
@@ -54,21 +54,39 @@ bool LooksLikeSip(absl::string_view p) {
   return false;
 }
 
+void SipMessage::Clear() {
+  request = false;
+  status = 0;
+  content_length = 0;
+  has_content_length = false;
+  for (std::string* s : {&method, &uri, &reason, &from, &to, &call_id, &cseq_method, &user_agent,
+                         &server, &content_type, &via_hosts}) {
+    s->clear();
+  }
+}
+
 bool ParseSipHead(absl::string_view block, SipMessage* m) {
-  *m = SipMessage();
+  m->Clear();
   size_t eol = block.find('\n');
   absl::string_view first = TrimCr(block.substr(0, eol));
   if (absl::StartsWith(first, "SIP/2.0 ")) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
     absl::string_view rest = first.substr(8);
     if (rest.size() < 3 || !absl::SimpleAtoi(rest.substr(0, 3), &m->status)) return false;
-    m->reason = std::string(absl::StripAsciiWhitespace(rest.substr(3)));
+    absl::string_view reason = absl::StripAsciiWhitespace(rest.substr(3));
+    m->reason.assign(reason.data(), reason.size());
   } else {
-    std::vector<absl::string_view> parts = absl::StrSplit(first, ' ', absl::SkipEmpty());
-    if (parts.size() != 3 || parts[2] != "SIP/2.0") return false;
+    // Request-Line = Method SP Request-URI SP SIP-Version
+    absl::string_view parts[3];
+    size_t n = 0;
+    for (absl::string_view part : absl::StrSplit(first, ' ', absl::SkipEmpty())) {
+      if (n == 3) return false;
+      parts[n++] = part;
+    }
+    if (n != 3 || parts[2] != "SIP/2.0") return false;
     m->request = true;
-    m->method = std::string(parts[0]);
-    m->uri = std::string(parts[1]);
+    m->method.assign(parts[0].data(), parts[0].size());
+    m->uri.assign(parts[1].data(), parts[1].size());
   }
   absl::string_view rest = eol == absl::string_view::npos ? "" : block.substr(eol + 1);
   std::string* last = nullptr;
@@ -108,12 +126,20 @@ bool ParseSipHead(absl::string_view block, SipMessage* m) {
     } else if (is("content-type", "c")) {
       set(&m->content_type);
     } else if (is("cseq")) {
-      std::vector<absl::string_view> cs = absl::StrSplit(value, ' ', absl::SkipEmpty());
-      if (cs.size() == 2) m->cseq_method = std::string(cs[1]);
+      // CSeq = 1*DIGIT LWS Method
+      absl::string_view parts[2];
+      size_t n = 0;
+      for (absl::string_view part : absl::StrSplit(value, ' ', absl::SkipEmpty())) {
+        if (n < 2) parts[n] = part;
+        ++n;
+      }
+      if (n == 2) m->cseq_method.assign(parts[1].data(), parts[1].size());
     } else if (is("via", "v")) {
       for (absl::string_view v : absl::StrSplit(value, ',')) {
-        std::string host = ViaHost(v);
-        if (!host.empty()) m->via_hosts.push_back(host);
+        absl::string_view host = ViaHost(v);
+        if (host.empty()) continue;
+        if (!m->via_hosts.empty()) m->via_hosts += ',';
+        m->via_hosts.append(host.data(), host.size());
       }
     } else if (is("content-length", "l")) {
       m->has_content_length = absl::SimpleAtoi(value, &m->content_length);
@@ -135,16 +161,18 @@ void SipParser::Emit(ParseContext& ctx, const SipMessage& m) {
   r->set_from(m.from);
   r->set_to(m.to);
   r->set_callid(m.call_id);
-  r->set_uagent(m.user_agent.empty() ? m.server : m.user_agent);
+  // UAGENT is the client application: the User-Agent header. A response's Server header
+  // names the server, not a user agent.
+  r->set_uagent(m.user_agent);
   r->set_ctype(m.content_type);
-  r->set_gateways(absl::StrJoin(m.via_hosts, ","));
+  r->set_gateways(m.via_hosts);
   ctx.records->Emit(*r);
 }
 
 void SipParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
   if (ctx.origin.packet->l4_proto != 6) {
     // UDP: one message per datagram (a body follows its headers).
-    SipMessage m;
+    SipMessage& m = message_;
     size_t end = HeadEnd(data);
     if (!ParseSipHead(end == absl::string_view::npos ? data : data.substr(0, end), &m)) {
       ctx.counters->Inc(ParserCounters::kSipMalformed);
@@ -171,7 +199,7 @@ void SipParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
       }
       break;
     }
-    SipMessage m;
+    SipMessage& m = message_;
     if (!ParseSipHead(absl::string_view(buf).substr(0, end), &m)) {
       // Not a start line: drop through the next empty line and look again.
       ctx.counters->Inc(ParserCounters::kSipMalformed);

@@ -21,9 +21,11 @@ struct SipMessage {
   std::string method, uri, reason;
   uint32_t status = 0;
   std::string from, to, call_id, cseq_method, user_agent, server, content_type;
-  std::vector<std::string> via_hosts;
+  std::string via_hosts;  // the hosts of every Via, comma-separated
   size_t content_length = 0;
   bool has_content_length = false;
+  // Empties every field; the strings keep their capacity (a message reused allocates nothing).
+  void Clear();
 };
 // Parses a header block (start line + headers, the empty line optional). False if the start
 // line is not SIP.
@@ -40,6 +42,7 @@ class SipParser : public AppParser {
  private:
   void Emit(ParseContext& ctx, const SipMessage& m);
   std::string buf_[2];  // TCP: bytes of the message being collected, by Dir
+  SipMessage message_;  // reused for every message
 };
 
 }  // namespace xsensor
