@@ -1,6 +1,9 @@
 #include "absl/strings/string_view.h"
 #include "parsers/http/http_parser.h"
 
+#include <array>
+#include <cstring>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -16,10 +19,16 @@ constexpr absl::string_view kMethods[] = {
     "SEARCH ",  "REPORT ", "MKCALENDAR ", "SUBSCRIBE ", "NOTIFY ", "PURGE ", "LINK ", "UNLINK "};
 constexpr size_t kMaxLine = 8192;
 
-bool IsTokenChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
-}
+// tchar (RFC 9110 5.6.2), as a table.
+constexpr auto kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+  for (char c : absl::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+bool IsTokenChar(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
 
 // The end of the header block (index just past its empty line) searching from `from`, or npos.
 size_t FindHeadEnd(absl::string_view s, size_t from) {
@@ -28,6 +37,14 @@ size_t FindHeadEnd(absl::string_view s, size_t from) {
     if (i + 2 < s.size() && s[i + 1] == '\r' && s[i + 2] == '\n') return i + 3;
   }
   return absl::string_view::npos;
+}
+
+// Whether a Transfer-Encoding value names "chunked" (any case).
+bool HasChunked(absl::string_view v) {
+  for (size_t i = 0; i + 7 <= v.size(); ++i) {
+    if (absl::EqualsIgnoreCase(v.substr(i, 7), "chunked")) return true;
+  }
+  return false;
 }
 
 absl::string_view TrimLine(absl::string_view line) {
@@ -112,53 +129,82 @@ absl::string_view HttpHostFromTarget(absl::string_view method, absl::string_view
 }
 
 bool ParseHttpRequestHead(absl::string_view block, HttpRequestHead* h) {
-  *h = HttpRequestHead();
+  // Reset field by field: the cookie buffer keeps its capacity when `h` is reused.
+  h->method = h->target = h->version = h->host = h->referer = h->user_agent = {};
+  h->cookie.clear();
+  h->content_length = 0;
+  h->has_content_length = h->chunked = false;
   size_t eol = block.find('\n');
   absl::string_view first = TrimLine(block.substr(0, eol));
   if (!SplitRequestLine(first, &h->method, &h->target, &h->version)) return false;
   if (eol == absl::string_view::npos) return true;
-  absl::string_view rest = block.substr(eol + 1);
   absl::string_view* last = nullptr;  // the value continuation lines extend (views only)
-  while (!rest.empty()) {
-    eol = rest.find('\n');
-    absl::string_view line = TrimLine(rest.substr(0, eol));
-    rest = eol == absl::string_view::npos ? absl::string_view() : rest.substr(eol + 1);
+  // Lines are found with memchr directly: absl::string_view's find is an out-of-line call.
+  const char* p = block.data() + eol + 1;
+  const char* const end = block.data() + block.size();
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    const char* line_end = nl ? nl : end;
+    if (line_end > p && line_end[-1] == '\r') --line_end;
+    absl::string_view line(p, line_end - p);
+    p = nl ? nl + 1 : end;
     if (line.empty()) break;
     if (line.front() == ' ' || line.front() == '\t') {
       // obs-fold continuation: extend the previous view over the fold, which is contiguous.
       if (last && !last->empty()) {
-        const char* end = line.data() + line.size();
-        *last = absl::string_view(last->data(), end - last->data());
+        const char* fold_end = line.data() + line.size();
+        *last = absl::string_view(last->data(), fold_end - last->data());
       }
       continue;
     }
     last = nullptr;
-    size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
+    const char* c = static_cast<const char*>(std::memchr(line.data(), ':', line.size()));
+    if (!c) continue;
+    size_t colon = static_cast<size_t>(c - line.data());
     absl::string_view name = absl::StripTrailingAsciiWhitespace(line.substr(0, colon));
-    absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
-    if (absl::EqualsIgnoreCase(name, "host")) {
-      if (h->host.empty()) {
-        h->host = value;
-        last = &h->host;
-      }
-    } else if (absl::EqualsIgnoreCase(name, "referer")) {
-      h->referer = value;
-      last = &h->referer;
-    } else if (absl::EqualsIgnoreCase(name, "user-agent")) {
-      h->user_agent = value;
-      last = &h->user_agent;
-    } else if (absl::EqualsIgnoreCase(name, "cookie")) {
-      if (!h->cookie.empty()) h->cookie.append("; ");
-      h->cookie.append(value.data(), value.size());
-    } else if (absl::EqualsIgnoreCase(name, "content-length")) {
-      uint64_t n;
-      if (absl::SimpleAtoi(value, &n)) {
-        h->content_length = n;
-        h->has_content_length = true;
-      }
-    } else if (absl::EqualsIgnoreCase(name, "transfer-encoding")) {
-      if (absl::StrContains(absl::AsciiStrToLower(value), "chunked")) h->chunked = true;
+    // Most header lines are none of the few wanted here: their names are told apart by
+    // length first, compared (case-insensitively) only when the length matches.
+    auto value = [&] { return absl::StripAsciiWhitespace(line.substr(colon + 1)); };
+    switch (name.size()) {
+      case 4:
+        if (absl::EqualsIgnoreCase(name, "host") && h->host.empty()) {
+          h->host = value();
+          last = &h->host;
+        }
+        break;
+      case 6:
+        if (absl::EqualsIgnoreCase(name, "cookie")) {
+          absl::string_view v = value();
+          if (!h->cookie.empty()) h->cookie.append("; ");
+          h->cookie.append(v.data(), v.size());
+        }
+        break;
+      case 7:
+        if (absl::EqualsIgnoreCase(name, "referer")) {
+          h->referer = value();
+          last = &h->referer;
+        }
+        break;
+      case 10:
+        if (absl::EqualsIgnoreCase(name, "user-agent")) {
+          h->user_agent = value();
+          last = &h->user_agent;
+        }
+        break;
+      case 14:
+        if (absl::EqualsIgnoreCase(name, "content-length")) {
+          uint64_t n;
+          if (absl::SimpleAtoi(value(), &n)) {
+            h->content_length = n;
+            h->has_content_length = true;
+          }
+        }
+        break;
+      case 17:
+        if (absl::EqualsIgnoreCase(name, "transfer-encoding") && HasChunked(value())) {
+          h->chunked = true;
+        }
+        break;
     }
   }
   return true;
@@ -371,7 +417,7 @@ void HttpParser::FinishHead(ParseContext& ctx, Stream& s, absl::string_view bloc
 }
 
 void HttpParser::FinishRequest(ParseContext& ctx, Stream& s, absl::string_view block) {
-  HttpRequestHead h;
+  HttpRequestHead& h = request_head_;  // reused: no allocation per request
   if (!ParseHttpRequestHead(block, &h)) {
     ctx.counters->Inc(ParserCounters::kHttpBadRequestLine);
     s.state = State::kResync;

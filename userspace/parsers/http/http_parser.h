@@ -99,6 +99,7 @@ class HttpParser : public AppParser {
   // Requests waiting for their reply, oldest first: true for HEAD (its reply has no body).
   std::deque<bool> pending_;
   bool exported_ = false;  // a request was exported
+  HttpRequestHead request_head_;  // reused for every request
 };
 
 }  // namespace xsensor
