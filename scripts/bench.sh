@@ -68,4 +68,8 @@ awk -v eu="$(stat_of BM_ExporterUdp records_per_s)" -v ru="$(stat_of BM_RawSendm
   printf "export TCP: %.0f MB/s, raw writev of the same messages %.0f MB/s: ratio %.2f (target >= 0.80)\n", et / 1e6, rt / 1e6, et / rt
   printf "export UDP beside a stalled TCP collector: %.2f M records/s, %.2f of the UDP rate alone\n", es / 1e6, es / eu
 }'
-if [ "$(id -u)" -eq 0 ]; then bash scripts/live-bench.sh "$BUILD" ../shared; fi
+if [ "$(id -u)" -eq 0 ]; then
+  bash scripts/live-bench.sh "$BUILD" "$SHARED"
+  # The many-flow mix on two queues (needs the capture built above).
+  if [ -s "$MIX" ]; then bash scripts/live-bench.sh "$BUILD" "$SHARED" "$MIX"; fi
+fi

@@ -18,6 +18,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "flow/flow_table.h"
 #include "capture/pcap_source.h"
 #include "common/time_util.h"
 #include "packet/packet.h"
@@ -34,6 +37,17 @@ ABSL_FLAG(int, loops, 1, "Send the whole capture this many times");
 ABSL_FLAG(int, gap_us, 0, "Pause between frames (microseconds)");
 ABSL_FLAG(int, batch, 0, "Live-frames batch size (0: the kernel's default)");
 ABSL_FLAG(double, rate, 0, "Send at most this many frames per second (0: as fast as possible)");
+ABSL_FLAG(int, copies, 0,
+          "Renumber: the repeats of each frame become this many copies of its flow, each on its "
+          "own addresses (sets --repeat to the same number); 0: no renumbering");
+ABSL_FLAG(std::string, hold_dev, "lo",
+          "Interface (of the namespace) the program stays attached to while sending; each "
+          "injector running at the same time needs its own");
+ABSL_FLAG(int64_t, offset, 0, "Start at this frame of the (sharded) list");
+ABSL_FLAG(int64_t, count, 0, "Send this many frames (each repeated), wrapping around; 0: --loops");
+ABSL_FLAG(std::string, shard, "",
+          "K/N: send only the frames of flows whose symmetric hash is K modulo N (several "
+          "injectors on several CPUs then feed several queues, a flow on one)");
 
 namespace {
 void Pin(int cpu) {
@@ -58,13 +72,27 @@ int main(int argc, char** argv) {
     std::string bytes;
     bool from_client;
   };
+  uint64_t shard_k = 0, shard_n = 1;
+  if (std::string sh = absl::GetFlag(FLAGS_shard); !sh.empty()) {
+    std::vector<std::string> kn = absl::StrSplit(sh, '/');
+    if (kn.size() != 2 || !absl::SimpleAtoi(kn[0], &shard_k) || !absl::SimpleAtoi(kn[1], &shard_n) ||
+        shard_n == 0 || shard_k >= shard_n) {
+      fprintf(stderr, "xsensor-inject: --shard wants K/N with K < N\n");
+      return 2;
+    }
+  }
   std::vector<Frame> frames;
   for (const std::string& path : absl::GetFlag(FLAGS_pcap)) {
     auto r = ReadPcapFile(path, [&](LinkType link, const uint8_t* d, size_t caplen, size_t,
                                     int64_t) {
       if (link != LinkType::kEthernet) return;
       PacketView p;
-      DecodePacket(link, d, caplen, caplen, &p);
+      DecodeResult dr = DecodePacket(link, d, caplen, caplen, &p);
+      if (shard_n > 1) {
+        bool fwd;
+        uint64_t h = dr == DecodeCounters::kOk ? FlowHash(MakeFlowKey(p, &fwd)) : 0;
+        if (h % shard_n != shard_k) return;
+      }
       frames.push_back(
           {std::string(reinterpret_cast<const char*>(d), caplen), p.dport < p.sport});
     });
@@ -73,7 +101,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  xs_inject_bpf* skel = xs_inject_bpf__open_and_load();
+  int copies = absl::GetFlag(FLAGS_copies);
+  xs_inject_bpf* skel = xs_inject_bpf__open();
+  if (skel) {
+    skel->rodata->copies = static_cast<uint32_t>(copies > 1 ? copies : 0);
+    if (xs_inject_bpf__load(skel) != 0) {
+      xs_inject_bpf__destroy(skel);
+      skel = nullptr;
+    }
+  }
   if (!skel) {
     fprintf(stderr, "xsensor-inject: cannot load the XDP_TX program: %s\n", strerror(errno));
     return 2;
@@ -95,21 +131,34 @@ int main(int argc, char** argv) {
   // a live-frames run of a program that is not attached anywhere makes the kernel rebuild
   // its XDP dispatcher twice per call (milliseconds each). The loopback of the traffic
   // namespace carries nothing, so XDP_TX there is harmless.
-  int lo = static_cast<int>(if_nametoindex("lo"));
+  int lo = static_cast<int>(if_nametoindex(absl::GetFlag(FLAGS_hold_dev).c_str()));
   LIBBPF_OPTS(bpf_link_create_opts, lopts);
   lopts.flags = XDP_FLAGS_SKB_MODE;
   int lo_link = lo ? bpf_link_create(bpf_program__fd(skel->progs.xs_inject_tx), lo, BPF_XDP,
                                      &lopts)
                    : -1;
-  int repeat = absl::GetFlag(FLAGS_repeat);
+  int repeat = copies > 1 ? copies : absl::GetFlag(FLAGS_repeat);
   int ccpu = absl::GetFlag(FLAGS_client_cpu), scpu = absl::GetFlag(FLAGS_server_cpu);
   Pin(absl::GetFlag(FLAGS_cpu));
   int pinned = -2;
   uint64_t sent = 0, failed = 0;
   double rate = absl::GetFlag(FLAGS_rate);
   int64_t start = MonotonicMicros();
-  for (int loop = 0; loop < absl::GetFlag(FLAGS_loops); ++loop) {
-    for (const Frame& f : frames) {
+  // The frames to send, in order: --count from --offset (wrapping), else --loops passes.
+  std::vector<const Frame*> order;
+  if (absl::GetFlag(FLAGS_count) > 0 && !frames.empty()) {
+    int64_t first = absl::GetFlag(FLAGS_offset);
+    for (int64_t i = 0; i < absl::GetFlag(FLAGS_count); ++i) {
+      order.push_back(&frames[static_cast<size_t>((first + i) % static_cast<int64_t>(frames.size()))]);
+    }
+  } else {
+    for (int loop = 0; loop < absl::GetFlag(FLAGS_loops); ++loop) {
+      for (const Frame& f : frames) order.push_back(&f);
+    }
+  }
+  {
+    for (const Frame* fp : order) {
+      const Frame& f = *fp;
       if (ccpu >= 0 || scpu >= 0) {
         int want = f.from_client ? ccpu : scpu;
         if (want != pinned) {
