@@ -81,6 +81,11 @@ bool ServerNameFromDns(const ParseContext& ctx, std::string* name);
 class AppParser {
  public:
   virtual ~AppParser() = default;
+  // Parsers come and go with their flows on one worker thread: their objects are recycled
+  // through per-thread free lists by size instead of the heap (a parser's own buffers are
+  // its own). Memory freed on another thread joins that thread's lists.
+  static void* operator new(size_t size);
+  static void operator delete(void* p, size_t size);
   // In-order payload bytes of direction ctx.dir; `seq` is the TCP sequence number of data[0]
   // (0 for UDP). `data` aliases the packet and is valid for this call only.
   virtual void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) = 0;

@@ -18,6 +18,50 @@
 
 namespace xsensor {
 
+namespace {
+
+// Free parser objects of this thread, by size class (64-byte steps up to 4 KiB).
+class ParserFreeLists {
+ public:
+  static constexpr size_t kStep = 64, kClasses = 64;
+  static size_t ClassOf(size_t size) { return (size + kStep - 1) / kStep; }
+  ~ParserFreeLists() {
+    for (auto& list : lists_) {
+      for (void* p : list) ::operator delete(p);
+    }
+  }
+  void* Take(size_t size) {
+    size_t c = ClassOf(size);
+    if (c >= kClasses) return ::operator new(size);
+    if (lists_[c].empty()) return ::operator new(c * kStep);
+    void* p = lists_[c].back();
+    lists_[c].pop_back();
+    return p;
+  }
+  void Give(void* p, size_t size) {
+    size_t c = ClassOf(size);
+    if (c >= kClasses || lists_[c].size() >= kMaxKept) {
+      ::operator delete(p);
+      return;
+    }
+    lists_[c].push_back(p);
+  }
+
+ private:
+  static constexpr size_t kMaxKept = 1 << 16;  // per class: what a burst of flows leaves
+  std::vector<void*> lists_[kClasses];
+};
+
+ParserFreeLists& FreeLists() {
+  thread_local ParserFreeLists lists;
+  return lists;
+}
+
+}  // namespace
+
+void* AppParser::operator new(size_t size) { return FreeLists().Take(size); }
+void AppParser::operator delete(void* p, size_t size) { FreeLists().Give(p, size); }
+
 bool ServerNameFromDns(const ParseContext& ctx, std::string* name) {
   if (!ctx.options->names) return false;
   const PacketView& p = *ctx.origin.packet;

@@ -1,5 +1,7 @@
 #include "parsers/dns/dns_parser.h"
 
+#include "parsers/dns/dns_message.h"
+
 #include "parsers/dns/name_cache.h"
 
 namespace xsensor {
@@ -50,7 +52,9 @@ void DnsParser::OnGap(ParseContext& ctx) {
 
 void DnsParser::HandleMessage(ParseContext& ctx, absl::string_view msg, bool tcp) {
   ctx.counters->Inc(ParserCounters::kDnsMessages);
-  DnsMessage& m = message_;  // reused: its vectors and strings keep their capacity
+  // One message per thread, reused by every DNS flow: its vectors and strings keep their
+  // capacity.
+  thread_local DnsMessage m;
   DnsError err = ParseDnsMessage(msg, &m);
   if (err != DnsError::kOk) {
     ctx.counters->Inc(err == DnsError::kTruncatedHeader    ? ParserCounters::kDnsTruncated

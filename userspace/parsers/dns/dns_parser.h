@@ -9,7 +9,6 @@
 #include <memory>
 #include <string>
 
-#include "parsers/dns/dns_message.h"
 #include "parsers/parser.h"
 
 namespace xsensor {
@@ -27,7 +26,6 @@ class DnsParser : public AppParser {
   void HandleMessage(ParseContext& ctx, absl::string_view msg, bool tcp);
 
   ParserOptions options_;
-  DnsMessage message_;
   std::string tcp_buf_[2];  // by Dir: a partial length-prefixed message
   bool tcp_lost_[2] = {};   // framing lost after a gap
 };

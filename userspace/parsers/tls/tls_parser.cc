@@ -241,7 +241,8 @@ void TlsParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) 
     }
     if (d.record.size() < need) break;
     auto type = static_cast<uint8_t>(d.record[0]);
-    std::string record = std::move(d.record);
+    std::string& record = record_out_;
+    record.swap(d.record);  // both buffers keep their capacity
     d.record.clear();
     OnRecord(ctx, d, type, absl::string_view(record).substr(5));
   }

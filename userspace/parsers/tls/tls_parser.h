@@ -67,6 +67,7 @@ class TlsParser : public AppParser {
   bool have_server_hello_ = false;
   bool reply_sent_ = false;
   std::string cname_;
+  std::string record_out_;  // the record being handled
 };
 
 }  // namespace xsensor
