@@ -80,6 +80,7 @@ class OfflineSensor {
   std::unique_ptr<DnsTextLog> dns_log_;
   std::unique_ptr<LoginMap> logins_;
   std::vector<std::unique_ptr<Lane>> workers_;
+  uint32_t worker0_buckets_ = 64;  // of 64 hash buckets, those worker 0 takes
 };
 
 // Workers for a configured pcap_workers value: 0 means one per online CPU, at most 8.
