@@ -6,7 +6,9 @@
 #include <map>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "testing/corpus.h"
 #include "testing/oracles.h"
 #include "testing/pipeline.h"
@@ -135,6 +137,56 @@ TEST(TlsGoldenTest, MissingClientHelloFragmentGivesNoWrongName) {
   auto result = RunWithReplies(pcap);
   for (const auto& c : Records<schema::Clickstream>(result, "clickstream")) {
     ADD_FAILURE() << "unexpected name " << c.hostname();
+  }
+}
+
+}  // namespace
+}  // namespace xsensor
+
+namespace xsensor {
+namespace {
+
+// Capture loss shortens a record, never deletes it: zeek/tls_tls1.2.pcap's certificate spans
+// frames 6 and 8. With frame 6 lost (the client's ACK of frame 8 gives the hole up) or with the
+// capture cut after frame 6 (the flow ends with the certificate unfinished), the ssl_reply is
+// still exported: the ServerHello's version and cipher as tshark reads them, an empty CNAME.
+TEST(TlsGoldenTest, ServerReplySurvivesALostOrUnfinishedCertificate) {
+  std::string pcap = testing::CorpusFile("zeek/tls_tls1.2.pcap");
+  if (pcap.empty()) GTEST_SKIP() << "corpus not found";
+  if (!testing::HaveCommand("tshark") || !testing::HaveCommand("editcap")) {
+    GTEST_SKIP() << "tshark/editcap not installed";
+  }
+  std::string hello = testing::RunCommand(
+      "tshark -r '" + pcap + "' -Y 'tls.handshake.type == 2' -T fields -E separator=, "
+      "-e tls.handshake.version -e tls.handshake.ciphersuite");
+  uint32_t version = 0, cipher = 0;
+  std::vector<std::string> f = absl::StrSplit(absl::StripAsciiWhitespace(hello), ',');
+  ASSERT_EQ(f.size(), 2u) << hello;
+  ASSERT_TRUE(absl::SimpleHexAtoi(f[0], &version) && absl::SimpleHexAtoi(f[1], &cipher)) << hello;
+
+  auto whole = Records<schema::SslReply>(RunWithReplies(pcap), "ssl_reply");
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_FALSE(whole[0].cname().empty());  // the certificate, when it is all there
+
+  std::string dir = ::testing::TempDir();
+  struct Case {
+    const char* label;
+    std::string editcap_args;
+  } cases[] = {{"frame 6 lost", "'" + pcap + "' '" + dir + "tls_hole.pcap' 6"},
+               {"cut after frame 6", "-r '" + pcap + "' '" + dir + "tls_cut.pcap' 1-6"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.label);
+    int rc = -1;
+    testing::RunCommand("editcap " + c.editcap_args, &rc);
+    ASSERT_EQ(rc, 0);
+    std::string out = c.editcap_args.substr(c.editcap_args.rfind("' '") + 3);
+    out = out.substr(0, out.find('\''));
+    auto replies = Records<schema::SslReply>(RunWithReplies(out), "ssl_reply");
+    ASSERT_EQ(replies.size(), 1u);
+    EXPECT_EQ(replies[0].ssl_version(), version);
+    EXPECT_EQ(replies[0].cipher_suite(), cipher);
+    EXPECT_EQ(replies[0].cname(), "");
+    std::remove(out.c_str());
   }
 }
 

@@ -323,6 +323,10 @@ void TlsParser::OnHandshake(ParseContext& ctx, Direction& d, uint8_t type,
     if (sh.retry_request) return;  // the real ServerHello follows
     server_ = sh;
     have_server_hello_ = true;
+    if (ctx.origin.packet) {
+      server_packet_.Take(*ctx.origin.packet);
+      server_packet_reversed_ = ctx.origin.reversed;
+    }
     // TLS 1.3 encrypts the rest of the handshake (and the certificate).
     if (server_.version >= 0x0304) EmitServerReply(ctx);
   } else if (type == kCertificate && have_server_hello_ && !reply_sent_) {
@@ -356,10 +360,22 @@ void TlsParser::EmitServerReply(ParseContext& ctx) {
 }
 
 void TlsParser::OnGap(ParseContext& ctx) {
-  // Records cannot be found again after lost bytes: give up this direction.
+  // Records cannot be found again after lost bytes: give up this direction. The server's
+  // reply is exported with what is known (a certificate cut by the hole gives no CNAME).
   Direction& d = dir_[static_cast<int>(ctx.dir)];
   if (!d.done) ctx.counters->Inc(ParserCounters::kTlsGaps);
+  if (ctx.dir == Dir::kToClient && have_server_hello_) EmitServerReply(ctx);
   d.done = true;
+}
+
+void TlsParser::OnEnd(ParseContext& ctx) {
+  // The flow ended before the certificate (or what follows it) came: the reply as known,
+  // from the packet that brought the ServerHello.
+  if (!have_server_hello_ || reply_sent_ || !server_packet_.valid()) return;
+  ParseContext at = ctx;
+  at.origin = server_packet_.OriginAt(ctx.origin);
+  at.origin.reversed = server_packet_reversed_;
+  EmitServerReply(at);
 }
 
 bool TlsParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {

@@ -47,6 +47,7 @@ class TlsParser : public AppParser {
   explicit TlsParser(const ParserOptions& options) : options_(options) {}
   void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) override;
   void OnGap(ParseContext& ctx) override;
+  void OnEnd(ParseContext& ctx) override;
   bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
 
  private:
@@ -68,6 +69,9 @@ class TlsParser : public AppParser {
   bool reply_sent_ = false;
   std::string cname_;
   std::string record_out_;  // the record being handled
+  // The packet that brought the ServerHello, for a reply exported at flow end.
+  PacketSnapshot server_packet_;
+  bool server_packet_reversed_ = false;
 };
 
 }  // namespace xsensor
