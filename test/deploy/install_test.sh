@@ -40,6 +40,13 @@ sum=$(md5sum <"$conf")
 bash "$SRC/scripts/install-config.sh" "$tmp/usr/bin/xsensor" "$tmp/etc" >/dev/null
 check '[ "$(md5sum <"$conf")" = "$sum" ]' "a second install leaves the configuration alone"
 check '! grep -qE "@[A-Z_]+@" "$unit"' "every placeholder of the unit filled"
+# Two instances (two interfaces) never write the same statistics, alert or DNS log file.
+for i in eth1 eth2; do
+  sed -n 's/^ExecStart=//p' "$unit" | sed "s/%i/$i/g" | grep -oE -- '--(log_dir|ajb_dns_path)=[^ ]+' \
+    | sort >"$tmp/paths.$i"
+done
+check '[ "$(wc -l <"$tmp/paths.eth1")" -eq 2 ] && [ -z "$(comm -12 "$tmp/paths.eth1" "$tmp/paths.eth2")" ]' \
+  "two instances of the unit share no log file ($(tr '\n' ' ' <"$tmp/paths.eth1"))"
 
 if command -v systemd-analyze >/dev/null; then
   cp "$unit" "$tmp/xsensor@eth1.service"

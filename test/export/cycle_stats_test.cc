@@ -66,7 +66,7 @@ TEST_F(CycleStatsTest, ExporterWritesOneLinePerCycleIntoLogDir) {
     EXPECT_EQ((*e)->cycle_stats().cycles(), 2u);
     EXPECT_EQ((*e)->stats().log_write_errors, 0u);
   }
-  std::ifstream in(dir / "xsensor_stat.log");
+  std::ifstream in(dir / "fastdpi_stat.log");  // the specification's name
   ASSERT_TRUE(in.good()) << "the folder is created when missing";
   std::regex line(R"(\[STAT    \]\[\d{4}/\d\d/\d\d-\d\d:\d\d:\d\d:\d{6}\] Statistics on )"
                   R"(NFLW_export : \{(\d+)/(\d+)/(\d+\.\d\d)%/(\d+)us/(\d+)us\})");
@@ -84,7 +84,7 @@ TEST_F(CycleStatsTest, ExporterWritesOneLinePerCycleIntoLogDir) {
     EXPECT_LT(e, 1'200'000);
   }
   EXPECT_EQ(n, 2);
-  EXPECT_FALSE(std::filesystem::exists(dir / "xsensor_alert.log")) << "no cycle overran";
+  EXPECT_FALSE(std::filesystem::exists(dir / "fastdpi_alert.log")) << "no cycle overran";
   std::filesystem::remove_all(dir.parent_path());
 }
 

@@ -145,6 +145,11 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
     c->metrics_listen = *ep;
     return absl::OkStatus();
   }
+  if (key == "stat_log_file" || key == "alert_log_file") {
+    if (value.empty()) return absl::InvalidArgumentError("must name a file");
+    (key == "stat_log_file" ? c->stat_log_file : c->alert_log_file) = std::string(value);
+    return absl::OkStatus();
+  }
   if (key == "log_dir") {
     if (value.empty()) return absl::InvalidArgumentError("must name a folder");
     c->log_dir = std::string(value);

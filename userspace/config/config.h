@@ -36,7 +36,11 @@ namespace xsensor {
   X(ssl_parse_reply, "0", "1: also export ssl_reply records")                                 \
   X(netflow_timeout, "30", "Export cycle period in seconds")                                  \
   X(dbg_log_mask, "0", "Debug log mask; 0x80 writes export statistics every cycle")          \
-  X(log_dir, "/var/log/xsensor", "Folder of xsensor_stat.log and xsensor_alert.log")           \
+  X(log_dir, "/var/log/xsensor", "Folder of the statistics and alert logs")                   \
+  X(stat_log_file, "fastdpi_stat.log",                                                         \
+    "Statistics log (export cycles, dbg_log_mask 0x80): a name in log_dir or an absolute path") \
+  X(alert_log_file, "fastdpi_alert.log",                                                       \
+    "Alert log ([NFLW] very long operation): a name in log_dir or an absolute path")           \
   X(metrics_listen, "127.0.0.1:9187",                                                          \
     "Prometheus metrics endpoint (http://ADDR:PORT/metrics) of the live sensor; off: none")     \
   X(ajb_save_dns, "off", "on: write DNS records to the DNS text log")                         \
@@ -92,6 +96,8 @@ struct Config {
   uint32_t netflow_timeout = 30;
   uint32_t dbg_log_mask = 0;
   std::string log_dir = "/var/log/xsensor";
+  std::string stat_log_file = "fastdpi_stat.log";
+  std::string alert_log_file = "fastdpi_alert.log";
   std::optional<Endpoint> metrics_listen;
   bool ajb_save_dns = false;
   std::string ajb_dns_path;

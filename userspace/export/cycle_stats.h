@@ -1,11 +1,11 @@
 // The export cycle statistics of SPEC.md. Every `netflow_timeout` seconds the exporter runs a
 // cycle (sends every open message, makes progress on every collector) and, with bit 0x80 of
-// `dbg_log_mask`, appends to `log_dir/xsensor_stat.log` exactly
+// `dbg_log_mask`, appends to `log_dir/fastdpi_stat.log` exactly
 //   [STAT    ][YYYY/MM/DD-HH:MM:SS:uuuuuu] Statistics on NFLW_export : {a/b/c%/d/e}
 // a = cycles run; b = cycles whose sending took longer than the cycle period; c = 100*b/a with
 // two decimals; d = the longest cycle's sending, in µs; e = the time since the previous cycle
 // (the period as it ran), in µs. A cycle that overran its period also appends to
-// `log_dir/xsensor_alert.log` a `[NFLW] very long operation ...` line. Both files are opened
+// `log_dir/fastdpi_alert.log` a `[NFLW] very long operation ...` line. Both files are opened
 // for each line, so logrotate needs no signal.
 #pragma once
 

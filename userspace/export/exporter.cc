@@ -13,6 +13,11 @@
 namespace xsensor {
 namespace {
 constexpr int64_t kFlushIntervalUs = 200'000;
+
+// A log file's path: `file` itself when absolute, else in `dir`.
+std::string LogPath(const std::string& dir, const std::string& file) {
+  return !file.empty() && file[0] == '/' ? file : dir + "/" + file;
+}
 }  // namespace
 
 Exporter::Exporter(const Config& config)
@@ -21,8 +26,8 @@ Exporter::Exporter(const Config& config)
       template_interval_us_(int64_t{config.ipfix_udp_template_timer} * 1000000),
       cycle_period_us_(int64_t{config.netflow_timeout} * 1000000),
       write_stats_((config.dbg_log_mask & 0x80) != 0),
-      stat_path_(config.log_dir + "/xsensor_stat.log"),
-      alert_path_(config.log_dir + "/xsensor_alert.log") {}
+      stat_path_(LogPath(config.log_dir, config.stat_log_file)),
+      alert_path_(LogPath(config.log_dir, config.alert_log_file)) {}
 
 Exporter::~Exporter() = default;
 
