@@ -26,6 +26,28 @@ check 'expect_rc 0 "$XSENSOR" --config "$tmp/typo.conf" --check_config && grep -
   "--check_config warns of an unknown key by line"
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/missing.conf" --check_config && grep -q "missing.conf" "$tmp/out"' \
   "--check_config names a missing file"
+# Values that parse but cannot be used: refused by --check_config exactly as at start (exit 2,
+# where the key was set).
+printf 'netflow_timeout=10\nipfix_dev=xs-no-such-if0\n' >"$tmp/dev.conf"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/dev.conf" --check_config && grep -q "dev.conf:2: key .ipfix_dev.: no network interface .xs-no-such-if0." "$tmp/out"' \
+  "--check_config refuses an ipfix_dev that does not exist"
+printf 'ipfix_udp_collectors=127.0.0.1:1\n' >"$tmp/pcap_dev.conf"
+"$(dirname "$XSENSOR")/../test/xsensor-demo-pcap" "$tmp/demo.pcap" >/dev/null 2>&1 || true
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/pcap_dev.conf" --ipfix_dev=xs-no-such-if0 --pcap "$tmp/demo.pcap" && grep -q "flag --ipfix_dev: key .ipfix_dev.: no network interface" "$tmp/out"' \
+  "a run with an ipfix_dev that does not exist stops before reading (exit 2)"
+printf 'login_map_file=%s/no-such-logins.txt\n' "$tmp" >"$tmp/logins.conf"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/logins.conf" --check_config && grep -q "logins.conf:1: key .login_map_file.: .*no-such-logins.txt" "$tmp/out"' \
+  "--check_config loads login_map_file as the start does"
+printf '# dns\najb_save_dns=on\najb_dns_path=/dev/null/dns/dns.log\n' >"$tmp/dnslog.conf"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/dnslog.conf" --check_config && grep -q "dnslog.conf:3: key .ajb_dns_path.: the DNS log folder ./dev/null/dns. cannot be made" "$tmp/out"' \
+  "--check_config refuses a DNS log folder that cannot be made"
+mkdir -p "$tmp/made"
+printf 'ajb_save_dns=on\najb_dns_path=%s/made/a/b/dns.log\n' "$tmp" >"$tmp/dnsmake.conf"
+check 'expect_rc 0 "$XSENSOR" --config "$tmp/dnsmake.conf" --check_config && [ -d "$tmp/made/a/b" ]' \
+  "a missing DNS log folder is made"
+printf 'ipfix_udp_collectors=127.0.0.1:4739\n' >"$tmp/onestream.conf"
+check 'expect_rc 0 "$XSENSOR" --config "$tmp/onestream.conf" --check_config && grep -q "no collector for the metadata stream" "$tmp/out" && grep -q "no collector for the dns stream" "$tmp/out" && ! grep -q "for the clickstream stream" "$tmp/out"' \
+  "a stream without a collector, beside one with, is a warning"
 check 'expect_rc 1 "$XSENSOR" --stats --metrics_listen=127.0.0.1:1 && grep -q "no sensor metrics at 127.0.0.1:1" "$tmp/out"' \
   "--stats says when no sensor answers"
 exit $fail

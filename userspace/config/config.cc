@@ -267,6 +267,7 @@ absl::Status ParseConfigText(absl::string_view file_name, absl::string_view text
       }
     }
     absl::Status s = ApplyConfigKey(config, key, value);
+    if (s.ok()) config->where[std::string(key)] = absl::StrCat(file_name, ":", line_no);
     if (absl::IsNotFound(s)) {
       if (warnings) {
         warnings->push_back(absl::StrCat(file_name, ":", line_no, ": unknown key '", key,
@@ -278,6 +279,12 @@ absl::Status ParseConfigText(absl::string_view file_name, absl::string_view text
     }
   }
   return absl::OkStatus();
+}
+
+std::string Config::Where(const std::string& key) const {
+  auto it = where.find(key);
+  return it == where.end() ? absl::StrCat("key '", key, "'")
+                           : absl::StrCat(it->second, ": key '", key, "'");
 }
 
 absl::StatusOr<Config> LoadConfig(const std::string& path, std::vector<std::string>* warnings) {
@@ -297,6 +304,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, std::vector<std::stri
       absl::Status s = ApplyConfigKey(&config, #key, v);                                      \
       if (!s.ok())                                                                            \
         return absl::InvalidArgumentError(absl::StrCat("flag --" #key ": ", s.message()));    \
+      config.where[#key] = "flag --" #key;                                                    \
     }                                                                                         \
   }
   XS_CONFIG_KEYS(XS_APPLY_FLAG_)

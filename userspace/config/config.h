@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
@@ -127,6 +128,12 @@ struct Config {
   uint32_t raw_max_packets = 64;
   uint64_t reassembly_flow_bytes = 0;
   uint64_t reassembly_total_bytes = 0;
+
+  // Where each key given was set: "FILE:LINE" or "flag --KEY" (for messages about values that
+  // parse but cannot be used, such as an interface that does not exist).
+  std::map<std::string, std::string> where;
+  // "WHERE: key 'KEY'" for messages, or "key 'KEY'" when it was not set (a default).
+  std::string Where(const std::string& key) const;
 };
 
 struct ConfigKeyInfo {

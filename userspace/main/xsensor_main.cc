@@ -23,6 +23,7 @@
 #include "parsers/dns/name_cache.h"
 #include "records/login_map.h"
 #include "sensor/live.h"
+#include "sensor/config_check.h"
 #include "sensor/metrics.h"
 #include "sensor/offline.h"
 #include "sensor/report.h"
@@ -105,9 +106,19 @@ int main(int argc, char** argv) {
   std::vector<std::string> warnings;
   auto config = LoadConfig(absl::GetFlag(FLAGS_config), &warnings);
   for (const auto& w : warnings) XS_LOG_WARN(w);
+  const size_t warnings_logged = warnings.size();
   if (!config.ok()) {
     XS_LOG_ERROR(config.status().message());
     return 2;
+  }
+  // Values that parse but cannot be used here: refused the same way by --check_config and at
+  // start, before anything is touched.
+  if (absl::Status env = CheckConfigEnvironment(*config, &warnings); !env.ok()) {
+    XS_LOG_ERROR(env.message());
+    return 2;
+  }
+  for (size_t i = 0; i < warnings.size(); ++i) {
+    if (i >= warnings_logged) XS_LOG_WARN(warnings[i]);
   }
   if (absl::GetFlag(FLAGS_check_config)) {
     std::cout << (absl::GetFlag(FLAGS_config).empty() ? "defaults" : absl::GetFlag(FLAGS_config))
