@@ -13,6 +13,11 @@
 #include "common/time_util.h"
 #include "export/exporter.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace xsensor {
 namespace {
 
@@ -86,6 +91,73 @@ TEST_F(CycleStatsTest, ExporterWritesOneLinePerCycleIntoLogDir) {
   EXPECT_EQ(n, 2);
   EXPECT_FALSE(std::filesystem::exists(dir / "fastdpi_alert.log")) << "no cycle overran";
   std::filesystem::remove_all(dir.parent_path());
+}
+
+// The spec: when the link to a collector is too poor the sensor skips part of the export and
+// writes `[NFLW] very long operation ...` for it. A UDP collector whose port refuses (ICMP
+// unreachable: send errors, records dropped) and records noted as dropped before the exporter
+// (a worker's full ring) each give an alert line with the count and where; the cycle counts as
+// a bad one (b) in the statistics line.
+TEST_F(CycleStatsTest, SkippedRecordsRaiseTheAlertAndCountAsBadCycles) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("xs-skips-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  // A UDP port nobody listens on: its datagrams are refused (ECONNREFUSED on the next send).
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(sin);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), len), 0);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  close(fd);
+  std::string where = "127.0.0.1:" + std::to_string(ntohs(sin.sin_port));
+  Config c = DefaultConfig();
+  c.netflow_timeout = 1;
+  c.dbg_log_mask = 0x80;
+  c.log_dir = dir.string();
+  c.ipfix_udp_collectors = {*ParseEndpoint(where, false)};
+  uint64_t dropped = 0;
+  {
+    auto e = Exporter::Create(c);
+    ASSERT_TRUE(e.ok());
+    (*e)->NoteSkipped("queue eth1.0", 7);
+    int64_t end = MonotonicMicros() + 1'500'000;
+    for (uint64_t i = 0; MonotonicMicros() < end; ++i) {
+      schema::Clickstream r;
+      r.set_ip_source(std::string(4, '\1'));
+      r.set_ip_destination(std::string(4, '\2'));
+      r.set_hostname("h");
+      r.set_session_id(i);
+      (*e)->Emit(r);
+      (*e)->Flush();
+      (*e)->Tick(MonotonicMicros());
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    (*e)->Shutdown(0);  // what was skipped since the last look is alerted at the end
+    dropped = (*e)->collectors()[0]->stats().records_dropped;
+    EXPECT_GE((*e)->cycle_stats().cycles(), 1u);
+  }
+  ASSERT_GT(dropped, 0u) << "the refused port drops records";
+  std::ifstream alerts(dir / "fastdpi_alert.log");
+  ASSERT_TRUE(alerts.good());
+  std::string line;
+  uint64_t alerted = 0;
+  bool queue_line = false;
+  std::regex skip(R"(\[NFLW\] very long operation \[[0-9/:-]+\]: (\d+) records skipped for (.*) \(.*)");
+  while (std::getline(alerts, line)) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, skip)) << line;
+    if (m[2].str() == "collector udp:" + where) alerted += std::stoull(m[1].str());
+    if (m[2].str() == "queue eth1.0" && m[1].str() == "7") queue_line = true;
+  }
+  EXPECT_EQ(alerted, dropped) << "every skipped record is in an alert line";
+  EXPECT_TRUE(queue_line);
+  std::ifstream stats(dir / "fastdpi_stat.log");
+  std::string first;
+  ASSERT_TRUE(std::getline(stats, first));
+  EXPECT_NE(first.find(": {1/1/100.00%/"), std::string::npos) << first;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

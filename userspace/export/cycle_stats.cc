@@ -11,14 +11,20 @@
 
 namespace xsensor {
 
-bool CycleStats::Record(int64_t took_us, int64_t elapsed_us, int64_t period_us) {
+bool CycleStats::Record(int64_t took_us, int64_t elapsed_us, int64_t period_us, bool skipped) {
   ++cycles_;
   longest_us_ = std::max(longest_us_, took_us);
   last_took_us_ = took_us;
   last_elapsed_us_ = elapsed_us;
   bool overran = took_us > period_us;
-  if (overran) ++overruns_;
+  if (overran || skipped) ++overruns_;
   return overran;
+}
+
+std::string CycleStats::SkipLine(int64_t unix_us, const std::string& what, uint64_t records) {
+  return absl::StrCat("[NFLW] very long operation ", LogStamp(unix_us), ": ", records,
+                      " records skipped for ", what,
+                      " (the link could not take them: queue full or send refused)");
 }
 
 std::string LogStamp(int64_t unix_us) {

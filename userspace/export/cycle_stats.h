@@ -17,12 +17,16 @@ namespace xsensor {
 class CycleStats {
  public:
   // One cycle whose sending took `took_us`, `elapsed_us` after the previous one, against a
-  // configured period of `period_us`. Returns true when it overran the period.
-  bool Record(int64_t took_us, int64_t elapsed_us, int64_t period_us);
+  // configured period of `period_us`. Returns true when it overran the period. A cycle in
+  // which records were skipped (`skipped`: dropped for a collector or before the exporter)
+  // counts among the bad cycles (b) too: the link to a collector was too poor for it.
+  bool Record(int64_t took_us, int64_t elapsed_us, int64_t period_us, bool skipped = false);
   // The statistics line for wall-clock time `unix_us` (local time, like the spec's example).
   std::string StatLine(int64_t unix_us) const;
   // The alert line for the last cycle.
   std::string AlertLine(int64_t unix_us, int64_t period_us) const;
+  // The alert line for `records` skipped for `what` (a collector, a worker's queue).
+  static std::string SkipLine(int64_t unix_us, const std::string& what, uint64_t records);
 
   uint64_t cycles() const { return cycles_; }
   uint64_t overruns() const { return overruns_; }

@@ -175,8 +175,33 @@ void Exporter::FlushStream(Stream& s, int64_t now_us) {
   for (Lane& lane : s.lanes) FlushLane(s, lane, now_us);
 }
 
+void Exporter::NoteSkipped(const std::string& what, uint64_t records) {
+  if (records) skipped_noted_[what] += records;
+}
+
+void Exporter::AlertSkips(int64_t now_us, bool force) {
+  if (!force && now_us < next_skip_look_us_) return;
+  next_skip_look_us_ = now_us + 1'000'000;
+  std::map<std::string, uint64_t> skips;
+  skips.swap(skipped_noted_);
+  for (const Collector* c : collectors()) {
+    uint64_t& seen = dropped_seen_[c];
+    uint64_t now = c->stats().records_dropped;
+    if (now > seen) {
+      skips[absl::StrCat("collector ", c->tcp() ? "tcp:" : "udp:", c->endpoint().ToString())] +=
+          now - seen;
+    }
+    seen = now;
+  }
+  if (skips.empty()) return;
+  skipped_in_cycle_ = true;
+  int64_t wall = WallMicros();
+  for (const auto& [what, n] : skips) WriteLog(alert_path_, CycleStats::SkipLine(wall, what, n));
+}
+
 void Exporter::Tick(int64_t now_us) {
   now_us_ = now_us;
+  AlertSkips(now_us);
   if (next_cycle_us_ == 0) {
     last_cycle_us_ = now_us;
     next_cycle_us_ = now_us + cycle_period_us_;
@@ -205,7 +230,9 @@ void Exporter::RunCycle(int64_t now_us) {
     for (auto& c : s.collectors) c->Poll(start);
   }
   int64_t took = MonotonicMicros() - start;
-  bool overran = cycles_.Record(took, now_us - last_cycle_us_, cycle_period_us_);
+  AlertSkips(now_us, true);  // what was skipped up to now belongs to this cycle
+  bool overran = cycles_.Record(took, now_us - last_cycle_us_, cycle_period_us_,
+                                std::exchange(skipped_in_cycle_, false));
   last_cycle_us_ = now_us;
   next_cycle_us_ = now_us + cycle_period_us_;
   int64_t wall = WallMicros();
@@ -244,6 +271,7 @@ void Exporter::Shutdown(int64_t timeout_us) {
       col.Drain(deadline, [&] { SendTemplates(s, col, MonotonicMicros()); });
     }
   }
+  AlertSkips(MonotonicMicros(), true);  // what the end could not deliver
 }
 
 }  // namespace xsensor

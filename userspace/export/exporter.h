@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,10 @@ class Exporter : public RecordSink {
   // Flush, then wait (up to `timeout_us`) for TCP collectors to take everything queued.
   void Shutdown(int64_t timeout_us);
 
+  // Records dropped before they reached the exporter (a worker's full ring): alerted like the
+  // collectors' own drops.
+  void NoteSkipped(const std::string& what, uint64_t records);
+
   const ExporterStats& stats() const { return stats_; }
   const CycleStats& cycle_stats() const { return cycles_; }
   // Every collector of every stream (for statistics and tests).
@@ -91,6 +96,9 @@ class Exporter : public RecordSink {
   void RunCycle(int64_t now_us);
   void WriteLog(const std::string& path, const std::string& line);
   void SendTemplates(Stream& s, Collector& c, int64_t now_us);
+  // At most once a second: an alert line for every collector (or noted source) that skipped
+  // records since the last look.
+  void AlertSkips(int64_t now_us, bool force = false);
 
   uint32_t domain_id_;
   size_t mtu_;
@@ -106,6 +114,10 @@ class Exporter : public RecordSink {
   std::string stat_path_, alert_path_;
   bool log_error_reported_ = false;
   CycleStats cycles_;
+  std::map<const Collector*, uint64_t> dropped_seen_;   // records_dropped at the last look
+  std::map<std::string, uint64_t> skipped_noted_;       // NoteSkipped since the last look
+  int64_t next_skip_look_us_ = 0;
+  bool skipped_in_cycle_ = false;
 };
 
 }  // namespace xsensor

@@ -265,8 +265,23 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     }
     return moved;
   };
+  // Records a worker dropped because its ring to the exporter was full: alerted by the
+  // exporter like the collectors' own drops.
+  std::vector<uint64_t> ring_dropped(queues_.size(), 0);
+  auto note_ring_drops = [&] {
+    for (size_t i = 0; i < queues_.size(); ++i) {
+      uint64_t now = queues_[i]->sink->dropped();
+      if (now > ring_dropped[i]) {
+        exporter_->NoteSkipped(absl::StrCat("the record queue of ", queues_[i]->ifname, " queue ",
+                                            queues_[i]->queue),
+                               now - ring_dropped[i]);
+        ring_dropped[i] = now;
+      }
+    }
+  };
   exporter_->Tick(MonotonicMicros());
   while (workers_done_.load() < queues_.size()) {
+    note_ring_drops();
     size_t moved = drain_records();
     int64_t now = MonotonicMicros();
     exporter_->Tick(now);
@@ -281,6 +296,7 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     q->worker->Finish();
     drain_records();
   }
+  note_ring_drops();
   exporter_->Shutdown(10'000'000);
   if (dns_log_) dns_log_->Stop();
 }
