@@ -8,11 +8,14 @@ cd "$(dirname "$0")/.."
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 SHARED=${SHARED:-../shared}
-field() {  # $1 = benchmark name, $2 = counter: its value in the JSON report
+field() {  # $1 = benchmark name, $2 = counter: its value in the JSON report (the median of
+           # the repetitions when there are several)
   awk -v name="\"name\": \"$1" -v key="\"$2\"" '
-    index($0, name) { inside = 1 }
+    index($0, name) && (index($0, "_median\"") || !index($0, "_mean\"") && !index($0, "_stddev\"") && !index($0, "_cv\"")) { inside = 1 }
     inside && index($0, key) { gsub(/[,"]/, ""); print $2; exit }' "$out"
 }
+# The offline runs vary by +-20% on a shared 2-CPU machine: medians of three.
+REPS=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
 offline() {  # $1 = label: xsensor --pcap's path (OfflineSensor) beside a bare libpcap read
   local bare one all
   bare=$(field xsensor::BM_BareLibpcapRead frames_per_s)
@@ -29,7 +32,7 @@ offline() {  # $1 = label: xsensor --pcap's path (OfflineSensor) beside a bare l
     printf "  heap allocations per frame %.3f, peak RSS %.0f MB\n", al, mem
   }'
 }
-"$BUILD/bench/offline_bench" --benchmark_filter='Bare|Sensor' \
+"$BUILD/bench/offline_bench" --benchmark_filter='Bare|Sensor' "${REPS[@]}" \
   --benchmark_out="$out" --benchmark_out_format=json >/dev/null
 offline "corpus x40"
 # The many-flow mix: every corpus capture 400 times on its own addresses (built once).
@@ -40,7 +43,7 @@ if [ ! -s "$MIX" ] && [ -f "$SHARED/bench/make-mix.sh" ]; then
 fi
 if [ -s "$MIX" ]; then
   XSENSOR_BENCH_PCAP=$MIX "$BUILD/bench/offline_bench" --benchmark_filter='Bare|Sensor' \
-    --benchmark_out="$out" --benchmark_out_format=json >/dev/null
+    "${REPS[@]}" --benchmark_out="$out" --benchmark_out_format=json >/dev/null
   offline "many-flow mix"
   # In a process of its own: memory freed by earlier benchmarks would hide what flows take.
   "$BUILD/bench/offline_bench" --benchmark_filter='Idle' --benchmark_out="$out" \
