@@ -76,6 +76,12 @@ TEST(TlsGoldenTest, ZeekTls12ServerHelloAndCertificate) {
 TEST(TlsGoldenTest, ZeekTls11ServerHelloAndCertificate) {
   ExpectServerReplyMatchesZeek("zeek/tls_tls1_1.pcap", "scripts.base.protocols.ssl.tls1_1", true);
 }
+// XMPP on 5222 switching to TLS (<starttls/>, <proceed/>): the handshake that follows gives
+// the ssl_reply Zeek logs for it, as on a TLS port (issue 13 item 4).
+TEST(TlsGoldenTest, ZeekXmppStartTlsHandshakeAsOnATlsPort) {
+  ExpectServerReplyMatchesZeek("zeek/tls_xmpp-starttls.pcap",
+                               "scripts.base.protocols.xmpp.starttls", true);
+}
 TEST(TlsGoldenTest, ZeekTls13NegotiatedVersionFromSupportedVersions) {
   ExpectServerReplyMatchesZeek("zeek/tls_tls13_wolfssl.pcap",
                                "scripts.base.protocols.ssl.tls13_encrypted_handshake_events",

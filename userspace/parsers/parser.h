@@ -99,7 +99,14 @@ class AppParser {
   virtual bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {
     return false;
   }
+  // True once the server has accepted a switch to TLS (SMTP/IMAP STARTTLS, POP3 STLS, FTP
+  // AUTH TLS, XMPP <starttls/>): the worker ends this parser and hands the rest of the flow to
+  // the TLS parser, which exports the handshake as on a TLS port.
+  virtual bool StartsTls() const { return false; }
 };
+
+// The TLS parser, for a flow that switches to TLS (StartsTls).
+std::unique_ptr<AppParser> MakeTlsParserAfterStartTls(const ParserOptions& options);
 
 struct ParserInfo {
   absl::string_view name;

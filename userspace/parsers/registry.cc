@@ -62,6 +62,10 @@ ParserFreeLists& FreeLists() {
 void* AppParser::operator new(size_t size) { return FreeLists().Take(size); }
 void AppParser::operator delete(void* p, size_t size) { FreeLists().Give(p, size); }
 
+std::unique_ptr<AppParser> MakeTlsParserAfterStartTls(const ParserOptions& options) {
+  return MakeTlsParser(options);
+}
+
 bool ServerNameFromDns(const ParseContext& ctx, std::string* name) {
   if (!ctx.options->names) return false;
   const PacketView& p = *ctx.origin.packet;

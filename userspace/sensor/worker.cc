@@ -257,6 +257,15 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
   ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_, reversed}, dir, &records_,
                    &parser_counters_, &parser_options_};
   flow.parser->OnData(ctx, data, seq);
+  if (flow.parser->StartsTls()) {
+    // STARTTLS and the like, accepted: the plain-text protocol ends here and the connection
+    // continues as TLS, parsed (and exported) as on a TLS port.
+    ParseContext end = ctx;
+    end.origin.packet = nullptr;
+    flow.parser->OnEnd(end);
+    flow.parser = MakeTlsParserAfterStartTls(parser_options_);
+    counters_.Inc(WorkerCounters::kStartTlsFlows);
+  }
   bool to_client = false, to_server_data = false;
   if (!flow.bypass_requested && flow.parser->WantsBypass(&to_client, &to_server_data)) {
     // The parser is done with part of the flow: stop reassembling it here, and (live) stop

@@ -25,7 +25,8 @@ namespace xsensor {
   X(kPayloadPackets, "payload_packets")   \
   X(kParsedPackets, "parsed_packets")     \
   X(kNoParserFlows, "flows_without_parser") \
-  X(kServerFirstFlows, "flows_by_server_greeting")
+  X(kServerFirstFlows, "flows_by_server_greeting")  \
+  X(kStartTlsFlows, "flows_switched_to_tls")
 XS_COUNTER_GROUP(WorkerCounters, XS_WORKER_COUNTERS);
 
 class Worker {

@@ -88,10 +88,21 @@ void FtpParser::OnCommand(ParseContext& ctx, absl::string_view line) {
     }
   } else if (cmd == "QUIT") {
     if (attempt_ && !exported_) Export(ctx);
+  } else if (cmd == "AUTH" && (absl::StartsWithIgnoreCase(arg, "TLS") ||
+                               absl::StartsWithIgnoreCase(arg, "SSL"))) {
+    auth_tls_asked_ = true;  // RFC 4217 4: 234 and the TLS handshake follows
   }
 }
 
 void FtpParser::OnReply(ParseContext& ctx, uint32_t code, absl::string_view text) {
+  if (auth_tls_asked_ && last_command_ == "AUTH") {
+    auth_tls_asked_ = false;
+    if (code == 234) {
+      if (attempt_ && !exported_) Export(ctx);
+      starts_tls_ = true;
+      return;
+    }
+  }
   if (code == 220 && server_name_.empty()) {
     // "220 ftp.example.org FTP server ready": the first word when it looks like a host name.
     absl::string_view first = text.substr(0, text.find(' '));

@@ -24,6 +24,8 @@ class FtpParser : public AppParser {
   void OnGap(ParseContext& ctx) override;
   void OnEnd(ParseContext& ctx) override;
 
+  bool StartsTls() const override { return starts_tls_; }
+
  private:
   void OnCommand(ParseContext& ctx, absl::string_view line);
   void OnReply(ParseContext& ctx, uint32_t code, absl::string_view text);
@@ -42,6 +44,8 @@ class FtpParser : public AppParser {
   PacketSnapshot client_packet_;  // a client->server packet of the attempt
   std::string last_command_;
   uint32_t multiline_code_ = 0;  // inside a multi-line reply
+  bool auth_tls_asked_ = false;
+  bool starts_tls_ = false;
 };
 
 }  // namespace xsensor

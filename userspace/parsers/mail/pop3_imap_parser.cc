@@ -177,11 +177,18 @@ void Pop3Parser::ClientLine(ParseContext& ctx, absl::string_view line) {
       awaiting_login_ = true;
     }
   } else if (cmd == "STLS") {
-    done_ = true;
+    starttls_tag_ = "+";  // RFC 2595 4: "+OK" and the TLS handshake follows
   }
 }
 
 void Pop3Parser::ServerLine(ParseContext& ctx, absl::string_view line) {
+  if (!starttls_tag_.empty() && !multiline_) {
+    starttls_tag_.clear();
+    if (absl::StartsWith(line, "+OK")) {
+      starts_tls_ = done_ = true;
+      return;
+    }
+  }
   if (multiline_) {
     if (line == ".") {
       multiline_ = false;
@@ -237,11 +244,19 @@ void ImapParser::ClientLine(ParseContext& ctx, absl::string_view line) {
       awaiting_login_ = true;
     }
   } else if (cmd == "STARTTLS") {
-    done_ = true;
+    starttls_tag_ = tag;  // RFC 3501 6.2.1: "<tag> OK" and the TLS handshake follows
   }
 }
 
 void ImapParser::ServerLine(ParseContext& ctx, absl::string_view line) {
+  if (!starttls_tag_.empty() && absl::StartsWith(line, starttls_tag_ + " ")) {
+    bool ok = absl::StartsWithIgnoreCase(line.substr(starttls_tag_.size() + 1), "OK");
+    starttls_tag_.clear();
+    if (ok) {
+      starts_tls_ = done_ = true;
+      return;
+    }
+  }
   if (awaiting_login_ && !login_tag_.empty() && absl::StartsWith(line, login_tag_ + " ")) {
     absl::string_view status = line.substr(login_tag_.size() + 1);
     LoginResult(ctx, absl::StartsWith(status, "OK"), line);

@@ -28,6 +28,7 @@ class MailboxParser : public AppParser {
   void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) override;
   void OnGap(ParseContext& ctx) override;
   void OnEnd(ParseContext& ctx) override;
+  bool StartsTls() const override { return starts_tls_; }
 
  protected:
   // Protocol-specific line handlers; a server line may start a message (scanner_ active).
@@ -39,6 +40,8 @@ class MailboxParser : public AppParser {
 
   uint32_t protocol_;
   bool done_ = false;
+  std::string starttls_tag_;  // STLS ("+") or the STARTTLS command's tag, until the reply
+  bool starts_tls_ = false;
   std::string user_;
   bool awaiting_login_ = false;
   bool logged_in_ = false;

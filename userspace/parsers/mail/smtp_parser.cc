@@ -95,11 +95,18 @@ void SmtpParser::OnClientLine(ParseContext& ctx, absl::string_view line) {
   } else if (cmd == "DATA") {
     in_data_ = true;
   } else if (cmd == "STARTTLS") {
-    done_ = true;
+    starttls_asked_ = true;  // the reply says whether TLS follows (220) or not (454, 502)
   }
 }
 
 void SmtpParser::OnReply(ParseContext& ctx, uint32_t code, absl::string_view line) {
+  if (starttls_asked_) {
+    starttls_asked_ = false;
+    if (code == 220) {  // RFC 3207: the TLS handshake follows
+      starts_tls_ = done_ = true;
+      return;
+    }
+  }
   if ((code == 220 || code == 250) && server_name_.empty() && line.size() > 4) {
     absl::string_view name = line.substr(4);
     name = name.substr(0, name.find(' '));

@@ -26,6 +26,8 @@ class SmtpParser : public AppParser {
   void OnGap(ParseContext& ctx) override;
   void OnEnd(ParseContext& ctx) override;
 
+  bool StartsTls() const override { return starts_tls_; }
+
  private:
   void OnClientLine(ParseContext& ctx, absl::string_view line);
   void OnReply(ParseContext& ctx, uint32_t code, absl::string_view line);
@@ -35,7 +37,9 @@ class SmtpParser : public AppParser {
   std::string line_[2];
   std::string line_out_;  // the line being handled
   uint32_t multiline_code_ = 0;
-  bool done_ = false;  // STARTTLS or lost framing
+  bool done_ = false;  // STARTTLS accepted, or lost framing
+  bool starttls_asked_ = false;
+  bool starts_tls_ = false;
   std::string server_name_;
   // The message in progress.
   std::string sender_;

@@ -159,7 +159,7 @@ void XmppParser::Scan(ParseContext& ctx, Dir dir) {
       starttls_asked_ = true;
     } else if (name == "proceed" && dir == Dir::kToClient && starttls_asked_) {
       Export(ctx);
-      done_ = true;
+      starts_tls_ = done_ = true;  // RFC 6120 5.4.3.3: the TLS negotiation follows
       return;
     } else if (name == "/stream:stream") {
       Export(ctx);

@@ -29,6 +29,8 @@ class XmppParser : public AppParser {
   void OnGap(ParseContext& ctx) override;
   void OnEnd(ParseContext& ctx) override;
 
+  bool StartsTls() const override { return starts_tls_; }
+
  private:
   void Scan(ParseContext& ctx, Dir dir);
   void Export(ParseContext& ctx);
@@ -40,6 +42,7 @@ class XmppParser : public AppParser {
   int result_ = -1;
   std::vector<std::string> receivers_;
   bool starttls_asked_ = false;
+  bool starts_tls_ = false;
   PacketSnapshot client_packet_;
 };
 
