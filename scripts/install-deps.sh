@@ -12,7 +12,7 @@ PACKAGES=(
   # test peers and independent decoders
   libfixbuf-tools tshark tcpreplay iproute2 ethtool procps dnsmasq-base dnsutils
   sip-tester vsftpd curl swaks python3 prosody sendxmpp python3-prometheus-client
-  systemd logrotate nginx-light openssl python3-aiosmtpd
+  systemd logrotate nginx-light openssl python3-aiosmtpd dovecot-imapd
 )
 
 missing=()

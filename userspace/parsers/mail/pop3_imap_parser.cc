@@ -54,8 +54,10 @@ void MailboxParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) 
   int d = static_cast<int>(ctx.dir);
   if (ctx.dir == Dir::kToClient) server_packet_.Take(*ctx.origin.packet);
   while (!data.empty() && !done_) {
-    if (ctx.dir == Dir::kToClient && literal_left_ > 0 && partial_[d].empty()) {
-      // IMAP literal bytes: message lines, whatever they look like.
+    if (ctx.dir == Dir::kToClient && literal_left_ > 0) {
+      // IMAP literal bytes: message lines, whatever they look like. A line the previous
+      // segment cut is in partial_ and continues here (a literal starts only after its
+      // announcing line was handled, with partial_ empty).
       size_t n = std::min(literal_left_, data.size());
       absl::string_view chunk = data.substr(0, n);
       literal_left_ -= n;
