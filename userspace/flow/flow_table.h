@@ -65,6 +65,11 @@ struct Flow {
   // What the server sent before the client said anything, while no parser is chosen (bounded):
   // the greeting of a server-first protocol on a port of its own.
   std::string server_first;
+  // What the client sent first on a flow picked up without its handshake, while waiting for
+  // the server's greeting (bounded; see Worker::Deliver).
+  std::string client_first;
+  uint8_t client_first_packets = 0;
+  bool handshake_seen = false;  // the flow began with a SYN
   uint32_t raw_exported = 0;  // raw records of this flow so far
 
   // The table's bookkeeping: the expiry list the flow is queued in, and when.

@@ -7,6 +7,8 @@ namespace {
 // Bytes of a server's greeting kept while the client has not spoken (FTP/SMTP/POP3/IMAP
 // greetings are a line or a few).
 constexpr size_t kMaxServerFirst = 512;
+// Client packets kept while waiting for a server's greeting on a flow without handshake.
+constexpr uint8_t kMaxClientFirstPackets = 4;
 
 bool IsServicePort(uint8_t proto, uint16_t port) {
   for (const auto& p : Parsers()) {
@@ -140,7 +142,10 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us) 
     flows_.EndNow(flow);
     flow = flows_.Lookup(key, ts_us, &created);
   }
-  if (created) ChooseRoles(*flow, from_lo, p);
+  if (created) {
+    ChooseRoles(*flow, from_lo, p);
+    flow->handshake_seen = p.l4_proto == 6 && (p.tcp_flags & kSyn);
+  }
   Dir dir = flow->DirOf(from_lo);
   int d = static_cast<int>(dir);
   ++flow->packets[d];
@@ -225,25 +230,51 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
   counters_.Inc(WorkerCounters::kPayloadPackets);
   if (!flow.parser_chosen) {
     uint16_t server_port = flow.client_is_lo ? flow.key.port_hi : flow.key.port_lo;
-    absl::string_view client_payload = dir == Dir::kToServer ? data : absl::string_view();
+    const bool to_server = dir == Dir::kToServer;
+    // What the server sent before the parser was chosen (its greeting) is kept, and so is what
+    // the client sent first on a flow picked up without its handshake while the server has not
+    // spoken: live, a greeting-steered flow's greeting may cross queues and come after the
+    // client's first command.
+    if (!to_server && flow.server_first.size() < kMaxServerFirst) {
+      absl::string_view part = data.substr(0, kMaxServerFirst - flow.server_first.size());
+      flow.server_first.append(part.data(), part.size());
+    }
+    absl::string_view client_payload = to_server ? data : absl::string_view(flow.client_first);
     bool by_greeting = false;
     flow.parser = ChooseParser(p.l4_proto, server_port, client_payload, parser_options_,
                                &flow.meta_proto, flow.server_first, &by_greeting);
+    const bool wait_for_greeting = to_server && !flow.parser && !flow.handshake_seen &&
+                                   p.l4_proto == 6 && flow.server_first.empty() &&
+                                   flow.client_first_packets < kMaxClientFirstPackets;
+    if (wait_for_greeting) {
+      ++flow.client_first_packets;
+      absl::string_view part = data.substr(0, kMaxServerFirst - std::min(kMaxServerFirst,
+                                                                        flow.client_first.size()));
+      flow.client_first.append(part.data(), part.size());
+      return;
+    }
     // Decided once we know the port matches or have seen what the client sends first.
-    if (flow.parser || dir == Dir::kToServer) {
+    if (flow.parser || to_server) {
       flow.parser_chosen = true;
       if (!flow.parser) counters_.Inc(WorkerCounters::kNoParserFlows);
       if (by_greeting) {
-        // Chosen from the greeting: the parser reads it first, as the server sent it.
+        // Chosen from the greeting: the parser reads it first, as the server sent it, then
+        // what the client had sent before it was seen.
         counters_.Inc(WorkerCounters::kServerFirstFlows);
-        ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_, !reversed}, Dir::kToClient,
-                         &records_, &parser_counters_, &parser_options_};
+        ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_, to_server ? !reversed : reversed},
+                         Dir::kToClient, &records_, &parser_counters_, &parser_options_};
         flow.parser->OnData(ctx, flow.server_first, 0);
+        if (!to_server && !flow.client_first.empty()) {
+          ParseContext cctx{RecordOrigin{&p, &flow, ts_us, channel_, !reversed}, Dir::kToServer,
+                            &records_, &parser_counters_, &parser_options_};
+          flow.parser->OnData(cctx, flow.client_first, 0);
+        }
       }
+      bool data_was_greeting = !to_server;
       std::string().swap(flow.server_first);
-    } else if (flow.server_first.size() < kMaxServerFirst) {
-      absl::string_view part = data.substr(0, kMaxServerFirst - flow.server_first.size());
-      flow.server_first.append(part.data(), part.size());
+      std::string().swap(flow.client_first);
+      // The server's bytes that chose the parser were read with the greeting.
+      if (data_was_greeting && by_greeting) return;
     }
   }
   if (!flow.parser) {
