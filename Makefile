@@ -16,14 +16,15 @@ deps:
 	@bash scripts/install-deps.sh
 
 $(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXSENSOR_WERROR=ON $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Tests run against an AddressSanitizer + UndefinedBehaviorSanitizer build.
 $(BUILD_TEST)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DXSENSOR_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DXSENSOR_SANITIZE=ON -DXSENSOR_WERROR=ON \
+	  $(CMAKE_FLAGS)
 
 build-test: deps $(BUILD_TEST)/CMakeCache.txt
 	cmake --build $(BUILD_TEST) -j$(JOBS)

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/time_util.h"
 #include "common/unique_fd.h"
 #include "receiver/receiver.h"
@@ -22,7 +23,7 @@ schema::Clickstream Rec(uint64_t session) {
   schema::Clickstream r;
   r.set_ip_source(std::string("\x0a\x00\x00\x01", 4));
   r.set_ip_destination(std::string("\x0a\x00\x00\x02", 4));
-  r.set_hostname("h" + std::to_string(session));
+  r.set_hostname(absl::StrCat("h", session));
   r.set_session_id(session);
   return r;
 }

@@ -57,7 +57,7 @@ TEST(IpfixTest, RoundTripThroughDecoderBothFamilies) {
     ASSERT_TRUE(b.AddRecord(t->template_id, rec));
     std::string msg(b.Finish(1234, 77, 9));
     ByteReader r(msg);
-    uint16_t version, len;
+    uint16_t version = 0, len = 0;
     r.ReadU16(&version);
     r.ReadU16(&len);
     EXPECT_EQ(version, 10);

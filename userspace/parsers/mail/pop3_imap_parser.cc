@@ -179,7 +179,7 @@ void Pop3Parser::ClientLine(ParseContext& ctx, absl::string_view line) {
       awaiting_login_ = true;
     }
   } else if (cmd == "STLS") {
-    starttls_tag_ = "+";  // RFC 2595 4: "+OK" and the TLS handshake follows
+    starttls_tag_.assign(1, '+');  // RFC 2595 4: "+OK" and the TLS handshake follows
   }
 }
 
