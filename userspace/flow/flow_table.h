@@ -70,6 +70,7 @@ struct Flow {
   std::string client_first;
   uint8_t client_first_packets = 0;
   bool handshake_seen = false;  // the flow began with a SYN
+  uint16_t channel = 0;         // BRIDGE_CHANNEL_NUM: of the interface its first packet came in
   uint32_t raw_exported = 0;  // raw records of this flow so far
 
   // The table's bookkeeping: the expiry list the flow is queued in, and when.

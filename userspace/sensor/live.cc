@@ -85,7 +85,9 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
   XdpMode want = config.xdp_mode == "native" ? XdpMode::kNative
                  : config.xdp_mode == "skb"  ? XdpMode::kSkb
                                              : XdpMode::kAuto;
+  uint16_t interface_number = 0;
   for (const std::string& ifname : ifaces) {
+    ++interface_number;
     uint32_t nq = InterfaceRxQueues(ifname);
     if (nq == 0) return absl::NotFoundError(absl::StrCat("interface ", ifname, " not found"));
     if (config.in_queues > 0) nq = std::min(nq, config.in_queues);
@@ -95,6 +97,7 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
       auto queue = std::make_unique<Queue>();
       queue->ifname = ifname;
       queue->queue = q;
+      queue->channel = interface_number;
       made.push_back(std::move(queue));
     }
     auto mode = s->program_->Attach(ifname, want);
@@ -174,6 +177,7 @@ size_t LiveSensor::DrainInbox(Queue& q) {
   for (auto& ring : q.inbox) {
     if (!ring) continue;
     while (HandoffFrame* f = ring->Peek()) {
+      q.worker->set_interface_channel(f->channel);
       q.worker->HandleHandedOff(LinkType::kEthernet, f->data, f->len, f->ts_us);
       ring->Release();
       ++n;
@@ -226,12 +230,14 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
           }
           slot->len = static_cast<uint32_t>(frame.size());
           slot->ts_us = now;
+          slot->channel = me.channel;
           std::memcpy(slot->data, frame.data(), frame.size());
           queues_[owner]->inbox[index]->Publish();
           me.handed_out.fetch_add(1, std::memory_order_relaxed);
           return;
         }
       }
+      me.worker->set_interface_channel(me.channel);
       me.worker->HandleDecoded(p, frame.size(), now);
     });
     if (got) me.received.fetch_add(got, std::memory_order_relaxed);

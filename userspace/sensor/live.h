@@ -33,6 +33,7 @@ namespace xsensor {
 inline constexpr size_t kHandoffFrameMax = 4096;
 struct HandoffFrame {
   uint32_t len = 0;
+  uint16_t channel = 0;  // the receiving interface's number
   int64_t ts_us = 0;
   uint8_t data[kHandoffFrameMax];
 };
@@ -62,6 +63,7 @@ class LiveSensor {
   struct Queue {
     std::string ifname;
     uint32_t queue = 0;
+    uint16_t channel = 0;  // 1-based number of the interface in the capture list
     int cpu = -1;
     std::unique_ptr<XskSocket> xsk;
     std::unique_ptr<SpscRing<EncodedRecord>> records;

@@ -34,7 +34,7 @@ class Worker::StreamSink : public TcpReassembler::Sink {
   }
   void OnStreamGap(uint64_t) override {
     if (!f_->parser) return;
-    ParseContext ctx{RecordOrigin{p_, f_, ts_, w_->channel_, reversed_}, d_, &w_->records_,
+    ParseContext ctx{RecordOrigin{p_, f_, ts_, f_->channel, reversed_}, d_, &w_->records_,
                      &w_->parser_counters_, &w_->parser_options_};
     f_->parser->OnGap(ctx);
   }
@@ -49,7 +49,8 @@ class Worker::StreamSink : public TcpReassembler::Sink {
 };
 
 Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNameCache* names)
-    : channel_(static_cast<uint16_t>(config.vchannel)),
+    : vchannel_(static_cast<uint16_t>(config.vchannel)),
+      channel_(vchannel_),
       raw_export_(config.raw_export),
       raw_max_bytes_(config.raw_max_bytes),
       raw_max_packets_(config.raw_max_packets),
@@ -143,6 +144,7 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us) 
     flow = flows_.Lookup(key, ts_us, &created);
   }
   if (created) {
+    flow->channel = channel_;
     ChooseRoles(*flow, from_lo, p);
     flow->handshake_seen = p.l4_proto == 6 && (p.tcp_flags & kSyn);
   }
@@ -165,7 +167,7 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us) 
 void Worker::EmitRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
   // The packet's payload as captured (not reassembled), after the parser's records of it.
   ++flow.raw_exported;
-  auto* r = records_.Begin<schema::Raw>(RecordOrigin{&p, &flow, ts_us, channel_});
+  auto* r = records_.Begin<schema::Raw>(RecordOrigin{&p, &flow, ts_us, flow.channel});
   // The client is taken as the subscriber side: its packets go "subscriber -> internet".
   uint32_t to_client = dir == Dir::kToClient ? 1 : 0;
   r->set_flw_dir(to_client);
@@ -219,7 +221,7 @@ void Worker::EndFlow(Flow& flow) {
     stream.Ignore(budget_);
   }
   if (flow.parser) {
-    ParseContext ctx{RecordOrigin{nullptr, &flow, flow.last_seen_us, channel_}, Dir::kToServer,
+    ParseContext ctx{RecordOrigin{nullptr, &flow, flow.last_seen_us, flow.channel}, Dir::kToServer,
                      &records_, &parser_counters_, &parser_options_};
     flow.parser->OnEnd(ctx);
   }
@@ -261,11 +263,11 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
         // Chosen from the greeting: the parser reads it first, as the server sent it, then
         // what the client had sent before it was seen.
         counters_.Inc(WorkerCounters::kServerFirstFlows);
-        ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_, to_server ? !reversed : reversed},
+        ParseContext ctx{RecordOrigin{&p, &flow, ts_us, flow.channel, to_server ? !reversed : reversed},
                          Dir::kToClient, &records_, &parser_counters_, &parser_options_};
         flow.parser->OnData(ctx, flow.server_first, 0);
         if (!to_server && !flow.client_first.empty()) {
-          ParseContext cctx{RecordOrigin{&p, &flow, ts_us, channel_, !reversed}, Dir::kToServer,
+          ParseContext cctx{RecordOrigin{&p, &flow, ts_us, flow.channel, !reversed}, Dir::kToServer,
                             &records_, &parser_counters_, &parser_options_};
           flow.parser->OnData(cctx, flow.client_first, 0);
         }
@@ -285,7 +287,7 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
     return;
   }
   counters_.Inc(WorkerCounters::kParsedPackets);
-  ParseContext ctx{RecordOrigin{&p, &flow, ts_us, channel_, reversed}, dir, &records_,
+  ParseContext ctx{RecordOrigin{&p, &flow, ts_us, flow.channel, reversed}, dir, &records_,
                    &parser_counters_, &parser_options_};
   flow.parser->OnData(ctx, data, seq);
   if (flow.parser->StartsTls()) {

@@ -43,6 +43,12 @@ class Worker {
   // LOGIN of every record from `logins` (shared, reloadable), if set.
   void set_login_map(const LoginMap* logins) { records_.set_login_map(logins); }
   void set_bypass_callback(BypassCallback cb) { bypass_cb_ = std::move(cb); }
+  // BRIDGE_CHANNEL_NUM of the flows the next frames create: `vchannel` when configured, else
+  // the number of the capture interface (bridge) they came through (live: 1, 2, ... in the
+  // order the interfaces are given; offline 0).
+  void set_interface_channel(uint16_t interface_number) {
+    channel_ = vchannel_ ? vchannel_ : interface_number;
+  }
   ~Worker();
 
   // One frame. `ts_us` is the packet time (offline) or the receive time (live).
@@ -103,7 +109,8 @@ class Worker {
 
   BypassCallback bypass_cb_;
   ParserOptions parser_options_;
-  uint16_t channel_;
+  uint16_t vchannel_;  // configured (0: none)
+  uint16_t channel_;   // of the frames being handled now
   bool raw_export_;
   uint32_t raw_max_bytes_;
   uint32_t raw_max_packets_;
