@@ -76,18 +76,8 @@ c "http://$SITE/old"
 c -H "Host: $SITE:8081" "http://$SITE:8081/index.html"
 c -k --http1.1 -A "xs-e2e/tls" "https://$SITE/secure.html"
 c -k --http1.1 --tlsv1.2 --tls-max 1.2 "https://$SITE/secure.html"
-sleep 0.5
-kill -INT "$cap"
-wait "$cap" 2>/dev/null || true
-
-"$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json --exit_after_tcp_sessions 1 \
-  --max_run_ms 30000 2>/dev/null &
-recv=$!
-pids+=($recv)
-for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
-"$XSENSOR" --pcap cap.pcap --ipfix_tcp_collectors "$(awk '/^tcp/ {print $2}' ready)" \
-  --http_parse_reply=1 --ssl_parse_reply=1 --print_counters=false 2>sensor.err
-wait $recv
+e2e_stop_capture
+e2e_export cap.pcap ipfix_tcp_collectors --http_parse_reply=1 --ssl_parse_reply=1
 
 # tshark's view (ports 8081 decoded as HTTP too).
 T=(tshark -r cap.pcap -d tcp.port==8081,http -o tls.desegment_ssl_records:TRUE)

@@ -97,9 +97,7 @@ add(data[0][1])
 m.logout()
 print(json.dumps(got))
 PY
-sleep 0.5
-kill -INT "$cap"
-wait "$cap" 2>/dev/null || true
+e2e_stop_capture
 e2e_export_metadata cap.pcap
 
 python3 - "$N" <<'PY'

@@ -28,18 +28,32 @@ e2e_wait_listening() {  # addr port capture-file
   return 1
 }
 
-# Runs xsensor on capture PCAP, exporting the metadata stream over TCP to xsensor-recv, whose
-# records land as JSON lines in records.json; xsensor's log goes to sensor.err.
-e2e_export_metadata() {  # pcap
-  "$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json --exit_after_tcp_sessions 1 \
-    --max_run_ms 30000 2>/dev/null &
+# Ends the capture `cap` (the dumpcap process) once the last packets are written.
+e2e_stop_capture() {
+  sleep 0.5
+  kill -INT "$cap"
+  wait "$cap" 2>/dev/null || true
+}
+
+# Runs xsensor on capture PCAP, exporting over TCP to xsensor-recv the streams whose collector
+# keys are given (comma-separated, e.g. ipfix_tcp_collectors,ipfix_meta_tcp_collectors), one
+# TCP session each; the records land as JSON lines in records.json, xsensor's log in
+# sensor.err. Further arguments go to xsensor.
+e2e_export() {  # pcap collector-keys [xsensor flags...]
+  local pcap=$1 keys=$2
+  shift 2
+  "$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json \
+    --exit_after_tcp_sessions "$(tr ',' '\n' <<<"$keys" | wc -l)" --max_run_ms 30000 2>/dev/null &
   local recv=$!
   pids+=($recv)
   for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
-  "$XSENSOR" --pcap "$1" --ipfix_meta_tcp_collectors "$(awk '/^tcp/ {print $2}' ready)" \
-    --print_counters=false 2>sensor.err
+  local col flags=()
+  col=$(awk '/^tcp/ {print $2}' ready)
+  for k in ${keys//,/ }; do flags+=("--$k" "$col"); done
+  "$XSENSOR" --pcap "$pcap" "${flags[@]}" --print_counters=false "$@" 2>sensor.err
   wait $recv
 }
+e2e_export_metadata() { e2e_export "$1" ipfix_meta_tcp_collectors; }
 
 # A field of one JSON record from xsensor-recv: a string (escapes kept) or a number.
 field() {  # name record

@@ -85,18 +85,8 @@ while s.recv(4096):
 s.close()
 print("fourth done")
 PY
-sleep 0.5
-kill -INT "$cap"
-wait "$cap" 2>/dev/null || true
-
-"$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json --exit_after_tcp_sessions 1 \
-  --max_run_ms 30000 2>/dev/null &
-recv=$!
-pids+=($recv)
-for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
-"$XSENSOR" --pcap cap.pcap --ipfix_tcp_collectors "$(awk '/^tcp/ {print $2}' ready)" \
-  --print_counters=false 2>sensor.err
-wait $recv
+e2e_stop_capture
+e2e_export cap.pcap ipfix_tcp_collectors
 
 tshark -r cap.pcap -Y http.request -T fields -E separator='|' -e tcp.stream -e tcp.srcport \
   -e http.request.uri >t_requests 2>/dev/null

@@ -59,20 +59,10 @@ ip netns exec "$NS" swaks --server "$A" --helo client.example.test --timeout 10 
 ip netns exec "$NS" swaks --server "$A" --port 587 --helo client.example.test --timeout 10 \
   --tls-optional --from carol@example.test --to dave@example.test \
   --header "Subject: in clear" >plain.log 2>&1 || true
-sleep 0.5
-kill -INT "$cap"
-wait "$cap" 2>/dev/null || true
+e2e_stop_capture
 grep -q "TLS started" tls.log || { echo "FAIL: swaks did not start TLS"; cat tls.log server.err; exit 1; }
 
-"$RECV" --tcp 127.0.0.1:0 --ready_file ready --out records.json --exit_after_tcp_sessions 2 \
-  --max_run_ms 30000 2>/dev/null &
-recv=$!
-pids+=($recv)
-for _ in $(seq 100); do [ -f ready ] && break; sleep 0.05; done
-col=$(awk '/^tcp/ {print $2}' ready)
-"$XSENSOR" --pcap cap.pcap --ipfix_tcp_collectors "$col" --ipfix_meta_tcp_collectors "$col" \
-  --ssl_parse_reply=1 --print_counters=false 2>sensor.err
-wait $recv
+e2e_export cap.pcap ipfix_tcp_collectors,ipfix_meta_tcp_collectors --ssl_parse_reply=1
 
 T=(tshark -r cap.pcap -d tcp.port==587,smtp)
 "${T[@]}" -Y "tls.handshake.type == 1" -T fields -e tls.handshake.extensions_server_name \
