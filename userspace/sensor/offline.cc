@@ -114,7 +114,11 @@ void OfflineSensor::Send(Lane& lane, LinkType link, const uint8_t* data, size_t 
     if (DrainRecords() == 0) Pause();
     f = lane.frames->Claim();
   }
-  f->bytes.assign(reinterpret_cast<const char*>(data), caplen);
+  if (caplen) {
+    f->bytes.assign(reinterpret_cast<const char*>(data), caplen);
+  } else {
+    f->bytes.clear();  // the end marker has no frame
+  }
   f->wire_len = static_cast<uint32_t>(wire_len);
   f->ts_us = ts_us;
   f->link = link;
