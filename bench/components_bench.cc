@@ -2,15 +2,15 @@
 // encoding.
 #include <benchmark/benchmark.h>
 
-#include "ipfix/ipfix.h"
-#include "packet/packet.h"
 #include "capture/pcap_source.h"
 #include "common/byte_reader.h"
+#include "ipfix/ipfix.h"
+#include "packet/packet.h"
 #include "parsers/dns/dns_message.h"
-#include "parsers/mail/message_scanner.h"
-#include "parsers/sip/sip_parser.h"
 #include "parsers/http/http_parser.h"
+#include "parsers/mail/message_scanner.h"
 #include "parsers/quic/quic_parser.h"
+#include "parsers/sip/sip_parser.h"
 #include "parsers/tls/tls_parser.h"
 #include "reassembly/tcp_reassembler.h"
 #include "testing/packet_builder.h"
@@ -27,8 +27,14 @@ const std::string kRequest =
     "1258578040.1258578040.1258578040.1; __utmb=150903082\r\n\r\n";
 
 void BM_DecodeVlanMplsTcp(benchmark::State& state) {
-  std::string f = testing::PacketBuilder().Eth().Vlan(10).Mpls(29).Ipv4("10.0.0.1", "10.0.0.2")
-                      .Tcp(1234, 80, 1).Payload(kRequest).Build();
+  std::string f = testing::PacketBuilder()
+                      .Eth()
+                      .Vlan(10)
+                      .Mpls(29)
+                      .Ipv4("10.0.0.1", "10.0.0.2")
+                      .Tcp(1234, 80, 1)
+                      .Payload(kRequest)
+                      .Build();
   PacketView p;
   for (auto _ : state) {
     benchmark::DoNotOptimize(DecodePacket(
@@ -44,11 +50,11 @@ class NullSink : public RecordSink {
 };
 
 void BM_HttpRequestParse(benchmark::State& state) {
-  std::string f = testing::PacketBuilder().Eth().Ipv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, 1)
-                      .Build();
+  std::string f =
+      testing::PacketBuilder().Eth().Ipv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, 1).Build();
   PacketView p;
-  DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
-               f.size(), &p);
+  DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(), f.size(),
+               &p);
   Flow flow;
   NullSink sink;
   RecordBuilder records(&sink);
@@ -206,9 +212,20 @@ BENCHMARK(BM_QuicInitialDecrypt);
 // same bytes once.
 std::string DnsResponse() {
   std::string m("\x12\x34\x81\x80\x00\x01\x00\x05\x00\x00\x00\x00", 12);
-  m += std::string("\x03" "www" "\x07" "example" "\x03" "com" "\x00\x00\x01\x00\x01", 21);
-  std::string cname = std::string("\xc0\x0c\x00\x05\x00\x01\x00\x00\x0e\x10\x00\x06", 12) +
-                      std::string("\x03" "cdn\xc0\x10", 6);
+  m += std::string(
+      "\x03"
+      "www"
+      "\x07"
+      "example"
+      "\x03"
+      "com"
+      "\x00\x00\x01\x00\x01",
+      21);
+  std::string cname =
+      std::string("\xc0\x0c\x00\x05\x00\x01\x00\x00\x0e\x10\x00\x06", 12) + std::string(
+                                                                                "\x03"
+                                                                                "cdn\xc0\x10",
+                                                                                6);
   m += cname;
   for (int i = 0; i < 4; ++i) {
     m += std::string("\xc0\x2d\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04", 12);
@@ -275,17 +292,16 @@ BENCHMARK(BM_SipBaselineScan);
 // SMTP: the headers and a two-part MIME body of a message through the scanner, beside one
 // pass over the same lines.
 std::vector<std::string> MailLines() {
-  std::vector<std::string> l = {
-      "From: \"Gurpartap Singh\" <gurpartap@patriots.in>",
-      "To: <raj_deol2002in@yahoo.co.in>",
-      "Cc: a@example.com, \"B, C\" <b@example.com>",
-      "Subject: =?UTF-8?B?0J/RgNC40LLQtdGC?= report",
-      "MIME-Version: 1.0",
-      "Content-Type: multipart/mixed; boundary=\"----=_NextPart_000\"",
-      "",
-      "------=_NextPart_000",
-      "Content-Type: text/plain; charset=us-ascii",
-      ""};
+  std::vector<std::string> l = {"From: \"Gurpartap Singh\" <gurpartap@patriots.in>",
+                                "To: <raj_deol2002in@yahoo.co.in>",
+                                "Cc: a@example.com, \"B, C\" <b@example.com>",
+                                "Subject: =?UTF-8?B?0J/RgNC40LLQtdGC?= report",
+                                "MIME-Version: 1.0",
+                                "Content-Type: multipart/mixed; boundary=\"----=_NextPart_000\"",
+                                "",
+                                "------=_NextPart_000",
+                                "Content-Type: text/plain; charset=us-ascii",
+                                ""};
   for (int i = 0; i < 40; ++i) l.push_back("Hello, this is line of the message body text.");
   l.push_back("------=_NextPart_000");
   l.push_back("Content-Type: text/plain; name=\"NEWS.txt\"");

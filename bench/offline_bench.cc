@@ -5,10 +5,9 @@
 // ../shared/bench/make-mix.sh), else every Ethernet capture of the corpus 40 times.
 // scripts/bench.sh reports the ratios. Also: heap allocations per frame (every operator new
 // of the process is counted) and the memory held per idle flow.
+#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <pcap/pcap.h>
-
-#include <arpa/inet.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -175,9 +174,11 @@ void BM_IdleFlowBytes(benchmark::State& state) {
   std::vector<std::string> syns;
   syns.reserve(kFlows);
   for (int i = 0; i < kFlows; ++i) {
-    std::string src = "10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) +
-                      "." + std::to_string(i & 255);
-    syns.push_back(testing::PacketBuilder().Eth().Ipv4(src, "192.0.2.80")
+    std::string src = "10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
+                      std::to_string(i & 255);
+    syns.push_back(testing::PacketBuilder()
+                       .Eth()
+                       .Ipv4(src, "192.0.2.80")
                        .Tcp(static_cast<uint16_t>(1024 + i % 60000), 80, 1000, kSyn)
                        .Build());
   }
@@ -210,7 +211,11 @@ void BM_IdleFlowBytes(benchmark::State& state) {
 }  // namespace xsensor
 
 BENCHMARK(xsensor::BM_BareLibpcapRead)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
-BENCHMARK(xsensor::BM_SensorOffline)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->MinTime(2.0)
+BENCHMARK(xsensor::BM_SensorOffline)
+    ->Arg(1)
+    ->Arg(0)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0)
     ->UseRealTime();
 BENCHMARK(xsensor::BM_IdleFlowBytes)->Unit(benchmark::kMillisecond)->Iterations(1);
 

@@ -29,15 +29,16 @@ struct Read {
 Read WithLibpcap(const std::string& path) {
   Read out;
   char err[PCAP_ERRBUF_SIZE];
-  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO,
-                                                      err);
+  pcap_t* p =
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
   if (!p) return out;
   pcap_pkthdr* h;
   const u_char* d;
   int rc;
   while ((rc = pcap_next_ex(p, &h, &d)) == 1) {
     out.frames.push_back({std::string(reinterpret_cast<const char*>(d), h->caplen),
-                          std::max(h->len, h->caplen), int64_t{h->ts.tv_sec} * 1000000 + h->ts.tv_usec});
+                          std::max(h->len, h->caplen),
+                          int64_t{h->ts.tv_sec} * 1000000 + h->ts.tv_usec});
   }
   out.damaged = rc == PCAP_ERROR;
   pcap_close(p);
@@ -46,10 +47,10 @@ Read WithLibpcap(const std::string& path) {
 
 Read WithSensor(const std::string& path) {
   Read out;
-  auto r = ReadPcapFile(path, [&](LinkType, const uint8_t* d, size_t caplen, size_t wire,
-                                  int64_t ts) {
-    out.frames.push_back({std::string(reinterpret_cast<const char*>(d), caplen), wire, ts});
-  });
+  auto r =
+      ReadPcapFile(path, [&](LinkType, const uint8_t* d, size_t caplen, size_t wire, int64_t ts) {
+        out.frames.push_back({std::string(reinterpret_cast<const char*>(d), caplen), wire, ts});
+      });
   if (r.ok()) {
     out.damaged = r->truncated;
     EXPECT_EQ(r->frames, out.frames.size());
@@ -86,8 +87,8 @@ TEST(PcapSourceTest, EveryCorpusCaptureReadsAsLibpcapReadsIt) {
 TEST(PcapSourceTest, CutFilesEndLikeLibpcap) {
   std::string path = std::filesystem::temp_directory_path() /
                      ("xsensor_pcap_source_" + std::to_string(getpid()) + ".pcap");
-  pcap_t* dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535,
-                                                      PCAP_TSTAMP_PRECISION_NANO);
+  pcap_t* dead =
+      pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
   pcap_dumper_t* dump = pcap_dump_open(dead, path.c_str());
   ASSERT_NE(dump, nullptr);
   for (int i = 0; i < 5; ++i) {

@@ -1,7 +1,11 @@
 // The export statistics line of SPEC.md, exactly; cycles from a real exporter ticking.
 #include "export/cycle_stats.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -12,11 +16,6 @@
 
 #include "common/time_util.h"
 #include "export/exporter.h"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace xsensor {
 namespace {
@@ -99,8 +98,8 @@ TEST_F(CycleStatsTest, ExporterWritesOneLinePerCycleIntoLogDir) {
 // (a worker's full ring) each give an alert line with the count and where; the cycle counts as
 // a bad one (b) in the statistics line.
 TEST_F(CycleStatsTest, SkippedRecordsRaiseTheAlertAndCountAsBadCycles) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("xs-skips-" + std::to_string(getpid()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("xs-skips-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   // A UDP port nobody listens on: its datagrams are refused (ECONNREFUSED on the next send).
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -144,7 +143,8 @@ TEST_F(CycleStatsTest, SkippedRecordsRaiseTheAlertAndCountAsBadCycles) {
   std::string line;
   uint64_t alerted = 0;
   bool queue_line = false;
-  std::regex skip(R"(\[NFLW\] very long operation \[[0-9/:-]+\]: (\d+) records skipped for (.*) \(.*)");
+  std::regex skip(
+      R"(\[NFLW\] very long operation \[[0-9/:-]+\]: (\d+) records skipped for (.*) \(.*)");
   while (std::getline(alerts, line)) {
     std::smatch m;
     ASSERT_TRUE(std::regex_match(line, m, skip)) << line;

@@ -2,7 +2,6 @@
 #include "export/exporter.h"
 
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -44,8 +43,9 @@ struct Listener {
       v6.push_back(r.record.spec->ipv6);
     });
     receiver->set_message_callback([this](absl::string_view m) {
-      if (m.size() >= 18) first_set_ids.push_back(static_cast<uint16_t>(
-          (static_cast<uint8_t>(m[16]) << 8) | static_cast<uint8_t>(m[17])));
+      if (m.size() >= 18)
+        first_set_ids.push_back(static_cast<uint16_t>((static_cast<uint8_t>(m[16]) << 8) |
+                                                      static_cast<uint8_t>(m[17])));
     });
   }
   ~Listener() {
@@ -325,7 +325,8 @@ TEST(ExporterTest, UdpErrorsAreLoggedOnceThenSummarisedWhenTheCollectorComesBack
   size_t first = log.find("Connection refused");
   ASSERT_NE(first, std::string::npos) << log;
   EXPECT_EQ(log.find("Connection refused", first + 1), std::string::npos)
-      << "the error is logged once, then counted:\n" << log;
+      << "the error is logged once, then counted:\n"
+      << log;
   EXPECT_NE(log.find("( repeat error " + std::to_string(total - 1) + " ), now ok"),
             std::string::npos)
       << log;

@@ -28,8 +28,10 @@ struct Segment {
 };
 
 // Sequence numbers follow each direction's bytes; `segments` are in arrival order.
+// `no_parser_flows`, if given, gets the worker's count of flows decided to have no parser.
 std::vector<schema::Ftp> RunWorker(const std::vector<Segment>& segments,
-                                   std::vector<int> send_order = {}) {
+                                   std::vector<int> send_order = {},
+                                   uint64_t* no_parser_flows = nullptr) {
   FtpSink sink;
   Config config = DefaultConfig();
   Worker worker(config, 0, &sink);
@@ -46,15 +48,22 @@ std::vector<schema::Ftp> RunWorker(const std::vector<Segment>& segments,
   for (int i : send_order) {
     const Segment& s = segments[i];
     // FTP on a port no parser names (as the greeting steers it), IPv6, no handshake.
-    std::string f =
-        s.from_client
-            ? testing::PacketBuilder().Eth().Ipv6("2001:db8::c", "2001:db8::21")
-                  .Tcp(49185, 2121, seqs[i], kAck | kPsh).Payload(s.text).Build()
-            : testing::PacketBuilder().Eth().Ipv6("2001:db8::21", "2001:db8::c")
-                  .Tcp(2121, 49185, seqs[i], kAck | kPsh).Payload(s.text).Build();
+    std::string f = s.from_client ? testing::PacketBuilder()
+                                        .Eth()
+                                        .Ipv6("2001:db8::c", "2001:db8::21")
+                                        .Tcp(49185, 2121, seqs[i], kAck | kPsh)
+                                        .Payload(s.text)
+                                        .Build()
+                                  : testing::PacketBuilder()
+                                        .Eth()
+                                        .Ipv6("2001:db8::21", "2001:db8::c")
+                                        .Tcp(2121, 49185, seqs[i], kAck | kPsh)
+                                        .Payload(s.text)
+                                        .Build();
     worker.HandleFrame(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
                        f.size(), t += 1000);
   }
+  if (no_parser_flows) *no_parser_flows = worker.counters().Get(WorkerCounters::kNoParserFlows);
   worker.Finish();
   return sink.records;
 }
@@ -86,8 +95,13 @@ TEST(WorkerTest, GreetingThatComesAfterTheClientsFirstCommandStillChoosesThePars
 }
 
 TEST(WorkerTest, ClientWithoutAnyGreetingIsGivenUpAfterAFewPackets) {
-  std::vector<Segment> s(8, Segment{true, "HELLO\r\n"});
-  EXPECT_TRUE(RunWorker(s).empty());
+  // Four packets wait for a greeting; the fifth decides the flow has no parser (before the
+  // flow ends, which would decide nothing).
+  uint64_t decided = 0;
+  EXPECT_TRUE(RunWorker(std::vector<Segment>(4, Segment{true, "HELLO\r\n"}), {}, &decided).empty());
+  EXPECT_EQ(decided, 0u) << "still waiting after four client packets";
+  EXPECT_TRUE(RunWorker(std::vector<Segment>(8, Segment{true, "HELLO\r\n"}), {}, &decided).empty());
+  EXPECT_EQ(decided, 1u);
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "sensor/offline.h"
 
-#include <cstring>
-
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "flow/flow_table.h"
@@ -80,14 +78,12 @@ uint64_t OfflineSensor::records_emitted() const {
 
 size_t OfflineSensor::OwnerOf(const PacketView& p, DecodeResult r) const {
   if (r != DecodeCounters::kOk && r != DecodeCounters::kFragment) return 0;
-  // The address pair in canonical order and the inner VLAN, as the flow key has them: ports
-  // are left out so that a datagram's fragments (only the first has ports) meet its flow.
-  FlowKey k;
-  k.addr_len = p.src.len;
-  k.vlan = p.vlan_count ? p.vlans[p.vlan_count - 1] : 0;
-  bool fwd = std::memcmp(p.src.bytes, p.dst.bytes, p.src.len) <= 0;
-  std::memcpy(k.addr_lo, (fwd ? p.src : p.dst).bytes, p.src.len);
-  std::memcpy(k.addr_hi, (fwd ? p.dst : p.src).bytes, p.src.len);
+  // The flow key without ports and protocol: the address pair in canonical order and the inner
+  // VLAN, so that a datagram's fragments (only the first has ports) meet its flow.
+  bool forward;
+  FlowKey k = MakeFlowKey(p, &forward);
+  k.port_lo = k.port_hi = 0;
+  k.proto = 0;
   // Worker 0 shares its thread with reading and exporting (about a fifth of the work): it
   // takes a smaller share of the flows, so that every thread has about as much to do.
   uint64_t h = FlowHash(k);
