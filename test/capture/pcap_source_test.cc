@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "testing/corpus.h"
 
@@ -117,6 +118,101 @@ TEST(PcapSourceTest, CutFilesEndLikeLibpcap) {
     Read got = WithSensor(path);
     EXPECT_EQ(got.frames, expected.frames) << "cut at " << cut;
     EXPECT_EQ(got.damaged, expected.damaged) << "cut at " << cut;
+  }
+  std::remove(path.c_str());
+}
+
+// The file written into a pipe by another thread, read from /proc/self/fd/N: libpcap reads it
+// (it cannot be mapped, nor opened twice), and every frame comes as from the file.
+TEST(PcapSourceTest, APipeReadsLikeTheFile) {
+  size_t tried = 0;
+  for (const char* rel : {"zeek/http_get.pcap", "suricata-verify/http-ipv6.pcap"}) {
+    std::string path = testing::CorpusFile(rel);
+    if (path.empty()) continue;
+    SCOPED_TRACE(path);
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    std::thread writer([&] {
+      std::ifstream in(path, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      for (size_t at = 0; at < bytes.size();) {
+        ssize_t n = write(fds[1], bytes.data() + at, bytes.size() - at);
+        if (n <= 0) break;
+        at += static_cast<size_t>(n);
+      }
+      close(fds[1]);
+    });
+    auto reader = PcapReader::Open("/proc/self/fd/" + std::to_string(fds[0]));
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    EXPECT_FALSE((*reader)->frames_persist());
+    Read got;
+    (*reader)->Run([&](LinkType, const uint8_t* d, size_t caplen, size_t wire, int64_t ts) {
+      got.frames.push_back({std::string(reinterpret_cast<const char*>(d), caplen), wire, ts});
+    });
+    writer.join();
+    close(fds[0]);
+    Read expected = WithLibpcap(path);
+    EXPECT_GT(expected.frames.size(), 10u);
+    EXPECT_EQ(got.frames, expected.frames);
+    ++tried;
+  }
+  if (tried == 0) GTEST_SKIP() << "shared corpus not found";
+}
+
+// Resident kilobytes of file-backed pages (RssFile of /proc/self/status).
+long RssFileKb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("RssFile:", 0) == 0) return std::strtol(line.c_str() + 8, nullptr, 10);
+  }
+  return -1;
+}
+
+// A mapped file's frames stay valid after the callback (workers read them later) and after
+// ReleaseBefore, which gives the pages behind the reader back: a 96 MiB capture read to its
+// end leaves less than a third of it resident.
+TEST(PcapSourceTest, MappedFramesOutliveTheCallbackAndLeaveTheResidentSet) {
+  std::string path = std::filesystem::temp_directory_path() /
+                     ("xsensor_pcap_map_" + std::to_string(getpid()) + ".pcap");
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
+  pcap_dumper_t* dump = pcap_dump_open(dead, path.c_str());
+  ASSERT_NE(dump, nullptr);
+  constexpr int kFrames = 64 * 1024;
+  for (int i = 0; i < kFrames; ++i) {
+    std::string frame(1500, static_cast<char>(i * 7));
+    std::memcpy(frame.data(), &i, sizeof(i));
+    pcap_pkthdr h{};
+    h.ts.tv_sec = 1700000000 + i;
+    h.caplen = h.len = static_cast<bpf_u_int32>(frame.size());
+    pcap_dump(reinterpret_cast<u_char*>(dump), &h, reinterpret_cast<const u_char*>(frame.data()));
+  }
+  pcap_dump_close(dump);
+  pcap_close(dead);
+  {
+    auto reader = PcapReader::Open(path);
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    ASSERT_TRUE((*reader)->frames_persist());
+    long before = RssFileKb();
+    std::vector<const uint8_t*> frames;
+    long peak = 0;
+    (*reader)->Run([&](LinkType, const uint8_t* d, size_t caplen, size_t, int64_t) {
+      EXPECT_EQ(caplen, 1500u);
+      frames.push_back(d);
+      if (frames.size() % 4096 == 0) {
+        peak = std::max(peak, RssFileKb());
+        (*reader)->ReleaseBefore(d);
+      }
+    });
+    ASSERT_EQ(frames.size(), size_t{kFrames});
+    long after = RssFileKb();
+    EXPECT_LT(after - before, 32 * 1024) << "peak " << peak << " kB";
+    for (int i = 0; i < kFrames; i += 997) {  // read again after their pages were released
+      int n;
+      std::memcpy(&n, frames[i], sizeof(n));
+      ASSERT_EQ(n, i);
+      EXPECT_EQ(frames[i][1499], static_cast<uint8_t>(i * 7));
+    }
   }
   std::remove(path.c_str());
 }

@@ -1,5 +1,6 @@
 #include "testing/pipeline.h"
 
+#include <functional>
 #include <thread>
 
 #include "capture/pcap_source.h"
@@ -7,11 +8,17 @@
 #include "export/exporter.h"
 #include "parsers/dns/name_cache.h"
 #include "records/login_map.h"
+#include "sensor/offline.h"
 #include "sensor/report.h"
 
 namespace xsensor::testing {
 
-PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config, bool udp) {
+namespace {
+
+// A receiver on loopback, `config`'s collectors pointed at it, `run(config, out)` (the sensor
+// under test), and what the receiver decoded.
+PipelineResult WithReceiver(Config config, bool udp,
+                            const std::function<void(const Config&, PipelineResult&)>& run) {
   PipelineResult out;
   auto any = ParseEndpoint("127.0.0.1:0", true);
   auto receiver = Receiver::Create(udp ? std::vector<Endpoint>{*any} : std::vector<Endpoint>{},
@@ -33,7 +40,16 @@ PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config,
   limits.idle_exit_ms = udp ? 500 : 0;
   limits.max_run_ms = 30000;
   std::thread rx([&] { (*receiver)->Run(limits, nullptr); });
-  {
+  run(config, out);  // the exporter closes its TCP sessions when it is destroyed
+  rx.join();
+  out.receiver_stats = (*receiver)->TotalStats();
+  return out;
+}
+
+}  // namespace
+
+PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config given, bool udp) {
+  return WithReceiver(std::move(given), udp, [&](const Config& config, PipelineResult& out) {
     auto exporter = Exporter::Create(config);
     DnsNameCache names;
     Worker worker(config, 1, exporter->get(), &names);
@@ -43,10 +59,9 @@ PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config,
     }
     (*exporter)->Tick(MonotonicMicros());
     for (const auto& p : pcaps) {
-      auto r = ReadPcapFile(p, [&](LinkType link, const uint8_t* d, size_t caplen,
-                                   size_t wire_len, int64_t ts) {
-        worker.HandleFrame(link, d, caplen, wire_len, ts);
-      });
+      auto r =
+          ReadPcapFile(p, [&](LinkType link, const uint8_t* d, size_t caplen, size_t wire_len,
+                              int64_t ts) { worker.HandleFrame(link, d, caplen, wire_len, ts); });
       if (r.ok()) out.frames += r->frames;
     }
     worker.Finish();
@@ -57,10 +72,17 @@ PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config,
     }
     out.decode_sum = worker.decode_counters().Sum();
     out.counters_text = CountersText(worker, exporter->get());
-  }  // the exporter closes its TCP sessions here
-  rx.join();
-  out.receiver_stats = (*receiver)->TotalStats();
-  return out;
+  });
+}
+
+PipelineResult RunOfflineSensor(const std::string& pcap, Config given) {
+  return WithReceiver(std::move(given), false, [&](const Config& config, PipelineResult& out) {
+    auto sensor = OfflineSensor::Create(config);
+    if (!sensor.ok()) return;
+    auto r = (*sensor)->Run(pcap, nullptr);
+    if (r.ok()) out.frames = r->frames;
+    out.counters_text = (*sensor)->CountersText();
+  });
 }
 
 }  // namespace xsensor::testing

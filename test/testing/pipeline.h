@@ -43,4 +43,8 @@ std::vector<T> RecordsOf(const PipelineResult& r, const std::string& name,
 PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config config = DefaultConfig(),
                            bool udp = false);
 
+// The same through OfflineSensor (what `xsensor --pcap` runs: config.pcap_workers workers,
+// their record rings, one exporter). Only `frames` and `counters_text` besides the records.
+PipelineResult RunOfflineSensor(const std::string& pcap, Config config = DefaultConfig());
+
 }  // namespace xsensor::testing

@@ -28,7 +28,9 @@ class SpscRing {
     }
     return &slots_[head & mask_];
   }
-  void Publish() { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  void Publish() {
+    head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
 
   // Consumer: the oldest element, or null when empty. Release() frees its slot.
   T* Peek() {
@@ -39,12 +41,23 @@ class SpscRing {
     }
     return &slots_[tail & mask_];
   }
-  void Release() { tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  // Consumer: the element `k` places after the oldest, or null when it is not published yet
+  // (as far as this side last looked: it does not look again).
+  T* PeekAhead(size_t k) {
+    size_t tail = tail_.load(std::memory_order_relaxed);
+    return head_cache_ - tail > k ? &slots_[(tail + k) & mask_] : nullptr;
+  }
+  void Release() {
+    tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
 
   size_t size() const {
     return head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_acquire);
   }
   size_t capacity() const { return mask_ + 1; }
+  // Elements published and released since the start (they only grow).
+  size_t published() const { return head_.load(std::memory_order_acquire); }
+  size_t released() const { return tail_.load(std::memory_order_acquire); }
 
  private:
   const size_t mask_;

@@ -150,9 +150,8 @@ void FlowTable::MarkClosing(Flow* f) {
   Push(closing_, f, f->last_seen_us);
 }
 
-Flow* FlowTable::Lookup(const FlowKey& key, int64_t now_us, bool* created) {
-  uint64_t h64 = FlowHash(key);
-  auto hash = static_cast<uint32_t>(h64 >> 32);
+Flow* FlowTable::Lookup(const FlowKey& key, uint64_t flow_hash, int64_t now_us, bool* created) {
+  auto hash = static_cast<uint32_t>(flow_hash >> 32);
   for (uint32_t i = hash & mask_; slots_[i].index; i = (i + 1) & mask_) {
     if (slots_[i].hash != hash) continue;
     Flow* f = At(slots_[i].index - 1);
@@ -182,8 +181,7 @@ void FlowTable::Evict(int64_t now_us) {
     End(closing_.head, FlowCounters::kEvicted);
     return;
   }
-  for (int i = 0; i < 64 && open_.head && open_.head->last_seen_us > open_.head->queued_us;
-       ++i) {
+  for (int i = 0; i < 64 && open_.head && open_.head->last_seen_us > open_.head->queued_us; ++i) {
     Flow* f = open_.head;
     Remove(open_, f);
     Push(open_, f, f->last_seen_us);

@@ -61,7 +61,7 @@ struct Flow {
   std::unique_ptr<AppParser> parser;
   bool parser_chosen = false;
   bool bypass_requested = false;
-  uint8_t meta_proto = 0;     // of the chosen parser (raw records)
+  uint8_t meta_proto = 0;  // of the chosen parser (raw records)
   // What the server sent before the client said anything, while no parser is chosen (bounded):
   // the greeting of a server-first protocol on a port of its own.
   std::string server_first;
@@ -71,7 +71,7 @@ struct Flow {
   uint8_t client_first_packets = 0;
   bool handshake_seen = false;  // the flow began with a SYN
   uint16_t channel = 0;         // BRIDGE_CHANNEL_NUM: of the interface its first packet came in
-  uint32_t raw_exported = 0;  // raw records of this flow so far
+  uint32_t raw_exported = 0;    // raw records of this flow so far
 
   // The table's bookkeeping: the expiry list the flow is queued in, and when.
   Flow* queue_prev = nullptr;
@@ -86,11 +86,11 @@ struct Flow {
   ~Flow();
 };
 
-#define XS_FLOW_COUNTERS(X)        \
-  X(kCreated, "flows_created")     \
-  X(kExpiredIdle, "flows_expired_idle") \
+#define XS_FLOW_COUNTERS(X)                 \
+  X(kCreated, "flows_created")              \
+  X(kExpiredIdle, "flows_expired_idle")     \
   X(kExpiredClosed, "flows_expired_closed") \
-  X(kEvicted, "flows_evicted_table_full") \
+  X(kEvicted, "flows_evicted_table_full")   \
   X(kEndedShutdown, "flows_ended_shutdown")
 XS_COUNTER_GROUP(FlowCounters, XS_FLOW_COUNTERS);
 
@@ -125,7 +125,22 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
 
   // Finds the packet's flow or creates it. `now_us` is packet time (offline) or wall time.
-  Flow* Lookup(const FlowKey& key, int64_t now_us, bool* created);
+  Flow* Lookup(const FlowKey& key, int64_t now_us, bool* created) {
+    return Lookup(key, FlowHash(key), now_us, created);
+  }
+  // The same when the caller has FlowHash(key) already.
+  Flow* Lookup(const FlowKey& key, uint64_t flow_hash, int64_t now_us, bool* created);
+  // Asks for the memory a Lookup of a key with this FlowHash will read, for a caller that
+  // knows its next packets: stage 0 the index slot, stage 1 (a few packets later, the slot
+  // being in cache) the flow the slot names. Only a hint: the table may change in between.
+  void Prefetch(uint64_t flow_hash, int stage) const {
+    const Slot& s = slots_[static_cast<uint32_t>(flow_hash >> 32) & mask_];
+    if (stage == 0) {
+      __builtin_prefetch(&s);
+    } else if (s.index && s.hash == static_cast<uint32_t>(flow_hash >> 32)) {
+      __builtin_prefetch(At(s.index - 1));
+    }
+  }
   // The flow has closed (FIN both ways, RST): it ends closed_timeout after its last packet.
   void MarkClosing(Flow* f);
   // Ends `f` now (e.g. a new connection reuses its addresses and ports), counted as closed.

@@ -1,5 +1,8 @@
 #include "sensor/offline.h"
 
+#include <array>
+#include <deque>
+
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "flow/flow_table.h"
@@ -10,6 +13,9 @@ namespace {
 
 constexpr size_t kFrameRing = 4096;
 constexpr size_t kRecordRing = 8192;
+// A frame's flow is asked for this many frames before the frame is handled (its index slot),
+// and half as many (the flow entry the slot names): with many flows, both are cache misses.
+constexpr size_t kPrefetchAhead = 8;
 
 // Waits a little for the other side of a ring (the producer or consumer on another thread).
 void Pause() { std::this_thread::sleep_for(std::chrono::microseconds(20)); }
@@ -53,9 +59,9 @@ absl::StatusOr<std::unique_ptr<OfflineSensor>> OfflineSensor::Create(const Confi
     if (s->logins_) lane->worker->set_login_map(s->logins_.get());
     s->workers_.push_back(std::move(lane));
   }
-  // Worker 0's share s0 of 64 buckets: s0·T + E = (1 - s0)·T / (n - 1), with E (reading and
-  // export) ~0.2·T: s0 = (1 - 0.2·(n - 1)) / n.
-  double share = n > 1 ? std::max(0.0, (1.0 - 0.2 * static_cast<double>(n - 1)) / n) : 1.0;
+  // Worker 0's share s0 of 64 buckets: s0·T + E = (1 - s0)·T / (n - 1), with E (reading,
+  // decoding every frame, exporting) ~0.3·T: s0 = (1 - 0.3·(n - 1)) / n.
+  double share = n > 1 ? std::max(0.0, (1.0 - 0.3 * static_cast<double>(n - 1)) / n) : 1.0;
   s->worker0_buckets_ = static_cast<uint32_t>(share * 64 + 0.5);
   return s;
 }
@@ -103,23 +109,13 @@ size_t OfflineSensor::DrainRecords() {
   return moved;
 }
 
-void OfflineSensor::Send(Lane& lane, LinkType link, const uint8_t* data, size_t caplen,
-                         size_t wire_len, int64_t ts_us, bool end) {
+OfflineSensor::Frame* OfflineSensor::Claim(Lane& lane) {
   Frame* f = lane.frames->Claim();
   while (!f) {
     if (DrainRecords() == 0) Pause();
     f = lane.frames->Claim();
   }
-  if (caplen) {
-    f->bytes.assign(reinterpret_cast<const char*>(data), caplen);
-  } else {
-    f->bytes.clear();  // the end marker has no frame
-  }
-  f->wire_len = static_cast<uint32_t>(wire_len);
-  f->ts_us = ts_us;
-  f->link = link;
-  f->end = end;
-  lane.frames->Publish();
+  return f;
 }
 
 void OfflineSensor::WorkerLoop(Lane& lane) {
@@ -133,8 +129,18 @@ void OfflineSensor::WorkerLoop(Lane& lane) {
       lane.frames->Release();
       break;
     }
-    lane.worker->HandleFrame(f->link, reinterpret_cast<const uint8_t*>(f->bytes.data()),
-                             f->bytes.size(), f->wire_len, f->ts_us);
+    if (Frame* a = lane.frames->PeekAhead(kPrefetchAhead); a && a->has_packet) {
+      a->flow_hash = lane.worker->PrefetchFlow(a->packet, a->decoded);
+    }
+    if (Frame* a = lane.frames->PeekAhead(kPrefetchAhead / 2); a && a->flow_hash) {
+      lane.worker->PrefetchFlow(a->flow_hash);
+    }
+    if (f->has_packet) {
+      lane.worker->HandleFrame(f->link, f->data, f->caplen, f->wire_len, f->ts_us, f->packet,
+                               f->decoded, f->flow_hash);
+    } else {
+      lane.worker->HandleFrame(f->link, f->data, f->caplen, f->wire_len, f->ts_us);
+    }
     lane.frames->Release();
   }
   lane.worker->Finish();
@@ -144,40 +150,122 @@ void OfflineSensor::WorkerLoop(Lane& lane) {
 absl::StatusOr<PcapReadResult> OfflineSensor::Run(const std::string& path,
                                                   const std::atomic<bool>* stop,
                                                   const std::function<void()>& on_tick) {
+  auto reader = PcapReader::Open(path);
+  if (!reader.ok()) return reader.status();
+  PcapReader& in = **reader;
   Exporter& ex = *exporter_;
   ex.Tick(MonotonicMicros());  // UDP templates at start, TCP connects begin
   const bool threaded = workers_.size() > 1;
   for (size_t i = 1; i < workers_.size(); ++i) {
     workers_[i]->thread = std::thread([this, lane = workers_[i].get()] { WorkerLoop(*lane); });
   }
-  Worker& here = *workers_[0]->worker;
-  uint64_t n = 0;
-  auto result = ReadPcapFile(path, [&](LinkType link, const uint8_t* data, size_t caplen,
-                                       size_t wire_len, int64_t ts_us) {
-    if (stop && stop->load(std::memory_order_relaxed)) return;
-    if (!threaded) {
-      here.HandleFrame(link, data, caplen, wire_len, ts_us);
-    } else {
-      // Decoded once here: worker 0 takes the decoded packet, the others decode their copy.
-      PacketView p;
-      DecodeResult r = DecodePacket(link, data, caplen, wire_len, &p);
-      size_t owner = OwnerOf(p, r);
-      if (owner == 0) {
-        here.HandleFrame(link, data, caplen, wire_len, ts_us, p, r);
-      } else {
-        Send(*workers_[owner], link, data, caplen, wire_len, ts_us, false);
+  // The mapped file's pages leave the resident set once every worker is past them: a
+  // checkpoint is a place in the file and how many frames each ring had been given by then.
+  struct Checkpoint {
+    const uint8_t* at;
+    std::vector<size_t> published;
+  };
+  std::deque<Checkpoint> checkpoints;
+  auto release_read_pages = [&](const uint8_t* at) {
+    if (!in.frames_persist()) return;
+    while (!checkpoints.empty()) {
+      const Checkpoint& c = checkpoints.front();
+      bool passed = true;
+      for (size_t i = 1; i < workers_.size(); ++i) {
+        passed = passed && workers_[i]->frames->released() >= c.published[i];
       }
+      if (!passed) break;
+      in.ReleaseBefore(c.at);
+      checkpoints.pop_front();
     }
-    if ((++n & 1023) == 0) {
-      if (threaded) DrainRecords();
-      ex.Tick(MonotonicMicros());
-      if (on_tick) on_tick();
+    Checkpoint c{at, std::vector<size_t>(workers_.size())};
+    for (size_t i = 1; i < workers_.size(); ++i) c.published[i] = workers_[i]->frames->published();
+    checkpoints.push_back(std::move(c));
+  };
+  Worker& here = *workers_[0]->worker;
+  // Worker 0's frames wait kPrefetchAhead places before they are handled, when they stay valid
+  // (a mapped file), so that their flows are asked for ahead.
+  struct Waiting {
+    LinkType link;
+    const uint8_t* data;
+    size_t caplen, wire_len;
+    int64_t ts_us;
+    PacketView p;
+    DecodeResult r;
+    uint64_t flow_hash;
+  };
+  std::array<Waiting, kPrefetchAhead> waiting;
+  size_t waiting_in = 0, waiting_out = 0;
+  auto handle_oldest = [&] {
+    Waiting& w = waiting[waiting_out++ % kPrefetchAhead];
+    here.HandleFrame(w.link, w.data, w.caplen, w.wire_len, w.ts_us, w.p, w.r, w.flow_hash);
+  };
+  auto handle_here = [&](LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
+                         int64_t ts_us, const PacketView& p, DecodeResult r) {
+    if (!in.frames_persist()) {
+      here.HandleFrame(link, data, caplen, wire_len, ts_us, p, r);
+      return;
     }
-  });
+    if (waiting_in - waiting_out == kPrefetchAhead) handle_oldest();
+    waiting[waiting_in++ % kPrefetchAhead] =
+        Waiting{link, data, caplen, wire_len, ts_us, p, r, here.PrefetchFlow(p, r)};
+    if (waiting_in - waiting_out > kPrefetchAhead / 2) {
+      const Waiting& w = waiting[(waiting_in - 1 - kPrefetchAhead / 2) % kPrefetchAhead];
+      if (w.flow_hash) here.PrefetchFlow(w.flow_hash);
+    }
+  };
+  uint64_t n = 0;
+  PcapReadResult result = in.Run(
+      [&](LinkType link, const uint8_t* data, size_t caplen, size_t wire_len, int64_t ts_us) {
+        // Decoded once here: worker 0 takes the decoded packet, and so do the others when the
+        // frame stays where it is (a mapped file); a copy is decoded again.
+        PacketView p;
+        DecodeResult r = DecodePacket(link, data, caplen, wire_len, &p);
+        size_t owner = threaded ? OwnerOf(p, r) : 0;
+        {
+          if (owner == 0) {
+            handle_here(link, data, caplen, wire_len, ts_us, p, r);
+          } else {
+            Frame* f = Claim(*workers_[owner]);
+            f->has_packet = in.frames_persist();
+            if (f->has_packet) {
+              f->data = data;
+              f->packet = p;
+              f->decoded = r;
+            } else {
+              f->copy.assign(reinterpret_cast<const char*>(data), caplen);
+              f->data = reinterpret_cast<const uint8_t*>(f->copy.data());
+            }
+            f->caplen = static_cast<uint32_t>(caplen);
+            f->wire_len = static_cast<uint32_t>(wire_len);
+            f->ts_us = ts_us;
+            f->link = link;
+            f->end = false;
+            f->flow_hash = 0;
+            workers_[owner]->frames->Publish();
+          }
+        }
+        if ((++n & 1023) == 0) {
+          if (threaded) DrainRecords();
+          if ((n & 16383) == 0) {
+            if (threaded) {
+              release_read_pages(data);
+            } else {
+              in.ReleaseBefore(data);
+            }
+          }
+          ex.Tick(MonotonicMicros());
+          if (on_tick) on_tick();
+        }
+      },
+      stop);
+  while (waiting_out != waiting_in) handle_oldest();
   here.Finish();
   // Every other worker finishes (ends its flows) after its last frame; records keep flowing.
   for (size_t i = 1; i < workers_.size(); ++i) {
-    Send(*workers_[i], LinkType::kEthernet, nullptr, 0, 0, 0, true);
+    Frame* f = Claim(*workers_[i]);
+    f->end = true;
+    workers_[i]->frames->Publish();
   }
   for (size_t i = 1; i < workers_.size(); ++i) {
     Lane& l = *workers_[i];

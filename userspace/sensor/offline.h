@@ -52,8 +52,16 @@ class OfflineSensor {
   uint64_t records_emitted() const;
 
  private:
+  // A frame for another worker: a pointer into the mapped file with the packet decoded by the
+  // reading thread, or (input that is not mapped) a copy the worker decodes.
   struct Frame {
-    std::string bytes;
+    const uint8_t* data = nullptr;
+    std::string copy;
+    PacketView packet;
+    DecodeResult decoded = DecodeCounters::kOk;
+    bool has_packet = false;  // packet/decoded are set
+    uint64_t flow_hash = 0;   // set by the worker when it asks for the flow's memory ahead
+    uint32_t caplen = 0;
     uint32_t wire_len = 0;
     int64_t ts_us = 0;
     LinkType link = LinkType::kEthernet;
@@ -71,8 +79,7 @@ class OfflineSensor {
   void WorkerLoop(Lane& lane);
   size_t DrainRecords();
   size_t OwnerOf(const PacketView& p, DecodeResult r) const;
-  void Send(Lane& lane, LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
-            int64_t ts_us, bool end);
+  Frame* Claim(Lane& lane);
 
   Config config_;
   std::unique_ptr<Exporter> exporter_;

@@ -1,5 +1,6 @@
-#include "absl/strings/string_view.h"
 #include "sensor/worker.h"
+
+#include "absl/strings/string_view.h"
 
 namespace xsensor {
 namespace {
@@ -95,18 +96,25 @@ void Worker::HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size
 }
 
 void Worker::HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
-                         int64_t ts_us, const PacketView& p, DecodeResult r) {
+                         int64_t ts_us, const PacketView& p, DecodeResult r, uint64_t flow_hash) {
   counters_.Inc(WorkerCounters::kFrames);
   counters_.Inc(WorkerCounters::kBytes, wire_len);
   decode_.Inc(r);
   if (r == DecodeCounters::kOk) {
-    HandleDecoded(p, wire_len, ts_us);
+    HandleDecoded(p, wire_len, ts_us, flow_hash);
   } else if (r == DecodeCounters::kFragment) {
     if (const std::string* whole = Reassemble(data, caplen, wire_len, p, ts_us)) {
-      HandleHandedOff(link, reinterpret_cast<const uint8_t*>(whole->data()), whole->size(),
-                      ts_us);
+      HandleHandedOff(link, reinterpret_cast<const uint8_t*>(whole->data()), whole->size(), ts_us);
     }
   }
+}
+
+uint64_t Worker::PrefetchFlow(const PacketView& p, DecodeResult r) const {
+  if (r != DecodeCounters::kOk) return 0;
+  bool forward;
+  uint64_t h = FlowHash(MakeFlowKey(p, &forward));
+  flows_.Prefetch(h, 0);
+  return h;
 }
 
 const std::string* Worker::Reassemble(const uint8_t* data, size_t caplen, size_t wire_len,
@@ -131,17 +139,19 @@ void Worker::HandleHandedOff(LinkType link, const uint8_t* data, size_t caplen, 
   }
 }
 
-void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us) {
+void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
+                           uint64_t flow_hash) {
   flows_.Expire(ts_us);
   bool from_lo = false;
   FlowKey key = MakeFlowKey(p, &from_lo);
+  if (!flow_hash) flow_hash = FlowHash(key);
   bool created = false;
-  Flow* flow = flows_.Lookup(key, ts_us, &created);
+  Flow* flow = flows_.Lookup(key, flow_hash, ts_us, &created);
   if (!created && flow->closing && p.l4_proto == 6 && (p.tcp_flags & (kSyn | kAck)) == kSyn) {
     // A new connection on the addresses and ports of one that has closed (a client reusing its
     // port, a NAT): a new flow, with its own session.
     flows_.EndNow(flow);
-    flow = flows_.Lookup(key, ts_us, &created);
+    flow = flows_.Lookup(key, flow_hash, ts_us, &created);
   }
   if (created) {
     flow->channel = channel_;
@@ -250,8 +260,8 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
                                    flow.client_first_packets < kMaxClientFirstPackets;
     if (wait_for_greeting) {
       ++flow.client_first_packets;
-      absl::string_view part = data.substr(0, kMaxServerFirst - std::min(kMaxServerFirst,
-                                                                        flow.client_first.size()));
+      absl::string_view part =
+          data.substr(0, kMaxServerFirst - std::min(kMaxServerFirst, flow.client_first.size()));
       flow.client_first.append(part.data(), part.size());
       return;
     }
@@ -263,8 +273,9 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
         // Chosen from the greeting: the parser reads it first, as the server sent it, then
         // what the client had sent before it was seen.
         counters_.Inc(WorkerCounters::kServerFirstFlows);
-        ParseContext ctx{RecordOrigin{&p, &flow, ts_us, flow.channel, to_server ? !reversed : reversed},
-                         Dir::kToClient, &records_, &parser_counters_, &parser_options_};
+        ParseContext ctx{
+            RecordOrigin{&p, &flow, ts_us, flow.channel, to_server ? !reversed : reversed},
+            Dir::kToClient, &records_, &parser_counters_, &parser_options_};
         flow.parser->OnData(ctx, flow.server_first, 0);
         if (!to_server && !flow.client_first.empty()) {
           ParseContext cctx{RecordOrigin{&p, &flow, ts_us, flow.channel, !reversed}, Dir::kToServer,

@@ -3,12 +3,12 @@
 // sink. One worker per thread; it shares nothing on the packet path.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 
+#include "absl/strings/string_view.h"
 #include "common/counters.h"
 #include "config/config.h"
 #include "flow/flow_table.h"
@@ -19,25 +19,24 @@
 
 namespace xsensor {
 
-#define XS_WORKER_COUNTERS(X)             \
-  X(kFrames, "frames")                    \
-  X(kBytes, "bytes")                      \
-  X(kPayloadPackets, "payload_packets")   \
-  X(kParsedPackets, "parsed_packets")     \
-  X(kNoParserFlows, "flows_without_parser") \
-  X(kServerFirstFlows, "flows_by_server_greeting")  \
+#define XS_WORKER_COUNTERS(X)                      \
+  X(kFrames, "frames")                             \
+  X(kBytes, "bytes")                               \
+  X(kPayloadPackets, "payload_packets")            \
+  X(kParsedPackets, "parsed_packets")              \
+  X(kNoParserFlows, "flows_without_parser")        \
+  X(kServerFirstFlows, "flows_by_server_greeting") \
   X(kStartTlsFlows, "flows_switched_to_tls")
 XS_COUNTER_GROUP(WorkerCounters, XS_WORKER_COUNTERS);
 
 class Worker {
  public:
   // Called once per flow when its parser no longer needs some of its packets.
-  using BypassCallback = std::function<void(const Flow&, bool skip_to_client,
-                                            bool skip_to_server_data)>;
+  using BypassCallback =
+      std::function<void(const Flow&, bool skip_to_client, bool skip_to_server_data)>;
 
   // `names`, if given, is the DNS name cache shared by all workers.
-  Worker(const Config& config, uint8_t worker_id, RecordSink* sink,
-         DnsNameCache* names = nullptr);
+  Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNameCache* names = nullptr);
   // Every `dns` record also goes to `log` (the DNS text log), if set.
   void set_dns_log(RecordSink* log) { records_.set_dns_tap(log); }
   // LOGIN of every record from `logins` (shared, reloadable), if set.
@@ -55,13 +54,18 @@ class Worker {
   void HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
                    int64_t ts_us);
   // The same for a frame the caller has decoded already (DecodePacket gave `r` and `p`).
+  // `flow_hash`, when not 0, is what PrefetchFlow returned for it.
   void HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
-                   int64_t ts_us, const PacketView& p, DecodeResult r);
+                   int64_t ts_us, const PacketView& p, DecodeResult r, uint64_t flow_hash = 0);
+  // For a caller that holds the next frames (offline): asks for the flow table's memory that
+  // frame `p` will need (FlowTable::Prefetch). Returns the hash to give stage 1.
+  uint64_t PrefetchFlow(const PacketView& p, DecodeResult r) const;
+  void PrefetchFlow(uint64_t flow_hash) const { flows_.Prefetch(flow_hash, 1); }
   // The same in two steps, for a dispatcher that needs the decoded packet first: Decode()
   // counts the frame; HandleDecoded() processes an ok packet.
   DecodeResult Decode(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
                       PacketView* p);
-  void HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us);
+  void HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us, uint64_t flow_hash = 0);
   // A frame another worker received and counted, handed to this worker (the flow's owner), or
   // a datagram reassembled from fragments: decoded and handled, not counted as a frame.
   void HandleHandedOff(LinkType link, const uint8_t* data, size_t caplen, int64_t ts_us);

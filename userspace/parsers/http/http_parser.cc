@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "parsers/http/http_parser.h"
 
 #include <array>
@@ -6,17 +5,19 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
 namespace xsensor {
 namespace {
 
 constexpr absl::string_view kMethods[] = {
-    "GET ",     "POST ",  "HEAD ",   "PUT ",    "DELETE ", "OPTIONS ", "CONNECT ", "TRACE ",
-    "PATCH ",   "PROPFIND ", "PROPPATCH ", "MKCOL ", "COPY ", "MOVE ", "LOCK ", "UNLOCK ",
-    "SEARCH ",  "REPORT ", "MKCALENDAR ", "SUBSCRIBE ", "NOTIFY ", "PURGE ", "LINK ", "UNLINK "};
+    "GET ",        "POST ",      "HEAD ",   "PUT ",      "DELETE ",    "OPTIONS ",
+    "CONNECT ",    "TRACE ",     "PATCH ",  "PROPFIND ", "PROPPATCH ", "MKCOL ",
+    "COPY ",       "MOVE ",      "LOCK ",   "UNLOCK ",   "SEARCH ",    "REPORT ",
+    "MKCALENDAR ", "SUBSCRIBE ", "NOTIFY ", "PURGE ",    "LINK ",      "UNLINK "};
 constexpr size_t kMaxLine = 8192;
 
 // tchar (RFC 9110 5.6.2), as a table.
@@ -55,8 +56,8 @@ absl::string_view TrimLine(absl::string_view line) {
 // A request line: METHOD SP target SP HTTP/x.y. Tolerated like other passive analysers do:
 // a missing target ("OPTIONS HTTP/1.1") and a missing version ("GET /path", HTTP/0.9 style;
 // then the target must start with '/' so that stray text is not taken for a request).
-bool SplitRequestLine(absl::string_view line, absl::string_view* method,
-                      absl::string_view* target, absl::string_view* version) {
+bool SplitRequestLine(absl::string_view line, absl::string_view* method, absl::string_view* target,
+                      absl::string_view* version) {
   size_t sp1 = line.find(' ');
   if (sp1 == 0 || sp1 == absl::string_view::npos || sp1 > 32) return false;
   for (size_t i = 0; i < sp1; ++i) {
@@ -328,8 +329,7 @@ void HttpParser::BadFirstLine(ParseContext& ctx, Stream& s) {
   s.state = State::kResync;
 }
 
-size_t HttpParser::ConsumeHead(ParseContext& ctx, Stream& s, absl::string_view data,
-                               uint32_t seq) {
+size_t HttpParser::ConsumeHead(ParseContext& ctx, Stream& s, absl::string_view data, uint32_t seq) {
   if (s.buf.empty() && !s.first_line_ok) {
     // Blank lines between messages are allowed (RFC 9112 2.2).
     size_t skip = 0;
@@ -382,8 +382,8 @@ size_t HttpParser::ConsumeHead(ParseContext& ctx, Stream& s, absl::string_view d
     }
   }
   size_t old = s.buf.size();
-  size_t room = options_.http_max_header_bytes -
-                std::min<size_t>(old, options_.http_max_header_bytes);
+  size_t room =
+      options_.http_max_header_bytes - std::min<size_t>(old, options_.http_max_header_bytes);
   size_t take = std::min(room, data.size());
   s.buf.append(data.data(), take);
   size_t end = FindHeadEnd(s.buf, old >= 2 ? old - 2 : 0);
@@ -443,7 +443,9 @@ void HttpParser::FinishRequest(ParseContext& ctx, Stream& s, absl::string_view b
   r->set_tcp_sequence(s.head_seq);
   ctx.records->Emit(*r);
   exported_ = true;
-  if (options_.http_parse_reply && pending_.size() < 64) pending_.push_back(h.method == "HEAD");
+  if (options_.http_parse_reply && pending_count_ < 64) {
+    pending_heads_ |= uint64_t{h.method == "HEAD"} << pending_count_++;
+  }
 
   if (h.chunked) {
     s.state = State::kChunkSize;
@@ -469,11 +471,12 @@ void HttpParser::FinishReply(ParseContext& ctx, Stream& s, absl::string_view blo
   }
   if (h.status < 200) return;
   bool head = false;
-  if (pending_.empty()) {
+  if (pending_count_ == 0) {
     ctx.counters->Inc(ParserCounters::kHttpReplyWithoutRequest);
   } else {
-    head = pending_.front();
-    pending_.pop_front();
+    head = pending_heads_ & 1;
+    pending_heads_ >>= 1;
+    --pending_count_;
   }
   ctx.counters->Inc(ParserCounters::kHttpReplies);
   auto* r = ctx.records->Begin<schema::HttpReply>(ctx.origin);

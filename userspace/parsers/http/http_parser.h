@@ -8,11 +8,10 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "parsers/parser.h"
 
 namespace xsensor {
@@ -66,7 +65,14 @@ class HttpParser : public AppParser {
 
  private:
   enum class State {
-    kHead, kBody, kBodyToClose, kChunkSize, kChunkData, kChunkDataEnd, kChunkTrailer, kResync,
+    kHead,
+    kBody,
+    kBodyToClose,
+    kChunkSize,
+    kChunkData,
+    kChunkDataEnd,
+    kChunkTrailer,
+    kResync,
     kDone
   };
   // One direction: requests (client -> server) or replies (server -> client).
@@ -96,9 +102,11 @@ class HttpParser : public AppParser {
 
   ParserOptions options_;
   Stream streams_[2] = {Stream(true), Stream(false)};  // by Dir
-  // Requests waiting for their reply, oldest first: true for HEAD (its reply has no body).
-  std::deque<bool> pending_;
-  bool exported_ = false;  // a request was exported
+  // Requests waiting for their reply (at most 64), oldest in bit 0: 1 for HEAD (its reply has
+  // no body). A bit set, not a container: an HTTP flow allocates nothing for it.
+  uint64_t pending_heads_ = 0;
+  uint8_t pending_count_ = 0;
+  bool exported_ = false;         // a request was exported
   HttpRequestHead request_head_;  // reused for every request
 };
 
