@@ -8,7 +8,6 @@
 //        move, since one collector's trouble must not reach another.
 // scripts/bench.sh prints the ratios (aim: >= 0.8).
 #include <benchmark/benchmark.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>

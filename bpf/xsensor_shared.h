@@ -56,10 +56,10 @@ enum xs_counter {
   XS_CNT_BYPASSED,
   XS_CNT_PASSED,
   XS_CNT_DROPPED,
-  XS_CNT_STEER_PORT,       /* steered because of a configured port */
-  XS_CNT_STEER_SNIFF,      /* ... because the payload looks like HTTP or TLS */
-  XS_CNT_STEER_MAP,        /* ... because userspace asked for the flow */
-  XS_CNT_NO_SOCKET,        /* of interest, but no AF_XDP socket on the queue */
+  XS_CNT_STEER_PORT,  /* steered because of a configured port */
+  XS_CNT_STEER_SNIFF, /* ... because the payload looks like HTTP or TLS */
+  XS_CNT_STEER_MAP,   /* ... because userspace asked for the flow */
+  XS_CNT_NO_SOCKET,   /* of interest, but no AF_XDP socket on the queue */
   XS_CNT_NOT_IP,
   XS_CNT_NOT_TCP_UDP,
   XS_CNT_FRAGMENT,
@@ -67,14 +67,14 @@ enum xs_counter {
   XS_CNT_PARSE_VLAN_MPLS,
   XS_CNT_PARSE_IP,
   XS_CNT_PARSE_L4,
-  XS_CNT_STEER_FRAGMENT,   /* steered: a UDP IP fragment, for reassembly in userspace */
+  XS_CNT_STEER_FRAGMENT, /* steered: a UDP IP fragment, for reassembly in userspace */
   XS_CNT_MAX
 };
 
 /* Settings fixed at load time (rodata). */
 struct xs_settings {
-  __u32 mirror_mode; /* 1: packets are copies; drop what is not steered. 0: pass them. */
-  __u32 sniff_payload; /* 1: steer payload starting like a protocol of interest (prefix map) */
+  __u32 mirror_mode;     /* 1: packets are copies; drop what is not steered. 0: pass them. */
+  __u32 sniff_payload;   /* 1: steer payload starting like a protocol of interest (prefix map) */
   __u32 steer_fragments; /* 1: steer UDP fragments (userspace reassembles them) */
 };
 

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake make pkg-config git
-  clang llvm libbpf-dev libxdp-dev bpftool
+  clang llvm clang-format libbpf-dev libxdp-dev bpftool
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev libssl-dev
   # test peers and independent decoders

@@ -29,8 +29,9 @@ int WriteBulk(const char* path, int segments) {
   };
   auto c2s = [&] { return PacketBuilder().Eth().Ipv4(c, s); };
   auto s2c = [&] {
-    return PacketBuilder().Eth(std::string("\x02\x00\x00\x00\x00\x02", 6),
-                               std::string("\x02\x00\x00\x00\x00\x01", 6)).Ipv4(s, c);
+    return PacketBuilder()
+        .Eth(std::string("\x02\x00\x00\x00\x00\x02", 6), std::string("\x02\x00\x00\x00\x00\x01", 6))
+        .Ipv4(s, c);
   };
   add(c2s().Tcp(40000, 80, cs, 0x02), 100);
   add(s2c().Tcp(80, 40000, ss, 0x12, cs + 1), 100);
@@ -54,8 +55,11 @@ int WriteBulk(const char* path, int segments) {
 int WriteRequests(const char* path, int n) {
   std::vector<std::string> frames;
   for (int i = 0; i < n; ++i) {
-    std::string client = "10.1." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250 + 1);
-    frames.push_back(PacketBuilder().Eth().Ipv4(client.c_str(), "198.51.100.80")
+    std::string client =
+        "10.1." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250 + 1);
+    frames.push_back(PacketBuilder()
+                         .Eth()
+                         .Ipv4(client.c_str(), "198.51.100.80")
                          .Tcp(static_cast<uint16_t>(20000 + i % 40000), 80, 1000, 0x18)
                          .Payload("GET /catalog/item/" + std::to_string(i) +
                                   "/details.html?ref=front-page HTTP/1.1\r\nHost: shop.example."
@@ -73,7 +77,8 @@ int WriteRequests(const char* path, int n) {
 int WriteFragmentedSip(const char* path, int n) {
   std::vector<std::string> frames;
   for (int i = 0; i < n; ++i) {
-    std::string sdp = "v=0\r\no=- " + std::to_string(i) + " 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"
+    std::string sdp = "v=0\r\no=- " + std::to_string(i) +
+                      " 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"
                       "m=audio 49170 RTP/AVP 0 8 97\r\n";
     while (sdp.size() < 2400) sdp += "a=rtpmap:97 iLBC/8000\r\n";
     std::string call = "frag-" + std::to_string(i) + "@demo.example";
@@ -108,13 +113,17 @@ int main(int argc, char** argv) {
   }
   if (argc == 3 && std::string(argv[2]) == "probe") {
     // One UDP datagram to the discard port: seen by XDP, steered nowhere.
-    xsensor::testing::WritePcap(
-        argv[1], {PacketBuilder().Eth().Ipv4("10.213.0.2", "10.213.0.1").Udp(9, 9)
-                      .Payload("probe").Build()});
+    xsensor::testing::WritePcap(argv[1], {PacketBuilder()
+                                              .Eth()
+                                              .Ipv4("10.213.0.2", "10.213.0.1")
+                                              .Udp(9, 9)
+                                              .Payload("probe")
+                                              .Build()});
     return 0;
   }
   if (argc != 2) {
-    fprintf(stderr, "usage: %s OUT.pcap [bulk SEGMENTS | requests N | sipfrag N | probe]\n", argv[0]);
+    fprintf(stderr, "usage: %s OUT.pcap [bulk SEGMENTS | requests N | sipfrag N | probe]\n",
+            argv[0]);
     return 2;
   }
   std::vector<std::string> frames;
@@ -125,17 +134,19 @@ int main(int argc, char** argv) {
   tcp4(PacketBuilder().Eth(), "192.0.2.10", "198.51.100.80", 51000, 80, 1000,
        "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: demo-browser/1.0\r\n"
        "Referer: http://search.example/?q=demo\r\nCookie: session=abc123\r\n\r\n");
-  tcp4(PacketBuilder().Eth().Vlan(100, 0x88a8).Vlan(42), "192.0.2.11", "198.51.100.80", 51001,
-       80, 5000,
+  tcp4(PacketBuilder().Eth().Vlan(100, 0x88a8).Vlan(42), "192.0.2.11", "198.51.100.80", 51001, 80,
+       5000,
        "POST /api/login HTTP/1.1\r\nHost: api.example.com\r\nContent-Length: 11\r\n\r\nuser=demo&x"
        "GET /api/me HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: app/2.3\r\n\r\n");
   const std::string part1 = "GET /video/1.ts HTTP/1.1\r\nHost: cdn.exa";
-  tcp4(PacketBuilder().Eth().Mpls(29, false).Mpls(1001, true), "192.0.2.12", "203.0.113.8",
-       51002, 8080, 9000, part1);
-  tcp4(PacketBuilder().Eth().Mpls(29, false).Mpls(1001, true), "192.0.2.12", "203.0.113.8",
-       51002, 8080, 9000 + static_cast<uint32_t>(part1.size()),
+  tcp4(PacketBuilder().Eth().Mpls(29, false).Mpls(1001, true), "192.0.2.12", "203.0.113.8", 51002,
+       8080, 9000, part1);
+  tcp4(PacketBuilder().Eth().Mpls(29, false).Mpls(1001, true), "192.0.2.12", "203.0.113.8", 51002,
+       8080, 9000 + static_cast<uint32_t>(part1.size()),
        "mple.net\r\nUser-Agent: player/5\r\n\r\n");
-  frames.push_back(PacketBuilder().Eth().Ipv6("2001:db8::10", "2001:db8:1::80")
+  frames.push_back(PacketBuilder()
+                       .Eth()
+                       .Ipv6("2001:db8::10", "2001:db8:1::80")
                        .Tcp(51003, 80, 7000, 0x18)
                        .Payload("DELETE /items/7 HTTP/1.1\r\nHost: [2001:db8:1::80]:80\r\n\r\n")
                        .Build());

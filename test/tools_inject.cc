@@ -6,8 +6,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
-#include <net/if.h>
 #include <linux/if_link.h>
+#include <net/if.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -20,14 +20,15 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "flow/flow_table.h"
 #include "capture/pcap_source.h"
 #include "common/time_util.h"
+#include "flow/flow_table.h"
 #include "packet/packet.h"
 #include "xs_inject_bpf.skel.h"
 
 ABSL_FLAG(std::string, dev, "", "The sending end of the veth pair");
-ABSL_FLAG(std::vector<std::string>, pcap, {}, "Frames to send: captures, comma-separated "
+ABSL_FLAG(std::vector<std::string>, pcap, {},
+          "Frames to send: captures, comma-separated "
           "(Ethernet link type; others are skipped)");
 ABSL_FLAG(int, cpu, -1, "Run on this CPU (selects the peer's rx queue)");
 ABSL_FLAG(int, client_cpu, -1, "Frames sent by clients (to the lower port) run on this CPU");
@@ -75,8 +76,8 @@ int main(int argc, char** argv) {
   uint64_t shard_k = 0, shard_n = 1;
   if (std::string sh = absl::GetFlag(FLAGS_shard); !sh.empty()) {
     std::vector<std::string> kn = absl::StrSplit(sh, '/');
-    if (kn.size() != 2 || !absl::SimpleAtoi(kn[0], &shard_k) || !absl::SimpleAtoi(kn[1], &shard_n) ||
-        shard_n == 0 || shard_k >= shard_n) {
+    if (kn.size() != 2 || !absl::SimpleAtoi(kn[0], &shard_k) ||
+        !absl::SimpleAtoi(kn[1], &shard_n) || shard_n == 0 || shard_k >= shard_n) {
       fprintf(stderr, "xsensor-inject: --shard wants K/N with K < N\n");
       return 2;
     }
@@ -93,8 +94,7 @@ int main(int argc, char** argv) {
         uint64_t h = dr == DecodeCounters::kOk ? FlowHash(MakeFlowKey(p, &fwd)) : 0;
         if (h % shard_n != shard_k) return;
       }
-      frames.push_back(
-          {std::string(reinterpret_cast<const char*>(d), caplen), p.dport < p.sport});
+      frames.push_back({std::string(reinterpret_cast<const char*>(d), caplen), p.dport < p.sport});
     });
     if (!r.ok()) {
       fprintf(stderr, "xsensor-inject: %s\n", std::string(r.status().message()).c_str());
@@ -134,9 +134,8 @@ int main(int argc, char** argv) {
   int lo = static_cast<int>(if_nametoindex(absl::GetFlag(FLAGS_hold_dev).c_str()));
   LIBBPF_OPTS(bpf_link_create_opts, lopts);
   lopts.flags = XDP_FLAGS_SKB_MODE;
-  int lo_link = lo ? bpf_link_create(bpf_program__fd(skel->progs.xs_inject_tx), lo, BPF_XDP,
-                                     &lopts)
-                   : -1;
+  int lo_link =
+      lo ? bpf_link_create(bpf_program__fd(skel->progs.xs_inject_tx), lo, BPF_XDP, &lopts) : -1;
   int repeat = copies > 1 ? copies : absl::GetFlag(FLAGS_repeat);
   int ccpu = absl::GetFlag(FLAGS_client_cpu), scpu = absl::GetFlag(FLAGS_server_cpu);
   Pin(absl::GetFlag(FLAGS_cpu));
@@ -149,7 +148,8 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_count) > 0 && !frames.empty()) {
     int64_t first = absl::GetFlag(FLAGS_offset);
     for (int64_t i = 0; i < absl::GetFlag(FLAGS_count); ++i) {
-      order.push_back(&frames[static_cast<size_t>((first + i) % static_cast<int64_t>(frames.size()))]);
+      order.push_back(
+          &frames[static_cast<size_t>((first + i) % static_cast<int64_t>(frames.size()))]);
     }
   } else {
     for (int loop = 0; loop < absl::GetFlag(FLAGS_loops); ++loop) {
@@ -201,10 +201,11 @@ int main(int argc, char** argv) {
     }
   }
   double secs = static_cast<double>(MonotonicMicros() - start) / 1e6;
-  printf("sent %llu frames in %.3f s (%.0f frames/s), %llu failed calls, %zu frames over %zu "
-         "bytes skipped\n",
-         static_cast<unsigned long long>(sent), secs, secs > 0 ? sent / secs : 0.0,
-         static_cast<unsigned long long>(failed), oversized, kMaxLiveFrame);
+  printf(
+      "sent %llu frames in %.3f s (%.0f frames/s), %llu failed calls, %zu frames over %zu "
+      "bytes skipped\n",
+      static_cast<unsigned long long>(sent), secs, secs > 0 ? sent / secs : 0.0,
+      static_cast<unsigned long long>(failed), oversized, kMaxLiveFrame);
   if (lo_link >= 0) close(lo_link);
   xs_inject_bpf__destroy(skel);
   return failed ? 1 : 0;

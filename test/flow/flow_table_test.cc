@@ -20,18 +20,18 @@ PacketView View(const std::string& frame) {
 }
 
 TEST(FlowTableTest, BothDirectionsAreOneFlow) {
-  std::string a = testing::PacketBuilder().Eth().Ipv4("10.0.0.9", "10.0.0.1").Tcp(5555, 80, 1)
-                      .Build();
-  std::string b = testing::PacketBuilder().Eth().Ipv4("10.0.0.1", "10.0.0.9").Tcp(80, 5555, 1)
-                      .Build();
+  std::string a =
+      testing::PacketBuilder().Eth().Ipv4("10.0.0.9", "10.0.0.1").Tcp(5555, 80, 1).Build();
+  std::string b =
+      testing::PacketBuilder().Eth().Ipv4("10.0.0.1", "10.0.0.9").Tcp(80, 5555, 1).Build();
   bool fa, fb;
   FlowKey ka = MakeFlowKey(View(a), &fa);
   FlowKey kb = MakeFlowKey(View(b), &fb);
   EXPECT_EQ(ka, kb);
   EXPECT_NE(fa, fb);
   EXPECT_EQ(FlowHash(ka), FlowHash(kb));
-  std::string other_vlan = testing::PacketBuilder().Eth().Vlan(7).Ipv4("10.0.0.9", "10.0.0.1")
-                               .Tcp(5555, 80, 1).Build();
+  std::string other_vlan =
+      testing::PacketBuilder().Eth().Vlan(7).Ipv4("10.0.0.9", "10.0.0.1").Tcp(5555, 80, 1).Build();
   bool fo;
   EXPECT_FALSE(MakeFlowKey(View(other_vlan), &fo) == ka);
 }

@@ -52,10 +52,18 @@ int main(int argc, char** argv) {
       for (int e = 0; e < edits && !m.empty(); ++e) {
         size_t at = rng() % m.size();
         switch (rng() % 4) {
-          case 0: m[at] = static_cast<char>(m[at] ^ (1 << (rng() % 8))); break;
-          case 1: m[at] = static_cast<char>(rng()); break;
-          case 2: m.resize(at); break;
-          default: m.insert(at, m.substr(rng() % m.size(), rng() % 64)); break;
+          case 0:
+            m[at] = static_cast<char>(m[at] ^ (1 << (rng() % 8)));
+            break;
+          case 1:
+            m[at] = static_cast<char>(rng());
+            break;
+          case 2:
+            m.resize(at);
+            break;
+          default:
+            m.insert(at, m.substr(rng() % m.size(), rng() % 64));
+            break;
         }
       }
       LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(m.data()), m.size());

@@ -42,9 +42,7 @@ TEST(CorpusRobustnessTest, DamagedFileKeepsWhatCameBefore) {
   std::string pcap = testing::CorpusFile("suricata-verify/bug-6875-01-fuzz.pcap");
   XS_REQUIRE_FILE(pcap);
   uint64_t frames = 0;
-  auto r = ReadPcapFile(pcap, [&](LinkType, const uint8_t*, size_t, size_t, int64_t) {
-    ++frames;
-  });
+  auto r = ReadPcapFile(pcap, [&](LinkType, const uint8_t*, size_t, size_t, int64_t) { ++frames; });
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->truncated);
   EXPECT_FALSE(r->error.empty());

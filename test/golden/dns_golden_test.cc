@@ -115,7 +115,8 @@ TEST(DnsGoldenTest, IpfixprobeFirstAnswerOfEveryResponse) {
       // ipfixprobe prints the data in presentation form; TXT without quotes; RRSIG's fixed
       // fields followed by "<key>" instead of signer and signature.
       std::string text = DnsRdataText(d.rrtype(), d.rdata());
-      if (d.rrtype() == 16) text = std::string(absl::StripPrefix(absl::StripSuffix(text, "\""), "\""));
+      if (d.rrtype() == 16)
+        text = std::string(absl::StripPrefix(absl::StripSuffix(text, "\""), "\""));
       if (text == rdata) found = true;
       if (d.rrtype() == 46 && absl::EndsWith(rdata, " <key>")) {
         found |= absl::StartsWith(text, rdata.substr(0, rdata.size() - 5));
@@ -156,10 +157,11 @@ TEST(DnsGoldenTest, SuricataAAaaaMx) {
   XS_REQUIRE_FILE(pcap);
   if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
   // Suricata's checks count events; the values come from tshark's reading of the answers.
-  std::string out = testing::RunCommand(
-      "tshark -r '" + pcap + "' -Y 'dns.flags.response==1' -T fields -E separator=/t "
-      "-e dns.resp.name -e dns.resp.type -e dns.resp.ttl -e dns.a -e dns.aaaa -e dns.mx.mail_exchange "
-      "2>/dev/null");
+  std::string out = testing::RunCommand("tshark -r '" + pcap +
+                                        "' -Y 'dns.flags.response==1' -T fields -E separator=/t "
+                                        "-e dns.resp.name -e dns.resp.type -e dns.resp.ttl -e "
+                                        "dns.a -e dns.aaaa -e dns.mx.mail_exchange "
+                                        "2>/dev/null");
   auto r = RunDns(pcap);
   size_t expected = 0;
   for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {

@@ -20,9 +20,9 @@ std::vector<schema::Ftp> RunFtp(const std::string& pcap, std::vector<bool>* ipv6
 
 // The reply code tshark sees right after the PASS command.
 std::string TsharkLoginReply(const std::string& pcap) {
-  std::string out = testing::RunCommand(
-      "tshark -r '" + pcap + "' -Y 'ftp' -T fields -e ftp.request.command -e "
-      "ftp.response.code 2>/dev/null");
+  std::string out = testing::RunCommand("tshark -r '" + pcap +
+                                        "' -Y 'ftp' -T fields -e ftp.request.command -e "
+                                        "ftp.response.code 2>/dev/null");
   bool after_pass = false;
   for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
     std::vector<std::string> f = absl::StrSplit(line, '\t');

@@ -27,9 +27,7 @@ std::vector<schema::Clickstream> Clicks(const testing::PipelineResult& r) {
 
 std::string Opt(const std::string& zeek_value) { return zeek_value == "-" ? "" : zeek_value; }
 
-std::string Oracle(const std::string& rel) {
-  return CorpusFile(rel);
-}
+std::string Oracle(const std::string& rel) { return CorpusFile(rel); }
 
 // Every request of a Zeek http.log (with a method) appears with the same host, URI,
 // referrer and user agent, from the same client port, in the log's order per connection.
@@ -84,9 +82,9 @@ TEST(HttpGoldenTest, ZeekPipelinedRequests) {
 }
 
 TEST(HttpGoldenTest, ZeekMethods) {
-  ExpectMatchesZeekHttpLog(
-      "zeek/http_methods.pcap",
-      absl::StrCat(kZeek, "scripts.base.protocols.http.http-methods/http.log"), 26);
+  ExpectMatchesZeekHttpLog("zeek/http_methods.pcap",
+                           absl::StrCat(kZeek, "scripts.base.protocols.http.http-methods/http.log"),
+                           26);
 }
 
 TEST(HttpGoldenTest, ZeekVlanMplsIncludingHttp09) {
@@ -140,9 +138,10 @@ void ExpectL2MatchesTshark(const std::string& pcap_rel, size_t expect_requests) 
   std::string pcap = CorpusFile(pcap_rel);
   XS_REQUIRE_FILE(pcap);
   if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
-  std::string out = testing::RunCommand(
-      "tshark -r '" + pcap + "' -Y http.request -T fields -E separator=';' -e tcp.srcport "
-      "-e vlan.id -e mpls.label 2>/dev/null");
+  std::string out =
+      testing::RunCommand("tshark -r '" + pcap +
+                          "' -Y http.request -T fields -E separator=';' -e tcp.srcport "
+                          "-e vlan.id -e mpls.label 2>/dev/null");
   auto clicks = Clicks(testing::RunPipeline({pcap}));
   size_t lines = 0;
   for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
@@ -191,9 +190,10 @@ TEST(HttpGoldenTest, HeaderLinesSplitAcrossSegments) {
   std::string pcap = CorpusFile("ndpi/http-lines-split.pcap");
   XS_REQUIRE_FILE(pcap);
   if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
-  std::string expect = testing::RunCommand(
-      "tshark -r '" + pcap + "' -o tcp.desegment_tcp_streams:TRUE -Y http.request -T fields "
-      "-e http.host -e http.request.uri -e http.user_agent 2>/dev/null");
+  std::string expect =
+      testing::RunCommand("tshark -r '" + pcap +
+                          "' -o tcp.desegment_tcp_streams:TRUE -Y http.request -T fields "
+                          "-e http.host -e http.request.uri -e http.user_agent 2>/dev/null");
   auto clicks = Clicks(testing::RunPipeline({pcap}));
   ASSERT_EQ(clicks.size(), 1u);
   std::vector<std::string> f = absl::StrSplit(absl::StripTrailingAsciiWhitespace(expect), '\t');
@@ -301,7 +301,8 @@ TEST(HttpReplyGoldenTest, ZeroLengthBodiesWithDropsMatchTshark) {
   XS_REQUIRE_FILE(pcap);
   if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
   std::string out = testing::RunCommand(
-      "tshark -r '" + pcap + "' -Y http.response -T fields -E separator=/t "
+      "tshark -r '" + pcap +
+      "' -Y http.response -T fields -E separator=/t "
       "-e http.response.code -e http.location -e http.content_type 2>/dev/null");
   std::string reqs = testing::RunCommand(
       "tshark -r '" + pcap + "' -Y http.request -T fields -e http.request.uri 2>/dev/null");

@@ -28,8 +28,8 @@ QuicResult RunQuic(const std::string& pcap) {
 }
 
 std::string ZeekQuicName(const std::string& dir, const std::string& file = "quic.log") {
-  auto rows = testing::ReadZeekLog(
-      CorpusFile("zeek/oracles/testing/btest/Baseline/" + dir + "/" + file));
+  auto rows =
+      testing::ReadZeekLog(CorpusFile("zeek/oracles/testing/btest/Baseline/" + dir + "/" + file));
   if (rows.size() != 1) return "?";
   return rows[0].at("server_name");
 }

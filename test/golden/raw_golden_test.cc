@@ -18,7 +18,8 @@ TEST(RawGoldenTest, FtpControlPayloadRoundTrips) {
   XS_REQUIRE_FILE(pcap);
   if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
   std::string out = testing::RunCommand(
-      "tshark -r '" + pcap + "' -Y 'tcp.port==21 && tcp.len>0' -T fields -E separator=/t "
+      "tshark -r '" + pcap +
+      "' -Y 'tcp.port==21 && tcp.len>0' -T fields -E separator=/t "
       "-e tcp.srcport -e tcp.dstport -e tcp.flags -e tcp.seq_raw -e tcp.payload 2>/dev/null");
   Config c = DefaultConfig();
   c.raw_export = true;

@@ -89,8 +89,8 @@ TEST(SipGoldenTest, ZeekWiresharkSample) {
     // request's (it pairs a 408 answering an INVITE with the CANCEL), so it is not compared.
     bool response = false;
     for (const auto& s : r.records) {
-      response |= s.status_code() == status && !s.msg_code().empty() &&
-                  s.uri().empty() && WithoutTag(s.from()) == opt(row.at("response_from")) &&
+      response |= s.status_code() == status && !s.msg_code().empty() && s.uri().empty() &&
+                  WithoutTag(s.from()) == opt(row.at("response_from")) &&
                   s.to() == opt(row.at("response_to")) && s.callid() == row.at("call_id") &&
                   Gateways(s) == ViaHosts(row.at("response_path"));
     }
@@ -155,7 +155,8 @@ TEST(SipGoldenTest, UagentIsTheUserAgentHeaderAsTsharkReadsIt) {
   if (pcap.empty()) GTEST_SKIP() << "corpus not found";
   if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
   std::string out = testing::RunCommand(
-      "tshark -r '" + pcap + "' -Y sip -T fields -E separator=/t -E occurrence=f "
+      "tshark -r '" + pcap +
+      "' -Y sip -T fields -E separator=/t -E occurrence=f "
       "-e sip.Call-ID -e sip.Status-Code -e sip.CSeq.method -e sip.User-Agent -e sip.Server");
   // (call id, status, cseq method) -> user agent
   std::map<std::tuple<std::string, uint32_t, std::string>, std::string> expected;

@@ -30,8 +30,8 @@ std::set<std::string> Set(const std::string& csv) {
 
 TEST(SmtpGoldenTest, ZeekTwoMessagesWithCcAndAttachment) {
   std::string pcap = CorpusFile("zeek/smtp.pcap");
-  std::string log = CorpusFile(
-      "zeek/oracles/testing/btest/Baseline/scripts.base.protocols.smtp.basic/smtp.log");
+  std::string log =
+      CorpusFile("zeek/oracles/testing/btest/Baseline/scripts.base.protocols.smtp.basic/smtp.log");
   std::string files = CorpusFile(
       "zeek/oracles/testing/btest/Baseline/scripts.base.protocols.smtp.attachment/files.log");
   if (pcap.empty() || log.empty() || files.empty()) GTEST_SKIP() << "corpus not found";
@@ -104,7 +104,8 @@ namespace {
 // one of them) and tshark's reading of the retrieved messages' headers.
 TEST(MailboxGoldenTest, ZeekPop3) {
   std::string pcap = CorpusFile("zeek/pop3_pop3.pcap");
-  std::string out = CorpusFile("zeek/oracles/testing/btest/Baseline/scripts.base.protocols.pop3.basic/out");
+  std::string out =
+      CorpusFile("zeek/oracles/testing/btest/Baseline/scripts.base.protocols.pop3.basic/out");
   if (pcap.empty() || out.empty()) GTEST_SKIP() << "corpus not found";
   std::string events = testing::ReadFile(out);
   int retr = 0, refused = 0;
@@ -130,8 +131,8 @@ TEST(MailboxGoldenTest, ZeekPop3) {
   EXPECT_EQ(failed, refused);
   EXPECT_EQ(idle, 1);
   if (!testing::HaveCommand("tshark")) return;
-  std::string imf = testing::RunCommand("tshark -r '" + pcap +
-                                        "' -Y imf -T fields -e imf.subject 2>/dev/null");
+  std::string imf =
+      testing::RunCommand("tshark -r '" + pcap + "' -Y imf -T fields -e imf.subject 2>/dev/null");
   for (absl::string_view subject : absl::StrSplit(imf, '\n', absl::SkipWhitespace())) {
     bool found = false;
     for (const auto& m : mails) found |= m.mail_subject() == subject;
@@ -149,9 +150,10 @@ TEST(MailboxGoldenTest, NdpiImapFetch) {
   EXPECT_EQ(mails[0].result_code(), 0u);
   EXPECT_TRUE(absl::StrContains(mails[0].mail_reply(), "LOGIN completed"));
   if (!testing::HaveCommand("tshark")) return;
-  std::string imf = testing::RunCommand(
-      "tshark -r '" + pcap + "' -Y imf -T fields -E separator=/t -e imf.from -e imf.to -e imf.cc "
-      "-e imf.subject 2>/dev/null");
+  std::string imf =
+      testing::RunCommand("tshark -r '" + pcap +
+                          "' -Y imf -T fields -E separator=/t -e imf.from -e imf.to -e imf.cc "
+                          "-e imf.subject 2>/dev/null");
   std::vector<std::string> f = absl::StrSplit(absl::StripAsciiWhitespace(imf), '\t');
   ASSERT_EQ(f.size(), 4u) << imf;
   EXPECT_EQ(mails[0].mail_sender(), f[0]);

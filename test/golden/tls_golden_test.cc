@@ -5,8 +5,8 @@
 
 #include <map>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "testing/corpus.h"
@@ -162,9 +162,9 @@ TEST(TlsGoldenTest, ServerReplySurvivesALostOrUnfinishedCertificate) {
   if (!testing::HaveCommand("tshark") || !testing::HaveCommand("editcap")) {
     GTEST_SKIP() << "tshark/editcap not installed";
   }
-  std::string hello = testing::RunCommand(
-      "tshark -r '" + pcap + "' -Y 'tls.handshake.type == 2' -T fields -E separator=, "
-      "-e tls.handshake.version -e tls.handshake.ciphersuite");
+  std::string hello = testing::RunCommand("tshark -r '" + pcap +
+                                          "' -Y 'tls.handshake.type == 2' -T fields -E separator=, "
+                                          "-e tls.handshake.version -e tls.handshake.ciphersuite");
   uint32_t version = 0, cipher = 0;
   std::vector<std::string> f = absl::StrSplit(absl::StripAsciiWhitespace(hello), ',');
   ASSERT_EQ(f.size(), 2u) << hello;

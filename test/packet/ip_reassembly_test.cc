@@ -17,14 +17,15 @@ namespace {
 using testing::PacketBuilder;
 
 std::string Invite(size_t sdp_bytes) {
-  std::string sdp = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
-                    "m=audio 49170 RTP/AVP 0 8 97\r\n";
+  std::string sdp =
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+      "m=audio 49170 RTP/AVP 0 8 97\r\n";
   while (sdp.size() < sdp_bytes) sdp += "a=rtpmap:97 iLBC/8000\r\n";
   return "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1\r\n"
          "From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n"
          "Call-ID: frag-test@192.0.2.1\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@192.0.2.1>\r\n"
-         "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(sdp.size()) +
-         "\r\n\r\n" + sdp;
+         "Content-Type: application/sdp\r\nContent-Length: " +
+         std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
 }
 
 // Feeds frames to the reassembler; returns the rebuilt frames.
@@ -61,8 +62,12 @@ void ExpectSameDatagram(const std::string& original, const std::string& rebuilt)
 }
 
 TEST(IpReassemblyTest, Ipv4FragmentsInAnyOrderGiveTheDatagram) {
-  std::string frame = PacketBuilder().Eth().Ipv4("192.0.2.1", "198.51.100.7").Udp(5060, 5060)
-                          .Payload(Invite(2600)).Build();
+  std::string frame = PacketBuilder()
+                          .Eth()
+                          .Ipv4("192.0.2.1", "198.51.100.7")
+                          .Udp(5060, 5060)
+                          .Payload(Invite(2600))
+                          .Build();
   auto frags = testing::FragmentIp(frame, 1104, 77);
   ASSERT_EQ(frags.size(), 3u);
   std::swap(frags[0], frags[2]);  // the last first, the first last
@@ -83,8 +88,12 @@ TEST(IpReassemblyTest, Ipv4FragmentsInAnyOrderGiveTheDatagram) {
 }
 
 TEST(IpReassemblyTest, Ipv6FragmentsGiveTheDatagram) {
-  std::string frame = PacketBuilder().Eth().Ipv6("2001:db8::1", "2001:db8::2").Udp(5060, 5060)
-                          .Payload(Invite(3000)).Build();
+  std::string frame = PacketBuilder()
+                          .Eth()
+                          .Ipv6("2001:db8::1", "2001:db8::2")
+                          .Udp(5060, 5060)
+                          .Payload(Invite(3000))
+                          .Build();
   auto frags = testing::FragmentIp(frame, 1232, 0xabcdef01);
   ASSERT_GE(frags.size(), 3u);
   std::swap(frags[0], frags[1]);
@@ -95,10 +104,18 @@ TEST(IpReassemblyTest, Ipv6FragmentsGiveTheDatagram) {
 }
 
 TEST(IpReassemblyTest, InterleavedDatagramsAreKeptApartById) {
-  std::string a = PacketBuilder().Eth().Ipv4("192.0.2.1", "198.51.100.7").Udp(5060, 5060)
-                      .Payload(Invite(2000)).Build();
-  std::string b = PacketBuilder().Eth().Ipv4("192.0.2.1", "198.51.100.7").Udp(5060, 5060)
-                      .Payload(Invite(2500)).Build();
+  std::string a = PacketBuilder()
+                      .Eth()
+                      .Ipv4("192.0.2.1", "198.51.100.7")
+                      .Udp(5060, 5060)
+                      .Payload(Invite(2000))
+                      .Build();
+  std::string b = PacketBuilder()
+                      .Eth()
+                      .Ipv4("192.0.2.1", "198.51.100.7")
+                      .Udp(5060, 5060)
+                      .Payload(Invite(2500))
+                      .Build();
   auto fa = testing::FragmentIp(a, 800, 1), fb = testing::FragmentIp(b, 800, 2);
   std::vector<std::string> mixed;
   for (size_t i = 0; i < std::max(fa.size(), fb.size()); ++i) {
@@ -113,8 +130,12 @@ TEST(IpReassemblyTest, InterleavedDatagramsAreKeptApartById) {
 }
 
 TEST(IpReassemblyTest, OverlappingIpv6FragmentsDiscardTheDatagram) {
-  std::string frame = PacketBuilder().Eth().Ipv6("2001:db8::1", "2001:db8::2").Udp(5060, 5060)
-                          .Payload(Invite(3000)).Build();
+  std::string frame = PacketBuilder()
+                          .Eth()
+                          .Ipv6("2001:db8::1", "2001:db8::2")
+                          .Udp(5060, 5060)
+                          .Payload(Invite(3000))
+                          .Build();
   auto frags = testing::FragmentIp(frame, 1232, 9);
   auto overlap = testing::FragmentIp(frame, 616, 9);  // the same datagram cut elsewhere
   IpReassembler r;
@@ -127,8 +148,12 @@ TEST(IpReassemblyTest, IncompleteDatagramsTimeOutAndTheBoundEvicts) {
   o.max_datagrams = 2;
   IpReassembler r(o);
   for (uint16_t id = 1; id <= 3; ++id) {
-    std::string frame = PacketBuilder().Eth().Ipv4("192.0.2.1", "198.51.100.7")
-                            .Udp(5060, 5060).Payload(Invite(2000)).Build();
+    std::string frame = PacketBuilder()
+                            .Eth()
+                            .Ipv4("192.0.2.1", "198.51.100.7")
+                            .Udp(5060, 5060)
+                            .Payload(Invite(2000))
+                            .Build();
     auto frags = testing::FragmentIp(frame, 800, id);
     EXPECT_TRUE(Feed(r, {frags[0]}, 1'000'000 + id).empty());  // the rest never comes
   }
@@ -141,11 +166,16 @@ TEST(IpReassemblyTest, IncompleteDatagramsTimeOutAndTheBoundEvicts) {
 }
 
 TEST(IpReassemblyTest, AFragmentedSipInviteBecomesASipRecord) {
-  std::string frame = PacketBuilder().Eth().Ipv4("192.0.2.1", "198.51.100.7").Udp(5060, 5060)
-                          .Payload(Invite(2600)).Build();
+  std::string frame = PacketBuilder()
+                          .Eth()
+                          .Ipv4("192.0.2.1", "198.51.100.7")
+                          .Udp(5060, 5060)
+                          .Payload(Invite(2600))
+                          .Build();
   auto frags = testing::FragmentIp(frame, 1104, 4242);
   std::string path = (std::filesystem::temp_directory_path() /
-                      ("xsensor_frag_" + std::to_string(getpid()) + ".pcap")).string();
+                      ("xsensor_frag_" + std::to_string(getpid()) + ".pcap"))
+                         .string();
   testing::WritePcap(path, frags);
   Config off = DefaultConfig();
   off.ip_reassembly = false;

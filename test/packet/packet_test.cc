@@ -17,8 +17,12 @@ DecodeResult Decode(const std::string& frame, PacketView* p, LinkType link = Lin
 }
 
 TEST(PacketTest, EthernetIpv4Tcp) {
-  std::string f = PacketBuilder().Eth().Ipv4("10.0.0.1", "192.168.1.2").Tcp(1234, 80, 77)
-                      .Payload("GET / HTTP/1.1\r\n\r\n").Build();
+  std::string f = PacketBuilder()
+                      .Eth()
+                      .Ipv4("10.0.0.1", "192.168.1.2")
+                      .Tcp(1234, 80, 77)
+                      .Payload("GET / HTTP/1.1\r\n\r\n")
+                      .Build();
   PacketView p;
   ASSERT_EQ(Decode(f, &p), DecodeCounters::kOk);
   EXPECT_EQ(FormatIp(p.src.view()), "10.0.0.1");
@@ -36,8 +40,15 @@ TEST(PacketTest, EthernetIpv4Tcp) {
 }
 
 TEST(PacketTest, ThreeVlanTagsOuterAndInner) {
-  std::string f = PacketBuilder().Eth().Vlan(30, 0x88a8).Vlan(20).Vlan(10)
-                      .Ipv4("1.1.1.1", "2.2.2.2").Udp(53, 5353).Payload("x").Build();
+  std::string f = PacketBuilder()
+                      .Eth()
+                      .Vlan(30, 0x88a8)
+                      .Vlan(20)
+                      .Vlan(10)
+                      .Ipv4("1.1.1.1", "2.2.2.2")
+                      .Udp(53, 5353)
+                      .Payload("x")
+                      .Build();
   PacketView p;
   ASSERT_EQ(Decode(f, &p), DecodeCounters::kOk);
   ASSERT_EQ(p.vlan_count, 3);
@@ -47,15 +58,28 @@ TEST(PacketTest, ThreeVlanTagsOuterAndInner) {
 }
 
 TEST(PacketTest, FourVlanTagsAreTooMany) {
-  std::string f = PacketBuilder().Eth().Vlan(1).Vlan(2).Vlan(3).Vlan(4)
-                      .Ipv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Build();
+  std::string f = PacketBuilder()
+                      .Eth()
+                      .Vlan(1)
+                      .Vlan(2)
+                      .Vlan(3)
+                      .Vlan(4)
+                      .Ipv4("1.1.1.1", "2.2.2.2")
+                      .Udp(1, 2)
+                      .Build();
   PacketView p;
   EXPECT_EQ(Decode(f, &p), DecodeCounters::kTooManyTags);
 }
 
 TEST(PacketTest, MplsStackKeptRaw) {
-  std::string f = PacketBuilder().Eth().Vlan(4093).Mpls(29, false).Mpls(16, true)
-                      .Ipv4("1.1.1.1", "2.2.2.2").Tcp(5, 80, 1).Build();
+  std::string f = PacketBuilder()
+                      .Eth()
+                      .Vlan(4093)
+                      .Mpls(29, false)
+                      .Mpls(16, true)
+                      .Ipv4("1.1.1.1", "2.2.2.2")
+                      .Tcp(5, 80, 1)
+                      .Build();
   PacketView p;
   ASSERT_EQ(Decode(f, &p), DecodeCounters::kOk);
   ASSERT_EQ(p.mpls.size(), 8u);
@@ -68,8 +92,8 @@ TEST(PacketTest, MplsStackKeptRaw) {
 }
 
 TEST(PacketTest, Ipv4OptionsAndEthernetTrailer) {
-  std::string f = PacketBuilder().Eth().Ipv4("1.1.1.1", "2.2.2.2", 2).Udp(1000, 53)
-                      .Payload("abc").Build();
+  std::string f =
+      PacketBuilder().Eth().Ipv4("1.1.1.1", "2.2.2.2", 2).Udp(1000, 53).Payload("abc").Build();
   f += std::string(10, '\xee');  // padding / trailer after the datagram
   PacketView p;
   ASSERT_EQ(Decode(f, &p), DecodeCounters::kOk);
@@ -77,8 +101,14 @@ TEST(PacketTest, Ipv4OptionsAndEthernetTrailer) {
 }
 
 TEST(PacketTest, Ipv6WithExtensionHeaders) {
-  std::string f = PacketBuilder().Eth().Ipv6("2001:db8::1", "2001:db8::2").Ipv6Ext(0)
-                      .Ipv6Ext(60).Tcp(40000, 443, 5).Payload("hi").Build();
+  std::string f = PacketBuilder()
+                      .Eth()
+                      .Ipv6("2001:db8::1", "2001:db8::2")
+                      .Ipv6Ext(0)
+                      .Ipv6Ext(60)
+                      .Tcp(40000, 443, 5)
+                      .Payload("hi")
+                      .Build();
   PacketView p;
   ASSERT_EQ(Decode(f, &p), DecodeCounters::kOk);
   EXPECT_EQ(p.ip_version, 6);
@@ -89,17 +119,17 @@ TEST(PacketTest, Ipv6WithExtensionHeaders) {
 
 TEST(PacketTest, FragmentsAreCountedNotParsed) {
   PacketView p;
-  std::string more = PacketBuilder().Eth().Ipv4("1.1.1.1", "2.2.2.2", 0, 0x2000).Udp(1, 2)
-                         .Payload("x").Build();
+  std::string more =
+      PacketBuilder().Eth().Ipv4("1.1.1.1", "2.2.2.2", 0, 0x2000).Udp(1, 2).Payload("x").Build();
   EXPECT_EQ(Decode(more, &p), DecodeCounters::kFragment);
-  std::string later = PacketBuilder().Eth().Ipv4("1.1.1.1", "2.2.2.2", 0, 0x0010)
-                          .Payload("xxxxxxxx").Build();
+  std::string later =
+      PacketBuilder().Eth().Ipv4("1.1.1.1", "2.2.2.2", 0, 0x0010).Payload("xxxxxxxx").Build();
   EXPECT_EQ(Decode(later, &p), DecodeCounters::kFragment);
 }
 
 TEST(PacketTest, MalformedFramesNameTheirReason) {
-  std::string good = PacketBuilder().Eth().Ipv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, 3)
-                         .Payload("payload").Build();
+  std::string good =
+      PacketBuilder().Eth().Ipv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, 3).Payload("payload").Build();
   PacketView p;
   EXPECT_EQ(Decode(good.substr(0, 10), &p), DecodeCounters::kTruncatedL2);
   EXPECT_EQ(Decode(good.substr(0, 20), &p), DecodeCounters::kTruncatedIp);
@@ -123,8 +153,8 @@ TEST(PacketTest, MalformedFramesNameTheirReason) {
 }
 
 TEST(PacketTest, OtherLinkTypes) {
-  std::string ip = PacketBuilder().Ipv4("10.1.1.1", "10.2.2.2").Udp(5060, 5060).Payload("S")
-                       .Build();
+  std::string ip =
+      PacketBuilder().Ipv4("10.1.1.1", "10.2.2.2").Udp(5060, 5060).Payload("S").Build();
   PacketView p;
   ASSERT_EQ(Decode(ip, &p, LinkType::kRaw), DecodeCounters::kOk);
   EXPECT_EQ(p.dport, 5060);
@@ -137,8 +167,8 @@ TEST(PacketTest, OtherLinkTypes) {
   std::string null_v4 = std::string("\x02\x00\x00\x00", 4) + ip;
   ASSERT_EQ(Decode(null_v4, &p, LinkType::kNull), DecodeCounters::kOk);
 
-  std::string sll = std::string("\x00\x00\x00\x01\x00\x06\x02\x00\x00\x00\x00\x07\x00\x00\x08\x00",
-                                16) + ip;
+  std::string sll =
+      std::string("\x00\x00\x00\x01\x00\x06\x02\x00\x00\x00\x00\x07\x00\x00\x08\x00", 16) + ip;
   ASSERT_EQ(Decode(sll, &p, LinkType::kLinuxSll), DecodeCounters::kOk);
   EXPECT_TRUE(p.has_macs);
   EXPECT_EQ(p.src_mac[5], 0x07);
@@ -148,8 +178,16 @@ TEST(PacketTest, OtherLinkTypes) {
 TEST(PacketTest, EveryPrefixOfAFrameDecodesSafely) {
   // Bounds checks: no prefix of a deep frame reads out of bounds (ASan watches) or says ok
   // without a full L4 header.
-  std::string f = PacketBuilder().Eth().Vlan(1).Vlan(2).Mpls(3).Ipv6("::1", "::2").Ipv6Ext(0)
-                      .Tcp(1, 2, 3).Payload("abcdef").Build();
+  std::string f = PacketBuilder()
+                      .Eth()
+                      .Vlan(1)
+                      .Vlan(2)
+                      .Mpls(3)
+                      .Ipv6("::1", "::2")
+                      .Ipv6Ext(0)
+                      .Tcp(1, 2, 3)
+                      .Payload("abcdef")
+                      .Build();
   for (size_t n = 0; n < f.size(); ++n) {
     std::string cut = f.substr(0, n);
     PacketView p;

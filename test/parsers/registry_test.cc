@@ -13,12 +13,18 @@ std::string Chosen(uint16_t port, absl::string_view client, absl::string_view gr
   auto p = ChooseParser(6, port, client, options, &meta, greeting);
   if (!p) return meta == 0 ? "none" : "bad meta";
   switch (meta) {
-    case 4: return "ftp";
-    case 5: return "smtp";
-    case 6: return "pop3";
-    case 7: return "imap";
-    case 0: return "meta0";
-    default: return "meta" + std::to_string(meta);
+    case 4:
+      return "ftp";
+    case 5:
+      return "smtp";
+    case 6:
+      return "pop3";
+    case 7:
+      return "imap";
+    case 0:
+      return "meta0";
+    default:
+      return "meta" + std::to_string(meta);
   }
 }
 
@@ -34,10 +40,10 @@ TEST(ChooseParserTest, ServerFirstProtocolsOnOtherPortsByGreetingAndFirstCommand
 }
 
 TEST(ChooseParserTest, GreetingAloneOrMismatchedCommandChoosesNothing) {
-  EXPECT_EQ(Chosen(2121, "", "220 ready\r\n"), "none");              // client not heard yet
-  EXPECT_EQ(Chosen(2121, "USER bob\r\n"), "none");                   // no greeting seen
+  EXPECT_EQ(Chosen(2121, "", "220 ready\r\n"), "none");  // client not heard yet
+  EXPECT_EQ(Chosen(2121, "USER bob\r\n"), "none");       // no greeting seen
   EXPECT_EQ(Chosen(2121, "GARBAGE\r\n", "220 ready\r\n"), "none");
-  EXPECT_EQ(Chosen(2121, "EHLO x\r\n", "+OK ready\r\n"), "none");    // SMTP verb, POP3 greeting
+  EXPECT_EQ(Chosen(2121, "EHLO x\r\n", "+OK ready\r\n"), "none");        // SMTP verb, POP3 greeting
   EXPECT_EQ(Chosen(1143, "LOGIN bob x\r\n", "* OK ready\r\n"), "none");  // no IMAP tag
   EXPECT_EQ(Chosen(9000, "USER\x01\r\n", "220 x\r\n"), "none");
 }

@@ -59,10 +59,10 @@ TEST_F(TcpReassemblerTest, ReorderingIsUndone) {
 TEST_F(TcpReassemblerTest, RetransmissionsAndOverlapsKeepTheFirstCopy) {
   r_.OnSyn(isn_ - 1);
   Seg(0, "abcd");
-  Seg(0, "XXXX");    // full retransmission
-  Seg(2, "YYef");    // overlaps delivered bytes: "YY" discarded, "ef" new
+  Seg(0, "XXXX");  // full retransmission
+  Seg(2, "YYef");  // overlaps delivered bytes: "YY" discarded, "ef" new
   EXPECT_EQ(out_.stream, "abcdef");
-  Seg(10, "klmn");   // buffered first
+  Seg(10, "klmn");     // buffered first
   Seg(8, "ijZZZZop");  // "ij" new, "ZZZZ" overlaps the buffered "klmn" (first wins), "op" new
   Seg(6, "gh");
   EXPECT_EQ(out_.stream, "abcdefghijklmnop");
@@ -94,7 +94,7 @@ TEST_F(TcpReassemblerTest, GapsAreGivenUpAtFin) {
 TEST_F(TcpReassemblerTest, HoleTheReceiverAcknowledgedIsGivenUp) {
   r_.OnSyn(isn_ - 1);
   Seg(0, "abc");
-  Seg(10, "klm");  // "defghij" lost by the capture
+  Seg(10, "klm");                                    // "defghij" lost by the capture
   r_.OnPeerAck(isn_ + 5, out_, budget_, counters_);  // acked up to before the buffer: wait
   EXPECT_EQ(out_.stream, "abc");
   r_.OnPeerAck(isn_ + 13, out_, budget_, counters_);  // acked past it: the endpoint had it
@@ -139,7 +139,7 @@ TEST_F(TcpReassemblerTest, TotalBudgetIsSharedAndEnforced) {
   Capture other_out;
   r_.OnSyn(isn_ - 1);
   other.OnSyn(99);
-  Seg(5, "123456");  // 6 of 10 used
+  Seg(5, "123456");                                                   // 6 of 10 used
   other.OnSegment(100 + 5, "abcdef", other_out, budget_, counters_);  // 12 > 10: gives up
   EXPECT_EQ(other_out.stream, "[gap 5]abcdef");
   EXPECT_EQ(C(ReassemblyCounters::kDroppedTotalLimit), 1u);

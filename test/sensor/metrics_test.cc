@@ -3,7 +3,6 @@
 #include "sensor/metrics.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/socket.h>
 
 #include <atomic>

@@ -15,8 +15,8 @@ std::string CorpusFile(const std::string& rel);
 std::vector<std::string> AllCorpusCaptures();
 std::string ReadFile(const std::string& path);
 
-#define XS_REQUIRE_FILE(path)                                                    \
-  do {                                                                           \
+#define XS_REQUIRE_FILE(path)                                                                    \
+  do {                                                                                           \
     if ((path).empty()) GTEST_SKIP() << "shared corpus/spec not found (set XSENSOR_SHARED_DIR)"; \
   } while (0)
 

@@ -1,7 +1,8 @@
 #include "testing/oracles.h"
 
-#include <cstdio>
 #include <sys/wait.h>
+
+#include <cstdio>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -75,9 +76,9 @@ std::vector<std::map<std::string, std::string>> ReadCsv(const std::string& path)
     bool is_header = header.empty();
     for (const auto& c : cols) {
       size_t sp = c.find(' ');
-      is_header = is_header && sp != std::string::npos && sp > 0 &&
-                  c.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789", sp + 1) ==
-                      std::string::npos;
+      is_header =
+          is_header && sp != std::string::npos && sp > 0 &&
+          c.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789", sp + 1) == std::string::npos;
     }
     if (is_header) {
       for (auto& h : cols) header.push_back(h.substr(h.find(' ') + 1));

@@ -16,7 +16,6 @@ std::string Addr(int family, const std::string& text) {
   return std::string(buf, family == AF_INET ? 4 : 16);
 }
 
-
 }  // namespace
 
 PacketBuilder& PacketBuilder::Eth(std::string src_mac, std::string dst_mac) {
@@ -63,7 +62,7 @@ PacketBuilder& PacketBuilder::Ipv6(const std::string& src, const std::string& ds
   return *this;
 }
 PacketBuilder& PacketBuilder::Ipv6Ext(uint8_t type) {
-  std::string b(8, '\0');  // next header: Build(); length 0 = 8 bytes
+  std::string b(8, '\0');          // next header: Build(); length 0 = 8 bytes
   b[0] = static_cast<char>(type);  // remembered here, rewritten in Build()
   layers_.push_back({Kind::kIpv6Ext, b});
   return *this;
@@ -99,11 +98,16 @@ std::string PacketBuilder::Build() const {
   // Link the layers: each layer's "next" field names the layer after it.
   auto proto_of = [](Kind k) -> uint8_t {
     switch (k) {
-      case Kind::kTcp: return 6;
-      case Kind::kUdp: return 17;
-      case Kind::kIpv4: return 4;
-      case Kind::kIpv6: return 41;
-      default: return 59;
+      case Kind::kTcp:
+        return 6;
+      case Kind::kUdp:
+        return 17;
+      case Kind::kIpv4:
+        return 4;
+      case Kind::kIpv6:
+        return 41;
+      default:
+        return 59;
     }
   };
   std::vector<uint8_t> ext_types(l.size());
@@ -116,9 +120,9 @@ std::string PacketBuilder::Build() const {
     switch (l[i].kind) {
       case Kind::kEth:
       case Kind::kVlan: {
-        uint16_t type = next == Kind::kVlan   ? static_cast<uint16_t>(
-                                                     (static_cast<uint8_t>(l[i + 1].bytes[0]) << 8) |
-                                                     static_cast<uint8_t>(l[i + 1].bytes[1]))
+        uint16_t type = next == Kind::kVlan
+                            ? static_cast<uint16_t>((static_cast<uint8_t>(l[i + 1].bytes[0]) << 8) |
+                                                    static_cast<uint8_t>(l[i + 1].bytes[1]))
                         : next == Kind::kMpls ? 0x8847
                         : next == Kind::kIpv6 ? 0x86dd
                                               : 0x0800;
@@ -201,9 +205,14 @@ std::vector<std::string> FragmentIp(const std::string& frame, size_t chunk, uint
     std::string f = header;
     if (v6) {
       const size_t fo = off | (more ? 1 : 0);
-      f += std::string{next, 0, static_cast<char>(fo >> 8), static_cast<char>(fo),
-                       static_cast<char>(id >> 24), static_cast<char>(id >> 16),
-                       static_cast<char>(id >> 8), static_cast<char>(id)};
+      f += std::string{next,
+                       0,
+                       static_cast<char>(fo >> 8),
+                       static_cast<char>(fo),
+                       static_cast<char>(id >> 24),
+                       static_cast<char>(id >> 16),
+                       static_cast<char>(id >> 8),
+                       static_cast<char>(id)};
       put16(&f, kL2 + 4, 8 + n);
     } else {
       put16(&f, kL2 + 2, hlen + n);

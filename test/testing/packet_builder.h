@@ -43,8 +43,7 @@ std::vector<std::string> FragmentIp(const std::string& frame, size_t chunk, uint
 
 // Writes frames as a classic pcap file (Ethernet link type unless given), 1 ms apart unless
 // `ts_us` gives each frame's time.
-void WritePcap(const std::string& path, const std::vector<std::string>& frames,
-               int link_type = 1, int64_t first_ts_us = 1700000000000000,
-               const std::vector<int64_t>* ts_us = nullptr);
+void WritePcap(const std::string& path, const std::vector<std::string>& frames, int link_type = 1,
+               int64_t first_ts_us = 1700000000000000, const std::vector<int64_t>* ts_us = nullptr);
 
 }  // namespace xsensor::testing

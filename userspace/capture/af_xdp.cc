@@ -20,8 +20,7 @@ struct XskSocket::Rings {
 };
 
 absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Create(const std::string& ifname,
-                                                             uint32_t queue,
-                                                             const XskOptions& o) {
+                                                             uint32_t queue, const XskOptions& o) {
   std::string errors;
   for (bool zc : {true, false}) {
     if (zc && (!o.try_zero_copy || o.skb_mode)) continue;
@@ -50,8 +49,8 @@ absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Create(const std::string& 
     scfg.tx_size = 0;
     scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
     scfg.bind_flags = static_cast<uint16_t>((zc ? XDP_ZEROCOPY : XDP_COPY) | XDP_USE_NEED_WAKEUP);
-    err = xsk_socket__create(&s->xsk_, ifname.c_str(), queue, s->umem_, &s->rings_->rx,
-                             nullptr, &scfg);
+    err = xsk_socket__create(&s->xsk_, ifname.c_str(), queue, s->umem_, &s->rings_->rx, nullptr,
+                             &scfg);
     if (err) {
       absl::StrAppend(&errors, errors.empty() ? "" : "; ", zc ? "zero-copy" : "copy", ": ",
                       strerror(-err));

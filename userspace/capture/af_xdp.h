@@ -18,18 +18,18 @@ struct xsk_socket;
 namespace xsensor {
 
 struct XskStats {
-  uint64_t rx_dropped = 0;            // dropped by the kernel (e.g. frame too large)
+  uint64_t rx_dropped = 0;  // dropped by the kernel (e.g. frame too large)
   uint64_t rx_invalid_descs = 0;
-  uint64_t rx_ring_full = 0;          // rx ring had no room
-  uint64_t rx_fill_ring_empty = 0;    // no fill ring entries for a packet
+  uint64_t rx_ring_full = 0;        // rx ring had no room
+  uint64_t rx_fill_ring_empty = 0;  // no fill ring entries for a packet
 };
 
 struct XskOptions {
-  uint32_t frames = 4096;       // UMEM frames
+  uint32_t frames = 4096;  // UMEM frames
   uint32_t frame_size = 4096;
-  uint32_t ring_size = 2048;    // rx and fill ring entries
+  uint32_t ring_size = 2048;  // rx and fill ring entries
   bool try_zero_copy = true;
-  bool skb_mode = false;        // the program is attached in generic mode: copy only
+  bool skb_mode = false;  // the program is attached in generic mode: copy only
 };
 
 class XskSocket {

@@ -18,17 +18,20 @@ static_assert(sizeof(xs_bypass) == 16, "xs_bypass has no padding");
 
 const char* XdpModeName(XdpMode m) {
   switch (m) {
-    case XdpMode::kNative: return "native";
-    case XdpMode::kSkb: return "skb";
-    default: return "auto";
+    case XdpMode::kNative:
+      return "native";
+    case XdpMode::kSkb:
+      return "skb";
+    default:
+      return "auto";
   }
 }
 
 const char* XdpProgram::CounterName(int idx) {
   static const char* names[XS_CNT_MAX] = {
-      "seen", "steered", "bypassed", "passed", "dropped", "steer_port", "steer_sniff",
-      "steer_map", "no_socket", "not_ip", "not_tcp_udp", "fragment", "parse_eth",
-      "parse_vlan_mpls", "parse_ip", "parse_l4", "steer_fragment"};
+      "seen",        "steered",         "bypassed",  "passed",   "dropped",       "steer_port",
+      "steer_sniff", "steer_map",       "no_socket", "not_ip",   "not_tcp_udp",   "fragment",
+      "parse_eth",   "parse_vlan_mpls", "parse_ip",  "parse_l4", "steer_fragment"};
   return idx >= 0 && idx < XS_CNT_MAX ? names[idx] : "?";
 }
 
@@ -63,15 +66,29 @@ absl::StatusOr<std::unique_ptr<XdpProgram>> XdpProgram::Load(const XdpProgramOpt
   // methods, the greetings of servers that speak first (FTP/SMTP "220", POP3 "+OK", IMAP
   // "* OK"), an XMPP stream, and SIP request or status lines (also over UDP).
   static constexpr std::pair<const char*, uint8_t> kStarts[] = {
-      {"GET ", XS_PORT_TCP}, {"POST", XS_PORT_TCP}, {"HEAD", XS_PORT_TCP},
-      {"PUT ", XS_PORT_TCP}, {"DELE", XS_PORT_TCP}, {"OPTI", XS_PORT_TCP | XS_PORT_UDP},
-      {"PATC", XS_PORT_TCP}, {"CONN", XS_PORT_TCP}, {"TRAC", XS_PORT_TCP},
-      {"220 ", XS_PORT_TCP}, {"220-", XS_PORT_TCP}, {"+OK ", XS_PORT_TCP},
-      {"* OK", XS_PORT_TCP}, {"<?xm", XS_PORT_TCP}, {"<str", XS_PORT_TCP},
-      {"INVI", XS_PORT_TCP | XS_PORT_UDP}, {"REGI", XS_PORT_TCP | XS_PORT_UDP},
-      {"SIP/", XS_PORT_TCP | XS_PORT_UDP}, {"SUBS", XS_PORT_TCP | XS_PORT_UDP},
-      {"NOTI", XS_PORT_TCP | XS_PORT_UDP}, {"MESS", XS_PORT_TCP | XS_PORT_UDP},
-      {"PUBL", XS_PORT_TCP | XS_PORT_UDP}, {"REFE", XS_PORT_TCP | XS_PORT_UDP},
+      {"GET ", XS_PORT_TCP},
+      {"POST", XS_PORT_TCP},
+      {"HEAD", XS_PORT_TCP},
+      {"PUT ", XS_PORT_TCP},
+      {"DELE", XS_PORT_TCP},
+      {"OPTI", XS_PORT_TCP | XS_PORT_UDP},
+      {"PATC", XS_PORT_TCP},
+      {"CONN", XS_PORT_TCP},
+      {"TRAC", XS_PORT_TCP},
+      {"220 ", XS_PORT_TCP},
+      {"220-", XS_PORT_TCP},
+      {"+OK ", XS_PORT_TCP},
+      {"* OK", XS_PORT_TCP},
+      {"<?xm", XS_PORT_TCP},
+      {"<str", XS_PORT_TCP},
+      {"INVI", XS_PORT_TCP | XS_PORT_UDP},
+      {"REGI", XS_PORT_TCP | XS_PORT_UDP},
+      {"SIP/", XS_PORT_TCP | XS_PORT_UDP},
+      {"SUBS", XS_PORT_TCP | XS_PORT_UDP},
+      {"NOTI", XS_PORT_TCP | XS_PORT_UDP},
+      {"MESS", XS_PORT_TCP | XS_PORT_UDP},
+      {"PUBL", XS_PORT_TCP | XS_PORT_UDP},
+      {"REFE", XS_PORT_TCP | XS_PORT_UDP},
       {"PRAC", XS_PORT_TCP | XS_PORT_UDP}};
   int prefixes_fd = bpf_map__fd(p->skel_->maps.xs_prefixes);
   for (const auto& [start, flags] : kStarts) {
@@ -106,9 +123,8 @@ absl::StatusOr<XdpMode> XdpProgram::Attach(const std::string& ifname, XdpMode mo
     }
     absl::StrAppend(&errors, errors.empty() ? "" : "; ", XdpModeName(m), ": ", strerror(errno));
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("attaching XDP to ", ifname, " failed (", errors,
-                   "); is another XDP program attached?"));
+  return absl::FailedPreconditionError(absl::StrCat("attaching XDP to ", ifname, " failed (",
+                                                    errors, "); is another XDP program attached?"));
 }
 
 absl::Status XdpProgram::RegisterSocket(uint32_t queue, int xsk_fd) {

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/logging.h"
 
 #include <unistd.h>
@@ -6,6 +5,8 @@
 #include <atomic>
 #include <ctime>
 #include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace xsensor {
 namespace {
@@ -22,9 +23,9 @@ void LogLine(LogLevel level, absl::string_view message) {
   tm t;
   gmtime_r(&ts.tv_sec, &t);
   char head[64];
-  int n = snprintf(head, sizeof(head), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
-                   t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                   ts.tv_nsec / 1000000, kNames[static_cast<int>(level)]);
+  int n = snprintf(head, sizeof(head), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ", t.tm_year + 1900,
+                   t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000,
+                   kNames[static_cast<int>(level)]);
   std::string line(head, n > 0 ? static_cast<size_t>(n) : 0);
   line.append(message.data(), message.size());
   line.push_back('\n');

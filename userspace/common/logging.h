@@ -2,9 +2,8 @@
 // The operational logs of the spec (statistics, alert) are separate files owned by export/.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace xsensor {
 

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/net_address.h"
 
 #include <arpa/inet.h>
@@ -8,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 
 namespace xsensor {
 
@@ -16,8 +16,7 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text, bool allow_port_z
   if (!text.empty() && text.front() == '[') {
     size_t close = text.find(']');
     if (close == absl::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", text, "': expected [IPv6]:port"));
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "': expected [IPv6]:port"));
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);

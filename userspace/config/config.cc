@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "config/config.h"
 
 #include <fstream>
@@ -9,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
 // One flag per configuration key; an empty flag means "not given".
@@ -23,11 +23,10 @@ namespace {
 absl::Status ParseU32(absl::string_view v, uint32_t min, uint32_t max, uint32_t* out) {
   uint64_t n = 0;
   bool ok = absl::StartsWithIgnoreCase(v, "0x") ? absl::SimpleHexAtoi(v.substr(2), &n)
-                                                 : absl::SimpleAtoi(v, &n);
+                                                : absl::SimpleAtoi(v, &n);
   if (!ok) return absl::InvalidArgumentError(absl::StrCat("'", v, "' is not a number"));
   if (n < min || n > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(n, " is out of range [", min, ", ", max, "]"));
+    return absl::InvalidArgumentError(absl::StrCat(n, " is out of range [", min, ", ", max, "]"));
   }
   *out = static_cast<uint32_t>(n);
   return absl::OkStatus();
@@ -38,10 +37,17 @@ absl::Status ParseSize(absl::string_view v, uint64_t* out) {
   absl::string_view num = v;
   if (!num.empty()) {
     switch (absl::ascii_toupper(num.back())) {
-      case 'K': mult = 1ull << 10; break;
-      case 'M': mult = 1ull << 20; break;
-      case 'G': mult = 1ull << 30; break;
-      default: break;
+      case 'K':
+        mult = 1ull << 10;
+        break;
+      case 'M':
+        mult = 1ull << 20;
+        break;
+      case 'G':
+        mult = 1ull << 30;
+        break;
+      default:
+        break;
     }
     if (mult != 1) num.remove_suffix(1);
   }
@@ -84,9 +90,9 @@ std::vector<std::string> SplitList(absl::string_view v, char sep) {
   return out;
 }
 
-constexpr absl::string_view kDnsLogFields[] = {
-    "ts",   "ssid",      "login", "ipsrc",  "ipdst",   "psrc", "pdst",
-    "transport", "host", "rrtype", "rrclass", "ttl", "rdlen", "rdata"};
+constexpr absl::string_view kDnsLogFields[] = {"ts",      "ssid", "login",     "ipsrc", "ipdst",
+                                               "psrc",    "pdst", "transport", "host",  "rrtype",
+                                               "rrclass", "ttl",  "rdlen",     "rdata"};
 
 }  // namespace
 
@@ -107,10 +113,8 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
     return ParseEndpoints(value, &c->ipfix_meta_udp_collectors);
   if (key == "ipfix_meta_tcp_collectors")
     return ParseEndpoints(value, &c->ipfix_meta_tcp_collectors);
-  if (key == "ipfix_dns_udp_collectors")
-    return ParseEndpoints(value, &c->ipfix_dns_udp_collectors);
-  if (key == "ipfix_dns_tcp_collectors")
-    return ParseEndpoints(value, &c->ipfix_dns_tcp_collectors);
+  if (key == "ipfix_dns_udp_collectors") return ParseEndpoints(value, &c->ipfix_dns_udp_collectors);
+  if (key == "ipfix_dns_tcp_collectors") return ParseEndpoints(value, &c->ipfix_dns_tcp_collectors);
   if (key == "ipfix_udp_template_timer")
     return ParseU32(value, 1, 86400, &c->ipfix_udp_template_timer);
   if (key == "ipfix_mtu_limit") return ParseU32(value, 512, 65535, &c->ipfix_mtu_limit);
@@ -270,8 +274,8 @@ absl::Status ParseConfigText(absl::string_view file_name, absl::string_view text
     if (s.ok()) config->where[std::string(key)] = absl::StrCat(file_name, ":", line_no);
     if (absl::IsNotFound(s)) {
       if (warnings) {
-        warnings->push_back(absl::StrCat(file_name, ":", line_no, ": unknown key '", key,
-                                         "' ignored"));
+        warnings->push_back(
+            absl::StrCat(file_name, ":", line_no, ": unknown key '", key, "' ignored"));
       }
     } else if (!s.ok()) {
       return absl::InvalidArgumentError(
@@ -297,15 +301,15 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, std::vector<std::stri
     absl::Status s = ParseConfigText(path, ss.str(), &config, warnings);
     if (!s.ok()) return s;
   }
-#define XS_APPLY_FLAG_(key, def, help)                                                        \
-  {                                                                                           \
-    std::string v = absl::GetFlag(FLAGS_##key);                                               \
-    if (!v.empty()) {                                                                         \
-      absl::Status s = ApplyConfigKey(&config, #key, v);                                      \
-      if (!s.ok())                                                                            \
-        return absl::InvalidArgumentError(absl::StrCat("flag --" #key ": ", s.message()));    \
-      config.where[#key] = "flag --" #key;                                                    \
-    }                                                                                         \
+#define XS_APPLY_FLAG_(key, def, help)                                                     \
+  {                                                                                        \
+    std::string v = absl::GetFlag(FLAGS_##key);                                            \
+    if (!v.empty()) {                                                                      \
+      absl::Status s = ApplyConfigKey(&config, #key, v);                                   \
+      if (!s.ok())                                                                         \
+        return absl::InvalidArgumentError(absl::StrCat("flag --" #key ": ", s.message())); \
+      config.where[#key] = "flag --" #key;                                                 \
+    }                                                                                      \
   }
   XS_CONFIG_KEYS(XS_APPLY_FLAG_)
 #undef XS_APPLY_FLAG_

@@ -8,75 +8,77 @@
 #include <map>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/net_address.h"
 
 namespace xsensor {
 
 // X(key, default, help)
-#define XS_CONFIG_KEYS(X)                                                                      \
-  X(ipfix_udp_collectors, "", "Clickstream collectors over UDP: ADDR:PORT[,ADDR:PORT...]")    \
-  X(ipfix_tcp_collectors, "", "Clickstream collectors over TCP")                              \
-  X(ipfix_meta_udp_collectors, "", "Metadata (SIP/FTP/IM/mail/raw) collectors over UDP")      \
-  X(ipfix_meta_tcp_collectors, "", "Metadata collectors over TCP")                            \
-  X(ipfix_dns_udp_collectors, "", "DNS collectors over UDP")                                  \
-  X(ipfix_dns_tcp_collectors, "", "DNS collectors over TCP")                                  \
-  X(ipfix_udp_template_timer, "20", "Seconds between template resends over UDP")              \
-  X(ipfix_mtu_limit, "1400", "Largest IPFIX message in bytes (UDP datagram payload)")         \
-  X(ipfix_dev, "", "Network interface the export sockets are bound to (empty: any)")          \
-  X(ipfix_tcp_queue_bytes, "16M",                                                              \
-    "Bytes queued per TCP collector while it is down or slow; more is dropped (K/M/G)")       \
-  X(ipfix_collectors_share, "0",                                                               \
-    "1: the collectors of each list share its stream by SESSION_ID hash (0: each gets all)")   \
-  X(observation_domain_id, "1", "IPFIX observation domain id")                                \
-  X(http_parse_reply, "0", "1: also export http_reply records")                               \
-  X(ssl_parse_reply, "0", "1: also export ssl_reply records")                                 \
-  X(netflow_timeout, "30", "Export cycle period in seconds")                                  \
-  X(dbg_log_mask, "0", "Debug log mask; 0x80 writes export statistics every cycle")          \
-  X(log_dir, "/var/log/xsensor", "Folder of the statistics and alert logs")                   \
-  X(stat_log_file, "fastdpi_stat.log",                                                         \
-    "Statistics log (export cycles, dbg_log_mask 0x80): a name in log_dir or an absolute path") \
-  X(alert_log_file, "fastdpi_alert.log",                                                       \
-    "Alert log ([NFLW] very long operation): a name in log_dir or an absolute path")           \
-  X(metrics_listen, "127.0.0.1:9187",                                                          \
-    "Prometheus metrics endpoint (http://ADDR:PORT/metrics) of the live sensor; off: none")     \
-  X(ajb_save_dns, "off", "on: write DNS records to the DNS text log")                         \
-  X(ajb_dns_path, "/var/log/xsensor/dns.log", "DNS text log path")                            \
-  X(ajb_dns_fsize, "100M", "DNS text log size at which the file is switched (K/M/G)")         \
-  X(ajb_dns_ftimeout, "60", "Minutes after which a non-empty DNS text log is switched")       \
-  X(ajb_dns_bufsize, "1M", "DNS text log write buffer (K/M/G)")                               \
-  X(ajb_save_dns_format,                                                                       \
-    "ts:ssid:login:ipsrc:ipdst:psrc:pdst:transport:host:rrtype:rrclass:ttl:rdlen:rdata",       \
-    "DNS text log fields, colon-separated")                                                    \
-  X(in_dev, "", "Capture interface(s) for live capture, comma-separated")                     \
-  X(in_queues, "0", "Receive queues captured per interface (0: all)")                        \
-  X(xdp_mode, "auto", "XDP attach mode: auto (native, else generic), native or skb")          \
-  X(capture_mode, "inline", "inline: pass what is not steered; mirror: drop it (SPAN copies)") \
-  X(ip_reassembly, "1",                                                                         \
-    "1: reassemble IP fragments before parsing (live: XDP steers UDP fragments)")               \
-  X(xdp_sniff, "1",                                                                             \
-    "1: also steer flows whose payload starts like HTTP, TLS, SIP, XMPP or an FTP/SMTP/POP3/IMAP greeting") \
-  X(steer_tcp_ports, "80,8080,443,53,5060,21,25,587,110,143,5222",                            \
-    "TCP ports whose flows are steered to userspace")                                         \
-  X(steer_udp_ports, "443,53,5060", "UDP ports whose flows are steered to userspace")         \
-  X(bypass_timeout, "120", "Seconds a finished flow's bulk stays bypassed in XDP")            \
-  X(worker_cpus, "", "CPUs to pin the queue workers to, in queue order (empty: no pinning)")   \
-  X(pcap_workers, "0",                                                                         \
-    "Worker threads of an offline (--pcap) run; 0: one per CPU (at most 8); 1: one thread")    \
-  X(vchannel, "0", "Channel number exported as BRIDGE_CHANNEL_NUM")                           \
-  X(login_map_file, "", "Subscriber logins: 'ADDRESS[/PREFIX] LOGIN' lines (reloaded on SIGHUP)") \
-  X(flow_max, "1000000", "Most flows tracked at once; the least recently seen is evicted")    \
-  X(flow_idle_timeout, "120", "Seconds without packets after which a flow ends")              \
-  X(flow_closed_timeout, "5", "Seconds a TCP flow is kept after FIN in both directions/RST")  \
-  X(http_max_header_bytes, "16384", "Longest HTTP header block parsed per message")           \
-  X(raw_export, "0", "1: export the payload of SIP/FTP/SMTP/POP3/IMAP/XMPP packets as raw records")  \
-  X(raw_max_bytes, "1500", "Payload bytes of one packet in a raw record (longer is cut)")      \
-  X(raw_max_packets, "64", "Raw records per flow at most")                                     \
-  X(reassembly_flow_bytes, "256K", "Out-of-order TCP bytes buffered per flow direction (K/M)")  \
+#define XS_CONFIG_KEYS(X)                                                                          \
+  X(ipfix_udp_collectors, "", "Clickstream collectors over UDP: ADDR:PORT[,ADDR:PORT...]")         \
+  X(ipfix_tcp_collectors, "", "Clickstream collectors over TCP")                                   \
+  X(ipfix_meta_udp_collectors, "", "Metadata (SIP/FTP/IM/mail/raw) collectors over UDP")           \
+  X(ipfix_meta_tcp_collectors, "", "Metadata collectors over TCP")                                 \
+  X(ipfix_dns_udp_collectors, "", "DNS collectors over UDP")                                       \
+  X(ipfix_dns_tcp_collectors, "", "DNS collectors over TCP")                                       \
+  X(ipfix_udp_template_timer, "20", "Seconds between template resends over UDP")                   \
+  X(ipfix_mtu_limit, "1400", "Largest IPFIX message in bytes (UDP datagram payload)")              \
+  X(ipfix_dev, "", "Network interface the export sockets are bound to (empty: any)")               \
+  X(ipfix_tcp_queue_bytes, "16M",                                                                  \
+    "Bytes queued per TCP collector while it is down or slow; more is dropped (K/M/G)")            \
+  X(ipfix_collectors_share, "0",                                                                   \
+    "1: the collectors of each list share its stream by SESSION_ID hash (0: each gets all)")       \
+  X(observation_domain_id, "1", "IPFIX observation domain id")                                     \
+  X(http_parse_reply, "0", "1: also export http_reply records")                                    \
+  X(ssl_parse_reply, "0", "1: also export ssl_reply records")                                      \
+  X(netflow_timeout, "30", "Export cycle period in seconds")                                       \
+  X(dbg_log_mask, "0", "Debug log mask; 0x80 writes export statistics every cycle")                \
+  X(log_dir, "/var/log/xsensor", "Folder of the statistics and alert logs")                        \
+  X(stat_log_file, "fastdpi_stat.log",                                                             \
+    "Statistics log (export cycles, dbg_log_mask 0x80): a name in log_dir or an absolute path")    \
+  X(alert_log_file, "fastdpi_alert.log",                                                           \
+    "Alert log ([NFLW] very long operation): a name in log_dir or an absolute path")               \
+  X(metrics_listen, "127.0.0.1:9187",                                                              \
+    "Prometheus metrics endpoint (http://ADDR:PORT/metrics) of the live sensor; off: none")        \
+  X(ajb_save_dns, "off", "on: write DNS records to the DNS text log")                              \
+  X(ajb_dns_path, "/var/log/xsensor/dns.log", "DNS text log path")                                 \
+  X(ajb_dns_fsize, "100M", "DNS text log size at which the file is switched (K/M/G)")              \
+  X(ajb_dns_ftimeout, "60", "Minutes after which a non-empty DNS text log is switched")            \
+  X(ajb_dns_bufsize, "1M", "DNS text log write buffer (K/M/G)")                                    \
+  X(ajb_save_dns_format,                                                                           \
+    "ts:ssid:login:ipsrc:ipdst:psrc:pdst:transport:host:rrtype:rrclass:ttl:rdlen:rdata",           \
+    "DNS text log fields, colon-separated")                                                        \
+  X(in_dev, "", "Capture interface(s) for live capture, comma-separated")                          \
+  X(in_queues, "0", "Receive queues captured per interface (0: all)")                              \
+  X(xdp_mode, "auto", "XDP attach mode: auto (native, else generic), native or skb")               \
+  X(capture_mode, "inline", "inline: pass what is not steered; mirror: drop it (SPAN copies)")     \
+  X(ip_reassembly, "1",                                                                            \
+    "1: reassemble IP fragments before parsing (live: XDP steers UDP fragments)")                  \
+  X(xdp_sniff, "1",                                                                                \
+    "1: also steer flows whose payload starts like HTTP, TLS, SIP, XMPP or an FTP/SMTP/POP3/IMAP " \
+    "greeting")                                                                                    \
+  X(steer_tcp_ports, "80,8080,443,53,5060,21,25,587,110,143,5222",                                 \
+    "TCP ports whose flows are steered to userspace")                                              \
+  X(steer_udp_ports, "443,53,5060", "UDP ports whose flows are steered to userspace")              \
+  X(bypass_timeout, "120", "Seconds a finished flow's bulk stays bypassed in XDP")                 \
+  X(worker_cpus, "", "CPUs to pin the queue workers to, in queue order (empty: no pinning)")       \
+  X(pcap_workers, "0",                                                                             \
+    "Worker threads of an offline (--pcap) run; 0: one per CPU (at most 8); 1: one thread")        \
+  X(vchannel, "0", "Channel number exported as BRIDGE_CHANNEL_NUM")                                \
+  X(login_map_file, "", "Subscriber logins: 'ADDRESS[/PREFIX] LOGIN' lines (reloaded on SIGHUP)")  \
+  X(flow_max, "1000000", "Most flows tracked at once; the least recently seen is evicted")         \
+  X(flow_idle_timeout, "120", "Seconds without packets after which a flow ends")                   \
+  X(flow_closed_timeout, "5", "Seconds a TCP flow is kept after FIN in both directions/RST")       \
+  X(http_max_header_bytes, "16384", "Longest HTTP header block parsed per message")                \
+  X(raw_export, "0",                                                                               \
+    "1: export the payload of SIP/FTP/SMTP/POP3/IMAP/XMPP packets as raw records")                 \
+  X(raw_max_bytes, "1500", "Payload bytes of one packet in a raw record (longer is cut)")          \
+  X(raw_max_packets, "64", "Raw records per flow at most")                                         \
+  X(reassembly_flow_bytes, "256K", "Out-of-order TCP bytes buffered per flow direction (K/M)")     \
   X(reassembly_total_bytes, "64M", "Out-of-order TCP bytes buffered per worker (K/M/G)")
 
 struct Config {

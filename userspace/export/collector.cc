@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "export/collector.h"
 
 #include <errno.h>
@@ -10,6 +9,7 @@
 
 #include <cstring>
 
+#include "absl/strings/string_view.h"
 #include "common/byte_reader.h"
 #include "common/logging.h"
 #include "common/time_util.h"
@@ -24,7 +24,9 @@ constexpr int64_t kHangupCheckUs = 50'000;
 
 Collector::Collector(const Endpoint& endpoint, bool tcp, std::string bind_dev,
                      size_t max_queue_bytes)
-    : endpoint_(endpoint), tcp_(tcp), bind_dev_(std::move(bind_dev)),
+    : endpoint_(endpoint),
+      tcp_(tcp),
+      bind_dev_(std::move(bind_dev)),
       max_queue_bytes_(max_queue_bytes) {
   if (!tcp_) {
     fd_.Reset(socket(endpoint_.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -56,8 +58,7 @@ void Collector::NoteError(int err) {
   }
   last_error_ = err;
   repeated_errors_ = 0;
-  XS_LOG_WARN("collector ", tcp_ ? "tcp " : "udp ", endpoint_.ToString(), ": ",
-              std::strerror(err));
+  XS_LOG_WARN("collector ", tcp_ ? "tcp " : "udp ", endpoint_.ToString(), ": ", std::strerror(err));
 }
 
 void Collector::NoteOk() {

@@ -19,8 +19,8 @@
 #include <functional>
 #include <string>
 #include <vector>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "common/net_address.h"
 #include "common/unique_fd.h"
 
@@ -57,10 +57,10 @@ class Collector {
     need_templates_ = false;
   }
   // Queues one finished message of `records` data records (dropped and counted if the queue
-  // is full, or the UDP socket could not be made). The header's sequence number is set here from this
-  // session's count. A full batch is sent at once; Poll sends the rest.
-  // `options`: the records are the RFC 5610 options records sent with the templates (they
-  // count in the sequence numbers, and in their own statistic).
+  // is full, or the UDP socket could not be made). The header's sequence number is set here from
+  // this session's count. A full batch is sent at once; Poll sends the rest. `options`: the records
+  // are the RFC 5610 options records sent with the templates (they count in the sequence numbers,
+  // and in their own statistic).
   void Send(absl::string_view message, uint32_t records, bool options = false);
   // Sends what is queued and makes progress on TCP connects, without blocking.
   void Poll(int64_t now_us);
@@ -106,7 +106,7 @@ class Collector {
   void CountSent(const Queued& q);
   std::deque<Queued> queue_;
   size_t front_written_ = 0;  // TCP: bytes of queue_.front() already written
-  size_t unwritten_ = 0;       // messages queued since the last write attempt
+  size_t unwritten_ = 0;      // messages queued since the last write attempt
   int64_t next_hangup_check_us_ = 0;
   size_t queued_bytes_ = 0;
   std::vector<std::string> spare_;  // buffers of sent messages, reused

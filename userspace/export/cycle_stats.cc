@@ -37,16 +37,16 @@ std::string LogStamp(int64_t unix_us) {
 }
 
 std::string CycleStats::StatLine(int64_t unix_us) const {
-  double percent = cycles_ ? 100.0 * static_cast<double>(overruns_) / static_cast<double>(cycles_)
-                           : 0.0;
+  double percent =
+      cycles_ ? 100.0 * static_cast<double>(overruns_) / static_cast<double>(cycles_) : 0.0;
   return absl::StrFormat("[STAT    ]%s Statistics on NFLW_export : {%u/%u/%.2f%%/%dus/%dus}",
                          LogStamp(unix_us), cycles_, overruns_, percent, longest_us_,
                          last_elapsed_us_);
 }
 
 std::string CycleStats::AlertLine(int64_t unix_us, int64_t period_us) const {
-  return absl::StrCat("[NFLW] very long operation ", LogStamp(unix_us), ": export cycle ",
-                      cycles_, " took ", last_took_us_, "us, longer than the ", period_us,
+  return absl::StrCat("[NFLW] very long operation ", LogStamp(unix_us), ": export cycle ", cycles_,
+                      " took ", last_took_us_, "us, longer than the ", period_us,
                       "us period; collectors that could not take their messages dropped them "
                       "(counted per collector)");
 }

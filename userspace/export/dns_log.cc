@@ -30,22 +30,35 @@ std::string FormatDnsLogLine(const schema::Dns& r, const std::vector<std::string
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i) line.push_back('\t');
     const std::string& f = fields[i];
-    if (f == "ts") absl::StrAppend(&line, r.time_stamp());
-    else if (f == "ssid") absl::StrAppend(&line, r.session_id());
-    else if (f == "login") line += r.login();
-    else if (f == "ipsrc") line += FormatIp(r.ip_source());
-    else if (f == "ipdst") line += FormatIp(r.ip_destination());
-    else if (f == "psrc") absl::StrAppend(&line, r.port_source());
-    else if (f == "pdst") absl::StrAppend(&line, r.port_destination());
-    else if (f == "transport") line += r.transport() ? "tcp" : "udp";
-    else if (f == "host") line += r.domain();
-    else if (f == "rrtype") line += DnsTypeName(static_cast<uint16_t>(r.rrtype()));
+    if (f == "ts")
+      absl::StrAppend(&line, r.time_stamp());
+    else if (f == "ssid")
+      absl::StrAppend(&line, r.session_id());
+    else if (f == "login")
+      line += r.login();
+    else if (f == "ipsrc")
+      line += FormatIp(r.ip_source());
+    else if (f == "ipdst")
+      line += FormatIp(r.ip_destination());
+    else if (f == "psrc")
+      absl::StrAppend(&line, r.port_source());
+    else if (f == "pdst")
+      absl::StrAppend(&line, r.port_destination());
+    else if (f == "transport")
+      line += r.transport() ? "tcp" : "udp";
+    else if (f == "host")
+      line += r.domain();
+    else if (f == "rrtype")
+      line += DnsTypeName(static_cast<uint16_t>(r.rrtype()));
     else if (f == "rrclass") {
-      line += r.rrclass() == 1 ? "IN" : r.rrclass() == 3 ? "CH" : r.rrclass() == 4 ? "HS"
-                                      : absl::StrCat("CLASS", r.rrclass());
-    }
-    else if (f == "ttl") absl::StrAppend(&line, r.ttl());
-    else if (f == "rdlen") absl::StrAppend(&line, r.rdata().size());
+      line += r.rrclass() == 1   ? "IN"
+              : r.rrclass() == 3 ? "CH"
+              : r.rrclass() == 4 ? "HS"
+                                 : absl::StrCat("CLASS", r.rrclass());
+    } else if (f == "ttl")
+      absl::StrAppend(&line, r.ttl());
+    else if (f == "rdlen")
+      absl::StrAppend(&line, r.rdata().size());
     else if (f == "rdata") {
       if (!r.rdata().empty()) line += DnsRdataText(static_cast<uint16_t>(r.rrtype()), r.rdata());
     }
@@ -75,7 +88,8 @@ void DnsTextLog::Add(const schema::Dns& rec) {
   line.push_back('\n');
   std::lock_guard<std::mutex> lock(mu_);
   // The queue may hold a few write buffers' worth; beyond that the disk is not keeping up.
-  if (stopping_ || queued_bytes_ + line.size() > 4 * std::max<size_t>(options_.buffer_bytes, 1 << 20)) {
+  if (stopping_ ||
+      queued_bytes_ + line.size() > 4 * std::max<size_t>(options_.buffer_bytes, 1 << 20)) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -111,7 +125,8 @@ bool DnsTextLog::OpenIfNeeded() {
   if (fd_ < 0) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     if (errno != last_errno_) {
-      XS_LOG_ERROR("DNS log ", options_.path, ": ", strerror(errno), " (lines are dropped "
+      XS_LOG_ERROR("DNS log ", options_.path, ": ", strerror(errno),
+                   " (lines are dropped "
                    "and counted until it can be written)");
       last_errno_ = errno;
     }

@@ -6,7 +6,6 @@
 #include <filesystem>
 
 #include "absl/strings/string_view.h"
-
 #include "common/logging.h"
 #include "common/time_util.h"
 
@@ -46,9 +45,8 @@ absl::StatusOr<std::unique_ptr<Exporter>> Exporter::Create(const Config& config)
     if (!config.ipfix_collectors_share) st.lanes.emplace_back();
     for (int tcp = 0; tcp < 2; ++tcp) {
       for (const Endpoint& ep : *lists[s][tcp]) {
-        st.collectors.push_back(
-            std::make_unique<Collector>(ep, tcp == 1, config.ipfix_dev,
-                                        config.ipfix_tcp_queue_bytes));
+        st.collectors.push_back(std::make_unique<Collector>(ep, tcp == 1, config.ipfix_dev,
+                                                            config.ipfix_tcp_queue_bytes));
         if (config.ipfix_collectors_share) {
           st.lists[tcp].push_back(st.lanes.size());
           st.lanes.emplace_back();
@@ -116,8 +114,7 @@ void Exporter::Emit(const google::protobuf::Message& record) {
   EmitEncoded(*t, scratch_, SessionIdOf(record));
 }
 
-void Exporter::EmitEncoded(const TemplateSpec& t, absl::string_view encoded,
-                           uint64_t session_id) {
+void Exporter::EmitEncoded(const TemplateSpec& t, absl::string_view encoded, uint64_t session_id) {
   Stream& s = streams_[t.stream - 1];
   ++stats_.records[t.stream - 1];
   if (t.template_id < ExporterStats::kTemplateSlots) ++stats_.by_template[t.template_id];
@@ -158,8 +155,7 @@ void Exporter::AddToLane(Stream& s, Lane& lane, uint16_t template_id, absl::stri
 void Exporter::FlushLane(Stream& s, Lane& lane, int64_t now_us) {
   if (lane.builder->empty()) return;
   uint32_t records = lane.builder->data_records();
-  absl::string_view msg =
-      lane.builder->Finish(static_cast<uint32_t>(time(nullptr)), 0, domain_id_);
+  absl::string_view msg = lane.builder->Finish(static_cast<uint32_t>(time(nullptr)), 0, domain_id_);
   // No Poll here (a system call per message): Tick polls, and a full batch goes out by itself.
   for (Collector* c : lane.targets) {
     if (c->up() && c->NeedsTemplates(now_us, template_interval_us_)) {

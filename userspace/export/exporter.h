@@ -35,7 +35,7 @@ namespace xsensor {
 
 struct ExporterStats {
   static constexpr size_t kTemplateSlots = 512;
-  uint64_t records[3] = {};  // per stream, encoded
+  uint64_t records[3] = {};                   // per stream, encoded
   uint64_t by_template[kTemplateSlots] = {};  // per template id (ids below 512)
   uint64_t records_no_collector = 0;
   uint64_t values_cut = 0;
@@ -114,8 +114,8 @@ class Exporter : public RecordSink {
   std::string stat_path_, alert_path_;
   bool log_error_reported_ = false;
   CycleStats cycles_;
-  std::map<const Collector*, uint64_t> dropped_seen_;   // records_dropped at the last look
-  std::map<std::string, uint64_t> skipped_noted_;       // NoteSkipped since the last look
+  std::map<const Collector*, uint64_t> dropped_seen_;  // records_dropped at the last look
+  std::map<std::string, uint64_t> skipped_noted_;      // NoteSkipped since the last look
   int64_t next_skip_look_us_ = 0;
   bool skipped_in_cycle_ = false;
 };

@@ -1,6 +1,6 @@
-#include "absl/strings/string_view.h"
 #include "ipfix/ipfix.h"
 
+#include "absl/strings/string_view.h"
 #include "common/byte_reader.h"
 #include "google/protobuf/reflection.h"
 
@@ -23,7 +23,8 @@ const std::vector<CompiledType>& CompiledTypes() {
   static const auto* types = [] {
     auto* v = new std::vector<CompiledType>;
     for (const CompiledRecordType& c : CompiledRecordTypes()) {
-      v->push_back({&c, Schema::Get().FindById(c.template_v4), Schema::Get().FindById(c.template_v6)});
+      v->push_back(
+          {&c, Schema::Get().FindById(c.template_v4), Schema::Get().FindById(c.template_v6)});
     }
     return v;
   }();
@@ -64,8 +65,14 @@ const std::string& ElementTypeOptionsTemplate() {
     // then informationElementDataType (339), informationElementSemantics (344),
     // informationElementUnits (345), informationElementRangeBegin (342) and End (343),
     // informationElementName (341) and informationElementDescription (340).
-    const uint16_t fields[][2] = {{346, 4}, {303, 2}, {339, 1}, {344, 1},
-                                  {345, 2}, {342, 8}, {343, 8}, {341, kVariableLength},
+    const uint16_t fields[][2] = {{346, 4},
+                                  {303, 2},
+                                  {339, 1},
+                                  {344, 1},
+                                  {345, 2},
+                                  {342, 8},
+                                  {343, 8},
+                                  {341, kVariableLength},
                                   {340, kVariableLength}};
     PutU16(r, kElementTypeTemplateId);
     PutU16(r, std::size(fields));
@@ -143,7 +150,7 @@ bool MessageBuilder::AddRecord(uint16_t template_id, absl::string_view encoded) 
 }
 
 absl::string_view MessageBuilder::Finish(uint32_t export_time, uint32_t sequence,
-                                        uint32_t domain_id) {
+                                         uint32_t domain_id) {
   CloseSet();
   SetU16At(&buf_, 0, kIpfixVersion);
   SetU16At(&buf_, 2, static_cast<uint16_t>(buf_.size()));

@@ -12,9 +12,9 @@
 #include <map>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "ipfix/record_codec.h"
 #include "schema/schema.h"
@@ -88,9 +88,9 @@ struct DecodedRecord {
   uint32_t export_time = 0;
   uint32_t sequence = 0;
   uint16_t template_id = 0;
-  const TemplateSpec* spec = nullptr;               // null for templates the schema lacks
+  const TemplateSpec* spec = nullptr;                  // null for templates the schema lacks
   std::unique_ptr<google::protobuf::Message> message;  // set when spec is set
-  std::vector<DecodedField> raw;                    // set when spec is null
+  std::vector<DecodedField> raw;                       // set when spec is null
 };
 
 struct DecoderStats {
@@ -100,7 +100,7 @@ struct DecoderStats {
   uint64_t malformed = 0;
   uint64_t missing_template = 0;
   uint64_t options_records = 0;  // records of options templates (not passed on)
-  uint64_t sequence_gaps = 0;  // data records missed according to sequence numbers
+  uint64_t sequence_gaps = 0;    // data records missed according to sequence numbers
 };
 
 // Decodes the messages of one transport session (one TCP connection, or one UDP exporter

@@ -23,7 +23,7 @@ struct CompiledRecordType {
   uint16_t template_v6;
   RecordEncoder encode_v4;
   RecordEncoder encode_v6;
-  bool (*is_v6)(const google::protobuf::Message& record);  // IP_SOURCE has 16 bytes
+  bool (*is_v6)(const google::protobuf::Message& record);           // IP_SOURCE has 16 bytes
   uint64_t (*session_id)(const google::protobuf::Message& record);  // 0 when it has none
 };
 

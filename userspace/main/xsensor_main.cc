@@ -22,8 +22,8 @@
 #include "export/exporter.h"
 #include "parsers/dns/name_cache.h"
 #include "records/login_map.h"
-#include "sensor/live.h"
 #include "sensor/config_check.h"
+#include "sensor/live.h"
 #include "sensor/metrics.h"
 #include "sensor/offline.h"
 #include "sensor/report.h"
@@ -122,14 +122,14 @@ int main(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_check_config)) {
     std::cout << (absl::GetFlag(FLAGS_config).empty() ? "defaults" : absl::GetFlag(FLAGS_config))
-              << ": configuration ok" << (warnings.empty() ? "" : " (with warnings above)")
-              << "\n";
+              << ": configuration ok" << (warnings.empty() ? "" : " (with warnings above)") << "\n";
     return 0;
   }
   if (absl::GetFlag(FLAGS_stats)) {
     if (!config->metrics_listen) {
-      XS_LOG_ERROR("--stats: metrics_listen is off; give the running sensor's address with "
-                   "--metrics_listen=ADDR:PORT");
+      XS_LOG_ERROR(
+          "--stats: metrics_listen is off; give the running sensor's address with "
+          "--metrics_listen=ADDR:PORT");
       return 2;
     }
     auto text = FetchMetrics(*config->metrics_listen, 3000);
@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
                 " frames: ", result->error);
   }
   std::string counters = sensor->CountersText();
-  absl::StrAppend(&counters, "capture.frames_read ", result->frames, "\n",
-                  "capture.damaged_tail ", result->truncated ? 1 : 0, "\n");
+  absl::StrAppend(&counters, "capture.frames_read ", result->frames, "\n", "capture.damaged_tail ",
+                  result->truncated ? 1 : 0, "\n");
   return WriteCounters(counters);
 }

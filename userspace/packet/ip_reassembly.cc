@@ -54,8 +54,8 @@ void IpReassembler::Expire(int64_t now_us) {
   }
 }
 
-bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len,
-                        const PacketView& p, int64_t now_us, std::string* out) {
+bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len, const PacketView& p,
+                        int64_t now_us, std::string* out) {
   counters_.Inc(IpFragCounters::kFragments);
   if (!p.frag.ip_header) {
     counters_.Inc(IpFragCounters::kUnusable);
@@ -144,8 +144,8 @@ bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len,
     if (it == datagrams_.end()) return false;  // this one was the oldest
   }
   const Datagram& done = it->second;
-  if (done.total == 0 || done.prefix.empty() || done.have.size() != 1 ||
-      done.have[0].first != 0 || done.have[0].second != done.total) {
+  if (done.total == 0 || done.prefix.empty() || done.have.size() != 1 || done.have[0].first != 0 ||
+      done.have[0].second != done.total) {
     return false;
   }
   Rebuild(done, out);

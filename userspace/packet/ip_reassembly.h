@@ -21,14 +21,14 @@
 
 namespace xsensor {
 
-#define XS_IPFRAG_COUNTERS(X)                        \
-  X(kFragments, "fragments")                         \
-  X(kReassembled, "datagrams_reassembled")           \
-  X(kTimedOut, "datagrams_timed_out")                \
-  X(kEvicted, "datagrams_evicted")                   \
-  X(kOverlaps, "overlapping_fragments")              \
-  X(kTooLong, "datagrams_too_long")                  \
-  X(kTruncated, "fragments_cut_by_snaplen")          \
+#define XS_IPFRAG_COUNTERS(X)               \
+  X(kFragments, "fragments")                \
+  X(kReassembled, "datagrams_reassembled")  \
+  X(kTimedOut, "datagrams_timed_out")       \
+  X(kEvicted, "datagrams_evicted")          \
+  X(kOverlaps, "overlapping_fragments")     \
+  X(kTooLong, "datagrams_too_long")         \
+  X(kTruncated, "fragments_cut_by_snaplen") \
   X(kUnusable, "fragments_not_reassembled")
 XS_COUNTER_GROUP(IpFragCounters, XS_IPFRAG_COUNTERS);
 
@@ -75,7 +75,7 @@ class IpReassembler {
     uint8_t proto = 0;
     std::string data;
     std::vector<std::pair<uint32_t, uint32_t>> have;  // [start, end), sorted, disjoint
-    uint32_t total = 0;                                // payload length; 0 until the last
+    uint32_t total = 0;                               // payload length; 0 until the last
     int64_t first_us = 0;
   };
   using Map = absl::flat_hash_map<Key, Datagram>;

@@ -1,6 +1,6 @@
-#include "absl/strings/string_view.h"
 #include "packet/packet.h"
 
+#include "absl/strings/string_view.h"
 #include "common/byte_reader.h"
 
 namespace xsensor {
@@ -115,11 +115,11 @@ DecodeResult DecodeIpv6(ByteReader r, bool snap_cut, int depth, PacketView* p) {
   p->ip_version = 6;
   for (int i = 0; i < kMaxIpv6ExtHeaders; ++i) {
     switch (next) {
-      case 0:    // hop-by-hop
-      case 43:   // routing
-      case 60:   // destination options
-      case 135:  // mobility
-      case 139:  // HIP
+      case 0:      // hop-by-hop
+      case 43:     // routing
+      case 60:     // destination options
+      case 135:    // mobility
+      case 139:    // HIP
       case 140: {  // shim6
         uint8_t nh, len;
         if (!r.ReadU8(&nh) || !r.ReadU8(&len) || !r.Skip(6 + len * 8u)) {
@@ -188,9 +188,8 @@ DecodeResult DecodeEtherPayload(ByteReader r, uint16_t type, bool snap_cut, Pack
       if (!r.ReadU32(&entry)) return DecodeCounters::kTruncatedL2;
       if (entry & 0x100) break;  // bottom of stack
     }
-    p->mpls = absl::string_view(reinterpret_cast<const char*>(r.current()) -
-                                   (r.position() - start),
-                               r.position() - start);
+    p->mpls = absl::string_view(reinterpret_cast<const char*>(r.current()) - (r.position() - start),
+                                r.position() - start);
     uint8_t v;
     if (!r.PeekU8(&v)) return DecodeCounters::kTruncatedIp;
     if ((v >> 4) != 4 && (v >> 4) != 6) return DecodeCounters::kNotIp;  // e.g. pseudowire

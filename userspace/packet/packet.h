@@ -5,18 +5,18 @@
 
 #include <cstdint>
 #include <cstring>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "common/counters.h"
 
 namespace xsensor {
 
 // pcap/pcapng link types we decode (LINKTYPE_* values).
 enum class LinkType : int {
-  kNull = 0,          // BSD loopback, host-order AF_ family
+  kNull = 0,  // BSD loopback, host-order AF_ family
   kEthernet = 1,
-  kRaw = 101,         // raw IPv4/IPv6
-  kLoop = 108,        // OpenBSD loopback, network-order AF_ family
+  kRaw = 101,   // raw IPv4/IPv6
+  kLoop = 108,  // OpenBSD loopback, network-order AF_ family
   kLinuxSll = 113,
   kIpv4 = 228,
   kIpv6 = 229,
@@ -47,7 +47,7 @@ struct PacketView {
   uint8_t dst_mac[6] = {};
   uint8_t vlan_count = 0;
   uint16_t vlans[kMaxVlanTags] = {};  // outermost first (VLAN id only, 12 bits)
-  absl::string_view mpls;              // raw label stack entries, 4 bytes each
+  absl::string_view mpls;             // raw label stack entries, 4 bytes each
   // L3
   IpAddr src, dst;
   uint8_t ip_version = 0;
@@ -74,23 +74,28 @@ struct PacketView {
 };
 
 enum TcpFlag : uint8_t {
-  kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20,
+  kFin = 0x01,
+  kSyn = 0x02,
+  kRst = 0x04,
+  kPsh = 0x08,
+  kAck = 0x10,
+  kUrg = 0x20,
 };
 
 // Every frame ends in exactly one of these; the decode counters account for all frames.
-#define XS_DECODE_RESULTS(X)                          \
-  X(kOk, "ok")                                        \
-  X(kNotIp, "not_ip")                                 \
-  X(kOtherL4, "other_l4")                             \
-  X(kFragment, "ip_fragment")                         \
-  X(kTruncatedL2, "malformed_truncated_l2")           \
-  X(kTooManyTags, "malformed_too_many_vlan_or_mpls")  \
-  X(kTruncatedIp, "malformed_truncated_ip")           \
-  X(kBadIpHeader, "malformed_bad_ip_header")          \
-  X(kBadIpLength, "malformed_bad_ip_length")          \
-  X(kBadIpv6Ext, "malformed_bad_ipv6_ext")            \
-  X(kTruncatedL4, "malformed_truncated_l4")           \
-  X(kBadTcpHeader, "malformed_bad_tcp_header")        \
+#define XS_DECODE_RESULTS(X)                         \
+  X(kOk, "ok")                                       \
+  X(kNotIp, "not_ip")                                \
+  X(kOtherL4, "other_l4")                            \
+  X(kFragment, "ip_fragment")                        \
+  X(kTruncatedL2, "malformed_truncated_l2")          \
+  X(kTooManyTags, "malformed_too_many_vlan_or_mpls") \
+  X(kTruncatedIp, "malformed_truncated_ip")          \
+  X(kBadIpHeader, "malformed_bad_ip_header")         \
+  X(kBadIpLength, "malformed_bad_ip_length")         \
+  X(kBadIpv6Ext, "malformed_bad_ipv6_ext")           \
+  X(kTruncatedL4, "malformed_truncated_l4")          \
+  X(kBadTcpHeader, "malformed_bad_tcp_header")       \
   X(kUnsupportedLink, "unsupported_link_type")
 
 XS_COUNTER_GROUP(DecodeCounters, XS_DECODE_RESULTS);

@@ -7,53 +7,53 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "common/counters.h"
 #include "flow/flow_table.h"
 #include "records/records.h"
 
 namespace xsensor {
 
-#define XS_PARSER_COUNTERS(X)                          \
-  X(kHttpRequests, "http_requests")                    \
-  X(kHttpBadRequestLine, "http_bad_request_line")      \
-  X(kHttpHeaderTooLong, "http_header_block_too_long")  \
-  X(kHttpResyncs, "http_resyncs_after_gap")            \
-  X(kHttpBadChunk, "http_bad_chunk")                   \
-  X(kHttpReplies, "http_replies")                      \
-  X(kHttpBadStatusLine, "http_bad_status_line")        \
+#define XS_PARSER_COUNTERS(X)                               \
+  X(kHttpRequests, "http_requests")                         \
+  X(kHttpBadRequestLine, "http_bad_request_line")           \
+  X(kHttpHeaderTooLong, "http_header_block_too_long")       \
+  X(kHttpResyncs, "http_resyncs_after_gap")                 \
+  X(kHttpBadChunk, "http_bad_chunk")                        \
+  X(kHttpReplies, "http_replies")                           \
+  X(kHttpBadStatusLine, "http_bad_status_line")             \
   X(kHttpReplyWithoutRequest, "http_reply_without_request") \
-  X(kTlsClientHellos, "tls_client_hellos")             \
-  X(kTlsServerHellos, "tls_server_replies")            \
-  X(kTlsNoSni, "tls_client_hello_without_sni")         \
-  X(kTlsMalformedHello, "tls_malformed_hello")         \
-  X(kTlsNotTls, "tls_not_a_tls_record")                \
-  X(kTlsHandshakeTooLong, "tls_handshake_too_long")    \
-  X(kTlsGaps, "tls_gaps")                              \
-  X(kQuicInitials, "quic_initials_decrypted")          \
-  X(kQuicUndecryptable, "quic_initials_undecryptable") \
-  X(kQuicMalformedFrame, "quic_malformed_frames")      \
-  X(kQuicCryptoTooLong, "quic_crypto_too_long")        \
-  X(kQuicClientHellos, "quic_client_hellos")           \
-  X(kDnsMessages, "dns_messages")                      \
-  X(kDnsResponses, "dns_responses")                    \
-  X(kDnsRecords, "dns_records")                        \
-  X(kDnsTruncated, "dns_malformed_truncated")          \
-  X(kDnsBadName, "dns_malformed_bad_name")             \
-  X(kDnsPointerLoop, "dns_malformed_pointer_loop")     \
-  X(kDnsBadRdata, "dns_malformed_bad_rdata")           \
-  X(kDnsTcpFramingLost, "dns_tcp_framing_lost")        \
-  X(kNamesFromDns, "clickstream_names_from_dns")       \
-  X(kSipRequests, "sip_requests")                      \
-  X(kSipResponses, "sip_responses")                    \
-  X(kSipMalformed, "sip_malformed")                    \
-  X(kFtpLogins, "ftp_logins")                          \
-  X(kFtpLongLines, "ftp_lines_too_long")               \
-  X(kSmtpMessages, "smtp_messages")                    \
-  X(kMailLogins, "mailbox_logins")                     \
-  X(kMailMessagesRead, "mailbox_messages_read")        \
+  X(kTlsClientHellos, "tls_client_hellos")                  \
+  X(kTlsServerHellos, "tls_server_replies")                 \
+  X(kTlsNoSni, "tls_client_hello_without_sni")              \
+  X(kTlsMalformedHello, "tls_malformed_hello")              \
+  X(kTlsNotTls, "tls_not_a_tls_record")                     \
+  X(kTlsHandshakeTooLong, "tls_handshake_too_long")         \
+  X(kTlsGaps, "tls_gaps")                                   \
+  X(kQuicInitials, "quic_initials_decrypted")               \
+  X(kQuicUndecryptable, "quic_initials_undecryptable")      \
+  X(kQuicMalformedFrame, "quic_malformed_frames")           \
+  X(kQuicCryptoTooLong, "quic_crypto_too_long")             \
+  X(kQuicClientHellos, "quic_client_hellos")                \
+  X(kDnsMessages, "dns_messages")                           \
+  X(kDnsResponses, "dns_responses")                         \
+  X(kDnsRecords, "dns_records")                             \
+  X(kDnsTruncated, "dns_malformed_truncated")               \
+  X(kDnsBadName, "dns_malformed_bad_name")                  \
+  X(kDnsPointerLoop, "dns_malformed_pointer_loop")          \
+  X(kDnsBadRdata, "dns_malformed_bad_rdata")                \
+  X(kDnsTcpFramingLost, "dns_tcp_framing_lost")             \
+  X(kNamesFromDns, "clickstream_names_from_dns")            \
+  X(kSipRequests, "sip_requests")                           \
+  X(kSipResponses, "sip_responses")                         \
+  X(kSipMalformed, "sip_malformed")                         \
+  X(kFtpLogins, "ftp_logins")                               \
+  X(kFtpLongLines, "ftp_lines_too_long")                    \
+  X(kSmtpMessages, "smtp_messages")                         \
+  X(kMailLogins, "mailbox_logins")                          \
+  X(kMailMessagesRead, "mailbox_messages_read")             \
   X(kXmppSessions, "xmpp_sessions")
 XS_COUNTER_GROUP(ParserCounters, XS_PARSER_COUNTERS);
 
@@ -96,9 +96,7 @@ class AppParser {
   virtual void OnEnd(ParseContext& ctx) {}
   // True when the parser no longer needs some of the flow's packets; *skip_to_client and
   // *skip_to_server_data say which (the live path then stops steering them in XDP).
-  virtual bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {
-    return false;
-  }
+  virtual bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const { return false; }
   // True once the server has accepted a switch to TLS (SMTP/IMAP STARTTLS, POP3 STLS, FTP
   // AUTH TLS, XMPP <starttls/>): the worker ends this parser and hands the rest of the flow to
   // the TLS parser, which exports the handshake as on a TLS port.
@@ -110,9 +108,9 @@ std::unique_ptr<AppParser> MakeTlsParserAfterStartTls(const ParserOptions& optio
 
 struct ParserInfo {
   absl::string_view name;
-  uint8_t l4_proto;                // 6 TCP, 17 UDP
-  uint8_t meta_proto;              // META_PROTO of raw records (3 SIP ... 8 XMPP); 0: none
-  std::vector<uint16_t> ports;     // server ports served by default
+  uint8_t l4_proto;             // 6 TCP, 17 UDP
+  uint8_t meta_proto;           // META_PROTO of raw records (3 SIP ... 8 XMPP); 0: none
+  std::vector<uint16_t> ports;  // server ports served by default
   bool (*sniff)(absl::string_view first_client_payload);  // may be null
   std::unique_ptr<AppParser> (*make)(const ParserOptions&);
   // For protocols where the server speaks first (FTP, SMTP, POP3, IMAP) on other ports: its
@@ -133,8 +131,7 @@ bool LooksLikeServerGreeting(absl::string_view payload);
 
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
-                                        const ParserOptions& options,
-                                        uint8_t* meta_proto = nullptr,
+                                        const ParserOptions& options, uint8_t* meta_proto = nullptr,
                                         absl::string_view server_greeting = {},
                                         bool* by_greeting = nullptr);
 

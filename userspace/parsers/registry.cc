@@ -7,9 +7,9 @@
 #include "parsers/dns/dns_parser.h"
 #include "parsers/dns/name_cache.h"
 #include "parsers/ftp/ftp_parser.h"
+#include "parsers/http/http_parser.h"
 #include "parsers/mail/pop3_imap_parser.h"
 #include "parsers/mail/smtp_parser.h"
-#include "parsers/http/http_parser.h"
 #include "parsers/parser.h"
 #include "parsers/quic/quic_parser.h"
 #include "parsers/sip/sip_parser.h"
@@ -33,7 +33,7 @@ class ParserFreeLists {
   void* Take(size_t size) {
     size_t c = ClassOf(size);
     if (c >= kClasses) return ::operator new(size);
-    if (lists_[c].empty()) return ::operator new(c * kStep);
+    if (lists_[c].empty()) return ::operator new(c* kStep);
     void* p = lists_[c].back();
     lists_[c].pop_back();
     return p;
@@ -135,8 +135,13 @@ const std::vector<ParserInfo>& Parsers() {
   // META_PROTO (SPEC.md): 3 SIP, 4 FTP, 5 SMTP, 6 POP3, 7 IMAP, 8 XMPP.
   static const auto* parsers = new std::vector<ParserInfo>{
       {"http", 6, 0, {80, 8080, 8000, 3128}, &LooksLikeHttpRequest, &MakeHttpParser, nullptr},
-      {"tls", 6, 0, {443, 8443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5223},
-       &LooksLikeTlsClientHello, &MakeTlsParser, nullptr},
+      {"tls",
+       6,
+       0,
+       {443, 8443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5223},
+       &LooksLikeTlsClientHello,
+       &MakeTlsParser,
+       nullptr},
       {"quic", 17, 0, {443, 8443}, &LooksLikeQuicInitial, &MakeQuicParser, nullptr},
       {"dns", 17, 0, {53, 5353}, &LooksLikeDnsOverUdp, &MakeDnsParser, nullptr},
       {"dns", 6, 0, {53}, nullptr, &MakeDnsParser, nullptr},
@@ -154,8 +159,7 @@ const std::vector<ParserInfo>& Parsers() {
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
                                         const ParserOptions& options, uint8_t* meta_proto,
-                                        absl::string_view server_greeting,
-                                        bool* by_greeting) {
+                                        absl::string_view server_greeting, bool* by_greeting) {
   const ParserInfo* chosen = nullptr;
   if (by_greeting) *by_greeting = false;
   for (const auto& p : Parsers()) {

@@ -19,16 +19,16 @@
 
 namespace xsensor {
 
-#define XS_REASSEMBLY_COUNTERS(X)                              \
-  X(kSegments, "reasm_segments")                               \
-  X(kOutOfOrder, "reasm_out_of_order_segments")                \
-  X(kRetransmitted, "reasm_retransmitted_segments")            \
-  X(kOverlapBytes, "reasm_overlap_bytes_discarded")            \
-  X(kGaps, "reasm_gaps")                                       \
-  X(kGapBytes, "reasm_gap_bytes")                              \
-  X(kDroppedFlowLimit, "reasm_gaps_forced_by_flow_limit")      \
-  X(kDroppedTotalLimit, "reasm_gaps_forced_by_total_limit")    \
-  X(kIgnoredBytes, "reasm_bytes_not_needed")                   \
+#define XS_REASSEMBLY_COUNTERS(X)                           \
+  X(kSegments, "reasm_segments")                            \
+  X(kOutOfOrder, "reasm_out_of_order_segments")             \
+  X(kRetransmitted, "reasm_retransmitted_segments")         \
+  X(kOverlapBytes, "reasm_overlap_bytes_discarded")         \
+  X(kGaps, "reasm_gaps")                                    \
+  X(kGapBytes, "reasm_gap_bytes")                           \
+  X(kDroppedFlowLimit, "reasm_gaps_forced_by_flow_limit")   \
+  X(kDroppedTotalLimit, "reasm_gaps_forced_by_total_limit") \
+  X(kIgnoredBytes, "reasm_bytes_not_needed")                \
   X(kGapsAcked, "reasm_gaps_given_up_as_acked")
 XS_COUNTER_GROUP(ReassemblyCounters, XS_REASSEMBLY_COUNTERS);
 
@@ -83,8 +83,8 @@ class TcpReassembler {
 
   bool started_ = false;
   bool ignored_ = false;
-  uint32_t isn_ = 0;       // sequence number of offset 0
-  uint64_t next_ = 0;      // offset of the next byte to deliver
+  uint32_t isn_ = 0;   // sequence number of offset 0
+  uint64_t next_ = 0;  // offset of the next byte to deliver
   size_t buffered_ = 0;
   std::map<uint64_t, std::string> pending_;  // offset -> bytes, non-overlapping
 };

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "receiver/receiver.h"
 
 #include <errno.h>
@@ -10,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "google/protobuf/reflection.h"
@@ -51,11 +51,21 @@ void AppendJsonString(std::string* out, absl::string_view s) {
   for (char ch : s) {
     auto c = static_cast<uint8_t>(ch);
     switch (ch) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20 || (c >= 0x80 && !utf8)) {
           // Bytes that are not UTF-8 text are shown as the Latin-1 character of their value.
@@ -84,10 +94,14 @@ std::string FieldText(const FieldSpec& fs, const google::protobuf::Message& m, b
       std::string v = r->GetString(m, f);
       switch (fs.type) {
         case schema::IPV4_ADDRESS:
-        case schema::IPV6_ADDRESS: return FormatIp(v);
-        case schema::MAC_ADDRESS: return FormatMac(v);
-        case schema::OCTET_ARRAY: return absl::BytesToHexString(v);
-        default: return v;
+        case schema::IPV6_ADDRESS:
+          return FormatIp(v);
+        case schema::MAC_ADDRESS:
+          return FormatMac(v);
+        case schema::OCTET_ARRAY:
+          return absl::BytesToHexString(v);
+        default:
+          return v;
       }
     }
     default:
@@ -189,7 +203,8 @@ void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) 
                              reinterpret_cast<sockaddr*>(&from), &flen);
         if (n < 0) break;
         last_data = now;
-        HandleMessage(UdpSession(PeerName(from, flen)), absl::string_view(dgram.data(), static_cast<size_t>(n)));
+        HandleMessage(UdpSession(PeerName(from, flen)),
+                      absl::string_view(dgram.data(), static_cast<size_t>(n)));
       }
     }
     for (size_t l = 0; l < tcp_listen_fds_.size(); ++l, ++i) {
@@ -251,9 +266,9 @@ std::string RecordToJson(const ReceivedRecord& rr) {
   const DecodedRecord& d = rr.record;
   std::string out = "{";
   absl::StrAppend(&out, "\"template\":\"", d.spec ? d.spec->name : "unknown",
-                  "\",\"template_id\":", d.template_id, ",\"ipv6\":",
-                  d.spec && d.spec->ipv6 ? "true" : "false", ",\"domain\":", d.domain_id,
-                  ",\"exporter\":\"", rr.exporter, "\"");
+                  "\",\"template_id\":", d.template_id,
+                  ",\"ipv6\":", d.spec && d.spec->ipv6 ? "true" : "false",
+                  ",\"domain\":", d.domain_id, ",\"exporter\":\"", rr.exporter, "\"");
   if (d.spec) {
     for (const FieldSpec& fs : d.spec->fields) {
       bool quoted;
@@ -277,9 +292,9 @@ std::string RecordToJson(const ReceivedRecord& rr) {
 
 std::string RecordToTable(const ReceivedRecord& rr) {
   const DecodedRecord& d = rr.record;
-  std::string out = absl::StrFormat("== %s (template %d, domain %d) from %s\n",
-                                    d.spec ? d.spec->name : "unknown", d.template_id,
-                                    d.domain_id, rr.exporter);
+  std::string out =
+      absl::StrFormat("== %s (template %d, domain %d) from %s\n", d.spec ? d.spec->name : "unknown",
+                      d.template_id, d.domain_id, rr.exporter);
   if (d.spec) {
     for (const FieldSpec& fs : d.spec->fields) {
       bool quoted;

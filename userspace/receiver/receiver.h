@@ -4,7 +4,6 @@
 // polls all sockets until a stop condition.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/net_address.h"
 #include "common/unique_fd.h"
 #include "ipfix/ipfix.h"
@@ -27,10 +27,10 @@ struct ReceivedRecord {
 };
 
 struct ReceiverLimits {
-  int idle_exit_ms = 0;            // > 0: return after this long without data (once any came)
-  int tcp_sessions_to_close = 0;   // > 0: return after this many TCP sessions have ended
-  uint64_t max_records = 0;        // > 0: return after this many records
-  int max_run_ms = 0;              // > 0: return after this long in any case
+  int idle_exit_ms = 0;           // > 0: return after this long without data (once any came)
+  int tcp_sessions_to_close = 0;  // > 0: return after this many TCP sessions have ended
+  uint64_t max_records = 0;       // > 0: return after this many records
+  int max_run_ms = 0;             // > 0: return after this long in any case
 };
 
 class Receiver {

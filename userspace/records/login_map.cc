@@ -32,7 +32,8 @@ absl::StatusOr<std::shared_ptr<const LoginTable>> LoginTable::Parse(absl::string
     ++line_no;
     line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
     if (line.empty()) continue;
-    std::vector<absl::string_view> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    std::vector<absl::string_view> f =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     auto bad = [&](absl::string_view why) {
       return absl::InvalidArgumentError(absl::StrCat(file_name, ":", line_no, ": ", why));
     };

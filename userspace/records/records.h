@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "flow/flow_table.h"
 #include "google/protobuf/message.h"
 #include "packet/packet.h"

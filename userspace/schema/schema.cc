@@ -99,15 +99,24 @@ std::vector<ElementInfo> Schema::EnterpriseElements(schema::Stream stream) const
 
 uint8_t Rfc5610DataType(schema::IpfixType type) {
   switch (type) {
-    case schema::UNSIGNED8: return 1;
-    case schema::UNSIGNED16: return 2;
-    case schema::UNSIGNED32: return 3;
-    case schema::UNSIGNED64: return 4;
-    case schema::MAC_ADDRESS: return 12;
-    case schema::STRING: return 13;
-    case schema::IPV4_ADDRESS: return 18;
-    case schema::IPV6_ADDRESS: return 19;
-    default: return 0;  // octetArray
+    case schema::UNSIGNED8:
+      return 1;
+    case schema::UNSIGNED16:
+      return 2;
+    case schema::UNSIGNED32:
+      return 3;
+    case schema::UNSIGNED64:
+      return 4;
+    case schema::MAC_ADDRESS:
+      return 12;
+    case schema::STRING:
+      return 13;
+    case schema::IPV4_ADDRESS:
+      return 18;
+    case schema::IPV6_ADDRESS:
+      return 19;
+    default:
+      return 0;  // octetArray
   }
 }
 
@@ -121,16 +130,26 @@ std::vector<const google::protobuf::Descriptor*> Schema::Messages() const {
 
 const char* IpfixTypeName(schema::IpfixType type) {
   switch (type) {
-    case schema::UNSIGNED8: return "unsigned8";
-    case schema::UNSIGNED16: return "unsigned16";
-    case schema::UNSIGNED32: return "unsigned32";
-    case schema::UNSIGNED64: return "unsigned64";
-    case schema::STRING: return "string";
-    case schema::OCTET_ARRAY: return "octetArray";
-    case schema::IPV4_ADDRESS: return "ipv4Address";
-    case schema::IPV6_ADDRESS: return "ipv6Address";
-    case schema::MAC_ADDRESS: return "macAddress";
-    default: return "?";
+    case schema::UNSIGNED8:
+      return "unsigned8";
+    case schema::UNSIGNED16:
+      return "unsigned16";
+    case schema::UNSIGNED32:
+      return "unsigned32";
+    case schema::UNSIGNED64:
+      return "unsigned64";
+    case schema::STRING:
+      return "string";
+    case schema::OCTET_ARRAY:
+      return "octetArray";
+    case schema::IPV4_ADDRESS:
+      return "ipv4Address";
+    case schema::IPV6_ADDRESS:
+      return "ipv6Address";
+    case schema::MAC_ADDRESS:
+      return "macAddress";
+    default:
+      return "?";
   }
 }
 

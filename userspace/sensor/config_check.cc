@@ -23,9 +23,9 @@ absl::Status CheckConfigEnvironment(const Config& c, std::vector<std::string>* w
     UniqueFd probe(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (probe.valid() && setsockopt(probe.get(), SOL_SOCKET, SO_BINDTODEVICE, c.ipfix_dev.c_str(),
                                     c.ipfix_dev.size()) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          c.Where("ipfix_dev"), ": cannot bind export sockets to '", c.ipfix_dev,
-          "': ", std::strerror(errno)));
+      return absl::InvalidArgumentError(absl::StrCat(c.Where("ipfix_dev"),
+                                                     ": cannot bind export sockets to '",
+                                                     c.ipfix_dev, "': ", std::strerror(errno)));
     }
   }
   if (!c.login_map_file.empty()) {
@@ -39,22 +39,21 @@ absl::Status CheckConfigEnvironment(const Config& c, std::vector<std::string>* w
     std::error_code ec;
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     if (ec || (!dir.empty() && !std::filesystem::is_directory(dir, ec))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          c.Where("ajb_dns_path"), ": the DNS log folder '", dir.string(),
-          "' cannot be made: ", ec ? ec.message() : "not a folder"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(c.Where("ajb_dns_path"), ": the DNS log folder '", dir.string(),
+                       "' cannot be made: ", ec ? ec.message() : "not a folder"));
     }
   }
   struct Stream {
     const char* name;
     const char* keys;
     bool has;
-  } streams[] = {
-      {"clickstream", "ipfix_udp_collectors/ipfix_tcp_collectors",
-       !c.ipfix_udp_collectors.empty() || !c.ipfix_tcp_collectors.empty()},
-      {"metadata", "ipfix_meta_udp_collectors/ipfix_meta_tcp_collectors",
-       !c.ipfix_meta_udp_collectors.empty() || !c.ipfix_meta_tcp_collectors.empty()},
-      {"dns", "ipfix_dns_udp_collectors/ipfix_dns_tcp_collectors",
-       !c.ipfix_dns_udp_collectors.empty() || !c.ipfix_dns_tcp_collectors.empty()}};
+  } streams[] = {{"clickstream", "ipfix_udp_collectors/ipfix_tcp_collectors",
+                  !c.ipfix_udp_collectors.empty() || !c.ipfix_tcp_collectors.empty()},
+                 {"metadata", "ipfix_meta_udp_collectors/ipfix_meta_tcp_collectors",
+                  !c.ipfix_meta_udp_collectors.empty() || !c.ipfix_meta_tcp_collectors.empty()},
+                 {"dns", "ipfix_dns_udp_collectors/ipfix_dns_tcp_collectors",
+                  !c.ipfix_dns_udp_collectors.empty() || !c.ipfix_dns_tcp_collectors.empty()}};
   bool any = false;
   for (const Stream& s : streams) any |= s.has;
   for (const Stream& s : streams) {

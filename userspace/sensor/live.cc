@@ -56,7 +56,7 @@ uint32_t InterfaceRxQueues(const std::string& ifname) {
 }
 
 absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& config,
-                                                                std::vector<std::string> ifaces) {
+                                                               std::vector<std::string> ifaces) {
   std::unique_ptr<LiveSensor> s(new LiveSensor());
   s->config_ = config;
   XdpProgramOptions po;
@@ -138,8 +138,8 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     q.cpu = i < config.worker_cpus.size() ? config.worker_cpus[i] : -1;
     q.records = std::make_unique<SpscRing<EncodedRecord>>(kRecordRing);
     q.sink = std::make_unique<QueueSink>(q.records.get());
-    q.worker = std::make_unique<Worker>(config, static_cast<uint8_t>(i), q.sink.get(),
-                                        s->names_.get());
+    q.worker =
+        std::make_unique<Worker>(config, static_cast<uint8_t>(i), q.sink.get(), s->names_.get());
     if (s->dns_log_) q.worker->set_dns_log(s->dns_log_.get());
     if (s->logins_) q.worker->set_login_map(s->logins_.get());
     for (size_t j = 0; j < n; ++j) {
@@ -149,19 +149,19 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     Queue* qp = &q;
     XdpProgram* prog_ptr = s->program_.get();
     uint64_t timeout_ns = uint64_t{config.bypass_timeout} * 1000000000ull;
-    q.worker->set_bypass_callback([qp, prog_ptr, timeout_ns](const Flow& f, bool to_client,
-                                                             bool to_server_data) {
-      xs_bypass b{};
-      b.expires_ns = static_cast<uint64_t>(MonotonicNanos()) + timeout_ns;
-      b.server_is_lo = f.client_is_lo ? 0 : 1;
-      b.skip_to_client = to_client ? 1 : 0;
-      b.skip_to_server_data = to_server_data ? 1 : 0;
-      if (prog_ptr->SetBypass(f.key, b).ok()) {
-        qp->bypass_set.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        qp->bypass_errors.fetch_add(1, std::memory_order_relaxed);
-      }
-    });
+    q.worker->set_bypass_callback(
+        [qp, prog_ptr, timeout_ns](const Flow& f, bool to_client, bool to_server_data) {
+          xs_bypass b{};
+          b.expires_ns = static_cast<uint64_t>(MonotonicNanos()) + timeout_ns;
+          b.server_is_lo = f.client_is_lo ? 0 : 1;
+          b.skip_to_client = to_client ? 1 : 0;
+          b.skip_to_server_data = to_server_data ? 1 : 0;
+          if (prog_ptr->SetBypass(f.key, b).ok()) {
+            qp->bypass_set.fetch_add(1, std::memory_order_relaxed);
+          } else {
+            qp->bypass_errors.fetch_add(1, std::memory_order_relaxed);
+          }
+        });
   }
   return s;
 }
@@ -202,13 +202,11 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     uint32_t got = me.xsk->Receive(kBatch, [&](absl::string_view frame) {
       const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
       PacketView p;
-      DecodeResult r =
-          me.worker->Decode(LinkType::kEthernet, data, frame.size(), frame.size(), &p);
+      DecodeResult r = me.worker->Decode(LinkType::kEthernet, data, frame.size(), frame.size(), &p);
       if (r == DecodeCounters::kFragment) {
         // Reassembled here, where its fragments arrive; the whole datagram then goes to its
         // flow's owner like any frame.
-        const std::string* whole =
-            me.worker->Reassemble(data, frame.size(), frame.size(), p, now);
+        const std::string* whole = me.worker->Reassemble(data, frame.size(), frame.size(), p, now);
         if (!whole) return;
         frame = *whole;
         data = reinterpret_cast<const uint8_t*>(frame.data());
@@ -278,9 +276,9 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     for (size_t i = 0; i < queues_.size(); ++i) {
       uint64_t now = queues_[i]->sink->dropped();
       if (now > ring_dropped[i]) {
-        exporter_->NoteSkipped(absl::StrCat("the record queue of ", queues_[i]->ifname, " queue ",
-                                            queues_[i]->queue),
-                               now - ring_dropped[i]);
+        exporter_->NoteSkipped(
+            absl::StrCat("the record queue of ", queues_[i]->ifname, " queue ", queues_[i]->queue),
+            now - ring_dropped[i]);
         ring_dropped[i] = now;
       }
     }
@@ -307,9 +305,7 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
   if (dns_log_) dns_log_->Stop();
 }
 
-absl::Status LiveSensor::ReloadLogins() {
-  return logins_ ? logins_->Reload() : absl::OkStatus();
-}
+absl::Status LiveSensor::ReloadLogins() { return logins_ ? logins_->Reload() : absl::OkStatus(); }
 
 std::string LiveSensor::MetricsText() const {
   PromText m;
@@ -327,8 +323,8 @@ std::string LiveSensor::MetricsText() const {
               "Times the fill ring was empty when a frame arrived.", l, st.rx_fill_ring_empty);
     m.Counter("xsensor_queue_xsk_invalid_descs_total", "Invalid RX descriptors.", l,
               st.rx_invalid_descs);
-    m.Counter("xsensor_queue_handed_out_total",
-              "Frames passed to the worker owning their flow.", l, q->handed_out.load());
+    m.Counter("xsensor_queue_handed_out_total", "Frames passed to the worker owning their flow.", l,
+              q->handed_out.load());
     m.Counter("xsensor_queue_handed_in_total", "Frames taken from other workers.", l,
               q->handed_in.load());
     m.Counter("xsensor_queue_handoff_dropped_total",
@@ -337,8 +333,7 @@ std::string LiveSensor::MetricsText() const {
     m.Counter("xsensor_queue_records_dropped_total",
               "Records dropped because the export thread was behind (ring full).", l,
               q->sink->dropped());
-    m.Counter("xsensor_queue_bypass_set_total", "Flows bypassed in XDP.", l,
-              q->bypass_set.load());
+    m.Counter("xsensor_queue_bypass_set_total", "Flows bypassed in XDP.", l, q->bypass_set.load());
     m.Counter("xsensor_queue_bypass_errors_total", "Bypass map updates that failed.", l,
               q->bypass_errors.load());
     WorkerMetrics(*q->worker, l, &m);
@@ -374,8 +369,8 @@ std::string LiveSensor::CountersText() const {
                     q->sink->dropped(), "\n", id, "bypass_set ", q->bypass_set.load(), "\n", id,
                     "bypass_errors ", q->bypass_errors.load(), "\n", id, "xsk_rx_dropped ",
                     st.rx_dropped, "\n", id, "xsk_rx_ring_full ", st.rx_ring_full, "\n", id,
-                    "xsk_fill_ring_empty ", st.rx_fill_ring_empty, "\n", id,
-                    "xsk_invalid_descs ", st.rx_invalid_descs, "\n");
+                    "xsk_fill_ring_empty ", st.rx_fill_ring_empty, "\n", id, "xsk_invalid_descs ",
+                    st.rx_invalid_descs, "\n");
   }
   auto xdp = program_->Counters();
   for (int i = 0; i < XS_CNT_MAX; ++i) {

@@ -60,8 +60,7 @@ void PromText::Add(absl::string_view name, absl::string_view type, absl::string_
 std::string PromText::Render() const {
   std::string out;
   for (const Family& f : families_) {
-    absl::StrAppend(&out, "# HELP ", f.name, " ", f.help, "\n# TYPE ", f.name, " ", f.type,
-                    "\n");
+    absl::StrAppend(&out, "# HELP ", f.name, " ", f.help, "\n# TYPE ", f.name, " ", f.type, "\n");
     for (const auto& [labels, value] : f.samples) {
       absl::StrAppend(&out, f.name, labels, " ", value, "\n");
     }
@@ -76,8 +75,7 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Create(const Endpo
   if (!s->listen_.valid()) return absl::ErrnoToStatus(errno, "metrics socket");
   int one = 1;
   setsockopt(s->listen_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(s->listen_.get(), listen.sa(), listen.len) != 0 ||
-      ::listen(s->listen_.get(), 16) != 0) {
+  if (bind(s->listen_.get(), listen.sa(), listen.len) != 0 || ::listen(s->listen_.get(), 16) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("metrics_listen ", listen.ToString()));
   }
   s->endpoint_ = listen;
@@ -129,8 +127,7 @@ bool MetricsServer::RequestPath(absl::string_view head, std::string* path) {
   return true;
 }
 
-void MetricsServer::Answer(Conn& c, int status, absl::string_view type,
-                           absl::string_view body) {
+void MetricsServer::Answer(Conn& c, int status, absl::string_view type, absl::string_view body) {
   ++requests_;
   c.answered = true;
   c.out = absl::StrCat("HTTP/1.1 ", status, status == 200 ? " OK" : " Not Found",
@@ -191,9 +188,8 @@ absl::StatusOr<std::string> FetchMetrics(const Endpoint& at, int timeout_ms) {
   }
   size_t head_end = resp.find("\r\n\r\n");
   if (head_end == std::string::npos || !absl::StartsWith(resp, "HTTP/1.1 200")) {
-    return absl::UnavailableError(
-        absl::StrCat("unexpected answer from ", at.ToString(), ": ",
-                     absl::string_view(resp).substr(0, resp.find('\r'))));
+    return absl::UnavailableError(absl::StrCat("unexpected answer from ", at.ToString(), ": ",
+                                               absl::string_view(resp).substr(0, resp.find('\r'))));
   }
   return resp.substr(head_end + 4);
 }

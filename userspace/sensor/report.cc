@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "sensor/report.h"
 
 #include <map>
@@ -6,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 
 namespace xsensor {
 namespace {
@@ -19,8 +19,8 @@ void AppendGroup(std::string* out, absl::string_view prefix, const Group& g) {
 }
 
 template <typename Group>
-void GroupMetrics(PromText* out, absl::string_view group, absl::string_view help,
-                  const Group& g, const MetricLabels& labels) {
+void GroupMetrics(PromText* out, absl::string_view group, absl::string_view help, const Group& g,
+                  const MetricLabels& labels) {
   for (int i = 0; i < Group::kCount; ++i) {
     out->Counter(absl::StrCat("xsensor_", group, "_", Group::kNames[i], "_total"), help, labels,
                  g.Get(static_cast<typename Group::Id>(i)));
@@ -41,40 +41,39 @@ void WorkerMetrics(const Worker& w, const MetricLabels& labels, PromText* out) {
   out->Gauge("xsensor_flows_active", "Flows in the flow table.", labels, w.flows_active());
   out->Gauge("xsensor_reassembly_buffered_bytes", "Out-of-order TCP bytes held.", labels,
              w.reassembly_buffered());
-  out->Counter("xsensor_records_emitted_total", "Records the worker's parsers produced.",
-               labels, w.records_emitted());
+  out->Counter("xsensor_records_emitted_total", "Records the worker's parsers produced.", labels,
+               w.records_emitted());
 }
 
 void ExporterMetrics(const Exporter& e, PromText* out) {
   const ExporterStats& st = e.stats();
   for (const TemplateSpec& t : Schema::Get().templates()) {
     if (t.template_id >= ExporterStats::kTemplateSlots) continue;
-    out->Counter("xsensor_export_records_total",
-                 "Records taken by the exporter, by record type and IP version.",
-                 {{"type", t.name}, {"ip", t.ipv6 ? "6" : "4"},
-                  {"stream", kStreamNames[t.stream - 1]}},
-                 st.by_template[t.template_id]);
+    out->Counter(
+        "xsensor_export_records_total",
+        "Records taken by the exporter, by record type and IP version.",
+        {{"type", t.name}, {"ip", t.ipv6 ? "6" : "4"}, {"stream", kStreamNames[t.stream - 1]}},
+        st.by_template[t.template_id]);
   }
   out->Counter("xsensor_export_records_no_collector_total",
                "Records of a stream that has no collector.", {}, st.records_no_collector);
   out->Counter("xsensor_export_values_cut_total", "Values cut to fit their field.", {},
                st.values_cut);
-  out->Counter("xsensor_export_messages_total", "IPFIX data messages finished.", {},
-               st.messages);
+  out->Counter("xsensor_export_messages_total", "IPFIX data messages finished.", {}, st.messages);
   out->Counter("xsensor_export_cycles_total", "Export cycles run (netflow_timeout).", {},
                e.cycle_stats().cycles());
   out->Counter("xsensor_export_cycles_overrun_total", "Export cycles that overran.", {},
                e.cycle_stats().overruns());
-  out->Counter("xsensor_export_log_write_errors_total", "Statistics/alert lines not written.",
-               {}, st.log_write_errors);
+  out->Counter("xsensor_export_log_write_errors_total", "Statistics/alert lines not written.", {},
+               st.log_write_errors);
   for (int s = 0; s < 3; ++s) {
     for (const Collector* c : e.stream_collectors(s)) {
       MetricLabels l = {{"stream", kStreamNames[s]},
                         {"transport", c->tcp() ? "tcp" : "udp"},
                         {"collector", c->endpoint().ToString()}};
       const CollectorStats& cs = c->stats();
-      out->Counter("xsensor_collector_records_sent_total", "Data records sent to a collector.",
-                   l, cs.records_sent);
+      out->Counter("xsensor_collector_records_sent_total", "Data records sent to a collector.", l,
+                   cs.records_sent);
       out->Counter("xsensor_collector_options_records_sent_total",
                    "RFC 5610 element type records sent with the templates.", l,
                    cs.options_records_sent);
@@ -154,13 +153,13 @@ std::string ExporterCountersText(const Exporter& exporter) {
     absl::StrAppend(&out, "export.cycles_overrun ", e->cycle_stats().overruns(), "\n");
     absl::StrAppend(&out, "export.log_write_errors ", e->stats().log_write_errors, "\n");
     for (const Collector* c : e->collectors()) {
-      std::string id = absl::StrCat("collector.", c->tcp() ? "tcp:" : "udp:",
-                                    c->endpoint().ToString());
+      std::string id =
+          absl::StrCat("collector.", c->tcp() ? "tcp:" : "udp:", c->endpoint().ToString());
       const auto& s = c->stats();
       absl::StrAppend(&out, id, ".messages_sent ", s.messages_sent, "\n", id, ".records_sent ",
-                      s.records_sent, "\n", id, ".records_dropped ", s.records_dropped, "\n",
-                      id, ".send_errors ", s.send_errors, "\n", id, ".connects ", s.connects,
-                      "\n", id, ".reconnects ", s.disconnects, "\n");
+                      s.records_sent, "\n", id, ".records_dropped ", s.records_dropped, "\n", id,
+                      ".send_errors ", s.send_errors, "\n", id, ".connects ", s.connects, "\n", id,
+                      ".reconnects ", s.disconnects, "\n");
     }
   }
   return out;

@@ -1,6 +1,5 @@
 // xsensor-recv: the IPFIX receiver. Listens on UDP and TCP, decodes what xsensor (or any
 // exporter using the same templates) sends, and prints one JSON line per record (or a table).
-#include "absl/strings/string_view.h"
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -10,11 +9,14 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "common/logging.h"
 #include "receiver/receiver.h"
 
-ABSL_FLAG(std::vector<std::string>, udp, {}, "Listen for IPFIX over UDP on ADDR:PORT (repeatable, comma-separated)");
-ABSL_FLAG(std::vector<std::string>, tcp, {}, "Listen for IPFIX over TCP on ADDR:PORT (repeatable, comma-separated)");
+ABSL_FLAG(std::vector<std::string>, udp, {},
+          "Listen for IPFIX over UDP on ADDR:PORT (repeatable, comma-separated)");
+ABSL_FLAG(std::vector<std::string>, tcp, {},
+          "Listen for IPFIX over TCP on ADDR:PORT (repeatable, comma-separated)");
 ABSL_FLAG(std::string, format, "json", "json (one object per line) or table");
 ABSL_FLAG(std::string, out, "", "Write records here instead of stdout");
 ABSL_FLAG(std::string, raw, "", "Also save every received message verbatim (an IPFIX file)");

@@ -52,7 +52,11 @@ TEST(DnsMessageTest, CompressionIsExpandedInRdataAndOwners) {
   // Answer owner = pointer to the question name (offset 12); CNAME target = "cdn" + pointer.
   std::string q = Name({"www", "example", "com"});
   std::string ptr_q("\xc0\x0c", 2);
-  std::string cname_rdata = std::string("\x03" "cdn", 4) + std::string("\xc0\x10", 2);  // cdn.example.com
+  std::string cname_rdata = std::string(
+                                "\x03"
+                                "cdn",
+                                4) +
+                            std::string("\xc0\x10", 2);  // cdn.example.com
   std::string msg = Response(q, {Rr(ptr_q, 5, 60, cname_rdata)});
   DnsMessage m;
   ASSERT_EQ(ParseDnsMessage(msg, &m), DnsError::kOk);
@@ -90,10 +94,17 @@ TEST(DnsMessageTest, PresentationForms) {
   PutU16(&srv, 5060);
   srv += Name({"sip", "example", "org"});
   EXPECT_EQ(DnsRdataText(33, srv), "1 5 5060 sip.example.org");
-  EXPECT_EQ(DnsRdataText(16, std::string("\x03" "abc\x02" "de", 7)), "\"abc\" \"de\"");
+  EXPECT_EQ(DnsRdataText(16, std::string("\x03"
+                                         "abc\x02"
+                                         "de",
+                                         7)),
+            "\"abc\" \"de\"");
   EXPECT_EQ(DnsRdataText(28, std::string(15, '\0') + "\x01"), "::1");
   EXPECT_EQ(DnsRdataText(99, "\xab\xcd"), "\\# 2 abcd");
-  std::string name_with_dot = std::string("\x03" "a.b\x00", 5);
+  std::string name_with_dot = std::string(
+      "\x03"
+      "a.b\x00",
+      5);
   std::string text;
   size_t used;
   ASSERT_TRUE(DnsWireNameToText(name_with_dot, &text, &used));
@@ -122,8 +133,12 @@ TEST(NamesFromDnsTest, TlsWithoutSniAndHttpWithoutHost) {
   std::string edge = Name({"edge", "cdn", "example"});
   std::string answer = Response(q, {Rr(q, 5, 300, edge), Rr(edge, 1, 300, "\xc6\x33\x64\x07")});
   std::vector<std::string> frames;
-  frames.push_back(PacketBuilder().Eth().Ipv4("192.0.2.53", "192.0.2.10").Udp(53, 40000)
-                       .Payload(answer).Build());
+  frames.push_back(PacketBuilder()
+                       .Eth()
+                       .Ipv4("192.0.2.53", "192.0.2.10")
+                       .Udp(53, 40000)
+                       .Payload(answer)
+                       .Build());
   // ClientHello without extensions.
   std::string hello;
   PutU16(&hello, 0x0303);
@@ -144,12 +159,24 @@ TEST(NamesFromDnsTest, TlsWithoutSniAndHttpWithoutHost) {
   PutU16(&rec, 0x0301);
   PutU16(&rec, static_cast<uint16_t>(hs.size()));
   rec += hs;
-  frames.push_back(PacketBuilder().Eth().Ipv4("192.0.2.10", "198.51.100.7").Tcp(40001, 443, 1)
-                       .Payload(rec).Build());
-  frames.push_back(PacketBuilder().Eth().Ipv4("192.0.2.10", "198.51.100.7").Tcp(40002, 80, 1)
-                       .Payload("GET /cart HTTP/1.0\r\n\r\n").Build());
-  frames.push_back(PacketBuilder().Eth().Ipv4("192.0.2.10", "198.51.100.99").Tcp(40003, 443, 1)
-                       .Payload(rec).Build());  // an address DNS never gave: no record
+  frames.push_back(PacketBuilder()
+                       .Eth()
+                       .Ipv4("192.0.2.10", "198.51.100.7")
+                       .Tcp(40001, 443, 1)
+                       .Payload(rec)
+                       .Build());
+  frames.push_back(PacketBuilder()
+                       .Eth()
+                       .Ipv4("192.0.2.10", "198.51.100.7")
+                       .Tcp(40002, 80, 1)
+                       .Payload("GET /cart HTTP/1.0\r\n\r\n")
+                       .Build());
+  frames.push_back(PacketBuilder()
+                       .Eth()
+                       .Ipv4("192.0.2.10", "198.51.100.99")
+                       .Tcp(40003, 443, 1)
+                       .Payload(rec)
+                       .Build());  // an address DNS never gave: no record
   std::string path = ::testing::TempDir() + "/names_from_dns.pcap";
   testing::WritePcap(path, frames);
   auto r = testing::RunPipeline({path});

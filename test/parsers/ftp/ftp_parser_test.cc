@@ -20,10 +20,10 @@ class Sink : public RecordSink {
 class FtpParserTest : public ::testing::Test {
  protected:
   FtpParserTest() : builder_(&sink_), parser_(options_) {
-    c2s_frame_ = testing::PacketBuilder().Eth().Ipv4("10.0.0.2", "10.0.0.21").Tcp(40000, 21, 1)
-                     .Build();
-    s2c_frame_ = testing::PacketBuilder().Eth().Ipv4("10.0.0.21", "10.0.0.2").Tcp(21, 40000, 1)
-                     .Build();
+    c2s_frame_ =
+        testing::PacketBuilder().Eth().Ipv4("10.0.0.2", "10.0.0.21").Tcp(40000, 21, 1).Build();
+    s2c_frame_ =
+        testing::PacketBuilder().Eth().Ipv4("10.0.0.21", "10.0.0.2").Tcp(21, 40000, 1).Build();
     for (auto [f, v] : {std::pair{&c2s_frame_, &c2s_}, std::pair{&s2c_frame_, &s2c_}}) {
       DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f->data()), f->size(),
                    f->size(), v);

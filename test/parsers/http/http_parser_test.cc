@@ -61,8 +61,9 @@ class HttpParserTest : public ::testing::Test {
 };
 
 TEST_F(HttpParserTest, OneRequestAllFields) {
-  Feed("GET /a/b?c=1 HTTP/1.1\r\nHost: www.example.com:8080\r\nReferer: http://r/\r\n"
-       "User-Agent: curl/8.0\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n");
+  Feed(
+      "GET /a/b?c=1 HTTP/1.1\r\nHost: www.example.com:8080\r\nReferer: http://r/\r\n"
+      "User-Agent: curl/8.0\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n");
   ASSERT_EQ(sink_.records.size(), 1u);
   const auto& r = sink_.records[0];
   EXPECT_EQ(r.hostname(), "www.example.com");
@@ -102,10 +103,11 @@ TEST_F(HttpParserTest, HeaderSplitAcrossSegmentsAtEveryByte) {
 }
 
 TEST_F(HttpParserTest, PipelinedRequestsWithChunkedBodyInOneSegment) {
-  Feed("PUT /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-       "5;ext=1\r\nGET /\r\n0\r\nX-Trailer: y\r\n\r\n"
-       "HEAD /h HTTP/1.1\r\nHost: b\r\n\r\n"
-       "OPTIONS * HTTP/1.1\r\nHost: c\r\n\r\n");
+  Feed(
+      "PUT /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;ext=1\r\nGET /\r\n0\r\nX-Trailer: y\r\n\r\n"
+      "HEAD /h HTTP/1.1\r\nHost: b\r\n\r\n"
+      "OPTIONS * HTTP/1.1\r\nHost: c\r\n\r\n");
   ASSERT_EQ(sink_.records.size(), 3u);
   EXPECT_EQ(sink_.records[0].method(), 3u);
   EXPECT_EQ(sink_.records[1].path(), "/h");
@@ -160,15 +162,17 @@ TEST_F(HttpParserTest, RepliesPairWithRequestsInOrder) {
   parser_ = std::make_unique<HttpParser>(options_);
   // Pipelined: a HEAD, a POST with a body, a GET; then the replies: 100 Continue (interim),
   // the HEAD's reply (Content-Length but no body), a chunked reply, a redirect without body.
-  Feed("HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n"
-       "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
-       "GET /g HTTP/1.1\r\nHost: a\r\n\r\n");
-  Feed("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nContent-Type: text/html\r\n\r\n"
-       "HTTP/1.1 100 Continue\r\n\r\n"
-       "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n"
-       "\r\n4\r\n{}{}\r\n0\r\n\r\n"
-       "HTTP/1.1 302 Found\r\nLocation: http://b/x\r\nContent-Length: 0\r\n\r\n",
-       Dir::kToClient);
+  Feed(
+      "HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n"
+      "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+      "GET /g HTTP/1.1\r\nHost: a\r\n\r\n");
+  Feed(
+      "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nContent-Type: text/html\r\n\r\n"
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n"
+      "\r\n4\r\n{}{}\r\n0\r\n\r\n"
+      "HTTP/1.1 302 Found\r\nLocation: http://b/x\r\nContent-Length: 0\r\n\r\n",
+      Dir::kToClient);
   ASSERT_EQ(sink_.replies.size(), 3u);
   EXPECT_EQ(sink_.order, "QQQRRR");
   EXPECT_EQ(sink_.replies[0].result_code(), 200u);
@@ -189,8 +193,7 @@ TEST_F(HttpParserTest, ReplyBodyWithLengthIsSkippedAcrossSegments) {
   std::string body(3000, 'H');  // looks like nothing, must not be read as a reply
   const std::string fake = "HTTP/1.1 500 Bad\r\n";
   body.replace(100, fake.size(), fake);
-  Feed("HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n" + body.substr(0, 1000),
-       Dir::kToClient);
+  Feed("HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n" + body.substr(0, 1000), Dir::kToClient);
   Feed(body.substr(1000), Dir::kToClient);
   Feed("HTTP/1.0 404 Not Found\r\n\r\nno length: the body runs to the close", Dir::kToClient);
   ASSERT_EQ(sink_.replies.size(), 2u);
@@ -209,9 +212,10 @@ TEST_F(HttpParserTest, RepliesNotParsedUnlessConfigured) {
 }
 
 TEST_F(HttpParserTest, ProxyRequestsWithoutHostTakeTheTargetsAuthority) {
-  Feed("GET http://user:pw@www.example.org:8080/x?y=1 HTTP/1.0\r\nUser-Agent: old/1\r\n\r\n"
-       "CONNECT mail.example.net:443 HTTP/1.1\r\n\r\n"
-       "GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n");
+  Feed(
+      "GET http://user:pw@www.example.org:8080/x?y=1 HTTP/1.0\r\nUser-Agent: old/1\r\n\r\n"
+      "CONNECT mail.example.net:443 HTTP/1.1\r\n\r\n"
+      "GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n");
   ASSERT_EQ(sink_.records.size(), 3u);
   EXPECT_EQ(sink_.records[0].hostname(), "www.example.org");
   EXPECT_EQ(sink_.records[0].path(), "http://user:pw@www.example.org:8080/x?y=1");  // as sent

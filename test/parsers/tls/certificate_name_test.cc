@@ -29,7 +29,7 @@ EVP_PKEY* Key() {
 }
 
 struct CertSpec {
-  int version = 2;  // X509v3
+  int version = 2;                                                // X509v3
   std::vector<std::pair<std::string, std::string>> subject = {};  // (short name, value)
   bool multi_value_rdn = false;  // the last two attributes share one RDN
   std::string san = {};          // e.g. "DNS:a.example,DNS:b.example"
@@ -111,24 +111,32 @@ struct Case {
 TEST(CertificateNameTest, EqualsOpenSslOnBuiltCertificates) {
   std::vector<Case> cases = {
       {"cn only", {.subject = {{"CN", "www.example.com"}}}, "www.example.com"},
-      {"o before cn", {.subject = {{"C", "DE"}, {"O", "Example"}, {"CN", "shop.example.de"}}},
+      {"o before cn",
+       {.subject = {{"C", "DE"}, {"O", "Example"}, {"CN", "shop.example.de"}}},
        "shop.example.de"},
-      {"two cns: the first", {.subject = {{"CN", "first.example"}, {"CN", "second.example"}}},
+      {"two cns: the first",
+       {.subject = {{"CN", "first.example"}, {"CN", "second.example"}}},
        "first.example"},
       {"cn in a multi-valued rdn",
-       {.subject = {{"O", "Org"}, {"CN", "mv.example"}}, .multi_value_rdn = true}, "mv.example"},
+       {.subject = {{"O", "Org"}, {"CN", "mv.example"}}, .multi_value_rdn = true},
+       "mv.example"},
       {"no cn, san",
        {.subject = {{"O", "No CN Inc"}}, .san = "IP:192.0.2.1,DNS:san.example,DNS:b"},
        "san.example"},
       {"no cn, critical san after basic constraints",
        {.san = "DNS:crit.example", .san_critical = true, .basic_constraints = true},
        "crit.example"},
-      {"cn wins over san", {.subject = {{"CN", "cn.example"}}, .san = "DNS:san.example"},
+      {"cn wins over san",
+       {.subject = {{"CN", "cn.example"}}, .san = "DNS:san.example"},
        "cn.example"},
       {"v1, no extensions", {.version = 0, .subject = {{"CN", "v1.example"}}}, "v1.example"},
       {"no cn, san without dns", {.subject = {{"O", "x"}}, .san = "IP:192.0.2.7"}, ""},
-      {"utf-8 cn", {.subject = {{"CN", "b\xc3\xbc" "cher.example"}}},
-       "b\xc3\xbc" "cher.example"},
+      {"utf-8 cn",
+       {.subject = {{"CN",
+                     "b\xc3\xbc"
+                     "cher.example"}}},
+       "b\xc3\xbc"
+       "cher.example"},
       {"bmp cn: bytes as sent", {.subject = {{"CN", "ab"}}, .cn_type = MBSTRING_BMP}, nullptr},
       {"empty subject, no san", {}, ""},
   };

@@ -84,16 +84,27 @@ struct Layout {
 };
 bool NameLayout(uint16_t type, Layout* l) {
   switch (type) {
-    case 2: case 5: case 12: case 39: case 3: case 4: case 7: case 8: case 9:  // NS CNAME PTR
-      *l = {0, 1, false};                                                       // DNAME MD MF MB MG MR
+    case 2:
+    case 5:
+    case 12:
+    case 39:
+    case 3:
+    case 4:
+    case 7:
+    case 8:
+    case 9:                // NS CNAME PTR
+      *l = {0, 1, false};  // DNAME MD MF MB MG MR
       return true;
-    case 15: case 18: case 21: case 36:  // MX AFSDB RT KX: preference + name
+    case 15:
+    case 18:
+    case 21:
+    case 36:  // MX AFSDB RT KX: preference + name
       *l = {2, 1, false};
       return true;
     case 33:  // SRV: priority, weight, port + target
       *l = {6, 1, false};
       return true;
-    case 6:  // SOA: mname, rname + 20 bytes
+    case 6:   // SOA: mname, rname + 20 bytes
     case 17:  // RP: two names
       *l = {0, 2, true};
       return true;
@@ -109,13 +120,20 @@ bool NameLayout(uint16_t type, Layout* l) {
 
 const char* DnsErrorName(DnsError e) {
   switch (e) {
-    case DnsError::kOk: return "ok";
-    case DnsError::kTruncatedHeader: return "truncated_header";
-    case DnsError::kTruncatedQuestion: return "truncated_question";
-    case DnsError::kTruncatedRecord: return "truncated_record";
-    case DnsError::kBadName: return "bad_name";
-    case DnsError::kPointerLoop: return "pointer_loop";
-    case DnsError::kBadRdata: return "bad_rdata";
+    case DnsError::kOk:
+      return "ok";
+    case DnsError::kTruncatedHeader:
+      return "truncated_header";
+    case DnsError::kTruncatedQuestion:
+      return "truncated_question";
+    case DnsError::kTruncatedRecord:
+      return "truncated_record";
+    case DnsError::kBadName:
+      return "bad_name";
+    case DnsError::kPointerLoop:
+      return "pointer_loop";
+    case DnsError::kBadRdata:
+      return "bad_rdata";
   }
   return "?";
 }
@@ -194,26 +212,46 @@ bool DnsWireNameToText(absl::string_view wire, std::string* out, size_t* consume
 
 std::string DnsTypeName(uint16_t type) {
   switch (type) {
-    case 1: return "A";
-    case 2: return "NS";
-    case 5: return "CNAME";
-    case 6: return "SOA";
-    case 12: return "PTR";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 28: return "AAAA";
-    case 33: return "SRV";
-    case 35: return "NAPTR";
-    case 39: return "DNAME";
-    case 41: return "OPT";
-    case 43: return "DS";
-    case 46: return "RRSIG";
-    case 47: return "NSEC";
-    case 48: return "DNSKEY";
-    case 64: return "SVCB";
-    case 65: return "HTTPS";
-    case 257: return "CAA";
-    default: return absl::StrCat("TYPE", type);
+    case 1:
+      return "A";
+    case 2:
+      return "NS";
+    case 5:
+      return "CNAME";
+    case 6:
+      return "SOA";
+    case 12:
+      return "PTR";
+    case 15:
+      return "MX";
+    case 16:
+      return "TXT";
+    case 28:
+      return "AAAA";
+    case 33:
+      return "SRV";
+    case 35:
+      return "NAPTR";
+    case 39:
+      return "DNAME";
+    case 41:
+      return "OPT";
+    case 43:
+      return "DS";
+    case 46:
+      return "RRSIG";
+    case 47:
+      return "NSEC";
+    case 48:
+      return "DNSKEY";
+    case 64:
+      return "SVCB";
+    case 65:
+      return "HTTPS";
+    case 257:
+      return "CAA";
+    default:
+      return absl::StrCat("TYPE", type);
   }
 }
 
@@ -238,7 +276,10 @@ std::string DnsRdataText(uint16_t type, absl::string_view rd) {
     case 28:
       if (rd.size() == 16) return FormatIp(rd);
       break;
-    case 2: case 5: case 12: case 39:
+    case 2:
+    case 5:
+    case 12:
+    case 39:
       if (names(1) && r.empty()) return out;
       break;
     case 15:
@@ -267,9 +308,10 @@ std::string DnsRdataText(uint16_t type, absl::string_view rd) {
       uint32_t ttl, exp, inc;
       if (r.ReadU16(&a) && r.ReadU8(&alg) && r.ReadU8(&labels) && r.ReadU32(&ttl) &&
           r.ReadU32(&exp) && r.ReadU32(&inc) && r.ReadU16(&b)) {
-        std::string head = absl::StrCat(a, " ", alg, " ", labels, " ", ttl, " ", exp, " ", inc,
-                                         " ", b);
-        if (names(1)) return absl::StrCat(head, " ", out, " ", absl::Base64Escape(r.RemainingView()));
+        std::string head =
+            absl::StrCat(a, " ", alg, " ", labels, " ", ttl, " ", exp, " ", inc, " ", b);
+        if (names(1))
+          return absl::StrCat(head, " ", out, " ", absl::Base64Escape(r.RemainingView()));
       }
       break;
     }

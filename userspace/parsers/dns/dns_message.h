@@ -19,9 +19,9 @@ enum class DnsError {
   kTruncatedHeader,
   kTruncatedQuestion,
   kTruncatedRecord,
-  kBadName,       // label too long, name too long, bad label type
-  kPointerLoop,   // compression pointers loop or jump too often
-  kBadRdata,      // a name inside RDATA could not be read
+  kBadName,      // label too long, name too long, bad label type
+  kPointerLoop,  // compression pointers loop or jump too often
+  kBadRdata,     // a name inside RDATA could not be read
 };
 const char* DnsErrorName(DnsError e);
 

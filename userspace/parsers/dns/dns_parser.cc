@@ -1,7 +1,6 @@
 #include "parsers/dns/dns_parser.h"
 
 #include "parsers/dns/dns_message.h"
-
 #include "parsers/dns/name_cache.h"
 
 namespace xsensor {
@@ -57,11 +56,11 @@ void DnsParser::HandleMessage(ParseContext& ctx, absl::string_view msg, bool tcp
   thread_local DnsMessage m;
   DnsError err = ParseDnsMessage(msg, &m);
   if (err != DnsError::kOk) {
-    ctx.counters->Inc(err == DnsError::kTruncatedHeader    ? ParserCounters::kDnsTruncated
-                      : err == DnsError::kPointerLoop      ? ParserCounters::kDnsPointerLoop
-                      : err == DnsError::kBadName          ? ParserCounters::kDnsBadName
-                      : err == DnsError::kBadRdata         ? ParserCounters::kDnsBadRdata
-                                                           : ParserCounters::kDnsTruncated);
+    ctx.counters->Inc(err == DnsError::kTruncatedHeader ? ParserCounters::kDnsTruncated
+                      : err == DnsError::kPointerLoop   ? ParserCounters::kDnsPointerLoop
+                      : err == DnsError::kBadName       ? ParserCounters::kDnsBadName
+                      : err == DnsError::kBadRdata      ? ParserCounters::kDnsBadRdata
+                                                        : ParserCounters::kDnsTruncated);
     if (err == DnsError::kTruncatedHeader) return;
   }
   if (!m.response()) return;

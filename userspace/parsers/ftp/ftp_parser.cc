@@ -88,8 +88,8 @@ void FtpParser::OnCommand(ParseContext& ctx, absl::string_view line) {
     }
   } else if (cmd == "QUIT") {
     if (attempt_ && !exported_) Export(ctx);
-  } else if (cmd == "AUTH" && (absl::StartsWithIgnoreCase(arg, "TLS") ||
-                               absl::StartsWithIgnoreCase(arg, "SSL"))) {
+  } else if (cmd == "AUTH" &&
+             (absl::StartsWithIgnoreCase(arg, "TLS") || absl::StartsWithIgnoreCase(arg, "SSL"))) {
     auth_tls_asked_ = true;  // RFC 4217 4: 234 and the TLS handshake follows
   }
 }

@@ -31,12 +31,12 @@ class FtpParser : public AppParser {
   void OnReply(ParseContext& ctx, uint32_t code, absl::string_view text);
   void Export(ParseContext& ctx);
 
-  std::string line_[2];  // partial line, by Dir
+  std::string line_[2];   // partial line, by Dir
   std::string line_out_;  // the line being handled
   std::string server_name_;
   // The login attempt in progress.
   bool attempt_ = false;
-  bool logged_in_ = false;   // its result is known
+  bool logged_in_ = false;  // its result is known
   bool exported_ = false;
   std::string user_, password_;
   uint32_t result_ = 0;

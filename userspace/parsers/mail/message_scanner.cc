@@ -53,8 +53,8 @@ std::string Param(absl::string_view value, absl::string_view name) {
   size_t pos = 0;
   while ((pos = lower.find(absl::AsciiStrToLower(name), pos)) != std::string::npos) {
     size_t after = pos + name.size();
-    bool starts = pos == 0 || lower[pos - 1] == ';' || lower[pos - 1] == ' ' ||
-                  lower[pos - 1] == '\t';
+    bool starts =
+        pos == 0 || lower[pos - 1] == ';' || lower[pos - 1] == ' ' || lower[pos - 1] == '\t';
     size_t eq = lower.find_first_not_of(" \t", after);
     if (starts && eq != std::string::npos && (lower[eq] == '=' || lower[eq] == '*')) {
       size_t v = value.find('=', eq);

@@ -53,7 +53,7 @@ class MailboxParser : public AppParser {
   bool in_message_ = false;
   size_t literal_left_ = 0;  // IMAP: bytes of a literal still to come (server side)
   std::string partial_[2];
-  std::string line_out_;  // the line being handled
+  std::string line_out_;          // the line being handled
   PacketSnapshot server_packet_;  // a server->client packet (the reader is its destination)
 };
 
@@ -65,7 +65,7 @@ class Pop3Parser : public MailboxParser {
   void ClientLine(ParseContext& ctx, absl::string_view line) override;
   void ServerLine(ParseContext& ctx, absl::string_view line) override;
   std::string last_command_;
-  bool multiline_ = false;      // a multi-line reply is running
+  bool multiline_ = false;       // a multi-line reply is running
   bool expect_message_ = false;  // the running reply is a message (RETR/TOP)
   bool auth_plain_pending_ = false;
 };

@@ -81,9 +81,8 @@ void SmtpParser::OnClientLine(ParseContext& ctx, absl::string_view line) {
                                 ? absl::string_view()
                                 : absl::StripAsciiWhitespace(line.substr(colon + 1));
     // "<a@b> SIZE=123": the path, without its angle brackets.
-    absl::string_view path = arg.substr(0, arg.find('>') == absl::string_view::npos
-                                               ? arg.find(' ')
-                                               : arg.find('>') + 1);
+    absl::string_view path =
+        arg.substr(0, arg.find('>') == absl::string_view::npos ? arg.find(' ') : arg.find('>') + 1);
     path = absl::StripSuffix(absl::StripPrefix(path, "<"), ">");
     if (cmd == "MAIL") {
       if (awaiting_final_reply_) Export(ctx);

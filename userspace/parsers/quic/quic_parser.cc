@@ -59,12 +59,12 @@ bool HmacSha256(absl::string_view key, absl::string_view data, uint8_t out[32]) 
   // The digest is fetched once; a context per thread is reused (workers run in parallel).
   static EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                          &EVP_MD_CTX_free);
+                                                                           &EVP_MD_CTX_free);
   auto digest = [&](const uint8_t* d, size_t n, uint8_t* md) {
     unsigned int len = 0;
     return sha256 && ctx && EVP_DigestInit_ex(ctx.get(), sha256, nullptr) > 0 &&
-           EVP_DigestUpdate(ctx.get(), d, n) > 0 &&
-           EVP_DigestFinal_ex(ctx.get(), md, &len) > 0 && len == 32;
+           EVP_DigestUpdate(ctx.get(), d, n) > 0 && EVP_DigestFinal_ex(ctx.get(), md, &len) > 0 &&
+           len == 32;
   };
   uint8_t inner[32];
   if (!digest(pad, kBlock + data.size(), inner)) return false;
@@ -116,15 +116,15 @@ bool AesGcmOpen(const uint8_t* key, const uint8_t* nonce, absl::string_view aad,
   int len = 0;
   auto* o = reinterpret_cast<unsigned char*>(out->data());
   const auto* c = reinterpret_cast<const unsigned char*>(ciphertext_and_tag.data());
-  bool ok = ctx && Aes128Gcm() && EVP_DecryptInit_ex(ctx, Aes128Gcm(), nullptr, nullptr, nullptr) > 0 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) > 0 &&
-            EVP_DecryptInit_ex(ctx, nullptr, nullptr, key, nonce) > 0 &&
-            EVP_DecryptUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
-                              static_cast<int>(aad.size())) > 0 &&
-            EVP_DecryptUpdate(ctx, o, &len, c, static_cast<int>(n)) > 0 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
-                                const_cast<unsigned char*>(c + n)) > 0 &&
-            EVP_DecryptFinal_ex(ctx, o + len, &len) > 0;
+  bool ok =
+      ctx && Aes128Gcm() && EVP_DecryptInit_ex(ctx, Aes128Gcm(), nullptr, nullptr, nullptr) > 0 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) > 0 &&
+      EVP_DecryptInit_ex(ctx, nullptr, nullptr, key, nonce) > 0 &&
+      EVP_DecryptUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+                        static_cast<int>(aad.size())) > 0 &&
+      EVP_DecryptUpdate(ctx, o, &len, c, static_cast<int>(n)) > 0 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, const_cast<unsigned char*>(c + n)) > 0 &&
+      EVP_DecryptFinal_ex(ctx, o + len, &len) > 0;
   return ok;
 }
 
@@ -137,8 +137,10 @@ bool IsInitial(uint8_t first, uint32_t version) {
 }  // namespace
 
 bool DeriveQuicClientInitialKeys(uint32_t version, absl::string_view dcid, QuicInitialKeys* k) {
-  const uint8_t* salt = version == kV1 ? kSaltV1 : version == kV2 ? kSaltV2
-                        : version == kDraft29 ? kSaltDraft29 : nullptr;
+  const uint8_t* salt = version == kV1        ? kSaltV1
+                        : version == kV2      ? kSaltV2
+                        : version == kDraft29 ? kSaltDraft29
+                                              : nullptr;
   if (!salt) return false;
   uint8_t initial[32], client[32];
   absl::string_view s(reinterpret_cast<const char*>(salt), 20);
@@ -153,8 +155,7 @@ bool DeriveQuicClientInitialKeys(uint32_t version, absl::string_view dcid, QuicI
 }
 
 QuicDecrypt DecryptQuicInitial(absl::string_view packet, absl::string_view dcid_for_keys,
-                               std::string* plaintext, size_t* consumed,
-                               std::string* packet_dcid) {
+                               std::string* plaintext, size_t* consumed, std::string* packet_dcid) {
   ByteReader r(packet);
   uint8_t first, dcid_len, scid_len;
   uint32_t version;
@@ -173,15 +174,13 @@ QuicDecrypt DecryptQuicInitial(absl::string_view packet, absl::string_view dcid_
   size_t pn_offset = r.position();
   *consumed = pn_offset + static_cast<size_t>(length);
   QuicInitialKeys keys;
-  if (!DeriveQuicClientInitialKeys(version, dcid_for_keys.empty() ? dcid : dcid_for_keys,
-                                   &keys)) {
+  if (!DeriveQuicClientInitialKeys(version, dcid_for_keys.empty() ? dcid : dcid_for_keys, &keys)) {
     return QuicDecrypt::kUnknownVersion;
   }
   // RFC 9001 5.4: the sample starts 4 bytes after the packet number's start.
   if (pn_offset + 4 + 16 > packet.size()) return QuicDecrypt::kMalformed;
   uint8_t mask[16];
-  if (!AesEcbMask(keys.hp, reinterpret_cast<const uint8_t*>(packet.data()) + pn_offset + 4,
-                  mask)) {
+  if (!AesEcbMask(keys.hp, reinterpret_cast<const uint8_t*>(packet.data()) + pn_offset + 4, mask)) {
     return QuicDecrypt::kMalformed;
   }
   std::string header(packet.substr(0, pn_offset + 4));

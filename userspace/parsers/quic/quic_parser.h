@@ -32,8 +32,7 @@ bool DeriveQuicClientInitialKeys(uint32_t version, absl::string_view dcid, QuicI
 // sets *plaintext (the frames) and *consumed (the packet's size, for coalesced packets).
 enum class QuicDecrypt { kOk, kNotInitial, kMalformed, kUnknownVersion, kAuthFailed };
 QuicDecrypt DecryptQuicInitial(absl::string_view packet, absl::string_view dcid,
-                               std::string* plaintext, size_t* consumed,
-                               std::string* packet_dcid);
+                               std::string* plaintext, size_t* consumed, std::string* packet_dcid);
 
 class QuicParser : public AppParser {
  public:

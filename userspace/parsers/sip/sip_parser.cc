@@ -11,10 +11,9 @@ namespace xsensor {
 namespace {
 
 constexpr size_t kMaxMessage = 64 << 10;
-constexpr absl::string_view kMethods[] = {"INVITE ", "ACK ",    "BYE ",     "CANCEL ",
-                                          "REGISTER ", "OPTIONS ", "PRACK ",  "SUBSCRIBE ",
-                                          "NOTIFY ", "PUBLISH ", "INFO ",    "REFER ",
-                                          "MESSAGE ", "UPDATE "};
+constexpr absl::string_view kMethods[] = {
+    "INVITE ",    "ACK ",    "BYE ",     "CANCEL ", "REGISTER ", "OPTIONS ", "PRACK ",
+    "SUBSCRIBE ", "NOTIFY ", "PUBLISH ", "INFO ",   "REFER ",    "MESSAGE ", "UPDATE "};
 
 absl::string_view TrimCr(absl::string_view l) {
   if (!l.empty() && l.back() == '\r') l.remove_suffix(1);

@@ -14,10 +14,9 @@ constexpr uint8_t kClientHello = 1, kServerHello = 2, kCertificate = 11, kServer
 constexpr size_t kMaxExportedSuites = 16;
 
 // RFC 8446 4.1.3: the random of a HelloRetryRequest.
-constexpr uint8_t kHrrRandom[32] = {0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11,
-                                    0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
-                                    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E,
-                                    0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
+constexpr uint8_t kHrrRandom[32] = {
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
 
 bool SkipVector8(ByteReader& r) {
   uint8_t n;
@@ -128,9 +127,9 @@ bool ReadDer(ByteReader& r, Der* out) {
 bool ReadDerTag(ByteReader& r, uint8_t tag, Der* out) { return ReadDer(r, out) && out->tag == tag; }
 
 constexpr uint8_t kSequence = 0x30, kSet = 0x31, kOid = 0x06, kOctetString = 0x04;
-constexpr absl::string_view kOidCommonName("\x55\x04\x03", 3);       // 2.5.4.3
-constexpr absl::string_view kOidSubjectAltName("\x55\x1d\x11", 3);   // 2.5.29.17
-constexpr uint8_t kDnsNameTag = 0x82;                                   // GeneralName [2]
+constexpr absl::string_view kOidCommonName("\x55\x04\x03", 3);      // 2.5.4.3
+constexpr absl::string_view kOidSubjectAltName("\x55\x1d\x11", 3);  // 2.5.29.17
+constexpr uint8_t kDnsNameTag = 0x82;                               // GeneralName [2]
 
 // The value of the first commonName attribute of a Name (RFC 5280 4.1.2.4), in order of its
 // RDNs. False when the Name is malformed.
@@ -284,8 +283,7 @@ void TlsParser::OnRecord(ParseContext& ctx, Direction& d, uint8_t type, absl::st
   d.handshake.erase(0, off);
 }
 
-void TlsParser::OnHandshake(ParseContext& ctx, Direction& d, uint8_t type,
-                            absl::string_view body) {
+void TlsParser::OnHandshake(ParseContext& ctx, Direction& d, uint8_t type, absl::string_view body) {
   if (ctx.dir == Dir::kToServer) {
     if (type != kClientHello) return;
     ClientHelloInfo hello;

@@ -52,11 +52,11 @@ class TlsParser : public AppParser {
 
  private:
   struct Direction {
-    std::string record;      // the record being collected (header included)
+    std::string record;       // the record being collected (header included)
     uint32_t record_seq = 0;  // TCP sequence number of its first byte
-    std::string handshake;   // handshake bytes collected across records
+    std::string handshake;    // handshake bytes collected across records
     uint32_t handshake_seq = 0;
-    bool done = false;       // nothing more wanted from this direction
+    bool done = false;  // nothing more wanted from this direction
   };
   void OnRecord(ParseContext& ctx, Direction& d, uint8_t type, absl::string_view body);
   void OnHandshake(ParseContext& ctx, Direction& d, uint8_t type, absl::string_view body);

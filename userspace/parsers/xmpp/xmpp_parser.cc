@@ -1,7 +1,6 @@
 #include "parsers/xmpp/xmpp_parser.h"
 
 #include "absl/strings/ascii.h"
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
