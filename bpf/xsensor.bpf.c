@@ -225,9 +225,7 @@ int xsensor_xdp(struct xdp_md *ctx) {
   int has_payload = data + payload_off < end;
 
   /* The canonical key: the (address, port) that sorts first is "lo". */
-  int from_lo = src_hi != dst_hi   ? src_hi < dst_hi
-                : src_lo != dst_lo ? src_lo < dst_lo
-                                   : sport <= dport;
+  int from_lo = xs_src_is_lo(src_hi, src_lo, dst_hi, dst_lo, sport, dport);
   __u64 lo_hi = from_lo ? src_hi : dst_hi, lo_lo = from_lo ? src_lo : dst_lo;
   __u64 hi_hi = from_lo ? dst_hi : src_hi, hi_lo = from_lo ? dst_lo : src_lo;
   if (key.addr_len == 4) {

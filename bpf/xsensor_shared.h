@@ -48,28 +48,47 @@ enum xs_port_flags {
   XS_PORT_UDP = 2,
 };
 
-/* Per-CPU counters (xs_counters index). Every packet counts once in XS_CNT_SEEN and once in
- * exactly one of STEERED, BYPASSED, PASSED or DROPPED; parse failures count besides. */
-enum xs_counter {
-  XS_CNT_SEEN = 0,
-  XS_CNT_STEERED,
-  XS_CNT_BYPASSED,
-  XS_CNT_PASSED,
-  XS_CNT_DROPPED,
-  XS_CNT_STEER_PORT,  /* steered because of a configured port */
-  XS_CNT_STEER_SNIFF, /* ... because the payload looks like HTTP or TLS */
-  XS_CNT_STEER_MAP,   /* ... because userspace asked for the flow */
-  XS_CNT_NO_SOCKET,   /* of interest, but no AF_XDP socket on the queue */
-  XS_CNT_NOT_IP,
-  XS_CNT_NOT_TCP_UDP,
-  XS_CNT_FRAGMENT,
-  XS_CNT_PARSE_ETH,
-  XS_CNT_PARSE_VLAN_MPLS,
-  XS_CNT_PARSE_IP,
-  XS_CNT_PARSE_L4,
-  XS_CNT_STEER_FRAGMENT, /* steered: a UDP IP fragment, for reassembly in userspace */
-  XS_CNT_MAX
-};
+/* Per-CPU counters (xs_counters index), with the names userspace reports them by. Every
+ * packet counts once in SEEN and once in exactly one of STEERED, BYPASSED, PASSED or DROPPED;
+ * parse failures count besides.
+ *   STEER_PORT     steered because of a configured port
+ *   STEER_SNIFF    ... because the payload starts like a protocol of interest
+ *   STEER_MAP      ... because the flow is in the steer map
+ *   NO_SOCKET      of interest, but no AF_XDP socket on the queue
+ *   STEER_FRAGMENT steered: a UDP IP fragment, for reassembly in userspace */
+#define XS_XDP_COUNTERS(X)              \
+  X(SEEN, "seen")                       \
+  X(STEERED, "steered")                 \
+  X(BYPASSED, "bypassed")               \
+  X(PASSED, "passed")                   \
+  X(DROPPED, "dropped")                 \
+  X(STEER_PORT, "steer_port")           \
+  X(STEER_SNIFF, "steer_sniff")         \
+  X(STEER_MAP, "steer_map")             \
+  X(NO_SOCKET, "no_socket")             \
+  X(NOT_IP, "not_ip")                   \
+  X(NOT_TCP_UDP, "not_tcp_udp")         \
+  X(FRAGMENT, "fragment")               \
+  X(PARSE_ETH, "parse_eth")             \
+  X(PARSE_VLAN_MPLS, "parse_vlan_mpls") \
+  X(PARSE_IP, "parse_ip")               \
+  X(PARSE_L4, "parse_l4")               \
+  X(STEER_FRAGMENT, "steer_fragment")
+
+#define XS_XDP_COUNTER_ENUM_(id, name) XS_CNT_##id,
+enum xs_counter { XS_XDP_COUNTERS(XS_XDP_COUNTER_ENUM_) XS_CNT_MAX };
+#undef XS_XDP_COUNTER_ENUM_
+
+/* The canonical order of a flow's two ends, for XDP and userspace alike: an address is read as
+ * two big-endian words (IPv4: its 32 bits in `hi`, `lo` 0); the (address, port) that sorts
+ * first is "lo". Returns 1 when the source is the lo side. */
+static inline __attribute__((always_inline)) int xs_src_is_lo(__u64 src_hi, __u64 src_lo,
+                                                              __u64 dst_hi, __u64 dst_lo,
+                                                              __u16 sport, __u16 dport) {
+  if (src_hi != dst_hi) return src_hi < dst_hi;
+  if (src_lo != dst_lo) return src_lo < dst_lo;
+  return sport <= dport;
+}
 
 /* Settings fixed at load time (rodata). */
 struct xs_settings {

@@ -56,6 +56,26 @@ TEST(ConfigTest, ParsesEveryKindOfValue) {
   EXPECT_EQ(warnings[0], "x.conf:13: unknown key 'some_future_key' ignored");
 }
 
+// `parsers` in a port list stands for the parsers' own ports (resolved by the sensor); ports
+// listed beside it add to them, ports alone replace them.
+TEST(ConfigTest, SteerPortListsTakeTheParsersKeyword) {
+  Config c = DefaultConfig();
+  EXPECT_TRUE(c.steer_tcp_parser_ports);
+  EXPECT_TRUE(c.steer_udp_parser_ports);
+  EXPECT_TRUE(c.steer_tcp_ports.empty());
+  ASSERT_TRUE(ApplyConfigKey(&c, "steer_tcp_ports", "parsers, 8081,9000").ok());
+  EXPECT_TRUE(c.steer_tcp_parser_ports);
+  EXPECT_EQ(c.steer_tcp_ports, (std::vector<uint16_t>{8081, 9000}));
+  ASSERT_TRUE(ApplyConfigKey(&c, "steer_tcp_ports", "8081").ok());
+  EXPECT_FALSE(c.steer_tcp_parser_ports);
+  EXPECT_EQ(c.steer_tcp_ports, (std::vector<uint16_t>{8081}));
+  ASSERT_TRUE(ApplyConfigKey(&c, "steer_udp_ports", "").ok());
+  EXPECT_FALSE(c.steer_udp_parser_ports);
+  EXPECT_TRUE(c.steer_udp_ports.empty());
+  EXPECT_FALSE(ApplyConfigKey(&c, "steer_udp_ports", "parser").ok());
+  EXPECT_FALSE(ApplyConfigKey(&c, "steer_udp_ports", "parsers,70000").ok());
+}
+
 TEST(ConfigTest, BadValuesNameFileLineKeyAndReason) {
   struct Case {
     const char* text;

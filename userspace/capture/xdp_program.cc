@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "xsensor_bpf.skel.h"
@@ -28,10 +29,9 @@ const char* XdpModeName(XdpMode m) {
 }
 
 const char* XdpProgram::CounterName(int idx) {
-  static const char* names[XS_CNT_MAX] = {
-      "seen",        "steered",         "bypassed",  "passed",   "dropped",       "steer_port",
-      "steer_sniff", "steer_map",       "no_socket", "not_ip",   "not_tcp_udp",   "fragment",
-      "parse_eth",   "parse_vlan_mpls", "parse_ip",  "parse_l4", "steer_fragment"};
+#define XS_COUNTER_NAME_(id, name) name,
+  static const char* names[XS_CNT_MAX] = {XS_XDP_COUNTERS(XS_COUNTER_NAME_)};
+#undef XS_COUNTER_NAME_
   return idx >= 0 && idx < XS_CNT_MAX ? names[idx] : "?";
 }
 
@@ -62,45 +62,30 @@ absl::StatusOr<std::unique_ptr<XdpProgram>> XdpProgram::Load(const XdpProgramOpt
   };
   if (auto s = set_ports(o.tcp_ports, XS_PORT_TCP); !s.ok()) return s;
   if (auto s = set_ports(o.udp_ports, XS_PORT_UDP); !s.ok()) return s;
-  // Payload starts the sniffer steers on any port (the first four bytes): HTTP request
-  // methods, the greetings of servers that speak first (FTP/SMTP "220", POP3 "+OK", IMAP
-  // "* OK"), an XMPP stream, and SIP request or status lines (also over UDP).
-  static constexpr std::pair<const char*, uint8_t> kStarts[] = {
-      {"GET ", XS_PORT_TCP},
-      {"POST", XS_PORT_TCP},
-      {"HEAD", XS_PORT_TCP},
-      {"PUT ", XS_PORT_TCP},
-      {"DELE", XS_PORT_TCP},
-      {"OPTI", XS_PORT_TCP | XS_PORT_UDP},
-      {"PATC", XS_PORT_TCP},
-      {"CONN", XS_PORT_TCP},
-      {"TRAC", XS_PORT_TCP},
-      {"220 ", XS_PORT_TCP},
-      {"220-", XS_PORT_TCP},
-      {"+OK ", XS_PORT_TCP},
-      {"* OK", XS_PORT_TCP},
-      {"<?xm", XS_PORT_TCP},
-      {"<str", XS_PORT_TCP},
-      {"INVI", XS_PORT_TCP | XS_PORT_UDP},
-      {"REGI", XS_PORT_TCP | XS_PORT_UDP},
-      {"SIP/", XS_PORT_TCP | XS_PORT_UDP},
-      {"SUBS", XS_PORT_TCP | XS_PORT_UDP},
-      {"NOTI", XS_PORT_TCP | XS_PORT_UDP},
-      {"MESS", XS_PORT_TCP | XS_PORT_UDP},
-      {"PUBL", XS_PORT_TCP | XS_PORT_UDP},
-      {"REFE", XS_PORT_TCP | XS_PORT_UDP},
-      {"PRAC", XS_PORT_TCP | XS_PORT_UDP}};
+  // Payload starts the sniffer steers on any port (the first four bytes), by transport.
+  std::map<uint32_t, uint8_t> starts;
+  for (const auto& [list, flag] : {std::pair{&o.tcp_starts, uint8_t{XS_PORT_TCP}},
+                                   std::pair{&o.udp_starts, uint8_t{XS_PORT_UDP}}}) {
+    for (const auto& start : *list) {
+      if (start.size() < 4) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("payload start '", start, "' is shorter than 4 bytes"));
+      }
+      const auto* b = reinterpret_cast<const uint8_t*>(start.data());
+      starts[(uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3]] |=
+          flag;
+    }
+  }
   int prefixes_fd = bpf_map__fd(p->skel_->maps.xs_prefixes);
-  for (const auto& [start, flags] : kStarts) {
-    const auto* b = reinterpret_cast<const uint8_t*>(start);
-    uint32_t k = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
-    uint8_t v = flags;
+  for (auto [k, v] : starts) {
     if (bpf_map_update_elem(prefixes_fd, &k, &v, BPF_ANY) != 0) {
       return absl::InternalError(absl::StrCat("prefix map: ", strerror(errno)));
     }
   }
   return p;
 }
+
+int XdpProgram::program_fd() const { return bpf_program__fd(skel_->progs.xsensor_xdp); }
 
 XdpProgram::~XdpProgram() {
   links_.clear();  // detach first

@@ -28,6 +28,9 @@ struct XdpProgramOptions {
   bool steer_fragments = true;
   std::vector<uint16_t> tcp_ports;
   std::vector<uint16_t> udp_ports;
+  // With sniff_payload: payload starts (their first four bytes) steered on any port.
+  std::vector<std::string> tcp_starts;
+  std::vector<std::string> udp_starts;
 };
 
 class XdpProgram {
@@ -44,6 +47,8 @@ class XdpProgram {
   // Counters summed over CPUs, indexed by xs_counter.
   std::array<uint64_t, XS_CNT_MAX> Counters() const;
   static const char* CounterName(int idx);
+  // The program, for BPF_PROG_RUN (tests).
+  int program_fd() const;
 
  private:
   XdpProgram() = default;

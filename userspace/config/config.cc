@@ -202,9 +202,16 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
   }
   if (key == "xdp_sniff") return ParseBool(value, &c->xdp_sniff);
   if (key == "steer_tcp_ports" || key == "steer_udp_ports") {
-    auto* out = key == "steer_tcp_ports" ? &c->steer_tcp_ports : &c->steer_udp_ports;
+    bool tcp = key == "steer_tcp_ports";
+    auto* out = tcp ? &c->steer_tcp_ports : &c->steer_udp_ports;
+    bool* parsers = tcp ? &c->steer_tcp_parser_ports : &c->steer_udp_parser_ports;
     out->clear();
+    *parsers = false;
     for (const auto& p : SplitList(value, ',')) {
+      if (p == "parsers") {
+        *parsers = true;
+        continue;
+      }
       uint32_t port;
       if (auto st = ParseU32(p, 1, 65535, &port); !st.ok()) return st;
       out->push_back(static_cast<uint16_t>(port));

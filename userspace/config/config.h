@@ -61,9 +61,10 @@ namespace xsensor {
   X(xdp_sniff, "1",                                                                                \
     "1: also steer flows whose payload starts like HTTP, TLS, SIP, XMPP or an FTP/SMTP/POP3/IMAP " \
     "greeting")                                                                                    \
-  X(steer_tcp_ports, "80,8080,443,53,5060,21,25,587,110,143,5222",                                 \
-    "TCP ports whose flows are steered to userspace")                                              \
-  X(steer_udp_ports, "443,53,5060", "UDP ports whose flows are steered to userspace")              \
+  X(steer_tcp_ports, "parsers",                                                                    \
+    "TCP ports whose flows are steered to userspace; 'parsers': every port a parser serves "       \
+    "(more may follow: parsers,8081)")                                                             \
+  X(steer_udp_ports, "parsers", "UDP ports whose flows are steered to userspace (as above)")       \
   X(bypass_timeout, "120", "Seconds a finished flow's bulk stays bypassed in XDP")                 \
   X(worker_cpus, "", "CPUs to pin the queue workers to, in queue order (empty: no pinning)")       \
   X(pcap_workers, "0",                                                                             \
@@ -114,8 +115,11 @@ struct Config {
   bool capture_mirror = false;
   bool ip_reassembly = true;
   bool xdp_sniff = true;
+  // Ports listed besides (or, without `parsers`, instead of) the parsers' own ports.
   std::vector<uint16_t> steer_tcp_ports;
   std::vector<uint16_t> steer_udp_ports;
+  bool steer_tcp_parser_ports = true;  // the list has `parsers`
+  bool steer_udp_parser_ports = true;
   uint32_t bypass_timeout = 120;
   std::vector<int> worker_cpus;
   uint32_t pcap_workers = 0;

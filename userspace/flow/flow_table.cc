@@ -1,7 +1,12 @@
 #include "flow/flow_table.h"
 
+#include <endian.h>
+
+#include <cstring>
+
 #include "common/time_util.h"
 #include "parsers/parser.h"
+#include "xsensor_shared.h"
 
 namespace xsensor {
 
@@ -12,8 +17,24 @@ FlowKey MakeFlowKey(const PacketView& p, bool* forward) {
   k.proto = p.l4_proto;
   k.addr_len = p.src.len;
   k.vlan = p.vlan_count ? p.vlans[p.vlan_count - 1] : 0;
-  int c = std::memcmp(p.src.bytes, p.dst.bytes, p.src.len);
-  bool fwd = c < 0 || (c == 0 && p.sport <= p.dport);
+  // The order the XDP program uses (xsensor_shared.h), on the addresses as big-endian words.
+  auto words = [](const IpAddr& a, uint64_t* hi, uint64_t* lo) {
+    if (a.len == 4) {
+      uint32_t v;
+      std::memcpy(&v, a.bytes, 4);
+      *hi = be32toh(v);
+      *lo = 0;
+    } else {
+      std::memcpy(hi, a.bytes, 8);
+      std::memcpy(lo, a.bytes + 8, 8);
+      *hi = be64toh(*hi);
+      *lo = be64toh(*lo);
+    }
+  };
+  uint64_t src_hi, src_lo, dst_hi, dst_lo;
+  words(p.src, &src_hi, &src_lo);
+  words(p.dst, &dst_hi, &dst_lo);
+  bool fwd = xs_src_is_lo(src_hi, src_lo, dst_hi, dst_lo, p.sport, p.dport);
   const IpAddr& lo = fwd ? p.src : p.dst;
   const IpAddr& hi = fwd ? p.dst : p.src;
   std::memcpy(k.addr_lo, lo.bytes, lo.len);

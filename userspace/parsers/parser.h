@@ -116,9 +116,18 @@ struct ParserInfo {
   // For protocols where the server speaks first (FTP, SMTP, POP3, IMAP) on other ports: its
   // greeting and the client's first command. May be null.
   bool (*sniff_server_first)(absl::string_view greeting, absl::string_view first_command);
+  // How a flow's first payload starts on any port when `sniff` or `sniff_server_first` may
+  // accept it (the client's request, or the server's greeting): what XDP steers on.
+  std::vector<std::string> starts;
 };
 
 const std::vector<ParserInfo>& Parsers();
+
+// What XDP steers to userspace unless configured otherwise, derived from Parsers(): the ports
+// of every parser of `l4_proto` (sorted, once each), and the first four bytes of every
+// payload start (once each; TLS is matched by the XDP program on its record header bytes).
+std::vector<uint16_t> ParserPorts(uint8_t l4_proto);
+std::vector<std::string> ParserPayloadStarts(uint8_t l4_proto);
 
 // Picks the parser for a flow from its server port, else from the first payload sent by the
 // client, else (when the server spoke first) from the server's greeting with the client's first

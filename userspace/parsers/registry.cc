@@ -130,30 +130,76 @@ bool LooksLikeServerGreeting(absl::string_view p) {
          absl::StartsWith(p, "* PREAUTH");
 }
 
+static std::vector<std::string> Strings(std::vector<absl::string_view> v) {
+  return std::vector<std::string>(v.begin(), v.end());
+}
+
 // The one list of parsers. Adding a protocol means adding a row here.
 const std::vector<ParserInfo>& Parsers() {
   // META_PROTO (SPEC.md): 3 SIP, 4 FTP, 5 SMTP, 6 POP3, 7 IMAP, 8 XMPP.
-  static const auto* parsers = new std::vector<ParserInfo>{
-      {"http", 6, 0, {80, 8080, 8000, 3128}, &LooksLikeHttpRequest, &MakeHttpParser, nullptr},
-      {"tls",
-       6,
-       0,
-       {443, 8443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5223},
-       &LooksLikeTlsClientHello,
-       &MakeTlsParser,
-       nullptr},
-      {"quic", 17, 0, {443, 8443}, &LooksLikeQuicInitial, &MakeQuicParser, nullptr},
-      {"dns", 17, 0, {53, 5353}, &LooksLikeDnsOverUdp, &MakeDnsParser, nullptr},
-      {"dns", 6, 0, {53}, nullptr, &MakeDnsParser, nullptr},
-      {"sip", 17, 3, {5060}, &LooksLikeSip, &MakeSipParser, nullptr},
-      {"sip", 6, 3, {5060}, &LooksLikeSip, &MakeSipParser, nullptr},
-      {"ftp", 6, 4, {21}, nullptr, &MakeFtpParser, &FtpServerFirst},
-      {"smtp", 6, 5, {25, 587}, nullptr, &MakeSmtpParser, &SmtpServerFirst},
-      {"pop3", 6, 6, {110}, nullptr, &MakePop3Parser, &Pop3ServerFirst},
-      {"imap", 6, 7, {143}, nullptr, &MakeImapParser, &ImapServerFirst},
-      {"xmpp", 6, 8, {5222}, &LooksLikeXmppStream, &MakeXmppParser, nullptr},
-  };
+  static const auto* parsers = [] {
+    auto http = HttpRequestMethods();
+    auto sip = SipMessageStarts();
+    return new std::vector<ParserInfo>{
+        {"http",
+         6,
+         0,
+         {80, 8080, 8000, 3128},
+         &LooksLikeHttpRequest,
+         &MakeHttpParser,
+         nullptr,
+         Strings({http.begin(), http.end()})},
+        {"tls",
+         6,
+         0,
+         {443, 8443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5223},
+         &LooksLikeTlsClientHello,
+         &MakeTlsParser,
+         nullptr,
+         {}},
+        {"quic", 17, 0, {443, 8443}, &LooksLikeQuicInitial, &MakeQuicParser, nullptr, {}},
+        {"dns", 17, 0, {53, 5353}, &LooksLikeDnsOverUdp, &MakeDnsParser, nullptr, {}},
+        {"dns", 6, 0, {53}, nullptr, &MakeDnsParser, nullptr, {}},
+        {"sip", 17, 3, {5060}, &LooksLikeSip, &MakeSipParser, nullptr, Strings(sip)},
+        {"sip", 6, 3, {5060}, &LooksLikeSip, &MakeSipParser, nullptr, Strings(sip)},
+        {"ftp", 6, 4, {21}, nullptr, &MakeFtpParser, &FtpServerFirst, {"220 ", "220-"}},
+        {"smtp", 6, 5, {25, 587}, nullptr, &MakeSmtpParser, &SmtpServerFirst, {"220 ", "220-"}},
+        {"pop3", 6, 6, {110}, nullptr, &MakePop3Parser, &Pop3ServerFirst, {"+OK ", "+OK\r"}},
+        {"imap", 6, 7, {143}, nullptr, &MakeImapParser, &ImapServerFirst, {"* OK", "* PREAUTH"}},
+        {"xmpp",
+         6,
+         8,
+         {5222},
+         &LooksLikeXmppStream,
+         &MakeXmppParser,
+         nullptr,
+         {"<?xml", "<stream:stream"}},
+    };
+  }();
   return *parsers;
+}
+
+std::vector<uint16_t> ParserPorts(uint8_t l4_proto) {
+  std::vector<uint16_t> out;
+  for (const auto& p : Parsers()) {
+    if (p.l4_proto == l4_proto) out.insert(out.end(), p.ports.begin(), p.ports.end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> ParserPayloadStarts(uint8_t l4_proto) {
+  std::vector<std::string> out;
+  for (const auto& p : Parsers()) {
+    if (p.l4_proto != l4_proto) continue;
+    for (const auto& s : p.starts) {
+      if (s.size() >= 4) out.push_back(s.substr(0, 4));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,

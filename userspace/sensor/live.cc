@@ -55,17 +55,28 @@ uint32_t InterfaceRxQueues(const std::string& ifname) {
   return n;
 }
 
-absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& config,
-                                                               std::vector<std::string> ifaces) {
-  std::unique_ptr<LiveSensor> s(new LiveSensor());
-  s->config_ = config;
+XdpProgramOptions XdpOptionsFor(const Config& config) {
   XdpProgramOptions po;
   po.mirror_mode = config.capture_mirror;
   po.sniff_payload = config.xdp_sniff;
   po.steer_fragments = config.ip_reassembly;
-  po.tcp_ports = config.steer_tcp_ports;
-  po.udp_ports = config.steer_udp_ports;
-  auto prog = XdpProgram::Load(po);
+  auto ports = [](bool parsers, uint8_t l4_proto, const std::vector<uint16_t>& listed) {
+    std::vector<uint16_t> out = parsers ? ParserPorts(l4_proto) : std::vector<uint16_t>{};
+    out.insert(out.end(), listed.begin(), listed.end());
+    return out;
+  };
+  po.tcp_ports = ports(config.steer_tcp_parser_ports, 6, config.steer_tcp_ports);
+  po.udp_ports = ports(config.steer_udp_parser_ports, 17, config.steer_udp_ports);
+  po.tcp_starts = ParserPayloadStarts(6);
+  po.udp_starts = ParserPayloadStarts(17);
+  return po;
+}
+
+absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& config,
+                                                               std::vector<std::string> ifaces) {
+  std::unique_ptr<LiveSensor> s(new LiveSensor());
+  s->config_ = config;
+  auto prog = XdpProgram::Load(XdpOptionsFor(config));
   if (!prog.ok()) return prog.status();
   s->program_ = std::move(*prog);
   auto exporter = Exporter::Create(config);

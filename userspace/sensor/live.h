@@ -38,6 +38,10 @@ struct HandoffFrame {
   uint8_t data[kHandoffFrameMax];
 };
 
+// What the XDP program steers for `config`: the parsers' ports (unless the port keys leave
+// `parsers` out) with the ports listed, and the parsers' payload starts.
+XdpProgramOptions XdpOptionsFor(const Config& config);
+
 class LiveSensor {
  public:
   static absl::StatusOr<std::unique_ptr<LiveSensor>> Create(const Config& config,

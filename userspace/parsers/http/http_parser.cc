@@ -84,6 +84,8 @@ bool SplitRequestLine(absl::string_view line, absl::string_view* method, absl::s
 
 }  // namespace
 
+absl::Span<const absl::string_view> HttpRequestMethods() { return kMethods; }
+
 bool LooksLikeHttpRequest(absl::string_view payload) {
   for (auto m : kMethods) {
     if (absl::StartsWith(payload, m)) return true;

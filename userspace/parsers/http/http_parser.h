@@ -12,12 +12,15 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "parsers/parser.h"
 
 namespace xsensor {
 
 // True when `payload` starts like an HTTP/1.x request ("GET ", "POST ", ...).
 bool LooksLikeHttpRequest(absl::string_view payload);
+// The request methods LooksLikeHttpRequest knows, each with its trailing space.
+absl::Span<const absl::string_view> HttpRequestMethods();
 // METHOD code of SPEC.md: 1 GET, 2 POST, 3 PUT, 4 DELETE, else 0.
 uint32_t HttpMethodCode(absl::string_view method);
 // The Host header value without a trailing ":port".

@@ -45,6 +45,12 @@ absl::string_view ViaHost(absl::string_view via) {
 
 }  // namespace
 
+std::vector<absl::string_view> SipMessageStarts() {
+  std::vector<absl::string_view> out(std::begin(kMethods), std::end(kMethods));
+  out.push_back("SIP/2.0 ");
+  return out;
+}
+
 bool LooksLikeSip(absl::string_view p) {
   if (absl::StartsWith(p, "SIP/2.0 ")) return true;
   for (auto m : kMethods) {

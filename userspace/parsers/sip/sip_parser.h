@@ -31,6 +31,9 @@ struct SipMessage {
 // line is not SIP.
 bool ParseSipHead(absl::string_view block, SipMessage* out);
 bool LooksLikeSip(absl::string_view payload);
+// How the messages LooksLikeSip knows start: the request methods, each with its trailing
+// space, and "SIP/2.0 " (a status line).
+std::vector<absl::string_view> SipMessageStarts();
 std::unique_ptr<AppParser> MakeSipParser(const ParserOptions& options);
 
 class SipParser : public AppParser {

@@ -1,0 +1,155 @@
+// The XDP program steers what the parsers want, derived from the parser registry (ports and
+// payload starts): each run through BPF_PROG_RUN on built frames. Without an AF_XDP socket on
+// the queue a frame to steer counts no_socket; one of no interest counts passed.
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "capture/xdp_program.h"
+#include "common/time_util.h"
+#include "config/config.h"
+#include "flow/flow_table.h"
+#include "parsers/http/http_parser.h"
+#include "parsers/parser.h"
+#include "parsers/sip/sip_parser.h"
+#include "sensor/live.h"
+#include "testing/packet_builder.h"
+
+namespace xsensor {
+namespace {
+
+using testing::PacketBuilder;
+
+class XdpSteeringTest : public ::testing::Test {
+ protected:
+  void Load(const Config& config) {
+    auto prog = XdpProgram::Load(XdpOptionsFor(config));
+    if (!prog.ok() && geteuid() != 0) GTEST_SKIP() << "loading XDP needs root: " << prog.status();
+    ASSERT_TRUE(prog.ok()) << prog.status();
+    prog_ = std::move(*prog);
+  }
+  // "steered" or "passed" (or the counter that moved otherwise) for one frame.
+  std::string Run(const std::string& frame) {
+    auto before = prog_->Counters();
+    std::string data = frame;
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(),
+                .data_size_in = static_cast<uint32_t>(data.size()), .repeat = 1);
+    if (bpf_prog_test_run_opts(prog_->program_fd(), &opts) != 0) return "run failed";
+    auto after = prog_->Counters();
+    if (after[XS_CNT_BYPASSED] > before[XS_CNT_BYPASSED]) return "bypassed";
+    if (after[XS_CNT_NO_SOCKET] > before[XS_CNT_NO_SOCKET]) return "steered";
+    if (after[XS_CNT_PASSED] > before[XS_CNT_PASSED]) return "passed";
+    return "other";
+  }
+  std::string Tcp(uint16_t sport, uint16_t dport, const std::string& payload = "") {
+    PacketBuilder b;
+    b.Eth().Ipv4("10.1.0.1", "10.2.0.2").Tcp(sport, dport, 1000, payload.empty() ? 0x02 : 0x18);
+    if (!payload.empty()) b.Payload(payload);
+    return Run(b.Build());
+  }
+  std::string Udp(uint16_t sport, uint16_t dport, const std::string& payload) {
+    return Run(PacketBuilder().Eth().Ipv6("2001:db8::1", "2001:db8::2").Udp(sport, dport)
+                   .Payload(payload).Build());
+  }
+  std::unique_ptr<XdpProgram> prog_;
+  uint16_t next_port_ = 20000;  // a new client port each time: sniffed TCP flows are remembered
+};
+
+TEST_F(XdpSteeringTest, EveryParserPortAndPayloadStartIsSteeredByDefault) {
+  Load(DefaultConfig());
+  if (!prog_) return;
+  auto tcp_ports = ParserPorts(6), udp_ports = ParserPorts(17);
+  // What the issue found missing from the old hand-written default.
+  for (uint16_t p : {8000, 3128, 8443, 465, 993}) {
+    EXPECT_NE(std::find(tcp_ports.begin(), tcp_ports.end(), p), tcp_ports.end()) << p;
+  }
+  for (uint16_t p : tcp_ports) EXPECT_EQ(Tcp(next_port_++, p), "steered") << "TCP port " << p;
+  for (uint16_t p : udp_ports) EXPECT_EQ(Udp(next_port_++, p, "x"), "steered") << "UDP " << p;
+  // Every HTTP method the parser knows, on a port no parser serves.
+  for (auto m : HttpRequestMethods()) {
+    EXPECT_EQ(Tcp(next_port_++, 9999, std::string(m) + "/ HTTP/1.1\r\n"), "steered") << m;
+  }
+  for (auto m : SipMessageStarts()) {
+    std::string msg = std::string(m) + "sip:a@b SIP/2.0\r\n";
+    EXPECT_EQ(Tcp(next_port_++, 9999, msg), "steered") << m;
+    EXPECT_EQ(Udp(next_port_++, 9999, msg), "steered") << m;
+  }
+  // Greetings of servers that speak first: the server's port is 9999.
+  for (const char* g : {"220 ftp ready\r\n", "220-mail\r\n", "+OK POP3\r\n", "* OK IMAP4\r\n",
+                        "* PREAUTH hi\r\n"}) {
+    EXPECT_EQ(Tcp(9999, next_port_++, g), "steered") << g;
+  }
+  EXPECT_EQ(Tcp(next_port_++, 9999, "<?xml version='1.0'?>"), "steered");
+  EXPECT_EQ(Tcp(next_port_++, 9999, "<stream:stream to='x'>"), "steered");
+  EXPECT_EQ(Tcp(next_port_++, 9999, std::string("\x16\x03\x01\x00\x10", 5)), "steered");
+  // Of no interest: other payloads and ports, HTTP over UDP.
+  EXPECT_EQ(Tcp(next_port_++, 9999, "HELLO there\r\n"), "passed");
+  EXPECT_EQ(Tcp(next_port_++, 9999), "passed");
+  EXPECT_EQ(Udp(next_port_++, 9999, "GET / HTTP/1.1\r\n"), "passed");
+}
+
+TEST_F(XdpSteeringTest, PortListsReplaceOrExtendTheParsersPorts) {
+  Config c = DefaultConfig();
+  ASSERT_TRUE(ApplyConfigKey(&c, "steer_tcp_ports", "8081").ok());
+  ASSERT_TRUE(ApplyConfigKey(&c, "steer_udp_ports", "parsers,6000").ok());
+  Load(c);
+  if (!prog_) return;
+  EXPECT_EQ(Tcp(next_port_++, 8081), "steered");
+  EXPECT_EQ(Tcp(next_port_++, 80), "passed");
+  EXPECT_EQ(Tcp(next_port_++, 80, "GET / HTTP/1.1\r\n"), "steered");  // sniffed still
+  EXPECT_EQ(Udp(next_port_++, 6000, "x"), "steered");
+  EXPECT_EQ(Udp(next_port_++, 53, "x"), "steered");
+  EXPECT_EQ(Udp(next_port_++, 6001, "x"), "passed");
+}
+
+// The flow key is put in canonical order by the XDP program and by userspace from one
+// definition (xs_src_is_lo): a bypass entry written under userspace's key for one direction
+// is what the program finds for packets of both directions, for addresses and ports that
+// sort either way.
+TEST_F(XdpSteeringTest, UserspaceFlowKeysAreTheKeysXdpLooksUp) {
+  Load(DefaultConfig());
+  if (!prog_) return;
+  struct Case {
+    const char *a, *b;
+    bool v6;
+    uint16_t pa, pb;
+  } cases[] = {{"10.0.0.1", "10.0.0.2", false, 40000, 80},
+               {"10.0.0.9", "10.0.0.2", false, 40000, 80},
+               {"10.0.0.2", "10.0.0.2", false, 80, 40000},
+               {"192.168.1.1", "10.200.0.1", false, 443, 443},
+               {"2001:db8::1", "2001:db8::2", true, 40000, 80},
+               {"2001:db8:ffff::1", "2001:db8::1:0:0:2", true, 40000, 80},
+               {"2001:db8::2", "2001:db8::2", true, 40001, 40000}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.a) + " " + c.b);
+    auto frame = [&](bool from_a, const std::string& payload) {
+      PacketBuilder b;
+      b.Eth();
+      if (c.v6) {
+        b.Ipv6(from_a ? c.a : c.b, from_a ? c.b : c.a);
+      } else {
+        b.Ipv4(from_a ? c.a : c.b, from_a ? c.b : c.a);
+      }
+      b.Tcp(from_a ? c.pa : c.pb, from_a ? c.pb : c.pa, 5000, 0x18).Payload(payload);
+      return b.Build();
+    };
+    PacketView p;
+    std::string a_to_b = frame(true, "data");
+    ASSERT_EQ(DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(a_to_b.data()),
+                           a_to_b.size(), a_to_b.size(), &p),
+              DecodeCounters::kOk);
+    bool a_is_lo;
+    FlowKey key = MakeFlowKey(p, &a_is_lo);
+    xs_bypass v{};
+    v.expires_ns = static_cast<uint64_t>(MonotonicMicros() + 60'000'000) * 1000;
+    v.server_is_lo = a_is_lo ? 0 : 1;  // b serves
+    v.skip_to_client = 1;
+    v.skip_to_server_data = 1;
+    ASSERT_TRUE(prog_->SetBypass(key, v).ok());
+    EXPECT_EQ(Run(frame(false, "reply")), "bypassed");
+    EXPECT_EQ(Run(frame(true, "more")), "bypassed");
+  }
+}
+
+}  // namespace
+}  // namespace xsensor
