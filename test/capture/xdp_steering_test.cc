@@ -48,8 +48,12 @@ class XdpSteeringTest : public ::testing::Test {
     return Run(b.Build());
   }
   std::string Udp(uint16_t sport, uint16_t dport, const std::string& payload) {
-    return Run(PacketBuilder().Eth().Ipv6("2001:db8::1", "2001:db8::2").Udp(sport, dport)
-                   .Payload(payload).Build());
+    return Run(PacketBuilder()
+                   .Eth()
+                   .Ipv6("2001:db8::1", "2001:db8::2")
+                   .Udp(sport, dport)
+                   .Payload(payload)
+                   .Build());
   }
   std::unique_ptr<XdpProgram> prog_;
   uint16_t next_port_ = 20000;  // a new client port each time: sniffed TCP flows are remembered

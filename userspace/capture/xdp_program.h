@@ -42,6 +42,10 @@ class XdpProgram {
 
   // Attaches to `ifname`; kAuto tries native mode, then generic (skb). Returns the mode used.
   absl::StatusOr<XdpMode> Attach(const std::string& ifname, XdpMode mode);
+  // Detaches from every interface (closes the links): traffic takes the kernel's path again.
+  // Before the AF_XDP sockets close (the program must not redirect into a closing socket) and
+  // before a shutdown drains them.
+  void Detach() { links_.clear(); }
   absl::Status RegisterSocket(uint32_t queue, int xsk_fd);
   absl::Status SetBypass(const xs_flow_key& key, const xs_bypass& value);
   // Counters summed over CPUs, indexed by xs_counter.

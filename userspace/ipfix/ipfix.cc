@@ -206,7 +206,11 @@ bool IpfixDecoder::DecodeMessage(absl::string_view msg) {
     }
   }
   uint64_t n = stats_.records + stats_.missing_template + stats_.options_records - records_before;
-  next_sequence_[domain] = sequence + static_cast<uint32_t>(n);
+  if (it != next_sequence_.end()) {
+    it->second = sequence + static_cast<uint32_t>(n);
+  } else if (next_sequence_.size() < kMaxDomains) {
+    next_sequence_[domain] = sequence + static_cast<uint32_t>(n);
+  }
   return true;
 }
 
@@ -218,7 +222,10 @@ bool IpfixDecoder::DecodeTemplateSet(uint32_t domain, absl::string_view set, boo
     r.ReadU16(&count);
     if (tid < 256) return false;
     if (count == 0) {  // withdrawal
-      templates_.erase({domain, tid});
+      if (auto old = templates_.find({domain, tid}); old != templates_.end()) {
+        template_fields_ -= old->second.fields.size();
+        templates_.erase(old);
+      }
       continue;
     }
     if (options && (!r.ReadU16(&scope) || scope == 0 || scope > count)) return false;
@@ -230,12 +237,23 @@ bool IpfixDecoder::DecodeTemplateSet(uint32_t domain, absl::string_view set, boo
       FieldSpec fs;
       fs.id = id & 0x7fff;
       fs.length = len;
+      // RFC 7011 3.2: a length, or 65535 for a variable-length field. A field of no bytes
+      // would make records that take no room: a data set of them never ends.
+      if (len == 0) return false;
       if (id & 0x8000) {
         if (!r.ReadU32(&fs.pen)) return false;
       }
       t.fields.push_back(fs);
     }
     if (!options) t.spec = Schema::Get().MatchFields(t.fields);
+    auto old = templates_.find({domain, tid});
+    size_t replaced = old != templates_.end() ? old->second.fields.size() : 0;
+    if ((old == templates_.end() && templates_.size() >= kMaxTemplates) ||
+        template_fields_ - replaced + t.fields.size() > kMaxTemplateFields) {
+      ++stats_.templates_refused;
+      continue;
+    }
+    template_fields_ += t.fields.size() - replaced;
     templates_[{domain, tid}] = std::move(t);
     ++stats_.templates;
   }
@@ -278,6 +296,8 @@ bool IpfixDecoder::DecodeDataSet(uint32_t domain, uint16_t set_id, absl::string_
   size_t min_len = 0;
   for (const auto& f : t.fields) min_len += f.length == kVariableLength ? 1 : f.length;
   ByteReader r(set);
+  // Every field takes at least a byte (fixed lengths are not 0; a variable length has its
+  // length byte): each record moves on, and what is shorter than a record is padding.
   while (r.remaining() >= std::max<size_t>(min_len, 1)) {
     if (t.options) {
       // Options data (e.g. RFC 5610 element types) describe the exporter, not traffic.

@@ -99,8 +99,9 @@ struct DecoderStats {
   uint64_t records = 0;
   uint64_t malformed = 0;
   uint64_t missing_template = 0;
-  uint64_t options_records = 0;  // records of options templates (not passed on)
-  uint64_t sequence_gaps = 0;    // data records missed according to sequence numbers
+  uint64_t options_records = 0;    // records of options templates (not passed on)
+  uint64_t sequence_gaps = 0;      // data records missed according to sequence numbers
+  uint64_t templates_refused = 0;  // over the session's limits (IpfixDecoder::kMax*)
 };
 
 // Decodes the messages of one transport session (one TCP connection, or one UDP exporter
@@ -113,9 +114,18 @@ class IpfixDecoder {
   // Decodes one whole message. Returns false if it is malformed (stats count it).
   bool DecodeMessage(absl::string_view msg);
   // For stream transports: the length of the message at the start of `buf`, or 0 if fewer
-  // than 4 bytes are there.
+  // than 4 bytes are there (a length under 16 cannot be a message: the stream is broken).
   static size_t PeekMessageLength(absl::string_view buf);
   const DecoderStats& stats() const { return stats_; }
+  size_t templates() const { return templates_.size(); }
+
+  // What one session may make the decoder hold: templates (every domain together; a template
+  // redefined replaces its old self), fields in all of them, observation domains whose
+  // sequence numbers are followed. A template over a limit is refused (counted), the rest of
+  // its message decoded: xsensor sends 19 templates of at most 41 fields.
+  static constexpr size_t kMaxTemplates = 1024;
+  static constexpr size_t kMaxTemplateFields = 64 * 1024;
+  static constexpr size_t kMaxDomains = 256;
 
  private:
   struct Template {
@@ -130,6 +140,7 @@ class IpfixDecoder {
   RecordCallback cb_;
   std::map<std::pair<uint32_t, uint16_t>, Template> templates_;
   std::map<uint32_t, uint32_t> next_sequence_;  // per domain
+  size_t template_fields_ = 0;                  // in templates_
   DecoderStats stats_;
 };
 

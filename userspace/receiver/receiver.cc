@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -165,6 +166,55 @@ Receiver::Session& Receiver::UdpSession(const std::string& peer) {
   return *slot;
 }
 
+void Receiver::PruneUdpSessions(const ReceiverLimits& limits, int64_t now) {
+  auto forget = [&](std::map<std::string, std::unique_ptr<Session>>::iterator it) {
+    AddDecoderStats(it->second->decoder->stats(), &closed_stats_);
+    ++stats_.udp_sessions_pruned;
+    return udp_sessions_.erase(it);
+  };
+  for (auto it = udp_sessions_.begin(); it != udp_sessions_.end();) {
+    bool idle = now - it->second->last_data_us > int64_t{limits.udp_idle_ms} * 1000;
+    it = idle ? forget(it) : std::next(it);
+  }
+  while (udp_sessions_.size() > limits.max_udp_sessions) {
+    auto oldest = udp_sessions_.begin();
+    for (auto it = udp_sessions_.begin(); it != udp_sessions_.end(); ++it) {
+      if (it->second->last_data_us < oldest->second->last_data_us) oldest = it;
+    }
+    forget(oldest);
+  }
+}
+
+void Receiver::Accept(int listen_fd, const ReceiverLimits& limits, int64_t now) {
+  sockaddr_storage from;
+  socklen_t flen = sizeof(from);
+  int fd =
+      accept4(listen_fd, reinterpret_cast<sockaddr*>(&from), &flen, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) {
+    if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
+    // Out of descriptors (EMFILE, ENFILE) or memory: the connection stays in the backlog and
+    // poll() would report it again at once. Listening pauses instead of spinning.
+    if (stats_.accept_errors++ % 1000 == 0) {
+      XS_LOG_WARN("accept: ", std::strerror(errno), "; not accepting for 100 ms (",
+                  stats_.accept_errors, " times)");
+    }
+    accept_paused_until_ = now + 100'000;
+    return;
+  }
+  if (tcp_sessions_.size() >= limits.max_tcp_sessions) {
+    if (stats_.tcp_refused++ % 1000 == 0) {
+      XS_LOG_WARN("tcp ", PeerName(from, flen), ": ", tcp_sessions_.size(),
+                  " connections already (max_tcp_sessions); closed");
+    }
+    close(fd);
+    return;
+  }
+  auto s = NewSession(PeerName(from, flen), true);
+  s->fd.Reset(fd);
+  s->last_data_us = now;
+  tcp_sessions_.push_back(std::move(s));
+}
+
 void AddDecoderStats(const DecoderStats& s, DecoderStats* to) {
   to->messages += s.messages;
   to->templates += s.templates;
@@ -173,6 +223,7 @@ void AddDecoderStats(const DecoderStats& s, DecoderStats* to) {
   to->missing_template += s.missing_template;
   to->options_records += s.options_records;
   to->sequence_gaps += s.sequence_gaps;
+  to->templates_refused += s.templates_refused;
 }
 
 DecoderStats Receiver::TotalStats() const {
@@ -188,8 +239,10 @@ void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) 
   std::vector<char> dgram(65536);
   while (!(stop && stop->load())) {
     std::vector<pollfd> pfds;
+    const bool accepting = MonotonicMicros() >= accept_paused_until_;
     for (const auto& fd : udp_fds_) pfds.push_back({fd.get(), POLLIN, 0});
-    for (const auto& fd : tcp_listen_fds_) pfds.push_back({fd.get(), POLLIN, 0});
+    for (const auto& fd : tcp_listen_fds_)
+      pfds.push_back({fd.get(), static_cast<short>(accepting ? POLLIN : 0), 0});
     for (const auto& s : tcp_sessions_) pfds.push_back({s->fd.get(), POLLIN, 0});
     poll(pfds.data(), pfds.size(), 50);
     int64_t now = MonotonicMicros();
@@ -203,26 +256,26 @@ void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) 
                              reinterpret_cast<sockaddr*>(&from), &flen);
         if (n < 0) break;
         last_data = now;
-        HandleMessage(UdpSession(PeerName(from, flen)),
-                      absl::string_view(dgram.data(), static_cast<size_t>(n)));
+        Session& s = UdpSession(PeerName(from, flen));
+        s.last_data_us = now;
+        HandleMessage(s, absl::string_view(dgram.data(), static_cast<size_t>(n)));
       }
     }
     for (size_t l = 0; l < tcp_listen_fds_.size(); ++l, ++i) {
-      if (!(pfds[i].revents & POLLIN)) continue;
-      sockaddr_storage from;
-      socklen_t flen = sizeof(from);
-      int fd = accept4(tcp_listen_fds_[l].get(), reinterpret_cast<sockaddr*>(&from), &flen,
-                       SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd < 0) continue;
-      auto s = NewSession(PeerName(from, flen), true);
-      s->fd.Reset(fd);
-      tcp_sessions_.push_back(std::move(s));
+      if (pfds[i].revents & POLLIN) Accept(tcp_listen_fds_[l].get(), limits, now);
     }
     size_t first_tcp = i;
     std::vector<size_t> closed;
     for (size_t t = 0; t + first_tcp < pfds.size(); ++t) {
-      if (!(pfds[first_tcp + t].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       Session& s = *tcp_sessions_[t];
+      if (!(pfds[first_tcp + t].revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (now - s.last_data_us > int64_t{limits.tcp_idle_ms} * 1000) {
+          XS_LOG_WARN("tcp ", s.peer, ": nothing for ", limits.tcp_idle_ms / 1000, " s; closing");
+          ++stats_.tcp_idle_closed;
+          closed.push_back(t);
+        }
+        continue;
+      }
       char buf[65536];
       ssize_t n = recv(s.fd.get(), buf, sizeof(buf), 0);
       if (n <= 0) {
@@ -231,21 +284,34 @@ void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) 
         continue;
       }
       last_data = now;
+      s.last_data_us = now;
       s.buf.append(buf, static_cast<size_t>(n));
       size_t off = 0;
       while (true) {
         absl::string_view rest(s.buf.data() + off, s.buf.size() - off);
+        if (rest.size() < 4) break;
         size_t len = IpfixDecoder::PeekMessageLength(rest);
-        if (len == 0 || len > rest.size()) break;
-        if (len < kMessageHeaderLen) {  // cannot resynchronise a stream: drop the session
-          XS_LOG_WARN("tcp ", s.peer, ": bad message length ", len, "; closing");
+        uint16_t version = static_cast<uint16_t>((uint8_t(rest[0]) << 8) | uint8_t(rest[1]));
+        // A stream cannot be resynchronised: a length that is no message's, or another
+        // version, ends the connection (the buffer never waits for what cannot come).
+        if (len < kMessageHeaderLen || version != 10) {
+          XS_LOG_WARN("tcp ", s.peer, ": version ", version, ", message length ", len, "; closing");
+          ++stats_.tcp_broken;
           closed.push_back(t);
+          off = s.buf.size();
           break;
         }
+        if (len > rest.size()) break;
         HandleMessage(s, rest.substr(0, len));
         off += len;
       }
       s.buf.erase(0, off);
+    }
+    if (now - last_prune_ > 1'000'000) {
+      PruneUdpSessions(limits, now);
+      last_prune_ = now;
+    } else if (udp_sessions_.size() > limits.max_udp_sessions) {
+      PruneUdpSessions(limits, now);
     }
     for (auto it = closed.rbegin(); it != closed.rend(); ++it) {
       AddDecoderStats(tcp_sessions_[*it]->decoder->stats(), &closed_stats_);

@@ -31,6 +31,24 @@ struct ReceiverLimits {
   int tcp_sessions_to_close = 0;  // > 0: return after this many TCP sessions have ended
   uint64_t max_records = 0;       // > 0: return after this many records
   int max_run_ms = 0;             // > 0: return after this long in any case
+  // What peers on the network can make the receiver hold. A TCP connection over the cap is
+  // accepted and closed at once; one silent for tcp_idle_ms is closed (an exporter reconnects
+  // and sends its templates again). A UDP exporter address silent for udp_idle_ms is
+  // forgotten with its templates (RFC 7011 8.4: a UDP collector ages templates out); over
+  // max_udp_sessions the one silent longest goes.
+  size_t max_tcp_sessions = 1024;
+  int tcp_idle_ms = 3600 * 1000;
+  size_t max_udp_sessions = 4096;
+  int udp_idle_ms = 1800 * 1000;
+};
+
+// What the receiver did to keep its limits.
+struct ReceiverStats {
+  uint64_t tcp_refused = 0;      // connections over max_tcp_sessions
+  uint64_t tcp_idle_closed = 0;  // connections closed after tcp_idle_ms
+  uint64_t tcp_broken = 0;       // connections closed on a message length that cannot be
+  uint64_t udp_sessions_pruned = 0;
+  uint64_t accept_errors = 0;  // accept() failed (EMFILE, ...): listening paused a moment
 };
 
 class Receiver {
@@ -52,6 +70,9 @@ class Receiver {
 
   uint64_t records() const { return records_; }
   DecoderStats TotalStats() const;
+  const ReceiverStats& stats() const { return stats_; }
+  size_t tcp_sessions() const { return tcp_sessions_.size(); }
+  size_t udp_sessions() const { return udp_sessions_.size(); }
 
  private:
   struct Session {
@@ -59,11 +80,14 @@ class Receiver {
     std::string peer;
     std::string buf;
     std::unique_ptr<IpfixDecoder> decoder;
+    int64_t last_data_us = 0;
   };
   Receiver() = default;
   std::unique_ptr<Session> NewSession(std::string peer, bool tcp);
   Session& UdpSession(const std::string& peer);
   void HandleMessage(Session& s, absl::string_view msg);
+  void Accept(int listen_fd, const ReceiverLimits& limits, int64_t now);
+  void PruneUdpSessions(const ReceiverLimits& limits, int64_t now);
 
   std::vector<UniqueFd> udp_fds_, tcp_listen_fds_;
   std::vector<Endpoint> udp_eps_, tcp_eps_;
@@ -74,6 +98,9 @@ class Receiver {
   MessageCallback on_message_;
   uint64_t records_ = 0;
   int tcp_closed_ = 0;
+  ReceiverStats stats_;
+  int64_t accept_paused_until_ = 0;  // after an accept() error
+  int64_t last_prune_ = 0;
 };
 
 void AddDecoderStats(const DecoderStats& from, DecoderStats* to);

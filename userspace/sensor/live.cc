@@ -178,9 +178,13 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
 }
 
 LiveSensor::~LiveSensor() {
+  receiving_stop_ = true;
   for (auto& q : queues_) {
     if (q->thread.joinable()) q->thread.join();
   }
+  // Detached before the members go: the sockets (queues_) would close first, with the program
+  // still redirecting into them.
+  if (program_) program_->Detach();
 }
 
 size_t LiveSensor::DrainInbox(Queue& q) {
@@ -208,7 +212,14 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
   }
   const size_t n = queues_.size();
   int64_t last_expire = 0;
-  while (!stop->load(std::memory_order_relaxed)) {
+  (void)stop;  // Run() watches it: it detaches the program first, then sets receiving_stop_
+  for (bool last_pass = false;;) {
+    // After receiving_stop_ the program is detached: one more pass takes what was already
+    // redirected into the socket, then the loop ends.
+    if (receiving_stop_.load(std::memory_order_acquire)) {
+      if (last_pass) break;
+      last_pass = true;
+    }
     int64_t now = WallMicros();
     uint32_t got = me.xsk->Receive(kBatch, [&](absl::string_view frame) {
       const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
@@ -250,6 +261,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
       me.worker->HandleDecoded(p, frame.size(), now);
     });
     if (got) me.received.fetch_add(got, std::memory_order_relaxed);
+    if (last_pass && got) last_pass = false;  // the ring is not empty yet
     size_t drained = DrainInbox(me);
     if (got || drained) me.worker->PublishGauges();
     if (got == 0 && drained == 0) {
@@ -296,6 +308,13 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
   };
   exporter_->Tick(MonotonicMicros());
   while (workers_done_.load() < queues_.size()) {
+    if (stop->load(std::memory_order_relaxed) && !receiving_stop_.load()) {
+      // Inline mode: traffic must keep flowing while the last frames are read and every flow
+      // is ended. Detached first, the program redirects nothing more; then the workers empty
+      // their sockets and stop.
+      program_->Detach();
+      receiving_stop_.store(true, std::memory_order_release);
+    }
     note_ring_drops();
     size_t moved = drain_records();
     int64_t now = MonotonicMicros();

@@ -92,6 +92,7 @@ class LiveSensor {
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::pair<std::string, XdpMode>> attached_;
   std::atomic<size_t> workers_done_{0};
+  std::atomic<bool> receiving_stop_{false};  // set by Run after it detached the program
 };
 
 // Slots of each hand-off ring for `workers` workers: the n·(n-1) rings stay within a fixed

@@ -1,5 +1,6 @@
 // xsensor-recv: the IPFIX receiver. Listens on UDP and TCP, decodes what xsensor (or any
 // exporter using the same templates) sends, and prints one JSON line per record (or a table).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -25,6 +26,10 @@ ABSL_FLAG(int, idle_exit_ms, 0, "Exit after this long without data (once data ca
 ABSL_FLAG(int, exit_after_tcp_sessions, 0, "Exit after this many TCP sessions have closed");
 ABSL_FLAG(uint64_t, max_records, 0, "Exit after this many records");
 ABSL_FLAG(int, max_run_ms, 0, "Exit after this long in any case");
+ABSL_FLAG(uint32_t, max_tcp_sessions, 1024, "TCP connections at once (more are closed)");
+ABSL_FLAG(uint32_t, tcp_idle_s, 3600, "Close a TCP connection silent this long");
+ABSL_FLAG(uint32_t, max_udp_sessions, 4096, "UDP exporter addresses remembered at once");
+ABSL_FLAG(uint32_t, udp_idle_s, 1800, "Forget a UDP exporter (and its templates) silent this long");
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -118,10 +123,18 @@ int main(int argc, char** argv) {
   limits.tcp_sessions_to_close = absl::GetFlag(FLAGS_exit_after_tcp_sessions);
   limits.max_records = absl::GetFlag(FLAGS_max_records);
   limits.max_run_ms = absl::GetFlag(FLAGS_max_run_ms);
+  limits.max_tcp_sessions = absl::GetFlag(FLAGS_max_tcp_sessions);
+  limits.tcp_idle_ms = static_cast<int>(std::min(absl::GetFlag(FLAGS_tcp_idle_s), 2000000u) * 1000);
+  limits.max_udp_sessions = absl::GetFlag(FLAGS_max_udp_sessions);
+  limits.udp_idle_ms = static_cast<int>(std::min(absl::GetFlag(FLAGS_udp_idle_s), 2000000u) * 1000);
   (*receiver)->Run(limits, &g_stop);
   DecoderStats st = (*receiver)->TotalStats();
+  const ReceiverStats& rs = (*receiver)->stats();
   XS_LOG_INFO("received ", st.messages, " messages, ", st.templates, " templates, ", st.records,
               " records; malformed ", st.malformed, ", without template ", st.missing_template,
-              ", lost by sequence ", st.sequence_gaps);
+              ", lost by sequence ", st.sequence_gaps, ", templates refused ", st.templates_refused,
+              "; tcp refused ", rs.tcp_refused, ", idle closed ", rs.tcp_idle_closed, ", broken ",
+              rs.tcp_broken, "; udp sessions pruned ", rs.udp_sessions_pruned, "; accept errors ",
+              rs.accept_errors);
   return 0;
 }
