@@ -66,7 +66,8 @@ void WithinSeconds(F f) {
     f();
     done = true;
   });
-  for (int i = 0; i < 1000 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 1000 && !done; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (!done) {
     ADD_FAILURE() << "did not return within 10 s";
     std::_Exit(1);
@@ -87,7 +88,8 @@ TEST(ReceiverTest, AZeroLengthFieldIsMalformedNotALoop) {
   EXPECT_EQ(d.templates(), 0u);
   // A variable-length field takes its length byte: records of empty values still move on.
   IpfixDecoder v([&](DecodedRecord&) { ++records; });
-  std::string ok = Message(Set(2, TemplateRecord(257, {{1, 65535}})) + Set(257, std::string(5, '\0')));
+  std::string ok =
+      Message(Set(2, TemplateRecord(257, {{1, 65535}})) + Set(257, std::string(5, '\0')));
   WithinSeconds([&] { EXPECT_TRUE(v.DecodeMessage(ok)); });
   EXPECT_EQ(records, 5u);
 }
