@@ -22,7 +22,7 @@ namespace {
 // the file first (header checks, link type mapping, snapshot length); pcapng files and pipes
 // are read by libpcap itself.
 constexpr uint32_t kMaxCaplen = 262144;    // libpcap's limit for the link types decoded here
-constexpr size_t kReleaseStep = 64 << 20;  // ReleaseBefore gives pages back by this much
+constexpr size_t kReleaseStep = 16 << 20;  // ReleaseBefore gives pages back by this much
 
 uint32_t Load32(const uint8_t* p, bool swapped) {
   uint32_t v;
