@@ -242,6 +242,7 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
   if (key == "raw_max_packets") return ParseU32(value, 1, 1000000, &c->raw_max_packets);
   if (key == "reassembly_flow_bytes") return ParseSize(value, &c->reassembly_flow_bytes);
   if (key == "reassembly_total_bytes") return ParseSize(value, &c->reassembly_total_bytes);
+  if (key == "dns_max_records") return ParseU32(value, 1, 65535, &c->dns_max_records);
   if (key == "http_max_header_bytes")
     return ParseU32(value, 256, 1 << 20, &c->http_max_header_bytes);
   return absl::NotFoundError(absl::StrCat("unknown key '", key, "'"));

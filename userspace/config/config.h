@@ -75,6 +75,7 @@ namespace xsensor {
   X(flow_idle_timeout, "120", "Seconds without packets after which a flow ends")                   \
   X(flow_closed_timeout, "5", "Seconds a TCP flow is kept after FIN in both directions/RST")       \
   X(http_max_header_bytes, "16384", "Longest HTTP header block parsed per message")                \
+  X(dns_max_records, "128", "dns records exported per DNS message at most (the rest counted)")     \
   X(raw_export, "0",                                                                               \
     "1: export the payload of SIP/FTP/SMTP/POP3/IMAP/XMPP packets as raw records")                 \
   X(raw_max_bytes, "1500", "Payload bytes of one packet in a raw record (longer is cut)")          \
@@ -129,6 +130,7 @@ struct Config {
   uint32_t flow_idle_timeout = 120;
   uint32_t flow_closed_timeout = 5;
   uint32_t http_max_header_bytes = 16384;
+  uint32_t dns_max_records = 128;
   bool raw_export = false;
   uint32_t raw_max_bytes = 1500;
   uint32_t raw_max_packets = 64;

@@ -40,6 +40,7 @@ namespace xsensor {
   X(kDnsMessages, "dns_messages")                           \
   X(kDnsResponses, "dns_responses")                         \
   X(kDnsRecords, "dns_records")                             \
+  X(kDnsAnswersNotExported, "dns_answers_over_max_records") \
   X(kDnsTruncated, "dns_malformed_truncated")               \
   X(kDnsBadName, "dns_malformed_bad_name")                  \
   X(kDnsPointerLoop, "dns_malformed_pointer_loop")          \
@@ -62,6 +63,7 @@ class DnsNameCache;
 struct ParserOptions {
   DnsNameCache* names = nullptr;  // shared; null: names are not learned from DNS
   uint32_t http_max_header_bytes = 16384;
+  uint32_t dns_max_records = 128;  // dns records per message; the answers past it are counted
   bool http_parse_reply = false;
   bool ssl_parse_reply = false;
 };

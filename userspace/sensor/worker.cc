@@ -63,6 +63,7 @@ Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNam
   budget_.per_stream = config.reassembly_flow_bytes;
   parser_options_.names = names;
   parser_options_.http_max_header_bytes = config.http_max_header_bytes;
+  parser_options_.dns_max_records = config.dns_max_records;
   parser_options_.http_parse_reply = config.http_parse_reply;
   parser_options_.ssl_parse_reply = config.ssl_parse_reply;
   ip_reassembly_ = config.ip_reassembly;

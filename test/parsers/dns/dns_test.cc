@@ -199,5 +199,36 @@ TEST(NamesFromDnsTest, TlsWithoutSniAndHttpWithoutHost) {
   EXPECT_EQ(clicks[1].path(), "/cart");
 }
 
+// One response with 3000 answers (48 KB, as a resolver may return over TCP or EDNS) would
+// make 3000 records: dns_max_records bounds them and counts the rest.
+TEST(DnsParserTest, AnswersPastMaxRecordsAreCountedNotExported) {
+  std::string q = Name({"many", "example"});
+  std::vector<std::string> answers;
+  for (int i = 0; i < 3000; ++i) {
+    std::string a = {10, static_cast<char>(i >> 16), static_cast<char>(i >> 8),
+                     static_cast<char>(i)};
+    answers.push_back(Rr(std::string("\xc0\x0c", 2), 1, 60, a));
+  }
+  std::string path = ::testing::TempDir() + "/dns_many_answers.pcap";
+  testing::WritePcap(path, {PacketBuilder()
+                                .Eth()
+                                .Ipv4("192.0.2.53", "192.0.2.10")
+                                .Udp(53, 40000)
+                                .Payload(Response(q, answers))
+                                .Build()});
+  for (uint32_t max : {128u, 5000u}) {
+    Config c = DefaultConfig();
+    c.dns_max_records = max;
+    auto r = testing::RunPipeline({path}, c);
+    size_t dns = 0;
+    for (const auto& rr : r.records) dns += rr.record.spec->name == "dns";
+    EXPECT_EQ(dns, std::min<size_t>(max, 3000)) << r.counters_text;
+    EXPECT_NE(r.counters_text.find("parser.dns_answers_over_max_records " +
+                                   std::to_string(3000 - std::min<size_t>(max, 3000)) + "\n"),
+              std::string::npos)
+        << r.counters_text;
+  }
+}
+
 }  // namespace
 }  // namespace xsensor

@@ -92,8 +92,16 @@ void DnsParser::HandleMessage(ParseContext& ctx, absl::string_view msg, bool tcp
   }
   const std::string& asked = m.questions.empty() ? m.answers[0].name : m.questions[0].name;
   int64_t now_s = ctx.origin.ts_us / 1000000;
+  // A response may carry thousands of answers (a 64 KiB one over TCP: ~4000, 1.3 MB of
+  // IPFIX); past dns_max_records they are counted, not exported. Names are still learned.
+  size_t emitted = 0;
   for (const DnsRecord& rr : m.answers) {
-    emit(rr.name, rr.type, rr.rrclass, rr.ttl, rr.rdata);
+    if (emitted < options_.dns_max_records) {
+      emit(rr.name, rr.type, rr.rrclass, rr.ttl, rr.rdata);
+      ++emitted;
+    } else {
+      ctx.counters->Inc(ParserCounters::kDnsAnswersNotExported);
+    }
     if (options_.names && (rr.type == 1 || rr.type == 28) &&
         (rr.rdata.size() == 4 || rr.rdata.size() == 16)) {
       options_.names->Put(rr.rdata, asked, rr.ttl, now_s);
