@@ -222,31 +222,31 @@ absl::StatusOr<PcapReadResult> OfflineSensor::Run(const std::string& path,
         PacketView p;
         DecodeResult r = DecodePacket(link, data, caplen, wire_len, &p);
         size_t owner = threaded ? OwnerOf(p, r) : 0;
-        {
-          if (owner == 0) {
-            handle_here(link, data, caplen, wire_len, ts_us, p, r);
+        if (owner == 0) {
+          handle_here(link, data, caplen, wire_len, ts_us, p, r);
+        } else {
+          Frame* f = Claim(*workers_[owner]);
+          f->has_packet = in.frames_persist();
+          if (f->has_packet) {
+            f->data = data;
+            f->packet = p;
+            f->decoded = r;
           } else {
-            Frame* f = Claim(*workers_[owner]);
-            f->has_packet = in.frames_persist();
-            if (f->has_packet) {
-              f->data = data;
-              f->packet = p;
-              f->decoded = r;
-            } else {
-              f->copy.assign(reinterpret_cast<const char*>(data), caplen);
-              f->data = reinterpret_cast<const uint8_t*>(f->copy.data());
-            }
-            f->caplen = static_cast<uint32_t>(caplen);
-            f->wire_len = static_cast<uint32_t>(wire_len);
-            f->ts_us = ts_us;
-            f->link = link;
-            f->end = false;
-            f->flow_hash = 0;
-            workers_[owner]->frames->Publish();
+            f->copy.assign(reinterpret_cast<const char*>(data), caplen);
+            f->data = reinterpret_cast<const uint8_t*>(f->copy.data());
           }
+          f->caplen = static_cast<uint32_t>(caplen);
+          f->wire_len = static_cast<uint32_t>(wire_len);
+          f->ts_us = ts_us;
+          f->link = link;
+          f->end = false;
+          f->flow_hash = 0;
+          workers_[owner]->frames->Publish();
         }
         if ((++n & 1023) == 0) {
           if (threaded) DrainRecords();
+          // Pages given back are read again from the page cache if touched (worker 0's
+          // waiting frames lie just before `data`): only the resident set is bounded.
           if ((n & 16383) == 0) {
             if (threaded) {
               release_read_pages(data);
