@@ -129,18 +129,44 @@ TEST(IpReassemblyTest, InterleavedDatagramsAreKeptApartById) {
   ExpectSameDatagram(b, whole[0].size() < whole[1].size() ? whole[1] : whole[0]);
 }
 
-TEST(IpReassemblyTest, OverlappingIpv6FragmentsDiscardTheDatagram) {
-  std::string frame = PacketBuilder()
-                          .Eth()
-                          .Ipv6("2001:db8::1", "2001:db8::2")
-                          .Udp(5060, 5060)
-                          .Payload(Invite(3000))
-                          .Build();
-  auto frags = testing::FragmentIp(frame, 1232, 9);
-  auto overlap = testing::FragmentIp(frame, 616, 9);  // the same datagram cut elsewhere
-  IpReassembler r;
-  EXPECT_TRUE(Feed(r, {frags[0], overlap[1], frags[1], frags[2]}).empty());
-  EXPECT_GE(r.counters().Get(IpFragCounters::kOverlaps), 1u);
+// As the Linux stack does (inet_frag_queue_insert), for IPv4 and IPv6 alike: a fragment that
+// overlaps across what is there discards the whole datagram (RFC 5722); one inside a range
+// already there is a duplicate, dropped, and the datagram still completes.
+TEST(IpReassemblyTest, OverlapsDiscardTheDatagramDuplicatesDoNot) {
+  for (bool v6 : {false, true}) {
+    SCOPED_TRACE(v6 ? "IPv6" : "IPv4");
+    PacketBuilder b;
+    b.Eth();
+    if (v6) {
+      b.Ipv6("2001:db8::1", "2001:db8::2");
+    } else {
+      b.Ipv4("192.0.2.1", "192.0.2.2");
+    }
+    std::string frame = b.Udp(5060, 5060).Payload(Invite(3000)).Build();
+    auto frags = testing::FragmentIp(frame, 1232, 9);
+    ASSERT_EQ(frags.size(), 3u);
+    auto across = testing::FragmentIp(frame, 800, 9);  // [800, 1600): across 1232
+    auto inside = testing::FragmentIp(frame, 616, 9);  // [616, 1232): inside [0, 1232)
+    {
+      IpReassembler r;
+      EXPECT_TRUE(Feed(r, {frags[0], across[1], frags[1], frags[2]}).empty());
+      EXPECT_EQ(r.counters().Get(IpFragCounters::kOverlaps), 1u);
+      EXPECT_EQ(r.counters().Get(IpFragCounters::kReassembled), 0u);
+    }
+    {
+      IpReassembler r;  // arriving first, the wider fragment overlaps the one already there
+      EXPECT_TRUE(Feed(r, {across[1], frags[0], frags[1], frags[2]}).empty());
+      EXPECT_EQ(r.counters().Get(IpFragCounters::kOverlaps), 1u);
+    }
+    {
+      IpReassembler r;
+      auto whole = Feed(r, {frags[2], frags[0], inside[1], frags[0], frags[1]});
+      ASSERT_EQ(whole.size(), 1u);
+      ExpectSameDatagram(frame, whole[0]);
+      EXPECT_EQ(r.counters().Get(IpFragCounters::kDuplicates), 2u);
+      EXPECT_EQ(r.counters().Get(IpFragCounters::kOverlaps), 0u);
+    }
+  }
 }
 
 TEST(IpReassemblyTest, IncompleteDatagramsTimeOutAndTheBoundEvicts) {

@@ -96,15 +96,22 @@ bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len, co
     Drop(it);
     return false;
   }
-  // Overlaps with what is already there.
-  bool overlaps = false;
-  for (const auto& [s, e] : d.have) overlaps |= start < e && s < end;
-  if (overlaps) {
-    counters_.Inc(IpFragCounters::kOverlaps);
-    if (d.version == 6) {  // RFC 5722: the whole datagram is discarded
-      Drop(it);
+  // Where [start, end) goes among the sorted, disjoint ranges already there, as the Linux
+  // stack places it (inet_frag_queue_insert): inside one range, a duplicate, dropped and the
+  // datagram kept; across any, an overlap, and the whole datagram is discarded (RFC 5722 for
+  // IPv6, Linux for IPv4: the sensor never rebuilds what the host refused). O(log n).
+  auto at = std::lower_bound(d.have.begin(), d.have.end(), start,
+                             [](const std::pair<uint32_t, uint32_t>& r, uint32_t v) {
+                               return r.second <= v;
+                             });  // the first range ending after start
+  if (at != d.have.end() && at->first < end) {
+    if (start >= at->first && end <= at->second) {
+      counters_.Inc(IpFragCounters::kDuplicates);
       return false;
     }
+    counters_.Inc(IpFragCounters::kOverlaps);
+    Drop(it);
+    return false;
   }
   if (start == 0 && d.prefix.empty()) {
     size_t l2 = static_cast<size_t>(p.frag.ip_header - frame);
@@ -116,28 +123,20 @@ bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len, co
     held_bytes_ += end - d.data.size();
     d.data.resize(end);
   }
-  // Copy into the gaps only: the first copy of every byte wins.
-  uint32_t pos = start;
-  for (const auto& [s, e] : d.have) {
-    if (e <= pos) continue;
-    if (s >= end) break;
-    if (s > pos) std::memcpy(&d.data[pos], p.payload.data() + (pos - start), s - pos);
-    pos = std::max(pos, e);
-    if (pos >= end) break;
+  std::memcpy(&d.data[start], p.payload.data(), end - start);
+  // Joined to the ranges it touches.
+  bool joins_prev = at != d.have.begin() && std::prev(at)->second == start;
+  bool joins_next = at != d.have.end() && at->first == end;
+  if (joins_prev && joins_next) {
+    std::prev(at)->second = at->second;
+    d.have.erase(at);
+  } else if (joins_prev) {
+    std::prev(at)->second = end;
+  } else if (joins_next) {
+    at->first = start;
+  } else {
+    d.have.insert(at, {start, end});
   }
-  if (pos < end) std::memcpy(&d.data[pos], p.payload.data() + (pos - start), end - pos);
-  // Merge [start, end) into the sorted, disjoint list.
-  d.have.emplace_back(start, end);
-  std::sort(d.have.begin(), d.have.end());
-  std::vector<std::pair<uint32_t, uint32_t>> merged;
-  for (const auto& r : d.have) {
-    if (!merged.empty() && r.first <= merged.back().second) {
-      merged.back().second = std::max(merged.back().second, r.second);
-    } else {
-      merged.push_back(r);
-    }
-  }
-  d.have = std::move(merged);
   while (held_bytes_ > options_.max_bytes && datagrams_.size() > 1) {
     EvictOldest();
     it = datagrams_.find(key);

@@ -27,6 +27,7 @@ namespace xsensor {
   X(kTimedOut, "datagrams_timed_out")       \
   X(kEvicted, "datagrams_evicted")          \
   X(kOverlaps, "overlapping_fragments")     \
+  X(kDuplicates, "duplicate_fragments")     \
   X(kTooLong, "datagrams_too_long")         \
   X(kTruncated, "fragments_cut_by_snaplen") \
   X(kUnusable, "fragments_not_reassembled")
