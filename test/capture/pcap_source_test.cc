@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "testing/corpus.h"
 
@@ -130,27 +129,14 @@ TEST(PcapSourceTest, APipeReadsLikeTheFile) {
     std::string path = testing::CorpusFile(rel);
     if (path.empty()) continue;
     SCOPED_TRACE(path);
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    std::thread writer([&] {
-      std::ifstream in(path, std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(in)), {});
-      for (size_t at = 0; at < bytes.size();) {
-        ssize_t n = write(fds[1], bytes.data() + at, bytes.size() - at);
-        if (n <= 0) break;
-        at += static_cast<size_t>(n);
-      }
-      close(fds[1]);
-    });
-    auto reader = PcapReader::Open("/proc/self/fd/" + std::to_string(fds[0]));
+    testing::FileThroughPipe fifo(path);
+    auto reader = PcapReader::Open(fifo.path());
     ASSERT_TRUE(reader.ok()) << reader.status();
     EXPECT_FALSE((*reader)->frames_persist());
     Read got;
     (*reader)->Run([&](LinkType, const uint8_t* d, size_t caplen, size_t wire, int64_t ts) {
       got.frames.push_back({std::string(reinterpret_cast<const char*>(d), caplen), wire, ts});
     });
-    writer.join();
-    close(fds[0]);
     Read expected = WithLibpcap(path);
     EXPECT_GT(expected.frames.size(), 10u);
     EXPECT_EQ(got.frames, expected.frames);

@@ -90,16 +90,9 @@ T=(tshark -r cap.pcap -d tcp.port==8081,http -o tls.desegment_ssl_records:TRUE)
 "${T[@]}" -Y "tls.handshake.type == 2" -T fields -E separator='|' -e tls.handshake.version \
   -e tls.handshake.extensions.supported_version -e tls.handshake.ciphersuite >t_shello 2>/dev/null
 
-python3 - <<'PY'
-import json, sys
-recs = [json.loads(l) for l in open("records.json")]
-fail = False
-def check(ok, what):
-    global fail
-    print(("ok: " if ok else "FAIL: ") + what)
-    fail |= not ok
-def lines(f):
-    return [l.rstrip("\n").split("|") for l in open(f) if l.strip()]
+PYTHONPATH="$E2E_DIR" python3 - <<'PY'
+from e2e_check import check, finish, lines, records
+recs = records()
 codes = {"GET": 1, "POST": 2, "PUT": 3, "DELETE": 4}
 want = sorted((codes.get(m, 0), h.split(":")[0], u, a, r, c) for m, h, u, a, r, c in lines("t_requests"))
 got = sorted((x["method"], x["hostname"], x["path"], x["user_agent"], x["referer"], x["cookie"])
@@ -121,5 +114,5 @@ want = sorted((int(sv or v, 16), int(cs, 16)) for v, sv, cs in lines("t_shello")
 got = sorted((x["ssl_version"], x["cipher_suite"]) for x in recs if x["template"] == "ssl_reply")
 check(want == got, f"ssl_reply records equal tshark's ServerHellos: {got}")
 check({0x0303, 0x0304} <= {v for v, _ in got}, "TLS 1.2 and TLS 1.3 both seen")
-sys.exit(1 if fail else 0)
+finish()
 PY

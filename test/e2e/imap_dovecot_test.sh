@@ -100,17 +100,13 @@ PY
 e2e_stop_capture
 e2e_export_metadata cap.pcap
 
-python3 - "$N" <<'PY'
+PYTHONPATH="$E2E_DIR" python3 - "$N" <<'PY'
 import json, sys
+from e2e_check import check, finish, lines, records
 n = int(sys.argv[1])
 client = json.load(open("client.json"))
-recs = [json.loads(l) for l in open("records.json")]
+recs = records()
 mails = [r for r in recs if r["template"] == "mail" and r["event"] == 2 and r["mail_subject"]]
-fail = False
-def check(ok, what):
-    global fail
-    print(("ok: " if ok else "FAIL: ") + what)
-    fail |= not ok
 check(len(client) == n + 1, f"the client received {len(client)} messages ({n} headers + 1 whole)")
 want = sorted((c["from"], c["to"], c["subject"]) for c in client)
 got = sorted((r["mail_sender"], r["mail_receiver"], r["mail_subject"]) for r in mails)
@@ -118,5 +114,5 @@ check(want == got, f"one mail record per message received, equal to the client's
 if want != got:
     print("  missing:", *[w for w in want if w not in got][:10], sep="\n    ")
     print("  extra:", *[g for g in got if g not in want][:10], sep="\n    ")
-sys.exit(1 if fail else 0)
+finish()
 PY

@@ -2,6 +2,10 @@
 # paths), `work` (its directory, the current one), `pids` (background processes to stop) and,
 # when it uses one, NS (its network namespace). KEEP=1 keeps the directory for inspection.
 
+# This directory, absolute (the scripts cd to their work directory): the checks import
+# e2e_check.py from it (PYTHONPATH="$E2E_DIR").
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 # The EXIT trap body: stop the processes, remove the namespace, remove (or keep) the directory.
 e2e_cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

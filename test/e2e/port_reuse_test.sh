@@ -90,15 +90,10 @@ e2e_export cap.pcap ipfix_tcp_collectors
 
 tshark -r cap.pcap -Y http.request -T fields -E separator='|' -e tcp.stream -e tcp.srcport \
   -e http.request.uri >t_requests 2>/dev/null
-python3 - <<'PY'
-import json, sys
-recs = [json.loads(l) for l in open("records.json")]
-rows = [l.rstrip("\n").split("|") for l in open("t_requests") if l.strip()]
-fail = False
-def check(ok, what):
-    global fail
-    print(("ok: " if ok else "FAIL: ") + what)
-    fail |= not ok
+PYTHONPATH="$E2E_DIR" python3 - <<'PY'
+from e2e_check import check, finish, lines, records
+recs = records()
+rows = lines("t_requests")
 check(len(rows) == 4 and len({r[1] for r in rows}) == 1,
       f"tshark shows 4 requests from one client port: {rows}")
 want = sorted(r[2] for r in rows)
@@ -107,5 +102,5 @@ got = sorted(x["path"] for x in clicks)
 check(want == got, f"clickstream paths equal tshark's requests: {got}")
 check(len({x["session_id"] for x in clicks}) == len({r[0] for r in rows}) == 4,
       f"one SESSION_ID per connection tshark tells apart: {sorted({x['session_id'] for x in clicks})}")
-sys.exit(1 if fail else 0)
+finish()
 PY

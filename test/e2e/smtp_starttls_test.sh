@@ -70,16 +70,9 @@ T=(tshark -r cap.pcap -d tcp.port==587,smtp)
 "${T[@]}" -Y "tls.handshake.type == 2" -T fields -E separator='|' -e tls.handshake.version \
   -e tls.handshake.extensions.supported_version -e tls.handshake.ciphersuite >t_shello 2>/dev/null
 "${T[@]}" -Y 'smtp.command_line contains "STARTTLS"' -T fields -e tcp.dstport >t_starttls 2>/dev/null
-$PY - <<'PY'
-import json, sys
-recs = [json.loads(l) for l in open("records.json")]
-fail = False
-def check(ok, what):
-    global fail
-    print(("ok: " if ok else "FAIL: ") + what)
-    fail |= not ok
-def lines(f):
-    return [l.rstrip("\n").split("|") for l in open(f) if l.strip()]
+PYTHONPATH="$E2E_DIR" $PY - <<'PY'
+from e2e_check import check, finish, lines, records
+recs = records()
 starttls = sorted(int(l[0]) for l in lines("t_starttls"))
 check(starttls == [25, 587], f"tshark sees STARTTLS asked on 25 and 587: {starttls}")
 want = sorted(l[0] for l in lines("t_sni"))
@@ -95,5 +88,5 @@ check([x["cname"] for x in replies] == ["mx.starttls.example"] or
 mails = [x for x in recs if x["template"] == "mail"]
 check([(m["mail_sender"], m["mail_subject"]) for m in mails] == [("carol@example.test", "in clear")],
       f"the message after a refused STARTTLS is exported, the encrypted one is not: {[(m['mail_sender'], m['mail_subject']) for m in mails]}")
-sys.exit(1 if fail else 0)
+finish()
 PY

@@ -4,12 +4,9 @@
 #include "sensor/offline.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <thread>
 
 #include "testing/corpus.h"
 #include "testing/pipeline.h"
@@ -44,26 +41,6 @@ Config WithWorkers(uint32_t n) {
   return c;
 }
 
-// The capture written into a pipe by another thread; the sensor reads /proc/self/fd/N.
-testing::PipelineResult ThroughPipe(const std::string& pcap, const Config& config) {
-  int fds[2];
-  EXPECT_EQ(pipe(fds), 0);
-  std::thread writer([&] {
-    std::ifstream in(pcap, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    for (size_t at = 0; at < bytes.size();) {
-      ssize_t n = write(fds[1], bytes.data() + at, bytes.size() - at);
-      if (n <= 0) break;
-      at += static_cast<size_t>(n);
-    }
-    close(fds[1]);
-  });
-  auto r = testing::RunOfflineSensor("/proc/self/fd/" + std::to_string(fds[0]), config);
-  writer.join();
-  close(fds[0]);
-  return r;
-}
-
 TEST(OfflineSensorTest, RecordsDoNotDependOnWorkersOrOnAPipe) {
   auto captures = testing::AllCorpusCaptures();
   if (captures.empty()) GTEST_SKIP() << "shared corpus not found";
@@ -77,7 +54,8 @@ TEST(OfflineSensorTest, RecordsDoNotDependOnWorkersOrOnAPipe) {
     records += one.records.size();
     // Every fourth capture also through a pipe (not mapped: frames are copied to the workers).
     if (records && piped * 4 < captures.size() && one.records.size() > 2) {
-      auto pipe = ThroughPipe(pcap, WithWorkers(2));
+      testing::FileThroughPipe fifo(pcap);
+      auto pipe = testing::RunOfflineSensor(fifo.path(), WithWorkers(2));
       EXPECT_EQ(pipe.frames, one.frames);
       EXPECT_EQ(Normalized(pipe), Normalized(one));
       ++piped;

@@ -1,5 +1,9 @@
 #include "testing/corpus.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -39,5 +43,30 @@ std::string ReadFile(const std::string& path) {
   ss << f.rdbuf();
   return ss.str();
 }
+
+FileThroughPipe::FileThroughPipe(const std::string& file) {
+  if (pipe(fds_) != 0) return;
+  writer_ = std::thread([this, bytes = ReadFile(file)] {
+    // A reader that stops early closes its end: write() then fails (EPIPE) instead of
+    // killing the process.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    for (size_t at = 0; at < bytes.size();) {
+      ssize_t n = write(fds_[1], bytes.data() + at, bytes.size() - at);
+      if (n <= 0) break;
+      at += static_cast<size_t>(n);
+    }
+    close(fds_[1]);
+  });
+}
+
+FileThroughPipe::~FileThroughPipe() {
+  if (fds_[0] >= 0) close(fds_[0]);  // a writer still blocked gets EPIPE
+  if (writer_.joinable()) writer_.join();
+}
+
+std::string FileThroughPipe::path() const { return "/proc/self/fd/" + std::to_string(fds_[0]); }
 
 }  // namespace xsensor::testing

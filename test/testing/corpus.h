@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace xsensor::testing {
@@ -14,6 +15,22 @@ std::string CorpusFile(const std::string& rel);
 // Every capture file under corpus/ (pcap and pcapng), sorted.
 std::vector<std::string> AllCorpusCaptures();
 std::string ReadFile(const std::string& path);
+
+// A file's bytes written into a pipe by a thread of its own, for readers that take a path:
+// path() names the read end (/proc/self/fd/N). The writer is joined and both ends closed on
+// destruction.
+class FileThroughPipe {
+ public:
+  explicit FileThroughPipe(const std::string& file);
+  ~FileThroughPipe();
+  FileThroughPipe(const FileThroughPipe&) = delete;
+  FileThroughPipe& operator=(const FileThroughPipe&) = delete;
+  std::string path() const;
+
+ private:
+  int fds_[2] = {-1, -1};
+  std::thread writer_;
+};
 
 #define XS_REQUIRE_FILE(path)                                                                    \
   do {                                                                                           \
