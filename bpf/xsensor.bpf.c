@@ -22,6 +22,21 @@ struct {
   __type(value, __u32);
 } XS_MAP_XSKS SEC(".maps");
 
+/* Each capture interface's first slot in XS_MAP_XSKS (by ifindex): its queue q's socket is at
+ * base + q, so that several interfaces share the program and the socket map. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, XS_MAX_INTERFACES);
+  __type(key, __u32);
+  __type(value, __u32);
+} XS_MAP_IFSLOTS SEC(".maps");
+
+static __always_inline __u32 xsk_slot(struct xdp_md *ctx) {
+  __u32 ifindex = ctx->ingress_ifindex;
+  __u32 *base = bpf_map_lookup_elem(&XS_MAP_IFSLOTS, &ifindex);
+  return (base ? *base : 0) + ctx->rx_queue_index;
+}
+
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, 65536);
@@ -83,7 +98,7 @@ static __always_inline int fail(__u32 reason) {
 static __always_inline int fragment(struct xdp_md *ctx, __u8 l4_proto) {
   count(XS_CNT_FRAGMENT);
   if (!xs_cfg.steer_fragments || l4_proto != IPPROTO_UDP) return other();
-  __u32 q = ctx->rx_queue_index;
+  __u32 q = xsk_slot(ctx);
   if (!bpf_map_lookup_elem(&XS_MAP_XSKS, &q)) return fail(XS_CNT_NO_SOCKET);
   count(XS_CNT_STEER_FRAGMENT);
   count(XS_CNT_STEERED);
@@ -282,7 +297,7 @@ int xsensor_xdp(struct xdp_md *ctx) {
   }
   if (!why) return other();
 
-  __u32 q = ctx->rx_queue_index;
+  __u32 q = xsk_slot(ctx);
   if (!bpf_map_lookup_elem(&XS_MAP_XSKS, &q)) return fail(XS_CNT_NO_SOCKET);
   count(why);
   count(XS_CNT_STEERED);

@@ -6,7 +6,8 @@
 
 #include <linux/types.h>
 
-#define XS_MAX_QUEUES 256
+#define XS_MAX_QUEUES 256 /* AF_XDP sockets, over all interfaces */
+#define XS_MAX_INTERFACES 64
 #define XS_MAX_VLAN_TAGS 3
 #define XS_MAX_MPLS_LABELS 8
 #define XS_MAX_IPV6_EXT 8
@@ -18,6 +19,7 @@
 #define XS_MAP_STEER xs_steer
 #define XS_MAP_COUNTERS xs_counters
 #define XS_MAP_PREFIXES xs_prefixes
+#define XS_MAP_IFSLOTS xs_ifslots
 
 /* The canonical flow key: both directions give the same key. The "lo" side is the one whose
  * (address, port) sorts first; vlan is the innermost VLAN id (0 without tags). */

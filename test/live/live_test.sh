@@ -11,11 +11,14 @@
 #            the packet path or for the live collector, the stalled one bounded and counted
 #   greeting FTP, SMTP, POP3, IMAP, XMPP and SIP on ports nothing names: steered by their first
 #            bytes, the same records as offline
+#   ipv6     every parsed protocol over IPv4 and IPv6 (to_ipv6.py), each flow's client frames on
+#            queue 0 and server frames on queue 1, replies and raw export on: live = offline
 #   fragments SIP INVITEs in IP fragments (IPv4 and IPv6): steered, reassembled, exported
 #   sigkill  SIGKILL leaves no XDP program attached
-#   bridges  BRIDGE_CHANNEL_NUM is the capture interface's number (1 for the first), or
+#   bridges  BRIDGE_CHANNEL_NUM is the capture interface's number (1 and 2 on two interfaces), or
 #            vchannel when configured
-# Exit 77 = skipped, with the reason.
+# Exit 77 = skipped, with the reason. XS_KEEP=DIR keeps the run's files (captures, records,
+# counters, logs) in DIR.
 set -euo pipefail
 CASE=$1 BUILD=$2 SHARED=$3
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,7 +37,8 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   bash "$ROOT/scripts/veth-harness.sh" down "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  ip link del "${NAME}b" 2>/dev/null || true
+  [ -n "${XS_KEEP:-}" ] && cp -r "$work" "$XS_KEEP"; rm -rf "$work"
 }
 trap cleanup EXIT
 bash "$ROOT/scripts/veth-harness.sh" up "$NAME" 2 >/dev/null 2>&1 ||
@@ -75,7 +79,7 @@ start_sensor() {
 }
 start_sensor_once() {
   rm -f "$work/counters"
-  "$BIN/xsensor" --interface "$NAME" --counters_out "$work/counters" --print_counters=false \
+  "$BIN/xsensor" --interface "${IFACES:-$NAME}" --counters_out "$work/counters" --print_counters=false \
     "$@" 2>>"$work/sensor.log" &
   sensor_pid=$!
   pids+=("$sensor_pid")
@@ -341,6 +345,52 @@ time.sleep(600)' "$work/stalled.port" &
       "live records equal offline records ($(wc -l <"$work/live.json") vs $(wc -l <"$work/offline.json"))"
     [ -s "$work/diff" ] && { head -20 "$work/diff"; grep -E "^(xdp|parser|worker|flow)" "$work/counters" | grep -v " 0$"; }
     ;;
+  ipv6)
+    # Every protocol the sensor parses, over IPv4 and over IPv6 (the same captures rewritten by
+    # to_ipv6.py), on two queues: each flow's client frames on queue 0 and its server frames on
+    # queue 1. FTP, mail and XMPP also on ports no configuration names (steered by their first
+    # bytes, on other addresses). Replies and raw export on: every record the offline run gives, live.
+    [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs to put the two directions on two queues"
+    command -v tcprewrite >/dev/null || skip "tcprewrite (tcpreplay package) not installed"
+    pcaps=()
+    for f in zeek/http_pipelined-requests.pcap ipfixprobe/http.pcap zeek/tls_tls1.2.pcap \
+             zeek/tls_tls13_wolfssl.pcap suricata-verify/quic-ietf.pcap ipfixprobe/dns.pcap \
+             tcpdump/dns_tcp.pcap ipfixprobe/sip.pcap zeek/ftp_ipv4.pcap zeek/smtp.pcap \
+             zeek/pop3_pop3.pcap ndpi/imap.pcap zeek/tls_xmpp-starttls.pcap; do
+      [ -f "$C/$f" ] || continue
+      base=$(basename "$f" .pcap)
+      cp "$C/$f" "$work/$base.pcap"
+      moved=$(case "$f" in *ftp*) echo 21:2121 ;; *smtp*) echo 25:1025 ;; *pop3*) echo 110:1110 ;;
+                            *imap*) echo 143:1143 ;; *xmpp*) echo 5222:15222 ;; esac)
+      [ -n "$moved" ] && tcprewrite --portmap="$moved" --seed=7 -i "$C/$f" -o "$work/$base-moved.pcap"
+      for p in "$work/$base.pcap" ${moved:+"$work/$base-moved.pcap"}; do
+        python3 "$ROOT/test/live/to_ipv6.py" "$p" "${p%.pcap}-v6.pcap"
+        pcaps+=("$p" "${p%.pcap}-v6.pcap")
+      done
+    done
+    [ ${#pcaps[@]} -gt 0 ] || skip "shared corpus not found"
+    extra=(--http_parse_reply=1 --ssl_parse_reply=1 --raw_export=1 --steer_tcp_ports=parsers)
+    offline_records "$work/offline.json" "${pcaps[@]}"
+    start_receiver "$work/live.json" 3
+    start_sensor $(collectors) "${extra[@]}"
+    for p in "${pcaps[@]}"; do
+      ip netns exec "$NS" "$TBIN/xsensor-inject" --dev "$NAME-p" --pcap "$p" \
+        --client_cpu 0 --server_cpu 1 --gap_us 200 >"$work/inject.log" ||
+        { cat "$work/inject.log"; skip "live-frames injection (BPF_PROG_RUN) not available"; }
+    done
+    sleep 1
+    stop_sensor
+    q0=$(counter "queue.$NAME.0.received" "$work/counters")
+    q1=$(counter "queue.$NAME.1.received" "$work/counters")
+    check '[ "$q0" -gt 0 ] && [ "$q1" -gt 0 ]' "both queues received ($q0, $q1)"
+    for t in clickstream http_reply ssl_reply dns sip ftp mail im raw; do
+      check 'grep -q "\"template\":\"$t\",[^,]*,\"ipv6\":true" "$work/live.json"' \
+        "live $t records over IPv6"
+    done
+    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+      "live records equal offline records ($(wc -l <"$work/live.json") vs $(wc -l <"$work/offline.json"))"
+    [ -s "$work/diff" ] && { head -20 "$work/diff"; grep -E "^(xdp|parser|worker|flow|queue)" "$work/counters" | grep -v " 0$"; }
+    ;;
   fragments)
     # SIP INVITEs too large for one 1500-byte frame, IPv4 and IPv6, in IP fragments: XDP steers
     # the UDP fragments, the worker reassembles them, and the records equal offline's.
@@ -362,21 +412,43 @@ time.sleep(600)' "$work/stalled.port" &
     [ -s "$work/diff" ] && head -5 "$work/diff"
     ;;
   bridges)
-    # One capture interface (several on one sensor share the XSKMAP by queue index: not yet
-    # supported, see the README): its records carry its number, 1, or vchannel when set.
-    a=$C/ipfixprobe/http.pcap
-    [ -f "$a" ] || skip "shared corpus not found"
+    # Two capture interfaces (veth pairs of two queues each) on one sensor: the records of what
+    # came in on the first carry BRIDGE_CHANNEL_NUM 1, of the second 2; vchannel, when set,
+    # replaces both.
+    a=$C/ipfixprobe/http.pcap b=$C/zeek/http_pipelined-requests.pcap
+    [ -f "$a" ] && [ -f "$b" ] || skip "shared corpus not found"
+    ip link add "${NAME}b" numtxqueues 2 numrxqueues 2 type veth peer name "${NAME}b-p" \
+      numtxqueues 2 numrxqueues 2
+    ip link set "${NAME}b-p" netns "$NS"
+    ip link set "${NAME}b" mtu 3000 up
+    ip -n "$NS" link set "${NAME}b-p" mtu 3000 up
+    IFACES="$NAME,${NAME}b"
+    extra=()
+    offline_records "$work/offline-a.json" "$a"
+    offline_records "$work/offline-b.json" "$b"
     for vchannel in 0 7; do
       : >"$work/sensor.log"  # start_sensor waits for this run's "capturing on"
       start_receiver "$work/live$vchannel.json" 3
       start_sensor $(collectors) --vchannel=$vchannel
       ip netns exec "$NS" tcpreplay -q -i "$NAME-p" "$a" >/dev/null 2>&1 || true
+      ip netns exec "$NS" tcpreplay -q -i "${NAME}b-p" "$b" >/dev/null 2>&1 || true
       sleep 1
       stop_sensor
-      want=$(( vchannel ? vchannel : 1 ))
-      got=$(grep '"template":"clickstream"' "$work/live$vchannel.json" |
-            sed -E 's/.*"bridge_channel_num":([0-9]+).*/\1/' | sort -u | tr '\n' ' ')
-      check '[ "$got" = "$want " ]' "vchannel=$vchannel: BRIDGE_CHANNEL_NUM of every clickstream record is $want (got: $got)"
+      check 'python3 - "$vchannel" "$work/live$vchannel.json" "$work/offline-a.json" "$work/offline-b.json" <<"PY"
+import json, sys
+vchannel, live, offline = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+def key(r):  # a request, whatever run it came from
+    return (r["ip_source"], r["port_source"], r["path"])
+def clicks(path):
+    return [json.loads(l) for l in open(path) if "\"template\":\"clickstream\"" in l]
+want = {}
+for number, path in enumerate(offline, 1):
+    for r in clicks(path):
+        want[key(r)] = vchannel or number
+got = {key(r): r["bridge_channel_num"] for r in clicks(live)}
+print(f"{len(got)} live requests; channels {sorted(set(got.values()))}")
+sys.exit(0 if got == want and len(want) > 2 else 1)
+PY' "vchannel=$vchannel: every request carries its interface's number (1, 2) or vchannel"
     done
     ;;
   sigkill)

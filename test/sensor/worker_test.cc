@@ -1,9 +1,14 @@
 // The worker's choice of a parser for flows picked up without their handshake (live, XDP steers
 // a server-first protocol from its greeting on): the greeting may reach the flow's worker after
-// the client's first command (another queue, a hand-off), and the flow is still parsed.
+// the client's first command (another queue, a hand-off), and the flow is still parsed. Raw
+// records of the packets that chose the parser, replies that overtook their request, and a
+// bypass that waits for raw export.
 #include "sensor/worker.h"
 
 #include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
 
 #include "testing/packet_builder.h"
 #include "xsensor/records.pb.h"
@@ -11,15 +16,21 @@
 namespace xsensor {
 namespace {
 
-class FtpSink : public RecordSink {
+class Sink : public RecordSink {
  public:
   void Emit(const google::protobuf::Message& m) override {
-    if (m.GetDescriptor() != schema::Ftp::descriptor()) return;
-    schema::Ftp f;
-    f.CopyFrom(m);
-    records.push_back(f);
+    records.emplace_back(m.New());
+    records.back()->CopyFrom(m);
   }
-  std::vector<schema::Ftp> records;
+  template <typename T>
+  std::vector<T> Of() const {
+    std::vector<T> out;
+    for (const auto& m : records) {
+      if (m->GetDescriptor() == T::descriptor()) out.emplace_back().CopyFrom(*m);
+    }
+    return out;
+  }
+  std::vector<std::unique_ptr<google::protobuf::Message>> records;
 };
 
 struct Segment {
@@ -27,14 +38,25 @@ struct Segment {
   std::string text;
 };
 
-// Sequence numbers follow each direction's bytes; `segments` are in arrival order.
-// `no_parser_flows`, if given, gets the worker's count of flows decided to have no parser.
-std::vector<schema::Ftp> RunWorker(const std::vector<Segment>& segments,
-                                   std::vector<int> send_order = {},
-                                   uint64_t* no_parser_flows = nullptr) {
-  FtpSink sink;
+struct FlowRun {
   Config config = DefaultConfig();
-  Worker worker(config, 0, &sink);
+  uint16_t server_port = 2121;  // FTP on a port no parser names, as the greeting steers it
+  std::vector<int> send_order;  // indexes into the segments; empty: in order
+  // Filled by RunWorker.
+  Sink sink;
+  uint64_t no_parser_flows = 0;
+  size_t bypass_calls = 0;
+  size_t raw_records_at_bypass = 0;
+};
+
+// One IPv6 TCP flow without handshake. Sequence numbers follow each direction's bytes;
+// `segments` are in the order the endpoints sent them, run->send_order the order they arrive.
+void RunWorker(const std::vector<Segment>& segments, FlowRun* run) {
+  Worker worker(run->config, 0, &run->sink);
+  worker.set_bypass_callback([run](const Flow&, bool, bool) {
+    ++run->bypass_calls;
+    run->raw_records_at_bypass = run->sink.Of<schema::Raw>().size();
+  });
   int64_t t = 1700000000'000000;
   uint32_t next_seq[2] = {1000, 5000};
   std::vector<uint32_t> seqs;
@@ -42,30 +64,40 @@ std::vector<schema::Ftp> RunWorker(const std::vector<Segment>& segments,
     seqs.push_back(next_seq[s.from_client]);
     next_seq[s.from_client] += static_cast<uint32_t>(s.text.size());
   }
-  if (send_order.empty()) {
-    for (size_t i = 0; i < segments.size(); ++i) send_order.push_back(static_cast<int>(i));
+  std::vector<int> order = run->send_order;
+  if (order.empty()) {
+    for (size_t i = 0; i < segments.size(); ++i) order.push_back(static_cast<int>(i));
   }
-  for (int i : send_order) {
+  const uint16_t port = run->server_port;
+  for (int i : order) {
     const Segment& s = segments[i];
-    // FTP on a port no parser names (as the greeting steers it), IPv6, no handshake.
     std::string f = s.from_client ? testing::PacketBuilder()
                                         .Eth()
                                         .Ipv6("2001:db8::c", "2001:db8::21")
-                                        .Tcp(49185, 2121, seqs[i], kAck | kPsh)
+                                        .Tcp(49185, port, seqs[i], kAck | kPsh)
                                         .Payload(s.text)
                                         .Build()
                                   : testing::PacketBuilder()
                                         .Eth()
                                         .Ipv6("2001:db8::21", "2001:db8::c")
-                                        .Tcp(2121, 49185, seqs[i], kAck | kPsh)
+                                        .Tcp(port, 49185, seqs[i], kAck | kPsh)
                                         .Payload(s.text)
                                         .Build();
     worker.HandleFrame(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
                        f.size(), t += 1000);
   }
-  if (no_parser_flows) *no_parser_flows = worker.counters().Get(WorkerCounters::kNoParserFlows);
+  run->no_parser_flows = worker.counters().Get(WorkerCounters::kNoParserFlows);
   worker.Finish();
-  return sink.records;
+}
+
+std::vector<schema::Ftp> RunWorker(const std::vector<Segment>& segments,
+                                   std::vector<int> send_order = {},
+                                   uint64_t* no_parser_flows = nullptr) {
+  FlowRun run;
+  run.send_order = std::move(send_order);
+  RunWorker(segments, &run);
+  if (no_parser_flows) *no_parser_flows = run.no_parser_flows;
+  return run.sink.Of<schema::Ftp>();
 }
 
 const std::string kGreeting = "220 ftp.example.org FTP server ready.\r\n";
@@ -102,6 +134,94 @@ TEST(WorkerTest, ClientWithoutAnyGreetingIsGivenUpAfterAFewPackets) {
   EXPECT_EQ(decided, 0u) << "still waiting after four client packets";
   EXPECT_TRUE(RunWorker(std::vector<Segment>(8, Segment{true, "HELLO\r\n"}), {}, &decided).empty());
   EXPECT_EQ(decided, 1u);
+}
+
+TEST(WorkerTest, RawRecordsOfAGreetingSteeredFlowIncludeThePacketsThatChoseTheParser) {
+  // The greeting alone does not choose the parser (the client's first command confirms it):
+  // it is held and exported once the parser is chosen, whichever of the two came first.
+  for (const std::vector<int>& order : {std::vector<int>{}, std::vector<int>{1, 0, 2, 3, 4}}) {
+    FlowRun run;
+    run.config.raw_export = true;
+    run.send_order = order;
+    RunWorker(kSession, &run);
+    auto raw = run.sink.Of<schema::Raw>();
+    ASSERT_EQ(raw.size(), kSession.size()) << "arrival order " << order.size();
+    std::multiset<std::string> got, want;
+    for (const auto& r : raw) {
+      EXPECT_EQ(r.meta_proto(), 4u);  // FTP
+      bool from_server = r.source_transport_port() == 2121;
+      EXPECT_EQ(r.dir_data(), from_server ? 1u : 0u) << r.raw_data();
+      EXPECT_EQ(r.destination_transport_port(), from_server ? 49185 : 2121) << r.raw_data();
+      EXPECT_EQ(r.ip_source().size(), 16u);
+      got.insert(r.raw_data());
+    }
+    for (const Segment& s : kSession) want.insert(s.text);
+    EXPECT_EQ(got, want);
+  }
+}
+
+TEST(WorkerTest, AReplyThatOvertookItsRequestIsStillParsed) {
+  // HTTP on a port no parser names, chosen by the request's first bytes; live, the reply came
+  // in on the other queue and reached the flow's worker first.
+  const std::vector<Segment> exchange = {
+      {true, "GET /index.html HTTP/1.1\r\nHost: www.example.org\r\n\r\n"},
+      {false, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"}};
+  FlowRun run;
+  run.config.http_parse_reply = true;
+  run.server_port = 9999;
+  run.send_order = {1, 0};
+  RunWorker(exchange, &run);
+  auto clicks = run.sink.Of<schema::Clickstream>();
+  ASSERT_EQ(clicks.size(), 1u);
+  EXPECT_EQ(clicks[0].hostname(), "www.example.org");
+  auto replies = run.sink.Of<schema::HttpReply>();
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].result_code(), 404u);
+}
+
+// A TLS 1.2 ClientHello naming `sni`: one cipher suite, no compression, the SNI extension.
+std::string ClientHello(const std::string& sni) {
+  auto u16 = [](size_t v) { return std::string{char(v >> 8), char(v & 0xff)}; };
+  std::string name = std::string(1, '\0') + u16(sni.size()) + sni;
+  std::string ext = u16(0) + u16(name.size() + 2) + u16(name.size()) + name;
+  std::string body = std::string("\x03\x03", 2) + std::string(32, 'r') + std::string(1, '\0') +
+                     u16(2) + std::string("\x13\x01", 2) + std::string("\x01\x00", 2) +
+                     u16(ext.size()) + ext;
+  std::string hs = std::string(1, '\x01') + std::string(1, '\0') + u16(body.size()) + body;
+  return std::string("\x16\x03\x01", 3) + u16(hs.size()) + hs;
+}
+
+TEST(WorkerTest, BypassWaitsUntilRawExportHasItsPackets) {
+  // SMTP, STARTTLS, then TLS: the TLS parser is done after the ClientHello, but raw export
+  // wants the flow's first raw_max_packets packets: the bypass comes after the last of them.
+  std::vector<Segment> session = {{false, "220 mx.example.org ESMTP\r\n"},
+                                  {true, "EHLO client\r\n"},
+                                  {false, "250-mx.example.org\r\n250 STARTTLS\r\n"},
+                                  {true, "STARTTLS\r\n"},
+                                  {false, "220 Ready to start TLS\r\n"},
+                                  {true, ClientHello("mx.example.org")}};
+  for (int i = 0; i < 6; ++i) {
+    session.push_back({i % 2 == 0, std::string("\x17\x03\x03\x00\x04"
+                                               "abcd",
+                                               9)});
+  }
+  FlowRun run;
+  run.config.raw_export = true;
+  run.config.raw_max_packets = 9;
+  run.server_port = 25;
+  RunWorker(session, &run);
+  auto clicks = run.sink.Of<schema::Clickstream>();
+  ASSERT_EQ(clicks.size(), 1u);
+  EXPECT_EQ(clicks[0].hostname(), "mx.example.org");
+  EXPECT_EQ(run.sink.Of<schema::Raw>().size(), 9u);
+  EXPECT_EQ(run.bypass_calls, 1u);
+  EXPECT_EQ(run.raw_records_at_bypass, 9u);
+
+  FlowRun without_raw;
+  without_raw.server_port = 25;
+  RunWorker(session, &without_raw);
+  EXPECT_EQ(without_raw.bypass_calls, 1u);
+  EXPECT_EQ(without_raw.raw_records_at_bypass, 0u);
 }
 
 }  // namespace

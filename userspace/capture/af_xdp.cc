@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <xdp/xsk.h>
 
 #include <cstring>
@@ -106,9 +107,12 @@ void XskSocket::ReleaseAndRefill(uint32_t n, const uint64_t* addrs) {
   }
 }
 
-void XskSocket::Wait(int timeout_ms) {
-  pollfd p{fd(), POLLIN, 0};
-  poll(&p, 1, timeout_ms);
+void XskSocket::Wait(int timeout_ms, int wake_fd) {
+  pollfd p[2] = {{fd(), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+  if (poll(p, wake_fd >= 0 ? 2 : 1, timeout_ms) > 0 && wake_fd >= 0 && (p[1].revents & POLLIN)) {
+    uint64_t n;
+    (void)!read(wake_fd, &n, sizeof(n));
+  }
 }
 
 XskStats XskSocket::Stats() const {

@@ -49,8 +49,9 @@ class XskSocket {
   // the call only). Returns the number of frames.
   template <typename Fn>
   uint32_t Receive(uint32_t max, Fn&& fn);
-  // Waits up to timeout_ms for frames (poll).
-  void Wait(int timeout_ms);
+  // Waits up to timeout_ms for frames (poll), or until `wake_fd` (an eventfd; -1: none) is
+  // written, which it then resets.
+  void Wait(int timeout_ms, int wake_fd = -1);
   XskStats Stats() const;
 
  private:

@@ -65,6 +65,7 @@ struct Flow {
   // What the server sent before the client said anything, while no parser is chosen (bounded):
   // the greeting of a server-first protocol on a port of its own.
   std::string server_first;
+  uint32_t server_first_seq = 0;  // its first byte's TCP sequence number
   // What the client sent first on a flow picked up without its handshake, while waiting for
   // the server's greeting (bounded; see Worker::Deliver).
   std::string client_first;
@@ -72,6 +73,16 @@ struct Flow {
   bool handshake_seen = false;  // the flow began with a SYN
   uint16_t channel = 0;         // BRIDGE_CHANNEL_NUM: of the interface its first packet came in
   uint32_t raw_exported = 0;    // raw records of this flow so far
+  // Packets with payload seen before the parser was chosen (a greeting, a client's first bytes
+  // that crossed queues), held for their raw records until it is (raw_export; bounded).
+  struct HeldPacket {
+    Dir dir;
+    uint8_t tcp_flags;
+    uint32_t tcp_seq;
+    int64_t ts_us;
+    std::string payload;
+  };
+  std::unique_ptr<std::vector<HeldPacket>> raw_held;
 
   // The table's bookkeeping: the expiry list the flow is queued in, and when.
   Flow* queue_prev = nullptr;

@@ -139,6 +139,9 @@ std::vector<std::string> ParserPayloadStarts(uint8_t l4_proto);
 // True when a TCP payload starts like the greeting of a server that speaks first (FTP/SMTP
 // "220", POP3 "+OK", IMAP "* OK"/"* PREAUTH"), in one whole line: its sender is the server.
 bool LooksLikeServerGreeting(absl::string_view payload);
+// True when a TCP payload begins as only a server answers: an HTTP status line or a TLS
+// ServerHello (a flow picked up at its reply: live, the reply crossed queues and came first).
+bool LooksLikeServerReply(absl::string_view payload);
 
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,

@@ -130,6 +130,13 @@ bool LooksLikeServerGreeting(absl::string_view p) {
          absl::StartsWith(p, "* PREAUTH");
 }
 
+bool LooksLikeServerReply(absl::string_view p) {
+  if (absl::StartsWith(p, "HTTP/1.") && p.size() > 12 && p[8] == ' ') return true;
+  // A TLS handshake record (version 3.x) whose first message is a ServerHello (type 2).
+  return p.size() > 5 && p[0] == 0x16 && p[1] == 0x03 && static_cast<uint8_t>(p[2]) <= 0x04 &&
+         p[5] == 0x02;
+}
+
 static std::vector<std::string> Strings(std::vector<absl::string_view> v) {
   return std::vector<std::string>(v.begin(), v.end());
 }

@@ -1,8 +1,13 @@
 #include "sensor/live.h"
 
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -111,6 +116,8 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
       queue->channel = interface_number;
       made.push_back(std::move(queue));
     }
+    const uint32_t ifindex = if_nametoindex(ifname.c_str());
+    const auto base = static_cast<uint32_t>(s->queues_.size());
     auto mode = s->program_->Attach(ifname, want);
     if (!mode.ok()) return mode.status();
     s->attached_.emplace_back(ifname, *mode);
@@ -120,7 +127,8 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
       auto xsk = XskSocket::Create(ifname, queue->queue, xo);
       if (!xsk.ok()) return xsk.status();
       queue->xsk = std::move(*xsk);
-      if (auto st = s->program_->RegisterSocket(queue->queue, queue->xsk->fd()); !st.ok()) {
+      if (auto st = s->program_->RegisterSocket(ifindex, base, queue->queue, queue->xsk->fd());
+          !st.ok()) {
         return st;
       }
       XS_LOG_INFO(ifname, " queue ", queue->queue, ": XDP ", XdpModeName(*mode), ", AF_XDP ",
@@ -156,6 +164,10 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     for (size_t j = 0; j < n; ++j) {
       q.inbox.push_back(j == i ? nullptr
                                : std::make_unique<SpscRing<HandoffFrame>>(HandoffRingSlots(n)));
+    }
+    if (n > 1) {
+      q.wake = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+      if (q.wake.get() < 0) return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
     }
     Queue* qp = &q;
     XdpProgram* prog_ptr = s->program_.get();
@@ -202,6 +214,28 @@ size_t LiveSensor::DrainInbox(Queue& q) {
   return n;
 }
 
+bool LiveSensor::InboxEmpty(Queue& q) {
+  for (auto& ring : q.inbox) {
+    if (ring && ring->Peek()) return false;
+  }
+  return true;
+}
+
+void LiveSensor::WakeOwners(std::vector<uint8_t>* handed_to) {
+  bool any = false;
+  for (uint8_t h : *handed_to) any |= h;
+  if (!any) return;
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // the frames published, then the look
+  for (size_t i = 0; i < handed_to->size(); ++i) {
+    if (!(*handed_to)[i]) continue;
+    (*handed_to)[i] = 0;
+    if (queues_[i]->sleeping.load(std::memory_order_relaxed)) {
+      uint64_t one = 1;
+      (void)!write(queues_[i]->wake.get(), &one, sizeof(one));
+    }
+  }
+}
+
 void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
   Queue& me = *queues_[index];
   if (me.cpu >= 0) {
@@ -212,6 +246,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
   }
   const size_t n = queues_.size();
   int64_t last_expire = 0;
+  std::vector<uint8_t> handed_to(n, 0);  // owners this batch handed frames to
   (void)stop;  // Run() watches it: it detaches the program first, then sets receiving_stop_
   for (bool last_pass = false;;) {
     // After receiving_stop_ the program is detached: one more pass takes what was already
@@ -254,6 +289,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
           std::memcpy(slot->data, frame.data(), frame.size());
           queues_[owner]->inbox[index]->Publish();
           me.handed_out.fetch_add(1, std::memory_order_relaxed);
+          handed_to[owner] = 1;
           return;
         }
       }
@@ -262,6 +298,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     });
     if (got) me.received.fetch_add(got, std::memory_order_relaxed);
     if (last_pass && got) last_pass = false;  // the ring is not empty yet
+    WakeOwners(&handed_to);
     size_t drained = DrainInbox(me);
     if (got || drained) me.worker->PublishGauges();
     if (got == 0 && drained == 0) {
@@ -269,7 +306,16 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
         me.worker->Expire(now);
         last_expire = now;
       }
-      me.xsk->Wait(2);
+      // Asleep before the inboxes are looked at once more: a sender that publishes after this
+      // look sees the flag (both sides fence) and writes the eventfd.
+      me.sleeping.store(true, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (!InboxEmpty(me)) {
+        me.sleeping.store(false, std::memory_order_relaxed);
+        continue;
+      }
+      me.xsk->Wait(2, me.wake.get());
+      me.sleeping.store(false, std::memory_order_relaxed);
     }
   }
   // Take what the other workers already handed over; they may still be handing more, so the

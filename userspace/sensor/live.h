@@ -19,6 +19,7 @@
 #include "capture/af_xdp.h"
 #include "capture/xdp_program.h"
 #include "common/spsc_ring.h"
+#include "common/unique_fd.h"
 #include "config/config.h"
 #include "export/dns_log.h"
 #include "export/exporter.h"
@@ -74,6 +75,11 @@ class LiveSensor {
     std::unique_ptr<QueueSink> sink;
     std::unique_ptr<Worker> worker;
     std::vector<std::unique_ptr<SpscRing<HandoffFrame>>> inbox;  // one per sending worker
+    // Written by a worker that handed frames to this one while it sleeps in poll(): a handed
+    // frame waits microseconds, not the poll timeout, and the two directions of a flow that
+    // came in on two queues keep their order.
+    UniqueFd wake;
+    std::atomic<bool> sleeping{false};
     std::atomic<uint64_t> received{0}, handed_out{0}, handed_in{0}, handoff_dropped{0},
         bypass_set{0}, bypass_errors{0};
     std::thread thread;
@@ -81,6 +87,8 @@ class LiveSensor {
   LiveSensor() = default;
   void WorkerLoop(size_t index, const std::atomic<bool>* stop);
   size_t DrainInbox(Queue& q);
+  static bool InboxEmpty(Queue& q);
+  void WakeOwners(std::vector<uint8_t>* handed_to);
 
   Config config_;
   std::unique_ptr<XdpProgram> program_;

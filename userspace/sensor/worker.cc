@@ -10,6 +10,9 @@ namespace {
 constexpr size_t kMaxServerFirst = 512;
 // Client packets kept while waiting for a server's greeting on a flow without handshake.
 constexpr uint8_t kMaxClientFirstPackets = 4;
+// Packets (and bytes of each) held for raw records while a flow's parser is not chosen.
+constexpr size_t kMaxHeldRawPackets = 4;
+constexpr size_t kMaxHeldRawBytes = 1500;
 
 bool IsServicePort(uint8_t proto, uint16_t port) {
   for (const auto& p : Parsers()) {
@@ -73,15 +76,17 @@ Worker::~Worker() = default;
 
 void Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
   // The client is the side that sent the SYN; without a handshake, the side talking to a
-  // service port; else the side a server greeting goes to (a flow picked up at its greeting,
-  // as live capture does for FTP/SMTP/POP3/IMAP on other ports); else the side with the
-  // unprivileged port; else the first sender.
+  // service port; else the side a server greeting or reply goes to (a flow picked up at its
+  // greeting, as live capture does for FTP/SMTP/POP3/IMAP on other ports, or at a reply that
+  // overtook its request across queues); else the side with the unprivileged port; else the
+  // first sender.
   bool sender_is_client = true;
   if (p.l4_proto == 6 && (p.tcp_flags & kSyn)) {
     sender_is_client = !(p.tcp_flags & kAck);
   } else if (IsServicePort(p.l4_proto, p.dport) != IsServicePort(p.l4_proto, p.sport)) {
     sender_is_client = IsServicePort(p.l4_proto, p.dport);
-  } else if (p.l4_proto == 6 && LooksLikeServerGreeting(p.payload)) {
+  } else if (p.l4_proto == 6 &&
+             (LooksLikeServerGreeting(p.payload) || LooksLikeServerReply(p.payload))) {
     sender_is_client = false;
   } else if ((p.sport < 1024) != (p.dport < 1024)) {
     sender_is_client = p.dport < 1024;
@@ -169,30 +174,77 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
   } else if (!p.payload.empty()) {
     Deliver(*flow, dir, p, ts_us, p.payload, 0);
   }
-  if (raw_export_ && flow->meta_proto && !p.payload.empty() &&
-      flow->raw_exported < raw_max_packets_) {
-    EmitRaw(*flow, dir, p, ts_us);
+  if (raw_export_ && !p.payload.empty()) HandleRaw(*flow, dir, p, ts_us);
+}
+
+void Worker::HandleRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
+  if (!flow.meta_proto) {
+    // Until the parser is chosen, the packets that will choose it (a greeting, a client's first
+    // bytes that crossed queues) are held: whatever order they came in, they are exported.
+    if (flow.parser_chosen) {
+      flow.raw_held.reset();
+      return;
+    }
+    if (!flow.raw_held) flow.raw_held = std::make_unique<std::vector<Flow::HeldPacket>>();
+    if (flow.raw_held->size() < kMaxHeldRawPackets) {
+      absl::string_view data =
+          p.payload.substr(0, std::min<size_t>(raw_max_bytes_, kMaxHeldRawBytes));
+      flow.raw_held->push_back({dir, p.tcp_flags, p.tcp_seq, ts_us, std::string(data)});
+    } else {
+      counters_.Inc(WorkerCounters::kRawHeldDropped);
+    }
+    return;
+  }
+  if (flow.raw_held) {
+    for (const Flow::HeldPacket& h : *flow.raw_held) {
+      if (flow.raw_exported >= raw_max_packets_) break;
+      EmitRaw(flow, h.dir, RawPacket{&p, h.dir != dir, h.ts_us, h.payload, h.tcp_flags, h.tcp_seq});
+    }
+    flow.raw_held.reset();
+  }
+  if (flow.raw_exported < raw_max_packets_) {
+    EmitRaw(flow, dir, RawPacket{&p, false, ts_us, p.payload, p.tcp_flags, p.tcp_seq});
+    if (flow.raw_exported == raw_max_packets_) MaybeBypass(flow);
   }
 }
 
-void Worker::EmitRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
+void Worker::EmitRaw(Flow& flow, Dir dir, const RawPacket& raw) {
   // The packet's payload as captured (not reassembled), after the parser's records of it.
   ++flow.raw_exported;
-  auto* r = records_.Begin<schema::Raw>(RecordOrigin{&p, &flow, ts_us, flow.channel});
+  const PacketView& p = *raw.packet;
+  auto* r =
+      records_.Begin<schema::Raw>(RecordOrigin{&p, &flow, raw.ts_us, flow.channel, raw.reversed});
   // The client is taken as the subscriber side: its packets go "subscriber -> internet".
   uint32_t to_client = dir == Dir::kToClient ? 1 : 0;
   r->set_flw_dir(to_client);
   r->set_dir_data(to_client);
   r->set_vdpi_proto(flow.meta_proto);
   r->set_meta_proto(flow.meta_proto);
-  absl::string_view data = p.payload.substr(0, raw_max_bytes_);
+  absl::string_view data = raw.payload.substr(0, raw_max_bytes_);
   r->set_raw_data(data.data(), data.size());
   r->set_protocol_identifier(p.l4_proto);
-  r->set_source_transport_port(p.sport);
-  r->set_destination_transport_port(p.dport);
-  r->set_tcp_control_bits(p.tcp_flags);
-  r->set_tcp_sequence(p.tcp_seq);
+  r->set_source_transport_port(raw.reversed ? p.dport : p.sport);
+  r->set_destination_transport_port(raw.reversed ? p.sport : p.dport);
+  r->set_tcp_control_bits(raw.tcp_flags);
+  r->set_tcp_sequence(raw.tcp_seq);
   records_.Emit(*r);
+}
+
+bool Worker::RawWanted(const Flow& flow) const {
+  return raw_export_ && flow.meta_proto && flow.raw_exported < raw_max_packets_;
+}
+
+void Worker::MaybeBypass(Flow& flow) {
+  // Once the parser is done with part of the flow and raw export wants no more of its packets:
+  // stop reassembling it here, and (live) stop steering it in XDP.
+  bool to_client = false, to_server_data = false;
+  if (flow.bypass_requested || !flow.parser || RawWanted(flow) ||
+      !flow.parser->WantsBypass(&to_client, &to_server_data)) {
+    return;
+  }
+  flow.bypass_requested = true;
+  if (to_client) flow.tcp[static_cast<int>(Dir::kToClient)].Ignore(budget_);
+  if (bypass_cb_) bypass_cb_(flow, to_client, to_server_data);
 }
 
 void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
@@ -241,6 +293,8 @@ void Worker::EndFlow(Flow& flow) {
 void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
                      absl::string_view data, uint32_t seq, bool reversed) {
   counters_.Inc(WorkerCounters::kPayloadPackets);
+  std::string server_before;
+  uint32_t server_before_seq = 0;
   if (!flow.parser_chosen) {
     uint16_t server_port = flow.client_is_lo ? flow.key.port_hi : flow.key.port_lo;
     const bool to_server = dir == Dir::kToServer;
@@ -249,6 +303,7 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
     // spoken: live, a greeting-steered flow's greeting may cross queues and come after the
     // client's first command.
     if (!to_server && flow.server_first.size() < kMaxServerFirst) {
+      if (flow.server_first.empty()) flow.server_first_seq = seq;
       absl::string_view part = data.substr(0, kMaxServerFirst - flow.server_first.size());
       flow.server_first.append(part.data(), part.size());
     }
@@ -277,7 +332,7 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
         ParseContext ctx{
             RecordOrigin{&p, &flow, ts_us, flow.channel, to_server ? !reversed : reversed},
             Dir::kToClient, &records_, &parser_counters_, &parser_options_};
-        flow.parser->OnData(ctx, flow.server_first, 0);
+        flow.parser->OnData(ctx, flow.server_first, flow.server_first_seq);
         if (!to_server && !flow.client_first.empty()) {
           ParseContext cctx{RecordOrigin{&p, &flow, ts_us, flow.channel, !reversed}, Dir::kToServer,
                             &records_, &parser_counters_, &parser_options_};
@@ -285,6 +340,12 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
         }
       }
       bool data_was_greeting = !to_server;
+      // Server bytes before the client's first, on a flow whose parser the client's bytes chose:
+      // live, the reply crossed queues and overtook the request. Read after it.
+      if (to_server && !by_greeting && flow.parser) {
+        server_before.swap(flow.server_first);
+        server_before_seq = flow.server_first_seq;
+      }
       std::string().swap(flow.server_first);
       std::string().swap(flow.client_first);
       // The server's bytes that chose the parser were read with the greeting.
@@ -302,6 +363,11 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
   ParseContext ctx{RecordOrigin{&p, &flow, ts_us, flow.channel, reversed}, dir, &records_,
                    &parser_counters_, &parser_options_};
   flow.parser->OnData(ctx, data, seq);
+  if (!server_before.empty()) {
+    ParseContext sctx{RecordOrigin{&p, &flow, ts_us, flow.channel, !reversed}, Dir::kToClient,
+                      &records_, &parser_counters_, &parser_options_};
+    flow.parser->OnData(sctx, server_before, server_before_seq);
+  }
   if (flow.parser->StartsTls()) {
     // STARTTLS and the like, accepted: the plain-text protocol ends here and the connection
     // continues as TLS, parsed (and exported) as on a TLS port.
@@ -311,14 +377,7 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
     flow.parser = MakeTlsParserAfterStartTls(parser_options_);
     counters_.Inc(WorkerCounters::kStartTlsFlows);
   }
-  bool to_client = false, to_server_data = false;
-  if (!flow.bypass_requested && flow.parser->WantsBypass(&to_client, &to_server_data)) {
-    // The parser is done with part of the flow: stop reassembling it here, and (live) stop
-    // steering it in XDP.
-    flow.bypass_requested = true;
-    if (to_client) flow.tcp[static_cast<int>(Dir::kToClient)].Ignore(budget_);
-    if (bypass_cb_) bypass_cb_(flow, to_client, to_server_data);
-  }
+  MaybeBypass(flow);
 }
 
 void Worker::Finish() {

@@ -26,7 +26,8 @@ namespace xsensor {
   X(kParsedPackets, "parsed_packets")              \
   X(kNoParserFlows, "flows_without_parser")        \
   X(kServerFirstFlows, "flows_by_server_greeting") \
-  X(kStartTlsFlows, "flows_switched_to_tls")
+  X(kStartTlsFlows, "flows_switched_to_tls")       \
+  X(kRawHeldDropped, "raw_held_dropped")
 XS_COUNTER_GROUP(WorkerCounters, XS_WORKER_COUNTERS);
 
 class Worker {
@@ -104,7 +105,20 @@ class Worker {
 
  private:
   class StreamSink;
-  void EmitRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
+  // A packet for a raw record: `packet` gives the addresses (swapped when `reversed`: a held
+  // packet of the other direction), the rest is the packet's own.
+  struct RawPacket {
+    const PacketView* packet;
+    bool reversed;
+    int64_t ts_us;
+    absl::string_view payload;
+    uint8_t tcp_flags;
+    uint32_t tcp_seq;
+  };
+  void HandleRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
+  void EmitRaw(Flow& flow, Dir dir, const RawPacket& raw);
+  bool RawWanted(const Flow& flow) const;
+  void MaybeBypass(Flow& flow);
   void HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
   void EndFlow(Flow& flow);
   void Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us, absl::string_view data,
