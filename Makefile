@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 
-.PHONY: all deps build build-test test demo bench install clean format
+.PHONY: all deps build build-test test demo bench fuzz install clean format
 
 all: build
 
@@ -40,6 +40,11 @@ demo: build
 bench: build
 	@bash scripts/bench.sh $(BUILD)
 
+# libFuzzer targets with every library instrumented (clang), FUZZ_SECONDS each (default 60).
+fuzz:
+	@bash scripts/install-deps.sh fuzz
+	@bash scripts/fuzz.sh
+
 # Installs under PREFIX (and SYSCONFDIR), or under DESTDIR for packaging.
 install: build
 	XSENSOR_SYSCONFDIR=$(SYSCONFDIR) cmake --install $(BUILD) --prefix $(PREFIX)
@@ -49,4 +54,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_TEST)
+	rm -rf $(BUILD) $(BUILD_TEST) build-fuzz

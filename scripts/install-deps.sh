@@ -14,6 +14,8 @@ PACKAGES=(
   sip-tester vsftpd curl swaks python3 prosody sendxmpp python3-prometheus-client
   systemd logrotate nginx-light openssl python3-aiosmtpd dovecot-imapd
 )
+# `install-deps.sh fuzz` (make fuzz): libFuzzer's runtime too.
+[ "${1:-}" = fuzz ] && PACKAGES+=(libclang-rt-14-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -35,6 +35,14 @@ printf 'ipfix_udp_collectors=127.0.0.1:1\n' >"$tmp/pcap_dev.conf"
 "$(dirname "$XSENSOR")/../test/xsensor-demo-pcap" "$tmp/demo.pcap" >/dev/null 2>&1 || true
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/pcap_dev.conf" --ipfix_dev=xs-no-such-if0 --pcap "$tmp/demo.pcap" && grep -q "flag --ipfix_dev: key .ipfix_dev.: no network interface" "$tmp/out"' \
   "a run with an ipfix_dev that does not exist stops before reading (exit 2)"
+printf 'netflow_timeout=10\nredact_credentials=hash\n' >"$tmp/redact.conf"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/redact.conf" --check_config && grep -q "redact.conf:2: key .redact_credentials.: hash needs a secret in redact_key" "$tmp/out"' \
+  "--check_config refuses redact_credentials=hash without redact_key"
+check 'expect_rc 0 "$XSENSOR" --config "$tmp/redact.conf" --redact_key=s3 --check_config' \
+  "redact_credentials=hash with a key is accepted"
+printf 'user=xs-no-such-user\n' >"$tmp/user.conf"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/user.conf" --check_config && grep -q "user.conf:1: key .user.: no such user: xs-no-such-user" "$tmp/out"' \
+  "--check_config refuses a user that does not exist"
 printf 'login_map_file=%s/no-such-logins.txt\n' "$tmp" >"$tmp/logins.conf"
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/logins.conf" --check_config && grep -q "logins.conf:1: key .login_map_file.: .*no-such-logins.txt" "$tmp/out"' \
   "--check_config loads login_map_file as the start does"

@@ -1,12 +1,8 @@
-// Fuzz target for the packet path: the input is a sequence of frames (2-byte big-endian length,
-// then the frame) fed to one Worker, so flows, TCP tracking and the HTTP parser see multi-packet,
-// two-direction input with every frame in its own allocation (out-of-bounds reads show).
-// Built with -fsanitize=fuzzer under clang, or with standalone_main.cc under any compiler.
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <memory>
-
+// Fuzz target for the packet path: frames (fuzz_input.h) fed to one Worker, so packet decode,
+// IP and TCP reassembly, the choice of parsers and every parser see multi-packet,
+// two-direction input. The options byte turns on reply parsing (bit 0), raw export (bit 1)
+// and IP reassembly (bit 2).
+#include "fuzz_input.h"
 #include "sensor/worker.h"
 
 namespace {
@@ -15,28 +11,30 @@ class CountingSink : public xsensor::RecordSink {
   void Emit(const google::protobuf::Message& m) override { n += m.ByteSizeLong() > 0; }
   size_t n = 0;
 };
+
+xsensor::Config ConfigFor(uint8_t options) {
+  xsensor::Config c = xsensor::DefaultConfig();
+  c.http_max_header_bytes = 512;  // reach the limits quickly
+  c.http_parse_reply = c.ssl_parse_reply = options & 1;
+  c.raw_export = options & 2;
+  c.raw_max_packets = 16;
+  c.ip_reassembly = options & 4;
+  return c;
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const xsensor::Config config = [] {
-    xsensor::Config c = xsensor::DefaultConfig();
-    c.http_max_header_bytes = 512;  // reach the limits quickly
-    return c;
-  }();
+  static const xsensor::Config configs[8] = {ConfigFor(0), ConfigFor(1), ConfigFor(2),
+                                             ConfigFor(3), ConfigFor(4), ConfigFor(5),
+                                             ConfigFor(6), ConfigFor(7)};
+  xsensor::fuzz::Reader in(data, size);
   CountingSink sink;
-  xsensor::Worker worker(config, 0, &sink);
+  xsensor::Worker worker(configs[in.Byte() & 7], 0, &sink);
   int64_t ts = 1700000000000000;
-  while (size >= 3) {
-    size_t len = (size_t{data[0]} << 8 | data[1]) % 4096;
-    data += 2;
-    size -= 2;
-    if (len > size) len = size;
-    auto frame = std::make_unique<uint8_t[]>(len ? len : 1);
-    std::memcpy(frame.get(), data, len);
-    worker.HandleFrame(xsensor::LinkType::kEthernet, frame.get(), len, len, ts);
+  while (!in.empty()) {
+    xsensor::fuzz::Piece frame = in.Take(in.U16() % 4096);
+    worker.HandleFrame(xsensor::LinkType::kEthernet, frame.data(), frame.size(), frame.size(), ts);
     ts += 1000;
-    data += len;
-    size -= len;
   }
   worker.Finish();
   return 0;

@@ -179,6 +179,25 @@ TEST(WorkerTest, AReplyThatOvertookItsRequestIsStillParsed) {
   EXPECT_EQ(replies[0].result_code(), 404u);
 }
 
+TEST(WorkerTest, AServerAckBeforeTheRequestDoesNotMakeTheServerTheClient) {
+  // Live, the server's bare ACK came in on the other queue and reached the flow's worker before
+  // the request: the roles it suggests (first sender) give way to the request's.
+  const std::vector<Segment> exchange = {{false, ""},
+                                         {true, "GET /a HTTP/1.1\r\nHost: www.example.org\r\n\r\n"},
+                                         {false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"}};
+  FlowRun run;
+  run.config.http_parse_reply = true;
+  run.server_port = 9999;
+  RunWorker(exchange, &run);
+  auto clicks = run.sink.Of<schema::Clickstream>();
+  ASSERT_EQ(clicks.size(), 1u);
+  EXPECT_EQ(clicks[0].hostname(), "www.example.org");
+  EXPECT_EQ(clicks[0].port_destination(), 9999u);
+  auto replies = run.sink.Of<schema::HttpReply>();
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].result_code(), 200u);
+}
+
 // A TLS 1.2 ClientHello naming `sni`: one cipher suite, no compression, the SNI extension.
 std::string ClientHello(const std::string& sni) {
   auto u16 = [](size_t v) { return std::string{char(v >> 8), char(v & 0xff)}; };

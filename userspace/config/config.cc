@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <pwd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -201,6 +203,30 @@ absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view 
     return absl::OkStatus();
   }
   if (key == "xdp_sniff") return ParseBool(value, &c->xdp_sniff);
+  if (key == "drop_privileges") return ParseBool(value, &c->drop_privileges);
+  if (key == "redact_credentials") {
+    if (value == "0" || value == "none") {
+      c->redact_credentials = Config::Redact::kNone;
+    } else if (value == "empty") {
+      c->redact_credentials = Config::Redact::kEmpty;
+    } else if (value == "hash") {
+      c->redact_credentials = Config::Redact::kHash;
+    } else {
+      return absl::InvalidArgumentError("expected 0, empty or hash");
+    }
+    return absl::OkStatus();
+  }
+  if (key == "redact_key") {
+    c->redact_key = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "user") {
+    if (!value.empty() && !getpwnam(std::string(value).c_str())) {
+      return absl::InvalidArgumentError(absl::StrCat("no such user: ", value));
+    }
+    c->user = std::string(value);
+    return absl::OkStatus();
+  }
   if (key == "steer_tcp_ports" || key == "steer_udp_ports") {
     bool tcp = key == "steer_tcp_ports";
     auto* out = tcp ? &c->steer_tcp_ports : &c->steer_udp_ports;
@@ -321,6 +347,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, std::vector<std::stri
   }
   XS_CONFIG_KEYS(XS_APPLY_FLAG_)
 #undef XS_APPLY_FLAG_
+  if (config.redact_credentials == Config::Redact::kHash && config.redact_key.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.Where("redact_credentials"), ": hash needs a secret in redact_key"));
+  }
   return config;
 }
 

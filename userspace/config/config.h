@@ -66,6 +66,14 @@ namespace xsensor {
     "(more may follow: parsers,8081)")                                                             \
   X(steer_udp_ports, "parsers", "UDP ports whose flows are steered to userspace (as above)")       \
   X(bypass_timeout, "120", "Seconds a finished flow's bulk stays bypassed in XDP")                 \
+  X(redact_credentials, "0",                                                                       \
+    "0: credentials exported in clear (the spec); empty: FTP/XMPP passwords, cookies and the "     \
+    "secrets of raw login lines exported empty; hash: as a keyed hash (redact_key)")               \
+  X(redact_key, "", "The secret of redact_credentials=hash (HMAC-SHA256)")                         \
+  X(drop_privileges, "1",                                                                          \
+    "1: once capture is set up, drop every capability (live; CAP_NET_RAW kept for ipfix_dev)")     \
+  X(user, "",                                                                                      \
+    "Live: run as this user once capture is set up (log_dir and ajb_dns_path given to it)")        \
   X(worker_cpus, "", "CPUs to pin the queue workers to, in queue order (empty: no pinning)")       \
   X(pcap_workers, "0",                                                                             \
     "Worker threads of an offline (--pcap) run; 0: one per CPU (at most 8); 1: one thread")        \
@@ -116,6 +124,10 @@ struct Config {
   bool capture_mirror = false;
   bool ip_reassembly = true;
   bool xdp_sniff = true;
+  bool drop_privileges = true;
+  enum class Redact { kNone, kEmpty, kHash } redact_credentials = Redact::kNone;
+  std::string redact_key;
+  std::string user;
   // Ports listed besides (or, without `parsers`, instead of) the parsers' own ports.
   std::vector<uint16_t> steer_tcp_ports;
   std::vector<uint16_t> steer_udp_ports;

@@ -71,8 +71,11 @@ struct Flow {
   std::string client_first;
   uint8_t client_first_packets = 0;
   bool handshake_seen = false;  // the flow began with a SYN
-  uint16_t channel = 0;         // BRIDGE_CHANNEL_NUM: of the interface its first packet came in
-  uint32_t raw_exported = 0;    // raw records of this flow so far
+  // Roles guessed from a packet without payload by the weak rules (ports, first sender): the
+  // first payload decides again (see Worker::ChooseRoles).
+  bool roles_guessed = false;
+  uint16_t channel = 0;       // BRIDGE_CHANNEL_NUM: of the interface its first packet came in
+  uint32_t raw_exported = 0;  // raw records of this flow so far
   // Packets with payload seen before the parser was chosen (a greeting, a client's first bytes
   // that crossed queues), held for their raw records until it is (raw_export; bounded).
   struct HeldPacket {

@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "capture/pcap_source.h"
@@ -26,6 +27,7 @@
 #include "sensor/live.h"
 #include "sensor/metrics.h"
 #include "sensor/offline.h"
+#include "sensor/privileges.h"
 #include "sensor/report.h"
 #include "sensor/worker.h"
 
@@ -163,6 +165,21 @@ int main(int argc, char** argv) {
     if (!live.ok()) {
       XS_LOG_ERROR(live.status().message());
       return 2;
+    }
+    if (config->drop_privileges || !config->user.empty()) {
+      PrivilegeDrop drop;
+      drop.user = config->user;
+      drop.dirs.push_back(config->log_dir);
+      if (config->ajb_save_dns && !config->ajb_dns_path.empty()) {
+        drop.dirs.push_back(config->ajb_dns_path);
+      }
+      drop.keep = CapabilitiesNeededLater(!config->ipfix_dev.empty());
+      if (auto s = DropPrivileges(drop); !s.ok()) {
+        XS_LOG_ERROR(s.message());
+        return 2;
+      }
+      XS_LOG_INFO("privileges dropped", config->user.empty() ? "" : " to user ", config->user,
+                  "; effective capabilities 0x", absl::Hex(EffectiveCapabilities()));
     }
     XS_LOG_INFO("capturing on ", absl::StrJoin(ifaces, ","), " with ", (*live)->workers(),
                 " workers; SIGINT/SIGTERM to stop");

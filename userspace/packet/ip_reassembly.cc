@@ -31,27 +31,44 @@ void IpReassembler::Drop(Map::iterator it) {
   datagrams_.erase(it);
 }
 
+IpReassembler::Map::iterator IpReassembler::Front() {
+  auto it = datagrams_.find(order_.front().first);
+  return it != datagrams_.end() && it->second.serial == order_.front().second ? it
+                                                                              : datagrams_.end();
+}
+
 void IpReassembler::EvictOldest() {
-  auto oldest = datagrams_.begin();
-  for (auto it = datagrams_.begin(); it != datagrams_.end(); ++it) {
-    if (it->second.first_us < oldest->second.first_us) oldest = it;
-  }
-  if (oldest != datagrams_.end()) {
-    counters_.Inc(IpFragCounters::kEvicted);
-    Drop(oldest);
+  while (!order_.empty()) {
+    auto it = Front();
+    order_.pop_front();
+    if (it != datagrams_.end()) {
+      counters_.Inc(IpFragCounters::kEvicted);
+      Drop(it);
+      return;
+    }
   }
 }
 
 void IpReassembler::Expire(int64_t now_us) {
   last_sweep_us_ = now_us;
-  for (auto it = datagrams_.begin(); it != datagrams_.end();) {
-    auto next = std::next(it);
-    if (now_us - it->second.first_us > options_.timeout_us) {
+  while (!order_.empty()) {
+    auto it = Front();
+    if (it != datagrams_.end()) {
+      if (now_us - it->second.first_us <= options_.timeout_us) break;
       counters_.Inc(IpFragCounters::kTimedOut);
       Drop(it);
     }
-    it = next;
+    order_.pop_front();
   }
+}
+
+void IpReassembler::CompactOrder() {
+  // Stale entries outnumber the live ones: rebuild from the datagrams (O(n log n) once per n
+  // datagrams begun, so O(log n) each).
+  order_.clear();
+  for (const auto& [key, d] : datagrams_) order_.emplace_back(key, d.serial);
+  std::sort(order_.begin(), order_.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
 }
 
 bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len, const PacketView& p,
@@ -77,8 +94,11 @@ bool IpReassembler::Add(const uint8_t* frame, size_t caplen, size_t wire_len, co
   }
   if (it == datagrams_.end()) {
     if (datagrams_.size() >= options_.max_datagrams) EvictOldest();
+    if (order_.size() > 2 * datagrams_.size() + 64) CompactOrder();
     it = datagrams_.emplace(key, Datagram()).first;
     it->second.first_us = now_us;
+    it->second.serial = next_serial_++;
+    order_.emplace_back(key, it->second.serial);
     it->second.version = p.ip_version;
     it->second.proto = p.l4_proto;
   }

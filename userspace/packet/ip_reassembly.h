@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,14 +79,24 @@ class IpReassembler {
     std::vector<std::pair<uint32_t, uint32_t>> have;  // [start, end), sorted, disjoint
     uint32_t total = 0;                               // payload length; 0 until the last
     int64_t first_us = 0;
+    uint64_t serial = 0;  // its entry in order_
   };
   using Map = absl::flat_hash_map<Key, Datagram>;
   void Drop(Map::iterator it);
   void EvictOldest();
+  // The datagram of order_'s front entry, or end() when that entry is stale (its datagram is
+  // gone, or its key now names a newer one).
+  Map::iterator Front();
+  void CompactOrder();
   static void Rebuild(const Datagram& d, std::string* out);
 
   Options options_;
   Map datagrams_;
+  // Datagrams in the order they began (key, serial): the oldest is at the front, so eviction
+  // and expiry cost O(1) each, not a scan. Entries of datagrams already gone stay until they
+  // reach the front or a compaction drops them.
+  std::deque<std::pair<Key, uint64_t>> order_;
+  uint64_t next_serial_ = 0;
   size_t held_bytes_ = 0;
   int64_t last_sweep_us_ = 0;
   IpFragCounters counters_;

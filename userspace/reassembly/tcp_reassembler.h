@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "common/counters.h"
@@ -55,6 +56,15 @@ class TcpReassembler {
   ~TcpReassembler();
   TcpReassembler(const TcpReassembler&) = delete;
   TcpReassembler& operator=(const TcpReassembler&) = delete;
+  // Exchanges the state of two streams (a flow whose directions were decided again).
+  void Swap(TcpReassembler& o) {
+    std::swap(started_, o.started_);
+    std::swap(ignored_, o.ignored_);
+    std::swap(isn_, o.isn_);
+    std::swap(next_, o.next_);
+    std::swap(buffered_, o.buffered_);
+    pending_.swap(o.pending_);
+  }
 
   // A SYN (or SYN-ACK): data starts at seq + 1.
   void OnSyn(uint32_t seq);

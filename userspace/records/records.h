@@ -12,6 +12,7 @@
 #include "google/protobuf/message.h"
 #include "packet/packet.h"
 #include "records/login_map.h"
+#include "records/redact.h"
 #include "xsensor/records.pb.h"
 
 namespace xsensor {
@@ -94,6 +95,8 @@ class RecordBuilder {
 
   // LOGIN is looked up here for every record, if set.
   void set_login_map(const LoginMap* logins) { logins_ = logins; }
+  // Credentials are redacted in every record, if set (redact_credentials).
+  void set_redactor(const Redactor* redactor) { redactor_ = redactor; }
 
   // A cleared message of type T with the shared fields filled from `origin`.
   template <typename T>
@@ -105,6 +108,7 @@ class RecordBuilder {
     return r;
   }
   void Emit(const google::protobuf::Message& record) {
+    if (redactor_) Redact(record);
     ++emitted_;
     sink_->Emit(record);
     if (dns_tap_ && &record == &dns_) dns_tap_->Emit(record);
@@ -112,6 +116,18 @@ class RecordBuilder {
   uint64_t emitted() const { return emitted_; }
 
  private:
+  // `record` is one of the slots: its credentials are replaced in place.
+  void Redact(const google::protobuf::Message& record) {
+    if (&record == &clickstream_ && !clickstream_.cookie().empty()) {
+      clickstream_.set_cookie(redactor_->Value(clickstream_.cookie()));
+    } else if (&record == &ftp_ && !ftp_.password().empty()) {
+      ftp_.set_password(redactor_->Value(ftp_.password()));
+    } else if (&record == &im_ && !im_.im_passw().empty()) {
+      im_.set_im_passw(redactor_->Value(im_.im_passw()));
+    } else if (&record == &raw_ && raw_.dir_data() == 0) {
+      raw_.set_raw_data(redactor_->RawPayload(raw_.meta_proto(), raw_.raw_data()));
+    }
+  }
   template <typename T>
   T* Slot() {
     if constexpr (std::is_same_v<T, schema::Clickstream>) return &clickstream_;
@@ -128,6 +144,7 @@ class RecordBuilder {
   RecordSink* sink_;
   RecordSink* dns_tap_ = nullptr;
   const LoginMap* logins_ = nullptr;
+  const Redactor* redactor_ = nullptr;
   uint64_t emitted_ = 0;
   schema::Clickstream clickstream_;
   schema::HttpReply http_reply_;

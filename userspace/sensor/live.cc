@@ -255,6 +255,9 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
       if (last_pass) break;
       last_pass = true;
     }
+    // Frames handed over while this worker slept or ran its last batch are older than what its
+    // own queue holds now: taken first, so a flow's two directions keep their order.
+    size_t drained = DrainInbox(me);
     int64_t now = WallMicros();
     uint32_t got = me.xsk->Receive(kBatch, [&](absl::string_view frame) {
       const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
@@ -299,7 +302,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     if (got) me.received.fetch_add(got, std::memory_order_relaxed);
     if (last_pass && got) last_pass = false;  // the ring is not empty yet
     WakeOwners(&handed_to);
-    size_t drained = DrainInbox(me);
+    drained += DrainInbox(me);
     if (got || drained) me.worker->PublishGauges();
     if (got == 0 && drained == 0) {
       if (now - last_expire > 100'000) {

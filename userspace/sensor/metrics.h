@@ -60,6 +60,8 @@ class MetricsServer {
     Reap(now_us);
   }
   uint64_t requests() const { return requests_; }
+  // The path of a complete "GET PATH HTTP/1.x" head; false for anything else.
+  static bool RequestPath(absl::string_view head, std::string* path);
 
  private:
   struct Conn {
@@ -86,8 +88,6 @@ class MetricsServer {
   }
   // Reads what is there; true when the request head is complete (or the peer stopped).
   bool Read(Conn& c);
-  // The path of a complete "GET PATH HTTP/1.x" head; false for anything else.
-  static bool RequestPath(absl::string_view head, std::string* path);
   void Answer(Conn& c, int status, absl::string_view type, absl::string_view body);
   void Write(Conn& c);
   void Reap(int64_t now_us);

@@ -14,6 +14,15 @@ constexpr uint8_t kMaxClientFirstPackets = 4;
 constexpr size_t kMaxHeldRawPackets = 4;
 constexpr size_t kMaxHeldRawBytes = 1500;
 
+// A payload a parser recognises as what its client sends first (a request, a ClientHello).
+bool LooksLikeClientFirst(uint8_t proto, absl::string_view payload) {
+  if (payload.empty()) return false;
+  for (const auto& p : Parsers()) {
+    if (p.l4_proto == proto && p.sniff && p.sniff(payload)) return true;
+  }
+  return false;
+}
+
 bool IsServicePort(uint8_t proto, uint16_t port) {
   for (const auto& p : Parsers()) {
     if (p.l4_proto != proto) continue;
@@ -70,17 +79,25 @@ Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNam
   parser_options_.http_parse_reply = config.http_parse_reply;
   parser_options_.ssl_parse_reply = config.ssl_parse_reply;
   ip_reassembly_ = config.ip_reassembly;
+  if (config.redact_credentials != Config::Redact::kNone) {
+    redactor_ = std::make_unique<Redactor>(config.redact_credentials == Config::Redact::kHash
+                                               ? Redactor::Mode::kHash
+                                               : Redactor::Mode::kEmpty,
+                                           config.redact_key);
+    records_.set_redactor(redactor_.get());
+  }
 }
 
 Worker::~Worker() = default;
 
-void Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
+bool Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
   // The client is the side that sent the SYN; without a handshake, the side talking to a
   // service port; else the side a server greeting or reply goes to (a flow picked up at its
   // greeting, as live capture does for FTP/SMTP/POP3/IMAP on other ports, or at a reply that
   // overtook its request across queues); else the side with the unprivileged port; else the
   // first sender.
   bool sender_is_client = true;
+  bool sure = true;
   if (p.l4_proto == 6 && (p.tcp_flags & kSyn)) {
     sender_is_client = !(p.tcp_flags & kAck);
   } else if (IsServicePort(p.l4_proto, p.dport) != IsServicePort(p.l4_proto, p.sport)) {
@@ -88,10 +105,14 @@ void Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
   } else if (p.l4_proto == 6 &&
              (LooksLikeServerGreeting(p.payload) || LooksLikeServerReply(p.payload))) {
     sender_is_client = false;
-  } else if ((p.sport < 1024) != (p.dport < 1024)) {
-    sender_is_client = p.dport < 1024;
+  } else if (LooksLikeClientFirst(p.l4_proto, p.payload)) {
+    sender_is_client = true;
+  } else {
+    sure = false;
+    if ((p.sport < 1024) != (p.dport < 1024)) sender_is_client = p.dport < 1024;
   }
   flow.client_is_lo = (from_lo == sender_is_client);
+  return sure;
 }
 
 void Worker::HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
@@ -161,8 +182,21 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
   }
   if (created) {
     flow->channel = channel_;
-    ChooseRoles(*flow, from_lo, p);
+    flow->roles_guessed = !ChooseRoles(*flow, from_lo, p) && p.payload.empty();
     flow->handshake_seen = p.l4_proto == 6 && (p.tcp_flags & kSyn);
+  } else if (flow->roles_guessed && !p.payload.empty()) {
+    // Live, a server's bare ACK may reach the flow's worker before the request it acknowledges
+    // (another queue): the first payload decides who the client is.
+    flow->roles_guessed = false;
+    const bool was_client_lo = flow->client_is_lo;
+    if (ChooseRoles(*flow, from_lo, p) && flow->client_is_lo != was_client_lo) {
+      flow->tcp[0].Swap(flow->tcp[1]);
+      std::swap(flow->packets[0], flow->packets[1]);
+      std::swap(flow->bytes[0], flow->bytes[1]);
+      std::swap(flow->fin[0], flow->fin[1]);
+    } else {
+      flow->client_is_lo = was_client_lo;
+    }
   }
   Dir dir = flow->DirOf(from_lo);
   int d = static_cast<int>(dir);

@@ -1,0 +1,90 @@
+// Fuzz target for one parser (XS_FUZZ_PARSER, XS_FUZZ_L4 name a row of the registry): the
+// input's chunks (fuzz_input.h) are a flow's payloads in both directions, as the worker hands
+// them over, with the STARTTLS switch and the flow's end as in the worker. Replies are parsed.
+#include "flow/flow_table.h"
+#include "fuzz_input.h"
+#include "packet/packet.h"
+#include "parsers/parser.h"
+#include "records/records.h"
+
+namespace {
+class CountingSink : public xsensor::RecordSink {
+ public:
+  void Emit(const google::protobuf::Message& m) override { n += m.ByteSizeLong() > 0; }
+  size_t n = 0;
+};
+
+const xsensor::ParserInfo& Info() {
+  for (const auto& p : xsensor::Parsers()) {
+    if (p.name == XS_FUZZ_PARSER && p.l4_proto == XS_FUZZ_L4) return p;
+  }
+  __builtin_trap();  // the build names a parser that does not exist
+}
+
+// The packet the records take their addresses from: Ethernet, IPv4, TCP or UDP, no payload.
+xsensor::PacketView& Packet() {
+  static uint8_t frame[54] = {
+      2,    0,    0,    0,    0, 2, 2,    0, 0,  0,          0, 1, 0x08, 0x00,  // Ethernet
+      0x45, 0,    0,    40,   0, 1, 0x40, 0, 64, XS_FUZZ_L4, 0, 0, 10,   0,
+      0,    1,    10,   0,    0, 2,  // IPv4
+      0xc0, 0x01, 0x01, 0xbb, 0, 0, 0,    1, 0,  0,          0, 1, 0x50, 0x18,
+      0xff, 0xff, 0,    0,    0, 0};  // TCP (or UDP, then the 8 first bytes)
+  static xsensor::PacketView p = [] {
+    if (XS_FUZZ_L4 == 17) {
+      frame[17] = 28;  // IPv4 total length
+      frame[38] = 0;   // UDP length
+      frame[39] = 8;
+    }
+    size_t len = XS_FUZZ_L4 == 17 ? 42 : 54;
+    xsensor::PacketView v;
+    if (xsensor::DecodePacket(xsensor::LinkType::kEthernet, frame, len, len, &v) !=
+        xsensor::DecodeCounters::kOk) {
+      __builtin_trap();
+    }
+    return v;
+  }();
+  return p;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const xsensor::ParserOptions options = [] {
+    xsensor::ParserOptions o;
+    o.http_max_header_bytes = 1024;  // reach the limits quickly
+    o.dns_max_records = 16;
+    o.http_parse_reply = o.ssl_parse_reply = true;
+    return o;
+  }();
+  static const xsensor::ParserInfo& info = Info();
+  CountingSink sink;
+  xsensor::RecordBuilder records(&sink);
+  xsensor::ParserCounters counters;
+  xsensor::Flow flow;
+  flow.session_id = 1;
+  std::unique_ptr<xsensor::AppParser> parser = info.make(options);
+  const xsensor::PacketView& packet = Packet();
+  int64_t ts = 1700000000000000;
+  uint32_t seq[2] = {1000, 500000};
+  xsensor::fuzz::Reader in(data, size);
+  while (!in.empty()) {
+    uint16_t header = in.U16();
+    const bool to_client = header & 0x8000;
+    xsensor::fuzz::Piece chunk = in.Take(header & 0x7fff);
+    xsensor::ParseContext ctx{xsensor::RecordOrigin{&packet, &flow, ts += 1000, 0, to_client},
+                              to_client ? xsensor::Dir::kToClient : xsensor::Dir::kToServer,
+                              &records, &counters, &options};
+    parser->OnData(ctx, {chunk.chars(), chunk.size()}, seq[to_client]);
+    seq[to_client] += static_cast<uint32_t>(chunk.size());
+    if (parser->StartsTls()) {
+      ctx.origin.packet = nullptr;
+      parser->OnEnd(ctx);
+      parser = xsensor::MakeTlsParserAfterStartTls(options);
+    }
+    bool skip_to_client, skip_to_server_data;
+    (void)parser->WantsBypass(&skip_to_client, &skip_to_server_data);
+  }
+  xsensor::ParseContext end{xsensor::RecordOrigin{nullptr, &flow, ts, 0}, xsensor::Dir::kToServer,
+                            &records, &counters, &options};
+  parser->OnEnd(end);
+  return 0;
+}
