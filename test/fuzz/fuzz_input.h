@@ -9,6 +9,7 @@
 #ifndef XSENSOR_TEST_FUZZ_FUZZ_INPUT_H_
 #define XSENSOR_TEST_FUZZ_FUZZ_INPUT_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -19,17 +20,19 @@ namespace xsensor::fuzz {
 // One piece of the input in its own allocation.
 class Piece {
  public:
+  // Inputs are at most a few MiB; the bound also tells the compiler so.
+  static constexpr size_t kMaxLen = size_t{1} << 26;
   Piece(const uint8_t* data, size_t len)
-      : bytes_(std::make_unique<uint8_t[]>(len ? len : 1)), len_(len) {
-    if (len) std::memcpy(bytes_.get(), data, len);
+      : len_(std::min(len, kMaxLen)), bytes_(std::make_unique<uint8_t[]>(len_ ? len_ : 1)) {
+    if (len_) std::memcpy(bytes_.get(), data, len_);
   }
   const uint8_t* data() const { return bytes_.get(); }
   const char* chars() const { return reinterpret_cast<const char*>(bytes_.get()); }
   size_t size() const { return len_; }
 
  private:
-  std::unique_ptr<uint8_t[]> bytes_;
   size_t len_;
+  std::unique_ptr<uint8_t[]> bytes_;
 };
 
 // Reads the input front to back; every Take* stops at the end (short reads are cut).

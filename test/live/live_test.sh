@@ -351,6 +351,10 @@ time.sleep(600)' "$work/stalled.port" &
     # to_ipv6.py), on two queues: each flow's client frames on queue 0 and its server frames on
     # queue 1. FTP, mail and XMPP also on ports no configuration names (steered by their first
     # bytes, on other addresses). Replies and raw export on: every record the offline run gives, live.
+    # Frames 1 ms apart: a flow's two directions meet on one worker in the order they came in
+    # when their frames are further apart than the hand-off takes (microseconds idle, up to a
+    # batch under load; a real exchange is an RTT apart). Closer, the mail replies may be
+    # paired with the next command (see the README).
     [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs to put the two directions on two queues"
     command -v tcprewrite >/dev/null || skip "tcprewrite (tcpreplay package) not installed"
     pcaps=()
@@ -376,7 +380,7 @@ time.sleep(600)' "$work/stalled.port" &
     start_sensor $(collectors) "${extra[@]}"
     for p in "${pcaps[@]}"; do
       ip netns exec "$NS" "$TBIN/xsensor-inject" --dev "$NAME-p" --pcap "$p" \
-        --client_cpu 0 --server_cpu 1 --gap_us 200 >"$work/inject.log" ||
+        --client_cpu 0 --server_cpu 1 --gap_us 1000 >"$work/inject.log" ||
         { cat "$work/inject.log"; skip "live-frames injection (BPF_PROG_RUN) not available"; }
     done
     sleep 1

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,8 @@ TEST_F(TcpReassemblerTest, ReorderingIsUndone) {
   Seg(11, "!");
   EXPECT_EQ(out_.stream, "");
   EXPECT_EQ(r_.buffered(), 6u);
-  EXPECT_EQ(budget_.used, 6u);
+  EXPECT_EQ(r_.segments(), 2u);
+  EXPECT_EQ(budget_.used, TcpReassembler::SegmentCost(5) + TcpReassembler::SegmentCost(1));
   Seg(0, "hello ");
   EXPECT_EQ(out_.stream, "hello world!");
   EXPECT_EQ(budget_.used, 0u);
@@ -121,10 +123,10 @@ TEST_F(TcpReassemblerTest, SequenceWrapAround) {
 }
 
 TEST_F(TcpReassemblerTest, PerStreamLimitGivesUpTheHole) {
-  budget_.per_stream = 8;
+  budget_.per_stream = 2 * TcpReassembler::SegmentCost(6) - 1;
   r_.OnSyn(isn_ - 1);
-  Seg(10, "abcdef");  // 6 buffered, hole [0, 10)
-  Seg(16, "ghijkl");  // would make 12 > 8: the hole is given up
+  Seg(10, "abcdef");  // buffered, hole [0, 10)
+  Seg(16, "ghijkl");  // a second segment would pass the limit: the hole is given up
   EXPECT_EQ(out_.stream, "[gap 10]abcdefghijkl");
   EXPECT_EQ(C(ReassemblyCounters::kDroppedFlowLimit), 1u);
   EXPECT_EQ(budget_.used, 0u);
@@ -134,25 +136,43 @@ TEST_F(TcpReassemblerTest, PerStreamLimitGivesUpTheHole) {
 }
 
 TEST_F(TcpReassemblerTest, TotalBudgetIsSharedAndEnforced) {
-  budget_.limit = 10;
+  budget_.limit = 2 * TcpReassembler::SegmentCost(6) - 1;
   TcpReassembler other;
   Capture other_out;
   r_.OnSyn(isn_ - 1);
   other.OnSyn(99);
-  Seg(5, "123456");                                                   // 6 of 10 used
-  other.OnSegment(100 + 5, "abcdef", other_out, budget_, counters_);  // 12 > 10: gives up
+  Seg(5, "123456");                                                   // one segment held
+  other.OnSegment(100 + 5, "abcdef", other_out, budget_, counters_);  // a second: gives up
   EXPECT_EQ(other_out.stream, "[gap 5]abcdef");
   EXPECT_EQ(C(ReassemblyCounters::kDroppedTotalLimit), 1u);
-  EXPECT_EQ(budget_.used, 6u);
+  EXPECT_EQ(budget_.used, TcpReassembler::SegmentCost(6));
   Seg(0, "hello");
   EXPECT_EQ(out_.stream, "hello123456");
+  EXPECT_EQ(budget_.used, 0u);
+}
+
+TEST_F(TcpReassemblerTest, TinySegmentsAreChargedWhatTheyCost) {
+  // 100k one-byte segments, each apart from the next, behind a hole: 100 KB of payload, but
+  // ~8 MB of memory as held. A 1 MiB budget holds what 1 MiB of memory holds.
+  budget_.limit = budget_.per_stream = 1 << 20;
+  r_.OnSyn(isn_ - 1);
+  size_t most = 0;
+  for (uint32_t i = 1; i <= 100000; ++i) {
+    Seg(2 * i, "x");
+    most = std::max(most, r_.segments());
+    ASSERT_LE(budget_.used, budget_.limit);
+  }
+  EXPECT_LE(most, (1u << 20) / TcpReassembler::SegmentCost(1));
+  EXPECT_GT(most, (1u << 20) / TcpReassembler::SegmentCost(1) - 2);
+  EXPECT_GT(C(ReassemblyCounters::kDroppedFlowLimit), 0u);
+  r_.Ignore(budget_);
   EXPECT_EQ(budget_.used, 0u);
 }
 
 TEST_F(TcpReassemblerTest, IgnoredStreamFreesAndCountsBytes) {
   r_.OnSyn(isn_ - 1);
   Seg(4, "later");
-  EXPECT_EQ(budget_.used, 5u);
+  EXPECT_EQ(budget_.used, TcpReassembler::SegmentCost(5));
   r_.Ignore(budget_);
   EXPECT_EQ(budget_.used, 0u);
   Seg(0, "abcd");

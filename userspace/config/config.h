@@ -88,8 +88,9 @@ namespace xsensor {
     "1: export the payload of SIP/FTP/SMTP/POP3/IMAP/XMPP packets as raw records")                 \
   X(raw_max_bytes, "1500", "Payload bytes of one packet in a raw record (longer is cut)")          \
   X(raw_max_packets, "64", "Raw records per flow at most")                                         \
-  X(reassembly_flow_bytes, "256K", "Out-of-order TCP bytes buffered per flow direction (K/M)")     \
-  X(reassembly_total_bytes, "64M", "Out-of-order TCP bytes buffered per worker (K/M/G)")
+  X(reassembly_flow_bytes, "256K",                                                                 \
+    "Memory for out-of-order TCP segments per flow direction (K/M)")                               \
+  X(reassembly_total_bytes, "64M", "Memory for out-of-order TCP segments per worker (K/M/G)")
 
 struct Config {
   std::vector<Endpoint> ipfix_udp_collectors;

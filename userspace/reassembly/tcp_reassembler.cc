@@ -33,7 +33,8 @@ void TcpReassembler::DrainContiguous(Sink& sink, ReassemblyBudget& budget) {
     uint64_t off = it->first;
     pending_.erase(it);
     buffered_ -= bytes.size();
-    budget.used -= bytes.size();
+    held_ -= SegmentCost(bytes.size());
+    budget.used -= SegmentCost(bytes.size());
     uint64_t end = off + bytes.size();
     if (end <= next_) continue;  // fully delivered already (cannot happen: kept disjoint)
     size_t skip = static_cast<size_t>(next_ - off);
@@ -102,8 +103,9 @@ void TcpReassembler::OnSegment(uint32_t seq, absl::string_view data, Sink& sink,
     uint64_t hole_end = (it != pending_.end() && it->first < end) ? it->first : end;
     if (hole_end > pos) {
       size_t n = static_cast<size_t>(hole_end - pos);
-      bool flow_full = buffered_ + n > budget.per_stream;
-      if (flow_full || budget.used + n > budget.limit) {
+      const size_t cost = SegmentCost(n);
+      bool flow_full = held_ + cost > budget.per_stream;
+      if (flow_full || budget.used + cost > budget.limit) {
         // No room: the bytes missing before the buffer are given up, then this segment's
         // remaining bytes are taken again from the new position.
         counters.Inc(flow_full ? ReassemblyCounters::kDroppedFlowLimit
@@ -123,7 +125,8 @@ void TcpReassembler::OnSegment(uint32_t seq, absl::string_view data, Sink& sink,
       it = pending_.emplace_hint(it, pos, std::string(data.substr(pos - off, n)));
       ++it;
       buffered_ += n;
-      budget.used += n;
+      held_ += cost;
+      budget.used += cost;
       pos = hole_end;
     }
     if (it == pending_.end() || it->first >= end) break;
@@ -149,8 +152,8 @@ void TcpReassembler::Flush(Sink& sink, ReassemblyBudget& budget, ReassemblyCount
 
 void TcpReassembler::Ignore(ReassemblyBudget& budget) {
   ignored_ = true;
-  budget.used -= buffered_;
-  buffered_ = 0;
+  budget.used -= held_;
+  buffered_ = held_ = 0;
   pending_.clear();
 }
 

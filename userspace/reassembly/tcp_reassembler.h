@@ -33,7 +33,9 @@ namespace xsensor {
   X(kGapsAcked, "reasm_gaps_given_up_as_acked")
 XS_COUNTER_GROUP(ReassemblyCounters, XS_REASSEMBLY_COUNTERS);
 
-// The out-of-order bytes a worker may hold across all its streams.
+// The memory a worker's streams may hold for out-of-order data: each buffered segment counts
+// what it really costs (its bytes, its map node and its heap block; see SegmentCost), so that a
+// flood of one-byte segments cannot hold ~80 bytes of memory per byte of budget.
 struct ReassemblyBudget {
   size_t limit = 64 << 20;        // all streams of the worker
   size_t per_stream = 256 << 10;  // one direction of one flow
@@ -63,6 +65,7 @@ class TcpReassembler {
     std::swap(isn_, o.isn_);
     std::swap(next_, o.next_);
     std::swap(buffered_, o.buffered_);
+    std::swap(held_, o.held_);
     pending_.swap(o.pending_);
   }
 
@@ -80,7 +83,11 @@ class TcpReassembler {
   // The parser needs nothing more of this direction: buffers are freed, later bytes counted.
   void Ignore(ReassemblyBudget& budget);
 
-  size_t buffered() const { return buffered_; }
+  size_t buffered() const { return buffered_; }  // payload bytes held
+  size_t segments() const { return pending_.size(); }
+  // What holding a segment of n bytes costs: a std::map node with its key and a std::string
+  // (80 bytes as glibc allocates it), and the string's own block past the small-string size.
+  static size_t SegmentCost(size_t n) { return 80 + (n > 15 ? (n + 1 + 8 + 15) / 16 * 16 : 0); }
   bool started() const { return started_; }
   bool ignored() const { return ignored_; }
 
@@ -96,6 +103,7 @@ class TcpReassembler {
   uint32_t isn_ = 0;   // sequence number of offset 0
   uint64_t next_ = 0;  // offset of the next byte to deliver
   size_t buffered_ = 0;
+  size_t held_ = 0;  // what the budget is charged: SegmentCost of each buffered segment
   std::map<uint64_t, std::string> pending_;  // offset -> bytes, non-overlapping
 };
 
