@@ -486,6 +486,23 @@ PY' "vchannel=$vchannel: every request carries its interface's number (1, 2) or 
     stop_sensor
     check 'grep -q "\"path\":\"/big.iso\"" "$work/live-nobody.json"' "the request was exported (as nobody)"
     check '[ "$(sum_counter "bypass_set$" "$work/counters")" -eq 1 ]' "bypass written (as nobody)"
+    # The systemd unit's bounding set is enough to set capture up (and nothing else is given).
+    caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/deploy/xsensor@.service.in" |
+           tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+    : >"$work/sensor.log"
+    start_receiver "$work/live-unit.json" 3
+    rm -f "$work/counters"
+    setpriv --bounding-set=-all,"$caps" --inh-caps=-all "$BIN/xsensor" --interface "$NAME" \
+      --counters_out "$work/counters" --print_counters=false $(collectors) 2>>"$work/sensor.log" &
+    sensor_pid=$!
+    pids+=("$sensor_pid")
+    for _ in $(seq 100); do grep -q "capturing on\|ERROR" "$work/sensor.log" && break; sleep 0.05; done
+    check 'grep -q "capturing on" "$work/sensor.log"' "capture set up with only the unit's capabilities ($caps)"
+    sleep 0.5
+    ip netns exec "$NS" tcpreplay -q -i "$NAME-p" "$work/bulk.pcap" >/dev/null
+    sleep 0.5
+    stop_sensor
+    check 'grep -q "\"path\":\"/big.iso\"" "$work/live-unit.json"' "the request was exported (unit's capabilities)"
     # And without the drop, the capabilities stay: the check above can fail.
     : >"$work/sensor.log"
     start_receiver "$work/live-root.json" 3
