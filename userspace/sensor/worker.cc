@@ -94,8 +94,9 @@ bool Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
   // The client is the side that sent the SYN; without a handshake, the side talking to a
   // service port; else the side a server greeting or reply goes to (a flow picked up at its
   // greeting, as live capture does for FTP/SMTP/POP3/IMAP on other ports, or at a reply that
-  // overtook its request across queues); else the side with the unprivileged port; else the
-  // first sender.
+  // overtook its request across queues); else the side whose payload a parser recognises as a
+  // client's first bytes. Those are sure; else a guess: the side with the unprivileged port,
+  // else the first sender (re-decided by the first payload when guessed from a bare ACK).
   bool sender_is_client = true;
   bool sure = true;
   if (p.l4_proto == 6 && (p.tcp_flags & kSyn)) {
