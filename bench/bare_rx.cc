@@ -2,8 +2,6 @@
 // AF_XDP sockets (one per queue, a thread each, same batch size), but the frames are only
 // counted, not parsed. Writes the same counter names as xsensor (queue.*.received, xsk
 // drops, xdp.*) to --counters_out on SIGUSR1 and at exit.
-#include <net/if.h>
-
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -53,7 +51,7 @@ int main(int argc, char** argv) {
       std::cerr << s.status() << "\n";
       return 2;
     }
-    (void)(*prog)->RegisterSocket(if_nametoindex(ifname.c_str()), 0, q, (*s)->fd());
+    (void)(*prog)->RegisterSocket(q, (*s)->fd());
     socks.push_back(std::move(*s));
   }
   std::vector<std::atomic<uint64_t>> received(nq);

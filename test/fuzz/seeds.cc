@@ -1,10 +1,10 @@
 #include "seeds.h"
 
-#include <pcap/pcap.h>
-
+#include <atomic>
 #include <set>
 #include <tuple>
 
+#include "capture/pcap_source.h"
 #include "ipfix/ipfix.h"
 #include "packet/packet.h"
 #include "sensor/worker.h"
@@ -19,22 +19,19 @@ void PutU16(std::string* out, size_t v) {
   out->push_back(static_cast<char>(v & 0xff));
 }
 
-// Calls `f(frame)` for every Ethernet frame of the capture (at most 4095 bytes of each).
+// Calls `f(frame)` for every Ethernet frame of the capture (at most 4095 bytes of each) until
+// it returns false.
 template <typename F>
 void ForEachFrame(const std::string& path, F&& f) {
-  char err[PCAP_ERRBUF_SIZE];
-  pcap_t* p = pcap_open_offline(path.c_str(), err);
-  if (!p) return;
-  if (pcap_datalink(p) == DLT_EN10MB) {
-    pcap_pkthdr* h;
-    const u_char* d;
-    while (pcap_next_ex(p, &h, &d) == 1) {
-      if (!f(std::string(reinterpret_cast<const char*>(d), std::min<size_t>(h->caplen, 4095)))) {
-        break;
-      }
-    }
-  }
-  pcap_close(p);
+  auto reader = PcapReader::Open(path);
+  if (!reader.ok()) return;
+  std::atomic<bool> stop{false};
+  (*reader)->Run(
+      [&](LinkType link, const uint8_t* data, size_t caplen, size_t, int64_t) {
+        if (link != LinkType::kEthernet || stop) return;
+        stop = !f(std::string(reinterpret_cast<const char*>(data), std::min<size_t>(caplen, 4095)));
+      },
+      &stop);
 }
 
 bool Decode(const std::string& frame, PacketView* p) {

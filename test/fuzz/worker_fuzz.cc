@@ -2,6 +2,8 @@
 // IP and TCP reassembly, the choice of parsers and every parser see multi-packet,
 // two-direction input. The options byte turns on reply parsing (bit 0), raw export (bit 1)
 // and IP reassembly (bit 2).
+#include <array>
+
 #include "fuzz_input.h"
 #include "sensor/worker.h"
 
@@ -24,12 +26,14 @@ xsensor::Config ConfigFor(uint8_t options) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const xsensor::Config configs[8] = {ConfigFor(0), ConfigFor(1), ConfigFor(2),
-                                             ConfigFor(3), ConfigFor(4), ConfigFor(5),
-                                             ConfigFor(6), ConfigFor(7)};
+  static const auto* configs = [] {
+    auto* c = new std::array<xsensor::Config, 8>;
+    for (uint8_t i = 0; i < 8; ++i) (*c)[i] = ConfigFor(i);
+    return c;
+  }();
   xsensor::fuzz::Reader in(data, size);
   CountingSink sink;
-  xsensor::Worker worker(configs[in.Byte() & 7], 0, &sink);
+  xsensor::Worker worker((*configs)[in.Byte() & 7], 0, &sink);
   int64_t ts = 1700000000000000;
   while (!in.empty()) {
     xsensor::fuzz::Piece frame = in.Take(in.U16() % 4096);

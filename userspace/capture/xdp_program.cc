@@ -112,18 +112,20 @@ absl::StatusOr<XdpMode> XdpProgram::Attach(const std::string& ifname, XdpMode mo
                                                     errors, "); is another XDP program attached?"));
 }
 
-absl::Status XdpProgram::RegisterSocket(uint32_t ifindex, uint32_t base, uint32_t queue,
-                                        int xsk_fd) {
-  uint32_t slot = base + queue;
+absl::Status XdpProgram::RegisterInterface(uint32_t ifindex, uint32_t base) {
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.xs_ifslots), &ifindex, &base, BPF_ANY) != 0) {
+    return absl::InternalError(absl::StrCat("interface slots map: ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status XdpProgram::RegisterSocket(uint32_t slot, int xsk_fd) {
   if (slot >= XS_MAX_QUEUES) {
     return absl::ResourceExhaustedError(
         absl::StrCat("more than ", XS_MAX_QUEUES, " queues over all capture interfaces"));
   }
-  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.xs_ifslots), &ifindex, &base, BPF_ANY) != 0) {
-    return absl::InternalError(absl::StrCat("interface slots map: ", strerror(errno)));
-  }
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.xs_xsks), &slot, &xsk_fd, BPF_ANY) != 0) {
-    return absl::InternalError(absl::StrCat("xsks map, queue ", queue, ": ", strerror(errno)));
+    return absl::InternalError(absl::StrCat("xsks map, slot ", slot, ": ", strerror(errno)));
   }
   return absl::OkStatus();
 }

@@ -46,9 +46,11 @@ class XdpProgram {
   // Before the AF_XDP sockets close (the program must not redirect into a closing socket) and
   // before a shutdown drains them.
   void Detach() { links_.clear(); }
-  // The AF_XDP socket of `queue` of interface `ifindex`, whose queues take the socket-map
-  // slots from `base` on (0 for the first interface, then after the previous one's queues).
-  absl::Status RegisterSocket(uint32_t ifindex, uint32_t base, uint32_t queue, int xsk_fd);
+  // Interface `ifindex`'s queues take the socket-map slots from `base` on (0 for the first
+  // interface, then after the previous one's queues). Before the program is attached to it.
+  absl::Status RegisterInterface(uint32_t ifindex, uint32_t base);
+  // The AF_XDP socket of socket-map slot `slot` (base + queue).
+  absl::Status RegisterSocket(uint32_t slot, int xsk_fd);
   absl::Status SetBypass(const xs_flow_key& key, const xs_bypass& value);
   // Counters summed over CPUs, indexed by xs_counter.
   std::array<uint64_t, XS_CNT_MAX> Counters() const;

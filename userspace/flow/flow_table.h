@@ -72,7 +72,7 @@ struct Flow {
   uint8_t client_first_packets = 0;
   bool handshake_seen = false;  // the flow began with a SYN
   // Roles guessed from a packet without payload by the weak rules (ports, first sender): the
-  // first payload decides again (see Worker::ChooseRoles).
+  // first payload decides again (see Worker::HandleDecoded).
   bool roles_guessed = false;
   uint16_t channel = 0;       // BRIDGE_CHANNEL_NUM: of the interface its first packet came in
   uint32_t raw_exported = 0;  // raw records of this flow so far

@@ -3,8 +3,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <vector>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"

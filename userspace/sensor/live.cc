@@ -116,8 +116,10 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
       queue->channel = interface_number;
       made.push_back(std::move(queue));
     }
-    const uint32_t ifindex = if_nametoindex(ifname.c_str());
     const auto base = static_cast<uint32_t>(s->queues_.size());
+    if (auto st = s->program_->RegisterInterface(if_nametoindex(ifname.c_str()), base); !st.ok()) {
+      return st;
+    }
     auto mode = s->program_->Attach(ifname, want);
     if (!mode.ok()) return mode.status();
     s->attached_.emplace_back(ifname, *mode);
@@ -127,8 +129,7 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
       auto xsk = XskSocket::Create(ifname, queue->queue, xo);
       if (!xsk.ok()) return xsk.status();
       queue->xsk = std::move(*xsk);
-      if (auto st = s->program_->RegisterSocket(ifindex, base, queue->queue, queue->xsk->fd());
-          !st.ok()) {
+      if (auto st = s->program_->RegisterSocket(base + queue->queue, queue->xsk->fd()); !st.ok()) {
         return st;
       }
       XS_LOG_INFO(ifname, " queue ", queue->queue, ": XDP ", XdpModeName(*mode), ", AF_XDP ",
@@ -222,9 +223,6 @@ bool LiveSensor::InboxEmpty(Queue& q) {
 }
 
 void LiveSensor::WakeOwners(std::vector<uint8_t>* handed_to) {
-  bool any = false;
-  for (uint8_t h : *handed_to) any |= h;
-  if (!any) return;
   std::atomic_thread_fence(std::memory_order_seq_cst);  // the frames published, then the look
   for (size_t i = 0; i < handed_to->size(); ++i) {
     if (!(*handed_to)[i]) continue;
@@ -301,7 +299,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     });
     if (got) me.received.fetch_add(got, std::memory_order_relaxed);
     if (last_pass && got) last_pass = false;  // the ring is not empty yet
-    WakeOwners(&handed_to);
+    if (got) WakeOwners(&handed_to);
     drained += DrainInbox(me);
     if (got || drained) me.worker->PublishGauges();
     if (got == 0 && drained == 0) {

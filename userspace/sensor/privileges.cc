@@ -4,7 +4,6 @@
 #include <linux/capability.h>
 #include <pwd.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -70,7 +69,6 @@ absl::Status DropPrivileges(const PrivilegeDrop& drop) {
   uid_t uid = 0;
   gid_t gid = 0;
   if (!drop.user.empty()) {
-    errno = 0;
     const passwd* pw = getpwnam(drop.user.c_str());
     if (!pw) {
       return absl::NotFoundError(absl::StrCat("user=", drop.user, ": no such user"));

@@ -1,5 +1,7 @@
 #include "sensor/worker.h"
 
+#include <optional>
+
 #include "absl/strings/string_view.h"
 
 namespace xsensor {
@@ -31,6 +33,23 @@ bool IsServicePort(uint8_t proto, uint16_t port) {
     }
   }
   return false;
+}
+
+// Whether a packet's sender is the client, when the packet shows it: the side that sent the SYN;
+// without a handshake, the side talking to a service port; the side a server greeting or reply
+// goes to (a flow picked up at its greeting, as live capture does for FTP/SMTP/POP3/IMAP on
+// other ports, or at a reply that overtook its request across queues); the side whose payload
+// a parser recognises as a client's first bytes. Nothing when the packet does not tell.
+std::optional<bool> SenderIsClient(const PacketView& p) {
+  if (p.l4_proto == 6 && (p.tcp_flags & kSyn)) return !(p.tcp_flags & kAck);
+  if (IsServicePort(p.l4_proto, p.dport) != IsServicePort(p.l4_proto, p.sport)) {
+    return IsServicePort(p.l4_proto, p.dport);
+  }
+  if (p.l4_proto == 6 && (LooksLikeServerGreeting(p.payload) || LooksLikeServerReply(p.payload))) {
+    return false;
+  }
+  if (LooksLikeClientFirst(p.l4_proto, p.payload)) return true;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -89,32 +108,6 @@ Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNam
 }
 
 Worker::~Worker() = default;
-
-bool Worker::ChooseRoles(Flow& flow, bool from_lo, const PacketView& p) {
-  // The client is the side that sent the SYN; without a handshake, the side talking to a
-  // service port; else the side a server greeting or reply goes to (a flow picked up at its
-  // greeting, as live capture does for FTP/SMTP/POP3/IMAP on other ports, or at a reply that
-  // overtook its request across queues); else the side whose payload a parser recognises as a
-  // client's first bytes. Those are sure; else a guess: the side with the unprivileged port,
-  // else the first sender (re-decided by the first payload when guessed from a bare ACK).
-  bool sender_is_client = true;
-  bool sure = true;
-  if (p.l4_proto == 6 && (p.tcp_flags & kSyn)) {
-    sender_is_client = !(p.tcp_flags & kAck);
-  } else if (IsServicePort(p.l4_proto, p.dport) != IsServicePort(p.l4_proto, p.sport)) {
-    sender_is_client = IsServicePort(p.l4_proto, p.dport);
-  } else if (p.l4_proto == 6 &&
-             (LooksLikeServerGreeting(p.payload) || LooksLikeServerReply(p.payload))) {
-    sender_is_client = false;
-  } else if (LooksLikeClientFirst(p.l4_proto, p.payload)) {
-    sender_is_client = true;
-  } else {
-    sure = false;
-    if ((p.sport < 1024) != (p.dport < 1024)) sender_is_client = p.dport < 1024;
-  }
-  flow.client_is_lo = (from_lo == sender_is_client);
-  return sure;
-}
 
 void Worker::HandleFrame(LinkType link, const uint8_t* data, size_t caplen, size_t wire_len,
                          int64_t ts_us) {
@@ -183,20 +176,25 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
   }
   if (created) {
     flow->channel = channel_;
-    flow->roles_guessed = !ChooseRoles(*flow, from_lo, p) && p.payload.empty();
+    // When the packet does not tell, a guess: the side with the unprivileged port, else the
+    // first sender; guessed from a packet without payload, the first payload decides again.
+    const std::optional<bool> known = SenderIsClient(p);
+    const bool sender_is_client =
+        known.value_or((p.sport < 1024) == (p.dport < 1024) || p.dport < 1024);
+    flow->client_is_lo = from_lo == sender_is_client;
+    flow->roles_guessed = !known && p.payload.empty();
     flow->handshake_seen = p.l4_proto == 6 && (p.tcp_flags & kSyn);
   } else if (flow->roles_guessed && !p.payload.empty()) {
     // Live, a server's bare ACK may reach the flow's worker before the request it acknowledges
     // (another queue): the first payload decides who the client is.
     flow->roles_guessed = false;
-    const bool was_client_lo = flow->client_is_lo;
-    if (ChooseRoles(*flow, from_lo, p) && flow->client_is_lo != was_client_lo) {
+    const std::optional<bool> known = SenderIsClient(p);
+    if (known && flow->client_is_lo != (from_lo == *known)) {
+      flow->client_is_lo = !flow->client_is_lo;
       flow->tcp[0].Swap(flow->tcp[1]);
       std::swap(flow->packets[0], flow->packets[1]);
       std::swap(flow->bytes[0], flow->bytes[1]);
       std::swap(flow->fin[0], flow->fin[1]);
-    } else {
-      flow->client_is_lo = was_client_lo;
     }
   }
   Dir dir = flow->DirOf(from_lo);

@@ -123,9 +123,6 @@ class Worker {
   void EndFlow(Flow& flow);
   void Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us, absl::string_view data,
                uint32_t seq, bool reversed = false);
-  // True when the roles are known (a SYN, a service port, a greeting, a reply or a request);
-  // false when guessed (the privileged port, else the first sender).
-  bool ChooseRoles(Flow& flow, bool from_lo, const PacketView& p);
 
   BypassCallback bypass_cb_;
   std::unique_ptr<Redactor> redactor_;  // redact_credentials
