@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
   std::string ifname = absl::GetFlag(FLAGS_interface);
   Config config = DefaultConfig();
   XdpProgramOptions po;
-  po.tcp_ports = config.steer_tcp_ports;
-  po.udp_ports = config.steer_udp_ports;
+  po.tcp_ports = config.steer_tcp_ports.ports;
+  po.udp_ports = config.steer_udp_ports.ports;
   auto prog = XdpProgram::Load(po);
   if (!prog.ok()) {
     std::cerr << prog.status() << "\n";

@@ -21,6 +21,20 @@ TEST(ConfigTest, DefaultsAreValidAndDocumented) {
   EXPECT_FALSE(c.http_parse_reply);
 }
 
+// Each key's range comes from the one table: the flag's help says it, and the parser holds it.
+TEST(ConfigTest, FlagHelpSaysWhatTheKeyAccepts) {
+  EXPECT_EQ(ConfigFlagHelp("netflow_timeout"),
+            "Export cycle period in seconds (config key; an integer in [1, 3600]; default '30')");
+  Config c = DefaultConfig();
+  EXPECT_TRUE(ApplyConfigKey(&c, "netflow_timeout", "3600").ok());
+  EXPECT_FALSE(ApplyConfigKey(&c, "netflow_timeout", "3601").ok());
+  EXPECT_TRUE(absl::StrContains(ConfigFlagHelp("capture_mode"), "inline, mirror"));
+  EXPECT_FALSE(ApplyConfigKey(&c, "capture_mode", "tap").ok());
+  ASSERT_TRUE(ApplyConfigKey(&c, "capture_mode", "mirror").ok());
+  EXPECT_TRUE(c.capture_mirror());
+  for (const auto& k : ConfigKeys()) EXPECT_FALSE(k.accepts.empty()) << k.key;
+}
+
 TEST(ConfigTest, ParsesEveryKindOfValue) {
   Config c = DefaultConfig();
   std::vector<std::string> warnings;
@@ -60,18 +74,18 @@ TEST(ConfigTest, ParsesEveryKindOfValue) {
 // listed beside it add to them, ports alone replace them.
 TEST(ConfigTest, SteerPortListsTakeTheParsersKeyword) {
   Config c = DefaultConfig();
-  EXPECT_TRUE(c.steer_tcp_parser_ports);
-  EXPECT_TRUE(c.steer_udp_parser_ports);
-  EXPECT_TRUE(c.steer_tcp_ports.empty());
+  EXPECT_TRUE(c.steer_tcp_ports.parsers);
+  EXPECT_TRUE(c.steer_udp_ports.parsers);
+  EXPECT_TRUE(c.steer_tcp_ports.ports.empty());
   ASSERT_TRUE(ApplyConfigKey(&c, "steer_tcp_ports", "parsers, 8081,9000").ok());
-  EXPECT_TRUE(c.steer_tcp_parser_ports);
-  EXPECT_EQ(c.steer_tcp_ports, (std::vector<uint16_t>{8081, 9000}));
+  EXPECT_TRUE(c.steer_tcp_ports.parsers);
+  EXPECT_EQ(c.steer_tcp_ports.ports, (std::vector<uint16_t>{8081, 9000}));
   ASSERT_TRUE(ApplyConfigKey(&c, "steer_tcp_ports", "8081").ok());
-  EXPECT_FALSE(c.steer_tcp_parser_ports);
-  EXPECT_EQ(c.steer_tcp_ports, (std::vector<uint16_t>{8081}));
+  EXPECT_FALSE(c.steer_tcp_ports.parsers);
+  EXPECT_EQ(c.steer_tcp_ports.ports, (std::vector<uint16_t>{8081}));
   ASSERT_TRUE(ApplyConfigKey(&c, "steer_udp_ports", "").ok());
-  EXPECT_FALSE(c.steer_udp_parser_ports);
-  EXPECT_TRUE(c.steer_udp_ports.empty());
+  EXPECT_FALSE(c.steer_udp_ports.parsers);
+  EXPECT_TRUE(c.steer_udp_ports.ports.empty());
   EXPECT_FALSE(ApplyConfigKey(&c, "steer_udp_ports", "parser").ok());
   EXPECT_FALSE(ApplyConfigKey(&c, "steer_udp_ports", "parsers,70000").ok());
 }

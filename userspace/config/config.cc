@@ -9,80 +9,88 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
-// One flag per configuration key; an empty flag means "not given".
-#define XS_DEFINE_FLAG_(key, def, help) \
-  ABSL_FLAG(std::string, key, "", absl::StrCat(help, " (config key; default '", def, "')"));
-XS_CONFIG_KEYS(XS_DEFINE_FLAG_)
-#undef XS_DEFINE_FLAG_
-
 namespace xsensor {
 namespace {
 
-absl::Status ParseU32(absl::string_view v, uint32_t min, uint32_t max, uint32_t* out) {
-  uint64_t n = 0;
-  bool ok = absl::StartsWithIgnoreCase(v, "0x") ? absl::SimpleHexAtoi(v.substr(2), &n)
-                                                : absl::SimpleAtoi(v, &n);
-  if (!ok) return absl::InvalidArgumentError(absl::StrCat("'", v, "' is not a number"));
-  if (n < min || n > max) {
-    return absl::InvalidArgumentError(absl::StrCat(n, " is out of range [", min, ", ", max, "]"));
-  }
-  *out = static_cast<uint32_t>(n);
-  return absl::OkStatus();
-}
+// The value parsers of the key table (config.h): each takes a value's text into its member
+// and says, for the help and the README, what it accepts.
 
-absl::Status ParseSize(absl::string_view v, uint64_t* out) {
-  uint64_t mult = 1;
-  absl::string_view num = v;
-  if (!num.empty()) {
-    switch (absl::ascii_toupper(num.back())) {
-      case 'K':
-        mult = 1ull << 10;
-        break;
-      case 'M':
-        mult = 1ull << 20;
-        break;
-      case 'G':
-        mult = 1ull << 30;
-        break;
-      default:
-        break;
+struct Integer {
+  uint32_t min, max;
+  Integer(uint64_t lo, uint64_t hi)
+      : min(static_cast<uint32_t>(lo)), max(static_cast<uint32_t>(hi)) {}
+  absl::Status operator()(absl::string_view v, uint32_t* out) const {
+    uint64_t n = 0;
+    bool ok = absl::StartsWithIgnoreCase(v, "0x") ? absl::SimpleHexAtoi(v.substr(2), &n)
+                                                  : absl::SimpleAtoi(v, &n);
+    if (!ok) return absl::InvalidArgumentError(absl::StrCat("'", v, "' is not a number"));
+    if (n < min || n > max) {
+      return absl::InvalidArgumentError(absl::StrCat(n, " is out of range [", min, ", ", max, "]"));
     }
-    if (mult != 1) num.remove_suffix(1);
+    *out = static_cast<uint32_t>(n);
+    return absl::OkStatus();
   }
-  uint64_t n = 0;
-  if (!absl::SimpleAtoi(num, &n) || n == 0 || n > (1ull << 40) / mult) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", v, "' is not a size (a positive number with optional K, M or G)"));
-  }
-  *out = n * mult;
-  return absl::OkStatus();
-}
+  std::string Accepts() const { return absl::StrCat("an integer in [", min, ", ", max, "]"); }
+};
 
-absl::Status ParseBool(absl::string_view v, bool* out) {
-  std::string l = absl::AsciiStrToLower(v);
-  if (l == "1" || l == "on" || l == "yes" || l == "true") {
-    *out = true;
-  } else if (l == "0" || l == "off" || l == "no" || l == "false") {
-    *out = false;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("'", v, "' is not 0/1/on/off"));
+struct Size {
+  uint64_t min;
+  explicit Size(uint64_t least) : min(least) {}
+  absl::Status operator()(absl::string_view v, uint64_t* out) const {
+    uint64_t mult = 1;
+    absl::string_view num = v;
+    if (!num.empty()) {
+      switch (absl::ascii_toupper(num.back())) {
+        case 'K':
+          mult = 1ull << 10;
+          break;
+        case 'M':
+          mult = 1ull << 20;
+          break;
+        case 'G':
+          mult = 1ull << 30;
+          break;
+        default:
+          break;
+      }
+      if (mult != 1) num.remove_suffix(1);
+    }
+    uint64_t n = 0;
+    if (!absl::SimpleAtoi(num, &n) || n == 0 || n > (1ull << 40) / mult) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", v, "' is not a size (a positive number with optional K, M or G)"));
+    }
+    if (n * mult < min) {
+      return absl::InvalidArgumentError(absl::StrCat("must be at least ", min, " bytes"));
+    }
+    *out = n * mult;
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
-}
+  std::string Accepts() const {
+    return min > 1 ? absl::StrCat("a size of at least ", min, " bytes (K/M/G)")
+                   : "a size in bytes (K/M/G)";
+  }
+};
 
-absl::Status ParseEndpoints(absl::string_view v, std::vector<Endpoint>* out) {
-  out->clear();
-  for (absl::string_view part : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
-    auto ep = ParseEndpoint(absl::StripAsciiWhitespace(part));
-    if (!ep.ok()) return ep.status();
-    out->push_back(*ep);
+struct Flag {
+  absl::Status operator()(absl::string_view v, bool* out) const {
+    std::string l = absl::AsciiStrToLower(v);
+    if (l == "1" || l == "on" || l == "yes" || l == "true") {
+      *out = true;
+    } else if (l == "0" || l == "off" || l == "no" || l == "false") {
+      *out = false;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("'", v, "' is not 0/1/on/off"));
+    }
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
-}
+  std::string Accepts() const { return "0/1 (or off/on)"; }
+};
 
 std::vector<std::string> SplitList(absl::string_view v, char sep) {
   std::vector<std::string> out;
@@ -92,187 +100,208 @@ std::vector<std::string> SplitList(absl::string_view v, char sep) {
   return out;
 }
 
+struct Collectors {
+  absl::Status operator()(absl::string_view v, std::vector<Endpoint>* out) const {
+    out->clear();
+    for (const std::string& part : SplitList(v, ',')) {
+      auto ep = ParseEndpoint(part);
+      if (!ep.ok()) return ep.status();
+      out->push_back(*ep);
+    }
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "ADDR:PORT[,ADDR:PORT...] (IPv6 as [ADDR]:PORT)"; }
+};
+
+struct Listen {
+  absl::Status operator()(absl::string_view v, std::optional<Endpoint>* out) const {
+    if (v.empty() || absl::AsciiStrToLower(v) == "off") {
+      out->reset();
+      return absl::OkStatus();
+    }
+    auto ep = ParseEndpoint(v, /*allow_port_zero=*/true);
+    if (!ep.ok()) return ep.status();
+    *out = *ep;
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "ADDR:PORT, or off"; }
+};
+
+struct Text {
+  absl::Status operator()(absl::string_view v, std::string* out) const {
+    *out = std::string(v);
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "any text"; }
+};
+
+struct Path {
+  absl::Status operator()(absl::string_view v, std::string* out) const {
+    if (v.empty()) return absl::InvalidArgumentError("must name a file or folder");
+    *out = std::string(v);
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "a path"; }
+};
+
+constexpr size_t kMaxInterfaceName = 15;  // IFNAMSIZ - 1
+
+struct Interface {
+  absl::Status operator()(absl::string_view v, std::string* out) const {
+    if (v.size() > kMaxInterfaceName) return absl::InvalidArgumentError("interface name too long");
+    *out = std::string(v);
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "an interface name, or empty"; }
+};
+
+struct Interfaces {
+  absl::Status operator()(absl::string_view v, std::vector<std::string>* out) const {
+    *out = SplitList(v, ',');
+    for (const auto& d : *out) {
+      if (d.size() > kMaxInterfaceName) {
+        return absl::InvalidArgumentError(absl::StrCat("'", d, "' too long"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "interface names, comma-separated"; }
+};
+
+struct OneOf {
+  std::vector<absl::string_view> choices;
+  template <typename... T>
+  explicit OneOf(T... c) : choices{c...} {}
+  absl::Status operator()(absl::string_view v, std::string* out) const {
+    for (absl::string_view c : choices) {
+      if (v == c) {
+        *out = std::string(v);
+        return absl::OkStatus();
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat("'", v, "' is not ", Accepts()));
+  }
+  std::string Accepts() const { return absl::StrJoin(choices, ", "); }
+};
+
+struct RedactMode {
+  absl::Status operator()(absl::string_view v, Config::Redact* out) const {
+    if (v == "0" || v == "none") {
+      *out = Config::Redact::kNone;
+    } else if (v == "empty") {
+      *out = Config::Redact::kEmpty;
+    } else if (v == "hash") {
+      *out = Config::Redact::kHash;
+    } else {
+      return absl::InvalidArgumentError("expected 0, empty or hash");
+    }
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "0, empty, hash"; }
+};
+
+struct UserName {
+  absl::Status operator()(absl::string_view v, std::string* out) const {
+    if (!v.empty() && !getpwnam(std::string(v).c_str())) {
+      return absl::InvalidArgumentError(absl::StrCat("no such user: ", v));
+    }
+    *out = std::string(v);
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "a user name, or empty"; }
+};
+
+struct Ports {
+  absl::Status operator()(absl::string_view v, PortList* out) const {
+    out->ports.clear();
+    out->parsers = false;
+    for (const auto& p : SplitList(v, ',')) {
+      if (p == "parsers") {
+        out->parsers = true;
+        continue;
+      }
+      uint32_t port;
+      if (auto st = Integer(1, 65535)(p, &port); !st.ok()) return st;
+      out->ports.push_back(static_cast<uint16_t>(port));
+    }
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "'parsers' and/or ports, comma-separated"; }
+};
+
+struct CpuList {
+  absl::Status operator()(absl::string_view v, std::vector<int>* out) const {
+    out->clear();
+    for (const auto& p : SplitList(v, ',')) {
+      uint32_t cpu;
+      if (auto st = Integer(0, 4095)(p, &cpu); !st.ok()) return st;
+      out->push_back(static_cast<int>(cpu));
+    }
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "CPU numbers, comma-separated, or empty"; }
+};
+
 constexpr absl::string_view kDnsLogFields[] = {"ts",      "ssid", "login",     "ipsrc", "ipdst",
                                                "psrc",    "pdst", "transport", "host",  "rrtype",
                                                "rrclass", "ttl",  "rdlen",     "rdata"};
 
-}  // namespace
-
-const std::vector<ConfigKeyInfo>& ConfigKeys() {
-  static const auto* keys = new std::vector<ConfigKeyInfo>{
-#define XS_KEY_INFO_(key, def, help) {#key, def, help},
-      XS_CONFIG_KEYS(XS_KEY_INFO_)
-#undef XS_KEY_INFO_
-  };
-  return *keys;
-}
-
-absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view value) {
-  value = absl::StripAsciiWhitespace(value);
-  if (key == "ipfix_udp_collectors") return ParseEndpoints(value, &c->ipfix_udp_collectors);
-  if (key == "ipfix_tcp_collectors") return ParseEndpoints(value, &c->ipfix_tcp_collectors);
-  if (key == "ipfix_meta_udp_collectors")
-    return ParseEndpoints(value, &c->ipfix_meta_udp_collectors);
-  if (key == "ipfix_meta_tcp_collectors")
-    return ParseEndpoints(value, &c->ipfix_meta_tcp_collectors);
-  if (key == "ipfix_dns_udp_collectors") return ParseEndpoints(value, &c->ipfix_dns_udp_collectors);
-  if (key == "ipfix_dns_tcp_collectors") return ParseEndpoints(value, &c->ipfix_dns_tcp_collectors);
-  if (key == "ipfix_udp_template_timer")
-    return ParseU32(value, 1, 86400, &c->ipfix_udp_template_timer);
-  if (key == "ipfix_mtu_limit") return ParseU32(value, 512, 65535, &c->ipfix_mtu_limit);
-  if (key == "ipfix_dev") {
-    if (value.size() >= 16) return absl::InvalidArgumentError("interface name too long");
-    c->ipfix_dev = std::string(value);
-    return absl::OkStatus();
-  }
-  if (key == "observation_domain_id")
-    return ParseU32(value, 0, 0xffffffffu, &c->observation_domain_id);
-  if (key == "ipfix_tcp_queue_bytes") {
-    if (auto st = ParseSize(value, &c->ipfix_tcp_queue_bytes); !st.ok()) return st;
-    if (c->ipfix_tcp_queue_bytes < 65536) {
-      return absl::InvalidArgumentError("must be at least 64K (one IPFIX message)");
-    }
-    return absl::OkStatus();
-  }
-  if (key == "ip_reassembly") return ParseBool(value, &c->ip_reassembly);
-  if (key == "ipfix_collectors_share") return ParseBool(value, &c->ipfix_collectors_share);
-  if (key == "http_parse_reply") return ParseBool(value, &c->http_parse_reply);
-  if (key == "ssl_parse_reply") return ParseBool(value, &c->ssl_parse_reply);
-  if (key == "netflow_timeout") return ParseU32(value, 1, 3600, &c->netflow_timeout);
-  if (key == "dbg_log_mask") return ParseU32(value, 0, 0xffffffffu, &c->dbg_log_mask);
-  if (key == "ajb_save_dns") return ParseBool(value, &c->ajb_save_dns);
-  if (key == "metrics_listen") {
-    if (value.empty() || absl::AsciiStrToLower(value) == "off") {
-      c->metrics_listen.reset();
-      return absl::OkStatus();
-    }
-    auto ep = ParseEndpoint(value, /*allow_port_zero=*/true);
-    if (!ep.ok()) return ep.status();
-    c->metrics_listen = *ep;
-    return absl::OkStatus();
-  }
-  if (key == "stat_log_file" || key == "alert_log_file") {
-    if (value.empty()) return absl::InvalidArgumentError("must name a file");
-    (key == "stat_log_file" ? c->stat_log_file : c->alert_log_file) = std::string(value);
-    return absl::OkStatus();
-  }
-  if (key == "log_dir") {
-    if (value.empty()) return absl::InvalidArgumentError("must name a folder");
-    c->log_dir = std::string(value);
-    return absl::OkStatus();
-  }
-  if (key == "ajb_dns_path") {
-    if (value.empty()) return absl::InvalidArgumentError("empty path");
-    c->ajb_dns_path = std::string(value);
-    return absl::OkStatus();
-  }
-  if (key == "ajb_dns_fsize") return ParseSize(value, &c->ajb_dns_fsize);
-  if (key == "ajb_dns_ftimeout") return ParseU32(value, 1, 10080, &c->ajb_dns_ftimeout);
-  if (key == "ajb_dns_bufsize") return ParseSize(value, &c->ajb_dns_bufsize);
-  if (key == "ajb_save_dns_format") {
-    std::vector<std::string> fields = SplitList(value, ':');
+struct DnsLogFields {
+  absl::Status operator()(absl::string_view v, std::vector<std::string>* out) const {
+    std::vector<std::string> fields = SplitList(v, ':');
     if (fields.empty()) return absl::InvalidArgumentError("no fields");
     for (const auto& f : fields) {
       bool known = false;
       for (auto k : kDnsLogFields) known |= (k == f);
       if (!known) return absl::InvalidArgumentError(absl::StrCat("unknown field '", f, "'"));
     }
-    c->ajb_save_dns_format = std::move(fields);
+    *out = std::move(fields);
     return absl::OkStatus();
   }
-  if (key == "in_dev") {
-    c->in_dev = SplitList(value, ',');
-    for (const auto& d : c->in_dev) {
-      if (d.size() >= 16) return absl::InvalidArgumentError(absl::StrCat("'", d, "' too long"));
+  std::string Accepts() const {
+    return absl::StrCat("fields of ", absl::StrJoin(kDnsLogFields, ", "), ", colon-separated");
+  }
+};
+
+}  // namespace
+
+const std::vector<ConfigKeyInfo>& ConfigKeys() {
+  static const auto* keys = new std::vector<ConfigKeyInfo>{
+#define XS_KEY_INFO_(key, type, parser, def, help) {#key, def, help, parser.Accepts()},
+      XS_CONFIG_KEYS(XS_KEY_INFO_)
+#undef XS_KEY_INFO_
+  };
+  return *keys;
+}
+
+std::string ConfigFlagHelp(absl::string_view key) {
+  for (const auto& k : ConfigKeys()) {
+    if (k.key == key) {
+      return absl::StrCat(k.help, " (config key; ", k.accepts, "; default '", k.default_value,
+                          "')");
     }
-    return absl::OkStatus();
   }
-  if (key == "in_queues") return ParseU32(value, 0, 256, &c->in_queues);
-  if (key == "xdp_mode") {
-    if (value != "auto" && value != "native" && value != "skb") {
-      return absl::InvalidArgumentError(absl::StrCat("'", value, "' is not auto, native or skb"));
-    }
-    c->xdp_mode = std::string(value);
-    return absl::OkStatus();
-  }
-  if (key == "capture_mode") {
-    if (value != "inline" && value != "mirror") {
-      return absl::InvalidArgumentError(absl::StrCat("'", value, "' is not inline or mirror"));
-    }
-    c->capture_mirror = value == "mirror";
-    return absl::OkStatus();
-  }
-  if (key == "xdp_sniff") return ParseBool(value, &c->xdp_sniff);
-  if (key == "drop_privileges") return ParseBool(value, &c->drop_privileges);
-  if (key == "redact_credentials") {
-    if (value == "0" || value == "none") {
-      c->redact_credentials = Config::Redact::kNone;
-    } else if (value == "empty") {
-      c->redact_credentials = Config::Redact::kEmpty;
-    } else if (value == "hash") {
-      c->redact_credentials = Config::Redact::kHash;
-    } else {
-      return absl::InvalidArgumentError("expected 0, empty or hash");
-    }
-    return absl::OkStatus();
-  }
-  if (key == "redact_key") {
-    c->redact_key = std::string(value);
-    return absl::OkStatus();
-  }
-  if (key == "user") {
-    if (!value.empty() && !getpwnam(std::string(value).c_str())) {
-      return absl::InvalidArgumentError(absl::StrCat("no such user: ", value));
-    }
-    c->user = std::string(value);
-    return absl::OkStatus();
-  }
-  if (key == "steer_tcp_ports" || key == "steer_udp_ports") {
-    bool tcp = key == "steer_tcp_ports";
-    auto* out = tcp ? &c->steer_tcp_ports : &c->steer_udp_ports;
-    bool* parsers = tcp ? &c->steer_tcp_parser_ports : &c->steer_udp_parser_ports;
-    out->clear();
-    *parsers = false;
-    for (const auto& p : SplitList(value, ',')) {
-      if (p == "parsers") {
-        *parsers = true;
-        continue;
-      }
-      uint32_t port;
-      if (auto st = ParseU32(p, 1, 65535, &port); !st.ok()) return st;
-      out->push_back(static_cast<uint16_t>(port));
-    }
-    return absl::OkStatus();
-  }
-  if (key == "bypass_timeout") return ParseU32(value, 1, 86400, &c->bypass_timeout);
-  if (key == "worker_cpus") {
-    c->worker_cpus.clear();
-    for (const auto& p : SplitList(value, ',')) {
-      uint32_t cpu;
-      if (auto st = ParseU32(p, 0, 4095, &cpu); !st.ok()) return st;
-      c->worker_cpus.push_back(static_cast<int>(cpu));
-    }
-    return absl::OkStatus();
-  }
-  if (key == "login_map_file") {
-    c->login_map_file = std::string(value);
-    return absl::OkStatus();
-  }
-  if (key == "vchannel") return ParseU32(value, 0, 65535, &c->vchannel);
-  if (key == "pcap_workers") return ParseU32(value, 0, 64, &c->pcap_workers);
-  if (key == "flow_max") return ParseU32(value, 16, 100000000, &c->flow_max);
-  if (key == "flow_idle_timeout") return ParseU32(value, 1, 86400, &c->flow_idle_timeout);
-  if (key == "flow_closed_timeout") return ParseU32(value, 0, 3600, &c->flow_closed_timeout);
-  if (key == "raw_export") return ParseBool(value, &c->raw_export);
-  if (key == "raw_max_bytes") return ParseU32(value, 1, 4000, &c->raw_max_bytes);
-  if (key == "raw_max_packets") return ParseU32(value, 1, 1000000, &c->raw_max_packets);
-  if (key == "reassembly_flow_bytes") return ParseSize(value, &c->reassembly_flow_bytes);
-  if (key == "reassembly_total_bytes") return ParseSize(value, &c->reassembly_total_bytes);
-  if (key == "dns_max_records") return ParseU32(value, 1, 65535, &c->dns_max_records);
-  if (key == "http_max_header_bytes")
-    return ParseU32(value, 256, 1 << 20, &c->http_max_header_bytes);
+  return "";
+}
+
+absl::Status ApplyConfigKey(Config* c, absl::string_view key, absl::string_view value) {
+  value = absl::StripAsciiWhitespace(value);
+#define XS_APPLY_KEY_(k, type, parser, def, help) \
+  if (key == #k) return parser(value, &c->k);
+  XS_CONFIG_KEYS(XS_APPLY_KEY_)
+#undef XS_APPLY_KEY_
   return absl::NotFoundError(absl::StrCat("unknown key '", key, "'"));
 }
+
+}  // namespace xsensor
+
+// One flag per configuration key; an empty flag means "not given".
+#define XS_DEFINE_FLAG_(key, type, parser, def, help) \
+  ABSL_FLAG(std::string, key, "", xsensor::ConfigFlagHelp(#key));
+XS_CONFIG_KEYS(XS_DEFINE_FLAG_)
+#undef XS_DEFINE_FLAG_
+
+namespace xsensor {
 
 Config DefaultConfig() {
   Config c;
@@ -335,7 +364,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, std::vector<std::stri
     absl::Status s = ParseConfigText(path, ss.str(), &config, warnings);
     if (!s.ok()) return s;
   }
-#define XS_APPLY_FLAG_(key, def, help)                                                     \
+#define XS_APPLY_FLAG_(key, type, parser, def, help)                                       \
   {                                                                                        \
     std::string v = absl::GetFlag(FLAGS_##key);                                            \
     if (!v.empty()) {                                                                      \

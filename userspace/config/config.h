@@ -17,138 +17,121 @@
 
 namespace xsensor {
 
-// X(key, default, help)
+// Every key, once: X(key, type, parser, default, help). The Config members, the file parser,
+// the flags, --print_config and the README table (docs_test) all follow from this table;
+// `parser` (config.cc) checks a value and says what it accepts.
 #define XS_CONFIG_KEYS(X)                                                                          \
-  X(ipfix_udp_collectors, "", "Clickstream collectors over UDP: ADDR:PORT[,ADDR:PORT...]")         \
-  X(ipfix_tcp_collectors, "", "Clickstream collectors over TCP")                                   \
-  X(ipfix_meta_udp_collectors, "", "Metadata (SIP/FTP/IM/mail/raw) collectors over UDP")           \
-  X(ipfix_meta_tcp_collectors, "", "Metadata collectors over TCP")                                 \
-  X(ipfix_dns_udp_collectors, "", "DNS collectors over UDP")                                       \
-  X(ipfix_dns_tcp_collectors, "", "DNS collectors over TCP")                                       \
-  X(ipfix_udp_template_timer, "20", "Seconds between template resends over UDP")                   \
-  X(ipfix_mtu_limit, "1400", "Largest IPFIX message in bytes (UDP datagram payload)")              \
-  X(ipfix_dev, "", "Network interface the export sockets are bound to (empty: any)")               \
-  X(ipfix_tcp_queue_bytes, "16M",                                                                  \
+  X(ipfix_udp_collectors, Endpoints, Collectors(), "",                                             \
+    "Clickstream collectors over UDP: ADDR:PORT[,ADDR:PORT...]")                                   \
+  X(ipfix_tcp_collectors, Endpoints, Collectors(), "", "Clickstream collectors over TCP")          \
+  X(ipfix_meta_udp_collectors, Endpoints, Collectors(), "",                                        \
+    "Metadata (SIP/FTP/IM/mail/raw) collectors over UDP")                                          \
+  X(ipfix_meta_tcp_collectors, Endpoints, Collectors(), "", "Metadata collectors over TCP")        \
+  X(ipfix_dns_udp_collectors, Endpoints, Collectors(), "", "DNS collectors over UDP")              \
+  X(ipfix_dns_tcp_collectors, Endpoints, Collectors(), "", "DNS collectors over TCP")              \
+  X(ipfix_udp_template_timer, uint32_t, Integer(1, 86400), "20",                                   \
+    "Seconds between template resends over UDP")                                                   \
+  X(ipfix_mtu_limit, uint32_t, Integer(512, 65535), "1400",                                        \
+    "Largest IPFIX message in bytes (UDP datagram payload)")                                       \
+  X(ipfix_dev, std::string, Interface(), "",                                                       \
+    "Network interface the export sockets are bound to (empty: any)")                              \
+  X(ipfix_tcp_queue_bytes, uint64_t, Size(64 << 10), "16M",                                        \
     "Bytes queued per TCP collector while it is down or slow; more is dropped (K/M/G)")            \
-  X(ipfix_collectors_share, "0",                                                                   \
+  X(ipfix_collectors_share, bool, Flag(), "0",                                                     \
     "1: the collectors of each list share its stream by SESSION_ID hash (0: each gets all)")       \
-  X(observation_domain_id, "1", "IPFIX observation domain id")                                     \
-  X(http_parse_reply, "0", "1: also export http_reply records")                                    \
-  X(ssl_parse_reply, "0", "1: also export ssl_reply records")                                      \
-  X(netflow_timeout, "30", "Export cycle period in seconds")                                       \
-  X(dbg_log_mask, "0", "Debug log mask; 0x80 writes export statistics every cycle")                \
-  X(log_dir, "/var/log/xsensor", "Folder of the statistics and alert logs")                        \
-  X(stat_log_file, "fastdpi_stat.log",                                                             \
+  X(observation_domain_id, uint32_t, Integer(0, 0xffffffff), "1", "IPFIX observation domain id")   \
+  X(http_parse_reply, bool, Flag(), "0", "1: also export http_reply records")                      \
+  X(ssl_parse_reply, bool, Flag(), "0", "1: also export ssl_reply records")                        \
+  X(netflow_timeout, uint32_t, Integer(1, 3600), "30", "Export cycle period in seconds")           \
+  X(dbg_log_mask, uint32_t, Integer(0, 0xffffffff), "0",                                           \
+    "Debug log mask; 0x80 writes export statistics every cycle")                                   \
+  X(log_dir, std::string, Path(), "/var/log/xsensor", "Folder of the statistics and alert logs")   \
+  X(stat_log_file, std::string, Path(), "fastdpi_stat.log",                                        \
     "Statistics log (export cycles, dbg_log_mask 0x80): a name in log_dir or an absolute path")    \
-  X(alert_log_file, "fastdpi_alert.log",                                                           \
+  X(alert_log_file, std::string, Path(), "fastdpi_alert.log",                                      \
     "Alert log ([NFLW] very long operation): a name in log_dir or an absolute path")               \
-  X(metrics_listen, "127.0.0.1:9187",                                                              \
+  X(metrics_listen, std::optional<Endpoint>, Listen(), "127.0.0.1:9187",                           \
     "Prometheus metrics endpoint (http://ADDR:PORT/metrics) of the live sensor; off: none")        \
-  X(ajb_save_dns, "off", "on: write DNS records to the DNS text log")                              \
-  X(ajb_dns_path, "/var/log/xsensor/dns.log", "DNS text log path")                                 \
-  X(ajb_dns_fsize, "100M", "DNS text log size at which the file is switched (K/M/G)")              \
-  X(ajb_dns_ftimeout, "60", "Minutes after which a non-empty DNS text log is switched")            \
-  X(ajb_dns_bufsize, "1M", "DNS text log write buffer (K/M/G)")                                    \
-  X(ajb_save_dns_format,                                                                           \
+  X(ajb_save_dns, bool, Flag(), "off", "on: write DNS records to the DNS text log")                \
+  X(ajb_dns_path, std::string, Path(), "/var/log/xsensor/dns.log", "DNS text log path")            \
+  X(ajb_dns_fsize, uint64_t, Size(1), "100M",                                                      \
+    "DNS text log size at which the file is switched (K/M/G)")                                     \
+  X(ajb_dns_ftimeout, uint32_t, Integer(1, 10080), "60",                                           \
+    "Minutes after which a non-empty DNS text log is switched")                                    \
+  X(ajb_dns_bufsize, uint64_t, Size(1), "1M", "DNS text log write buffer (K/M/G)")                 \
+  X(ajb_save_dns_format, Names, DnsLogFields(),                                                    \
     "ts:ssid:login:ipsrc:ipdst:psrc:pdst:transport:host:rrtype:rrclass:ttl:rdlen:rdata",           \
     "DNS text log fields, colon-separated")                                                        \
-  X(in_dev, "", "Capture interface(s) for live capture, comma-separated")                          \
-  X(in_queues, "0", "Receive queues captured per interface (0: all)")                              \
-  X(xdp_mode, "auto", "XDP attach mode: auto (native, else generic), native or skb")               \
-  X(capture_mode, "inline", "inline: pass what is not steered; mirror: drop it (SPAN copies)")     \
-  X(ip_reassembly, "1",                                                                            \
+  X(in_dev, Names, Interfaces(), "", "Capture interface(s) for live capture, comma-separated")     \
+  X(in_queues, uint32_t, Integer(0, 256), "0", "Receive queues captured per interface (0: all)")   \
+  X(xdp_mode, std::string, OneOf("auto", "native", "skb"), "auto",                                 \
+    "XDP attach mode: auto (native, else generic), native or skb")                                 \
+  X(capture_mode, std::string, OneOf("inline", "mirror"), "inline",                                \
+    "inline: pass what is not steered; mirror: drop it (SPAN copies)")                             \
+  X(ip_reassembly, bool, Flag(), "1",                                                              \
     "1: reassemble IP fragments before parsing (live: XDP steers UDP fragments)")                  \
-  X(xdp_sniff, "1",                                                                                \
+  X(xdp_sniff, bool, Flag(), "1",                                                                  \
     "1: also steer flows whose payload starts like HTTP, TLS, SIP, XMPP or an FTP/SMTP/POP3/IMAP " \
     "greeting")                                                                                    \
-  X(steer_tcp_ports, "parsers",                                                                    \
-    "TCP ports whose flows are steered to userspace; 'parsers': every port a parser serves "       \
-    "(more may follow: parsers,8081)")                                                             \
-  X(steer_udp_ports, "parsers", "UDP ports whose flows are steered to userspace (as above)")       \
-  X(bypass_timeout, "120", "Seconds a finished flow's bulk stays bypassed in XDP")                 \
-  X(redact_credentials, "0",                                                                       \
+  X(steer_tcp_ports, PortList, Ports(), "parsers",                                                 \
+    "TCP ports whose flows are steered to userspace; 'parsers': every port a parser serves (more " \
+    "may follow: parsers,8081)")                                                                   \
+  X(steer_udp_ports, PortList, Ports(), "parsers",                                                 \
+    "UDP ports whose flows are steered to userspace (as above)")                                   \
+  X(bypass_timeout, uint32_t, Integer(1, 86400), "120",                                            \
+    "Seconds a finished flow's bulk stays bypassed in XDP")                                        \
+  X(redact_credentials, Redact, RedactMode(), "0",                                                 \
     "0: credentials exported in clear (the spec); empty: FTP/XMPP passwords, cookies and the "     \
     "secrets of raw login lines exported empty; hash: as a keyed hash (redact_key)")               \
-  X(redact_key, "", "The secret of redact_credentials=hash (HMAC-SHA256)")                         \
-  X(drop_privileges, "1",                                                                          \
+  X(redact_key, std::string, Text(), "", "The secret of redact_credentials=hash (HMAC-SHA256)")    \
+  X(drop_privileges, bool, Flag(), "1",                                                            \
     "1: once capture is set up, drop every capability (live; CAP_NET_RAW kept for ipfix_dev)")     \
-  X(user, "",                                                                                      \
+  X(user, std::string, UserName(), "",                                                             \
     "Live: run as this user once capture is set up (log_dir and ajb_dns_path given to it)")        \
-  X(worker_cpus, "", "CPUs to pin the queue workers to, in queue order (empty: no pinning)")       \
-  X(pcap_workers, "0",                                                                             \
+  X(worker_cpus, Cpus, CpuList(), "",                                                              \
+    "CPUs to pin the queue workers to, in queue order (empty: no pinning)")                        \
+  X(pcap_workers, uint32_t, Integer(0, 64), "0",                                                   \
     "Worker threads of an offline (--pcap) run; 0: one per CPU (at most 8); 1: one thread")        \
-  X(vchannel, "0", "Channel number exported as BRIDGE_CHANNEL_NUM")                                \
-  X(login_map_file, "", "Subscriber logins: 'ADDRESS[/PREFIX] LOGIN' lines (reloaded on SIGHUP)")  \
-  X(flow_max, "1000000", "Most flows tracked at once; the least recently seen is evicted")         \
-  X(flow_idle_timeout, "120", "Seconds without packets after which a flow ends")                   \
-  X(flow_closed_timeout, "5", "Seconds a TCP flow is kept after FIN in both directions/RST")       \
-  X(http_max_header_bytes, "16384", "Longest HTTP header block parsed per message")                \
-  X(dns_max_records, "128", "dns records exported per DNS message at most (the rest counted)")     \
-  X(raw_export, "0",                                                                               \
+  X(vchannel, uint32_t, Integer(0, 65535), "0", "Channel number exported as BRIDGE_CHANNEL_NUM")   \
+  X(login_map_file, std::string, Text(), "",                                                       \
+    "Subscriber logins: 'ADDRESS[/PREFIX] LOGIN' lines (reloaded on SIGHUP)")                      \
+  X(flow_max, uint32_t, Integer(16, 100000000), "1000000",                                         \
+    "Most flows tracked at once; the least recently seen is evicted")                              \
+  X(flow_idle_timeout, uint32_t, Integer(1, 86400), "120",                                         \
+    "Seconds without packets after which a flow ends")                                             \
+  X(flow_closed_timeout, uint32_t, Integer(0, 3600), "5",                                          \
+    "Seconds a TCP flow is kept after FIN in both directions/RST")                                 \
+  X(http_max_header_bytes, uint32_t, Integer(256, 1 << 20), "16384",                               \
+    "Longest HTTP header block parsed per message")                                                \
+  X(dns_max_records, uint32_t, Integer(1, 65535), "128",                                           \
+    "dns records exported per DNS message at most (the rest counted)")                             \
+  X(raw_export, bool, Flag(), "0",                                                                 \
     "1: export the payload of SIP/FTP/SMTP/POP3/IMAP/XMPP packets as raw records")                 \
-  X(raw_max_bytes, "1500", "Payload bytes of one packet in a raw record (longer is cut)")          \
-  X(raw_max_packets, "64", "Raw records per flow at most")                                         \
-  X(reassembly_flow_bytes, "256K",                                                                 \
+  X(raw_max_bytes, uint32_t, Integer(1, 4000), "1500",                                             \
+    "Payload bytes of one packet in a raw record (longer is cut)")                                 \
+  X(raw_max_packets, uint32_t, Integer(1, 1000000), "64", "Raw records per flow at most")          \
+  X(reassembly_flow_bytes, uint64_t, Size(1), "256K",                                              \
     "Memory for out-of-order TCP segments per flow direction (K/M)")                               \
-  X(reassembly_total_bytes, "64M", "Memory for out-of-order TCP segments per worker (K/M/G)")
+  X(reassembly_total_bytes, uint64_t, Size(1), "64M",                                              \
+    "Memory for out-of-order TCP segments per worker (K/M/G)")
+
+// A list of ports to steer: `parsers` stands for every port a parser serves.
+struct PortList {
+  bool parsers = true;          // the list has `parsers`
+  std::vector<uint16_t> ports;  // listed besides (or, without `parsers`, instead of) them
+};
 
 struct Config {
-  std::vector<Endpoint> ipfix_udp_collectors;
-  std::vector<Endpoint> ipfix_tcp_collectors;
-  std::vector<Endpoint> ipfix_meta_udp_collectors;
-  std::vector<Endpoint> ipfix_meta_tcp_collectors;
-  std::vector<Endpoint> ipfix_dns_udp_collectors;
-  std::vector<Endpoint> ipfix_dns_tcp_collectors;
-  uint32_t ipfix_udp_template_timer = 20;
-  uint32_t ipfix_mtu_limit = 1400;
-  std::string ipfix_dev;
-  uint64_t ipfix_tcp_queue_bytes = 16 << 20;
-  bool ipfix_collectors_share = false;
-  uint32_t observation_domain_id = 1;
-  bool http_parse_reply = false;
-  bool ssl_parse_reply = false;
-  uint32_t netflow_timeout = 30;
-  uint32_t dbg_log_mask = 0;
-  std::string log_dir = "/var/log/xsensor";
-  std::string stat_log_file = "fastdpi_stat.log";
-  std::string alert_log_file = "fastdpi_alert.log";
-  std::optional<Endpoint> metrics_listen;
-  bool ajb_save_dns = false;
-  std::string ajb_dns_path;
-  uint64_t ajb_dns_fsize = 0;
-  uint32_t ajb_dns_ftimeout = 60;
-  uint64_t ajb_dns_bufsize = 0;
-  std::vector<std::string> ajb_save_dns_format;
-  std::vector<std::string> in_dev;
-  uint32_t in_queues = 0;
-  std::string xdp_mode = "auto";
-  bool capture_mirror = false;
-  bool ip_reassembly = true;
-  bool xdp_sniff = true;
-  bool drop_privileges = true;
-  enum class Redact { kNone, kEmpty, kHash } redact_credentials = Redact::kNone;
-  std::string redact_key;
-  std::string user;
-  // Ports listed besides (or, without `parsers`, instead of) the parsers' own ports.
-  std::vector<uint16_t> steer_tcp_ports;
-  std::vector<uint16_t> steer_udp_ports;
-  bool steer_tcp_parser_ports = true;  // the list has `parsers`
-  bool steer_udp_parser_ports = true;
-  uint32_t bypass_timeout = 120;
-  std::vector<int> worker_cpus;
-  uint32_t pcap_workers = 0;
-  uint32_t vchannel = 0;
-  std::string login_map_file;
-  uint32_t flow_max = 1000000;
-  uint32_t flow_idle_timeout = 120;
-  uint32_t flow_closed_timeout = 5;
-  uint32_t http_max_header_bytes = 16384;
-  uint32_t dns_max_records = 128;
-  bool raw_export = false;
-  uint32_t raw_max_bytes = 1500;
-  uint32_t raw_max_packets = 64;
-  uint64_t reassembly_flow_bytes = 0;
-  uint64_t reassembly_total_bytes = 0;
+  using Endpoints = std::vector<Endpoint>;
+  using Names = std::vector<std::string>;
+  using Cpus = std::vector<int>;
+  enum class Redact { kNone, kEmpty, kHash };
+
+#define XS_CONFIG_MEMBER_(key, type, parser, def, help) type key{};
+  XS_CONFIG_KEYS(XS_CONFIG_MEMBER_)
+#undef XS_CONFIG_MEMBER_
+
+  bool capture_mirror() const { return capture_mode == "mirror"; }
 
   // Where each key given was set: "FILE:LINE" or "flag --KEY" (for messages about values that
   // parse but cannot be used, such as an interface that does not exist).
@@ -161,8 +144,11 @@ struct ConfigKeyInfo {
   absl::string_view key;
   absl::string_view default_value;
   absl::string_view help;
+  std::string accepts;  // what values the key takes, e.g. "an integer in [1, 3600]"
 };
 const std::vector<ConfigKeyInfo>& ConfigKeys();
+// The help of the flag named `key`: its help, what it accepts and its default.
+std::string ConfigFlagHelp(absl::string_view key);
 
 // A config with every default applied.
 Config DefaultConfig();

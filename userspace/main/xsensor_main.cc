@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_verbose)) SetLogLevel(LogLevel::kDebug);
   if (absl::GetFlag(FLAGS_print_config)) {
     for (const auto& k : ConfigKeys()) {
-      std::cout << "# " << k.help << "\n" << k.key << "=" << k.default_value << "\n\n";
+      std::cout << "# " << k.help << "\n# accepts " << k.accepts << "\n"
+                << k.key << "=" << k.default_value << "\n\n";
     }
     return 0;
   }

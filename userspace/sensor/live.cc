@@ -62,7 +62,7 @@ uint32_t InterfaceRxQueues(const std::string& ifname) {
 
 XdpProgramOptions XdpOptionsFor(const Config& config) {
   XdpProgramOptions po;
-  po.mirror_mode = config.capture_mirror;
+  po.mirror_mode = config.capture_mirror();
   po.sniff_payload = config.xdp_sniff;
   po.steer_fragments = config.ip_reassembly;
   auto ports = [](bool parsers, uint8_t l4_proto, const std::vector<uint16_t>& listed) {
@@ -70,8 +70,8 @@ XdpProgramOptions XdpOptionsFor(const Config& config) {
     out.insert(out.end(), listed.begin(), listed.end());
     return out;
   };
-  po.tcp_ports = ports(config.steer_tcp_parser_ports, 6, config.steer_tcp_ports);
-  po.udp_ports = ports(config.steer_udp_parser_ports, 17, config.steer_udp_ports);
+  po.tcp_ports = ports(config.steer_tcp_ports.parsers, 6, config.steer_tcp_ports.ports);
+  po.udp_ports = ports(config.steer_udp_ports.parsers, 17, config.steer_udp_ports.ports);
   po.tcp_starts = ParserPayloadStarts(6);
   po.udp_starts = ParserPayloadStarts(17);
   return po;
