@@ -15,6 +15,8 @@
 #include "parsers/tls/tls_parser.h"
 #include "reassembly/tcp_reassembler.h"
 #include "testing/packet_builder.h"
+#include "testing/parse_harness.h"
+#include "xsensor/records.pb.h"
 
 namespace xsensor {
 namespace {
@@ -56,13 +58,12 @@ void BM_HttpRequestParse(benchmark::State& state) {
   PacketView p;
   DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(), f.size(),
                &p);
-  Flow flow;
   NullSink sink;
-  RecordBuilder records(&sink);
   ParserCounters counters;
   ParserOptions options;
+  testing::ParseHarness harness(&sink, &options, &counters, p);
   HttpParser parser(options);
-  ParseContext ctx{RecordOrigin{&p, &flow, 0, 0}, Dir::kToServer, &records, &counters, &options};
+  ParseContext ctx = harness.Context(Dir::kToServer, 0);
   for (auto _ : state) parser.OnData(ctx, kRequest, 1);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kRequest.size()));
   state.SetItemsProcessed(state.iterations());

@@ -20,6 +20,7 @@
 #include "common/time_util.h"
 #include "common/unique_fd.h"
 #include "export/exporter.h"
+#include "xsensor/records.pb.h"
 
 namespace xsensor {
 namespace {

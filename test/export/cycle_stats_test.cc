@@ -16,6 +16,7 @@
 
 #include "common/time_util.h"
 #include "export/exporter.h"
+#include "xsensor/records.pb.h"
 
 namespace xsensor {
 namespace {

@@ -14,6 +14,7 @@
 #include "common/time_util.h"
 #include "common/unique_fd.h"
 #include "receiver/receiver.h"
+#include "xsensor/records.pb.h"
 
 namespace xsensor {
 namespace {

@@ -1,11 +1,11 @@
 // Fuzz target for one parser (XS_FUZZ_PARSER, XS_FUZZ_L4 name a row of the registry): the
 // input's chunks (fuzz_input.h) are a flow's payloads in both directions, as the worker hands
 // them over, with the STARTTLS switch and the flow's end as in the worker. Replies are parsed.
-#include "flow/flow_table.h"
 #include "fuzz_input.h"
+#include "packet/endpoint.h"
 #include "packet/packet.h"
 #include "parsers/parser.h"
-#include "records/records.h"
+#include "records/assembler.h"
 
 namespace {
 class CountingSink : public xsensor::RecordSink {
@@ -21,7 +21,7 @@ const xsensor::ParserInfo& Info() {
   __builtin_trap();  // the build names a parser that does not exist
 }
 
-// The packet the records take their addresses from: Ethernet, IPv4, TCP or UDP, no payload.
+// The packet the records take their endpoints from: Ethernet, IPv4, TCP or UDP, no payload.
 xsensor::PacketView& Packet() {
   static uint8_t frame[54] = {
       2,    0,    0,    0,    0, 2, 2,    0, 0,  0,          0, 1, 0x08, 0x00,  // Ethernet
@@ -57,12 +57,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   static const xsensor::ParserInfo& info = Info();
   CountingSink sink;
-  xsensor::RecordBuilder records(&sink);
+  xsensor::RecordAssembler records(&sink);
   xsensor::ParserCounters counters;
-  xsensor::Flow flow;
-  flow.session_id = 1;
+  static const xsensor::FlowEndpoints endpoints = [] {
+    xsensor::FlowEndpoints e;
+    e.side[0].Take(Packet());
+    e.side[1] = e.side[0].Mirrored();
+    return e;
+  }();
+  const absl::string_view server = endpoints.side[0].dst.view();
   std::unique_ptr<xsensor::AppParser> parser = info.make(options);
-  const xsensor::PacketView& packet = Packet();
   int64_t ts = 1700000000000000;
   uint32_t seq[2] = {1000, 500000};
   xsensor::fuzz::Reader in(data, size);
@@ -70,21 +74,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint16_t header = in.U16();
     const bool to_client = header & 0x8000;
     xsensor::fuzz::Piece chunk = in.Take(header & 0x7fff);
-    xsensor::ParseContext ctx{xsensor::RecordOrigin{&packet, &flow, ts += 1000, 0, to_client},
-                              to_client ? xsensor::Dir::kToClient : xsensor::Dir::kToServer,
-                              &records, &counters, &options};
+    records.Bind(&endpoints, 1, 0, ts += 1000);
+    xsensor::ParseContext ctx{to_client ? xsensor::Dir::kToClient : xsensor::Dir::kToServer,
+                              ts,
+                              XS_FUZZ_L4,
+                              server,
+                              &records,
+                              &counters,
+                              &options};
     parser->OnData(ctx, {chunk.chars(), chunk.size()}, seq[to_client]);
     seq[to_client] += static_cast<uint32_t>(chunk.size());
     if (parser->StartsTls()) {
-      ctx.origin.packet = nullptr;
       parser->OnEnd(ctx);
       parser = xsensor::MakeTlsParserAfterStartTls(options);
     }
     bool skip_to_client, skip_to_server_data;
     (void)parser->WantsBypass(&skip_to_client, &skip_to_server_data);
   }
-  xsensor::ParseContext end{xsensor::RecordOrigin{nullptr, &flow, ts, 0}, xsensor::Dir::kToServer,
-                            &records, &counters, &options};
+  xsensor::ParseContext end{
+      xsensor::Dir::kToServer, ts, XS_FUZZ_L4, server, &records, &counters, &options};
   parser->OnEnd(end);
   return 0;
 }

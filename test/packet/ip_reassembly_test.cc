@@ -7,9 +7,9 @@
 
 #include <filesystem>
 
-#include "records/records.h"
 #include "testing/packet_builder.h"
 #include "testing/pipeline.h"
+#include "xsensor/records.pb.h"
 
 namespace xsensor {
 namespace {

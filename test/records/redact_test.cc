@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "sensor/worker.h"
 #include "testing/packet_builder.h"
+#include "xsensor/records.pb.h"
 
 namespace xsensor {
 namespace {

@@ -29,7 +29,7 @@
 #include "export/collector.h"
 #include "export/cycle_stats.h"
 #include "ipfix/ipfix.h"
-#include "records/records.h"
+#include "schema/record_sink.h"
 
 namespace xsensor {
 

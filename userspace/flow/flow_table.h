@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "common/counters.h"
+#include "common/dir.h"
+#include "packet/endpoint.h"
 #include "packet/packet.h"
 #include "reassembly/tcp_reassembler.h"
 #include "xsensor_shared.h"
@@ -42,8 +44,6 @@ FlowKey MakeFlowKey(const PacketView& p, bool* forward);
 // A symmetric hash of the key (same for both directions), for choosing a flow's owner worker.
 uint64_t FlowHash(const FlowKey& key);
 
-enum class Dir : uint8_t { kToServer = 0, kToClient = 1 };
-
 class AppParser;  // parsers/parser.h
 
 struct Flow {
@@ -59,6 +59,11 @@ struct Flow {
   TcpReassembler tcp[2];  // per Dir
   bool fin[2] = {};
   std::unique_ptr<AppParser> parser;
+  // What its packets show of both ends, for its records: each direction as its first packet
+  // with payload showed it, while the flow has or may have a parser (sides_seen: bit 1 << Dir
+  // once taken; the flow's own line is read, not the endpoints', for the packets after).
+  std::unique_ptr<FlowEndpoints> endpoints;
+  uint8_t sides_seen = 0;
   bool parser_chosen = false;
   bool bypass_requested = false;
   uint8_t meta_proto = 0;  // of the chosen parser (raw records)

@@ -1,7 +1,8 @@
 // Application parsers: incremental per-direction state machines fed in-order payload bytes of
 // one flow. They keep hard limits, turn malformed input into named counters and partial
-// records, and never throw. All parsers are listed in one registry (registry.cc) with the
-// ports they serve and a payload sniffer for flows on other ports.
+// facts, and never throw. What they find goes to a FactSink (facts.h) as application facts:
+// parsers know nothing of packets, flows or records. All parsers are listed in one registry
+// (registry.cc) with the ports they serve and a payload sniffer for flows on other ports.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +12,8 @@
 
 #include "absl/strings/string_view.h"
 #include "common/counters.h"
-#include "flow/flow_table.h"
-#include "records/records.h"
+#include "common/dir.h"
+#include "parsers/facts.h"
 
 namespace xsensor {
 
@@ -68,11 +69,13 @@ struct ParserOptions {
   bool ssl_parse_reply = false;
 };
 
-// Everything a parser may use while handling one packet's payload.
+// Everything a parser may use while handling one call.
 struct ParseContext {
-  RecordOrigin origin;  // packet, flow, time, channel
-  Dir dir = Dir::kToServer;
-  RecordBuilder* records = nullptr;
+  Dir dir = Dir::kToServer;   // of the bytes given
+  int64_t ts_us = 0;          // now: the time of the packet that brought them
+  uint8_t l4_proto = 6;       // 6 TCP, 17 UDP
+  absl::string_view server;   // the server's address (4 or 16 bytes)
+  FactSink* facts = nullptr;  // where what is found goes
   ParserCounters* counters = nullptr;
   const ParserOptions* options = nullptr;
 };
@@ -93,8 +96,7 @@ class AppParser {
   virtual void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) = 0;
   // Bytes of ctx.dir were lost before the next OnData: resynchronise.
   virtual void OnGap(ParseContext& ctx) {}
-  // The flow ends. There is no packet: ctx.origin.packet is null (a parser that still has a
-  // record to emit keeps a PacketSnapshot for it).
+  // The flow ends (ctx.dir means nothing): what is still pending is told now.
   virtual void OnEnd(ParseContext& ctx) {}
   // True when the parser no longer needs some of the flow's packets; *skip_to_client and
   // *skip_to_server_data say which (the live path then stops steering them in XDP).

@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
+#include "common/free_list.h"
 #include "parsers/dns/dns_parser.h"
 #include "parsers/dns/name_cache.h"
 #include "parsers/ftp/ftp_parser.h"
@@ -18,61 +19,16 @@
 
 namespace xsensor {
 
-namespace {
-
-// Free parser objects of this thread, by size class (64-byte steps up to 4 KiB).
-class ParserFreeLists {
- public:
-  static constexpr size_t kStep = 64, kClasses = 64;
-  static size_t ClassOf(size_t size) { return (size + kStep - 1) / kStep; }
-  ~ParserFreeLists() {
-    for (auto& list : lists_) {
-      for (void* p : list) ::operator delete(p);
-    }
-  }
-  void* Take(size_t size) {
-    size_t c = ClassOf(size);
-    if (c >= kClasses) return ::operator new(size);
-    if (lists_[c].empty()) return ::operator new(c* kStep);
-    void* p = lists_[c].back();
-    lists_[c].pop_back();
-    return p;
-  }
-  void Give(void* p, size_t size) {
-    size_t c = ClassOf(size);
-    if (c >= kClasses || lists_[c].size() >= kMaxKept) {
-      ::operator delete(p);
-      return;
-    }
-    lists_[c].push_back(p);
-  }
-
- private:
-  static constexpr size_t kMaxKept = 1 << 16;  // per class: what a burst of flows leaves
-  std::vector<void*> lists_[kClasses];
-};
-
-ParserFreeLists& FreeLists() {
-  thread_local ParserFreeLists lists;
-  return lists;
-}
-
-}  // namespace
-
-void* AppParser::operator new(size_t size) { return FreeLists().Take(size); }
-void AppParser::operator delete(void* p, size_t size) { FreeLists().Give(p, size); }
+void* AppParser::operator new(size_t size) { return FreeListTake(size); }
+void AppParser::operator delete(void* p, size_t size) { FreeListGive(p, size); }
 
 std::unique_ptr<AppParser> MakeTlsParserAfterStartTls(const ParserOptions& options) {
   return MakeTlsParser(options);
 }
 
 bool ServerNameFromDns(const ParseContext& ctx, std::string* name) {
-  if (!ctx.options->names) return false;
-  const PacketView& p = *ctx.origin.packet;
-  // The packet's destination is the server when it travels to the server (and not reversed).
-  bool to_server = (ctx.dir == Dir::kToServer) != ctx.origin.reversed;
-  const IpAddr& server = to_server ? p.dst : p.src;
-  if (!ctx.options->names->Get(server.view(), ctx.origin.ts_us / 1000000, name)) return false;
+  if (!ctx.options->names || ctx.server.empty()) return false;
+  if (!ctx.options->names->Get(ctx.server, ctx.ts_us / 1000000, name)) return false;
   ctx.counters->Inc(ParserCounters::kNamesFromDns);
   return true;
 }

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/spsc_ring.h"
-#include "records/records.h"
+#include "schema/record_sink.h"
 #include "schema/schema.h"
 
 namespace xsensor {

@@ -54,20 +54,18 @@ std::optional<bool> SenderIsClient(const PacketView& p) {
 
 }  // namespace
 
-// Delivers one direction's reassembled stream to the flow's parser, with the packet whose
-// arrival completed it as the record origin.
+// Delivers one direction's reassembled stream to the flow's parser. `p` is the packet whose
+// arrival completed it (it may travel the other way: an ACK or RST that settles a hole).
 class Worker::StreamSink : public TcpReassembler::Sink {
  public:
-  // `d` is the stream's direction; `reversed` tells that packet p travels the other way.
-  StreamSink(Worker* w, Flow* f, Dir d, const PacketView* p, int64_t ts, bool reversed)
-      : w_(w), f_(f), d_(d), p_(p), ts_(ts), reversed_(reversed) {}
+  StreamSink(Worker* w, Flow* f, Dir d, const PacketView* p, int64_t ts)
+      : w_(w), f_(f), d_(d), p_(p), ts_(ts) {}
   void OnStreamData(absl::string_view data, uint32_t seq) override {
-    w_->Deliver(*f_, d_, *p_, ts_, data, seq, reversed_);
+    w_->Deliver(*f_, d_, *p_, ts_, data, seq);
   }
   void OnStreamGap(uint64_t) override {
     if (!f_->parser) return;
-    ParseContext ctx{RecordOrigin{p_, f_, ts_, f_->channel, reversed_}, d_, &w_->records_,
-                     &w_->parser_counters_, &w_->parser_options_};
+    ParseContext ctx = w_->Context(*f_, d_, ts_);
     f_->parser->OnGap(ctx);
   }
 
@@ -77,8 +75,20 @@ class Worker::StreamSink : public TcpReassembler::Sink {
   Dir d_;
   const PacketView* p_;
   int64_t ts_;
-  bool reversed_;
 };
+
+ParseContext Worker::Context(Flow& flow, Dir dir, int64_t ts_us) {
+  records_.Bind(flow.endpoints.get(), flow.session_id, flow.channel, ts_us);
+  const FlowKey& k = flow.key;
+  const uint8_t* server = flow.client_is_lo ? k.addr_hi : k.addr_lo;
+  return ParseContext{dir,
+                      ts_us,
+                      k.proto,
+                      absl::string_view(reinterpret_cast<const char*>(server), k.addr_len),
+                      &records_,
+                      &parser_counters_,
+                      &parser_options_};
+}
 
 Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNameCache* names)
     : vchannel_(static_cast<uint16_t>(config.vchannel)),
@@ -195,12 +205,21 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
       std::swap(flow->packets[0], flow->packets[1]);
       std::swap(flow->bytes[0], flow->bytes[1]);
       std::swap(flow->fin[0], flow->fin[1]);
+      if (flow->endpoints) std::swap(flow->endpoints->side[0], flow->endpoints->side[1]);
+      flow->sides_seen =
+          static_cast<uint8_t>(((flow->sides_seen & 1) << 1) | ((flow->sides_seen >> 1) & 1));
     }
   }
   Dir dir = flow->DirOf(from_lo);
   int d = static_cast<int>(dir);
   ++flow->packets[d];
   flow->bytes[d] += wire_len;
+  if (!(flow->sides_seen & (1 << d)) && !p.payload.empty() &&
+      (flow->parser || !flow->parser_chosen)) {
+    if (!flow->endpoints) flow->endpoints = std::make_unique<FlowEndpoints>();
+    flow->endpoints->side[d].Take(p);
+    flow->sides_seen |= static_cast<uint8_t>(1 << d);
+  }
 
   if (p.l4_proto == 6) {
     HandleTcp(*flow, dir, p, ts_us);
@@ -231,36 +250,30 @@ void Worker::HandleRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) 
   if (flow.raw_held) {
     for (const Flow::HeldPacket& h : *flow.raw_held) {
       if (flow.raw_exported >= raw_max_packets_) break;
-      EmitRaw(flow, h.dir, RawPacket{&p, h.dir != dir, h.ts_us, h.payload, h.tcp_flags, h.tcp_seq});
+      EmitRaw(flow, h.dir, h.ts_us, h.payload, h.tcp_flags, h.tcp_seq);
     }
     flow.raw_held.reset();
   }
   if (flow.raw_exported < raw_max_packets_) {
-    EmitRaw(flow, dir, RawPacket{&p, false, ts_us, p.payload, p.tcp_flags, p.tcp_seq});
+    EmitRaw(flow, dir, ts_us, p.payload, p.tcp_flags, p.tcp_seq);
     if (flow.raw_exported == raw_max_packets_) MaybeBypass(flow);
   }
 }
 
-void Worker::EmitRaw(Flow& flow, Dir dir, const RawPacket& raw) {
+void Worker::EmitRaw(Flow& flow, Dir dir, int64_t ts_us, absl::string_view payload,
+                     uint8_t tcp_flags, uint32_t tcp_seq) {
   // The packet's payload as captured (not reassembled), after the parser's records of it.
   ++flow.raw_exported;
-  const PacketView& p = *raw.packet;
-  auto* r =
-      records_.Begin<schema::Raw>(RecordOrigin{&p, &flow, raw.ts_us, flow.channel, raw.reversed});
-  // The client is taken as the subscriber side: its packets go "subscriber -> internet".
-  uint32_t to_client = dir == Dir::kToClient ? 1 : 0;
-  r->set_flw_dir(to_client);
-  r->set_dir_data(to_client);
-  r->set_vdpi_proto(flow.meta_proto);
-  r->set_meta_proto(flow.meta_proto);
-  absl::string_view data = raw.payload.substr(0, raw_max_bytes_);
-  r->set_raw_data(data.data(), data.size());
-  r->set_protocol_identifier(p.l4_proto);
-  r->set_source_transport_port(raw.reversed ? p.dport : p.sport);
-  r->set_destination_transport_port(raw.reversed ? p.sport : p.dport);
-  r->set_tcp_control_bits(raw.tcp_flags);
-  r->set_tcp_sequence(raw.tcp_seq);
-  records_.Emit(*r);
+  records_.Bind(flow.endpoints.get(), flow.session_id, flow.channel, ts_us);
+  RecordAssembler::RawPacket raw;
+  raw.dir = dir;
+  raw.meta_proto = flow.meta_proto;
+  raw.l4_proto = flow.key.proto;
+  raw.tcp_flags = tcp_flags;
+  raw.tcp_seq = tcp_seq;
+  raw.ts_us = ts_us;
+  raw.payload = payload.substr(0, raw_max_bytes_);
+  records_.Raw(raw);
 }
 
 bool Worker::RawWanted(const Flow& flow) const {
@@ -283,7 +296,7 @@ void Worker::MaybeBypass(Flow& flow) {
 void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
   int d = static_cast<int>(dir);
   TcpReassembler& stream = flow.tcp[d];
-  StreamSink sink(this, &flow, dir, &p, ts_us, false);
+  StreamSink sink(this, &flow, dir, &p, ts_us);
   uint32_t seq = p.tcp_seq;
   if (p.tcp_flags & kSyn) {
     stream.OnSyn(seq);
@@ -292,14 +305,14 @@ void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) 
   stream.OnSegment(seq, p.payload, sink, budget_, reasm_counters_);
   if (p.tcp_flags & kAck) {
     // What this packet acknowledges of the other direction may settle a hole there.
-    StreamSink other(this, &flow, static_cast<Dir>(1 - d), &p, ts_us, true);
+    StreamSink other(this, &flow, Opposite(dir), &p, ts_us);
     flow.tcp[1 - d].OnPeerAck(p.tcp_ack, other, budget_, reasm_counters_);
   }
   if (p.tcp_flags & (kFin | kRst)) {
     // Nothing more will fill this direction's holes: deliver what waits behind them.
     stream.Flush(sink, budget_, reasm_counters_);
     if (p.tcp_flags & kRst) {
-      StreamSink other(this, &flow, static_cast<Dir>(1 - d), &p, ts_us, true);
+      StreamSink other(this, &flow, Opposite(dir), &p, ts_us);
       flow.tcp[1 - d].Flush(other, budget_, reasm_counters_);
       flows_.MarkClosing(&flow);
     } else {
@@ -317,14 +330,13 @@ void Worker::EndFlow(Flow& flow) {
     stream.Ignore(budget_);
   }
   if (flow.parser) {
-    ParseContext ctx{RecordOrigin{nullptr, &flow, flow.last_seen_us, flow.channel}, Dir::kToServer,
-                     &records_, &parser_counters_, &parser_options_};
+    ParseContext ctx = Context(flow, Dir::kToServer, flow.last_seen_us);
     flow.parser->OnEnd(ctx);
   }
 }
 
 void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
-                     absl::string_view data, uint32_t seq, bool reversed) {
+                     absl::string_view data, uint32_t seq) {
   counters_.Inc(WorkerCounters::kPayloadPackets);
   std::string server_before;
   uint32_t server_before_seq = 0;
@@ -362,13 +374,10 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
         // Chosen from the greeting: the parser reads it first, as the server sent it, then
         // what the client had sent before it was seen.
         counters_.Inc(WorkerCounters::kServerFirstFlows);
-        ParseContext ctx{
-            RecordOrigin{&p, &flow, ts_us, flow.channel, to_server ? !reversed : reversed},
-            Dir::kToClient, &records_, &parser_counters_, &parser_options_};
+        ParseContext ctx = Context(flow, Dir::kToClient, ts_us);
         flow.parser->OnData(ctx, flow.server_first, flow.server_first_seq);
         if (!to_server && !flow.client_first.empty()) {
-          ParseContext cctx{RecordOrigin{&p, &flow, ts_us, flow.channel, !reversed}, Dir::kToServer,
-                            &records_, &parser_counters_, &parser_options_};
+          ParseContext cctx = Context(flow, Dir::kToServer, ts_us);
           flow.parser->OnData(cctx, flow.client_first, 0);
         }
       }
@@ -386,27 +395,24 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
     }
   }
   if (!flow.parser) {
-    // No parser wants this flow: nothing of it is reassembled from now on.
+    // No parser wants this flow: nothing of it is reassembled or kept from now on.
     if (flow.parser_chosen) {
       for (auto& stream : flow.tcp) stream.Ignore(budget_);
+      flow.endpoints.reset();
     }
     return;
   }
   counters_.Inc(WorkerCounters::kParsedPackets);
-  ParseContext ctx{RecordOrigin{&p, &flow, ts_us, flow.channel, reversed}, dir, &records_,
-                   &parser_counters_, &parser_options_};
+  ParseContext ctx = Context(flow, dir, ts_us);
   flow.parser->OnData(ctx, data, seq);
   if (!server_before.empty()) {
-    ParseContext sctx{RecordOrigin{&p, &flow, ts_us, flow.channel, !reversed}, Dir::kToClient,
-                      &records_, &parser_counters_, &parser_options_};
+    ParseContext sctx = Context(flow, Dir::kToClient, ts_us);
     flow.parser->OnData(sctx, server_before, server_before_seq);
   }
   if (flow.parser->StartsTls()) {
     // STARTTLS and the like, accepted: the plain-text protocol ends here and the connection
     // continues as TLS, parsed (and exported) as on a TLS port.
-    ParseContext end = ctx;
-    end.origin.packet = nullptr;
-    flow.parser->OnEnd(end);
+    flow.parser->OnEnd(ctx);
     flow.parser = MakeTlsParserAfterStartTls(parser_options_);
     counters_.Inc(WorkerCounters::kStartTlsFlows);
   }

@@ -15,7 +15,8 @@
 #include "packet/ip_reassembly.h"
 #include "packet/packet.h"
 #include "parsers/parser.h"
-#include "records/records.h"
+#include "records/assembler.h"
+#include "schema/record_sink.h"
 
 namespace xsensor {
 
@@ -105,24 +106,18 @@ class Worker {
 
  private:
   class StreamSink;
-  // A packet for a raw record: `packet` gives the addresses (swapped when `reversed`: a held
-  // packet of the other direction), the rest is the packet's own.
-  struct RawPacket {
-    const PacketView* packet;
-    bool reversed;
-    int64_t ts_us;
-    absl::string_view payload;
-    uint8_t tcp_flags;
-    uint32_t tcp_seq;
-  };
+  // What the flow's parser is given for bytes of direction `dir`, at `ts_us`; the assembler is
+  // bound to the flow.
+  ParseContext Context(Flow& flow, Dir dir, int64_t ts_us);
   void HandleRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
-  void EmitRaw(Flow& flow, Dir dir, const RawPacket& raw);
+  void EmitRaw(Flow& flow, Dir dir, int64_t ts_us, absl::string_view payload, uint8_t tcp_flags,
+               uint32_t tcp_seq);
   bool RawWanted(const Flow& flow) const;
   void MaybeBypass(Flow& flow);
   void HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
   void EndFlow(Flow& flow);
   void Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us, absl::string_view data,
-               uint32_t seq, bool reversed = false);
+               uint32_t seq);
 
   BypassCallback bypass_cb_;
   std::unique_ptr<Redactor> redactor_;  // redact_credentials
@@ -134,7 +129,7 @@ class Worker {
   uint32_t raw_max_packets_;
   ReassemblyBudget budget_;
   ReassemblyCounters reasm_counters_;
-  RecordBuilder records_;
+  RecordAssembler records_;
   FlowTable flows_;
   DecodeCounters decode_;
   WorkerCounters counters_;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "testing/packet_builder.h"
+#include "testing/parse_harness.h"
+#include "xsensor/records.pb.h"
 
 namespace xsensor {
 namespace {
@@ -19,7 +21,7 @@ class Sink : public RecordSink {
 
 class FtpParserTest : public ::testing::Test {
  protected:
-  FtpParserTest() : builder_(&sink_), parser_(options_) {
+  FtpParserTest() : parser_(options_) {
     c2s_frame_ =
         testing::PacketBuilder().Eth().Ipv4("10.0.0.2", "10.0.0.21").Tcp(40000, 21, 1).Build();
     s2c_frame_ =
@@ -28,25 +30,24 @@ class FtpParserTest : public ::testing::Test {
       DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f->data()), f->size(),
                    f->size(), v);
     }
+    harness_ = std::make_unique<testing::ParseHarness>(&sink_, &options_, &counters_, c2s_);
+    harness_->SetToClient(s2c_);
   }
-  void Client(absl::string_view text) { Feed(text, Dir::kToServer, &c2s_); }
-  void Server(absl::string_view text) { Feed(text, Dir::kToClient, &s2c_); }
-  void Feed(absl::string_view text, Dir dir, const PacketView* p) {
-    ParseContext ctx{RecordOrigin{p, &flow_, 1700000000'000000, 0}, dir, &builder_, &counters_,
-                     &options_};
+  void Client(absl::string_view text) { Feed(text, Dir::kToServer); }
+  void Server(absl::string_view text) { Feed(text, Dir::kToClient); }
+  void Feed(absl::string_view text, Dir dir) {
+    ParseContext ctx = harness_->Context(dir, 1700000000'000000);
     parser_.OnData(ctx, text, 0);
   }
   void End() {
-    ParseContext ctx{RecordOrigin{nullptr, &flow_, 0, 0}, Dir::kToServer, &builder_, &counters_,
-                     &options_};
+    ParseContext ctx = harness_->Context(Dir::kToServer, 0);
     parser_.OnEnd(ctx);
   }
   ParserOptions options_;
   Sink sink_;
-  RecordBuilder builder_;
-  FtpParser parser_;
   ParserCounters counters_;
-  Flow flow_;
+  std::unique_ptr<testing::ParseHarness> harness_;
+  FtpParser parser_;
   std::string c2s_frame_, s2c_frame_;
   PacketView c2s_, s2c_;
 };

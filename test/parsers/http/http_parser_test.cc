@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "testing/packet_builder.h"
+#include "testing/parse_harness.h"
+#include "xsensor/records.pb.h"
 
 namespace xsensor {
 namespace {
@@ -28,34 +30,32 @@ class CollectingSink : public RecordSink {
 
 class HttpParserTest : public ::testing::Test {
  protected:
-  HttpParserTest() : builder_(&sink_), parser_(std::make_unique<HttpParser>(options_)) {
+  HttpParserTest() : parser_(std::make_unique<HttpParser>(options_)) {
     frame_ = testing::PacketBuilder().Eth().Ipv4("10.0.0.2", "10.0.0.1").Tcp(4000, 80, 1).Build();
     DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(frame_.data()),
                  frame_.size(), frame_.size(), &packet_);
-    flow_.session_id = 42;
+    harness_ =
+        std::make_unique<testing::ParseHarness>(&sink_, &options_, &counters_, packet_, 42, 3);
   }
   void Feed(absl::string_view data, Dir dir = Dir::kToServer) {
-    ParseContext ctx{RecordOrigin{&packet_, &flow_, 1700000000'000000, 3}, dir, &builder_,
-                     &counters_, &options_};
+    ParseContext ctx = harness_->Context(dir, 1700000000'000000);
     uint32_t& seq = dir == Dir::kToServer ? seq_ : reply_seq_;
     parser_->OnData(ctx, data, seq);
     seq += static_cast<uint32_t>(data.size());
   }
   void Gap(uint32_t lost) {
-    ParseContext ctx{RecordOrigin{&packet_, &flow_, 0, 0}, Dir::kToServer, &builder_, &counters_,
-                     &options_};
+    ParseContext ctx = harness_->Context(Dir::kToServer, 0);
     parser_->OnGap(ctx);
     seq_ += lost;
   }
 
   ParserOptions options_;
   CollectingSink sink_;
-  RecordBuilder builder_;
-  std::unique_ptr<HttpParser> parser_;
   ParserCounters counters_;
+  std::unique_ptr<testing::ParseHarness> harness_;
+  std::unique_ptr<HttpParser> parser_;
   std::string frame_;
   PacketView packet_;
-  Flow flow_;
   uint32_t seq_ = 1000;
   uint32_t reply_seq_ = 9000;
 };

@@ -16,7 +16,7 @@ std::unique_ptr<AppParser> MakeDnsParser(const ParserOptions& options) {
 }
 
 void DnsParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
-  bool tcp = ctx.origin.packet->l4_proto == 6;
+  bool tcp = ctx.l4_proto == 6;
   if (!tcp) {
     HandleMessage(ctx, data, false);
     return;
@@ -65,22 +65,17 @@ void DnsParser::HandleMessage(ParseContext& ctx, absl::string_view msg, bool tcp
   }
   if (!m.response()) return;
   ctx.counters->Inc(ParserCounters::kDnsResponses);
-  // The records describe the question: from the client to the server.
-  RecordOrigin origin = ctx.origin;
-  if (ctx.dir == Dir::kToClient) origin.reversed = !origin.reversed;
-  const PacketView& p = *origin.packet;
-  const IpAddr& client = origin.reversed ? p.dst : p.src;
-  (void)client;
+  // The facts describe the question: from the client to the server.
   auto emit = [&](absl::string_view name, uint16_t type, uint16_t rrclass, uint32_t ttl,
                   absl::string_view rdata) {
-    auto* r = ctx.records->Begin<schema::Dns>(origin);
-    r->set_transport(tcp ? 1 : 0);
-    r->set_domain(name.data(), name.size());
-    r->set_rrtype(type);
-    r->set_rrclass(rrclass);
-    r->set_ttl(ttl);
-    r->set_rdata(rdata.data(), rdata.size());
-    ctx.records->Emit(*r);
+    DnsAnswerFact fact;
+    fact.tcp = tcp;
+    fact.name = name;
+    fact.type = type;
+    fact.rrclass = rrclass;
+    fact.ttl = ttl;
+    fact.rdata = rdata;
+    ctx.facts->DnsAnswer(fact);
     ctx.counters->Inc(ParserCounters::kDnsRecords);
   };
   if (m.answers.empty()) {
@@ -91,7 +86,7 @@ void DnsParser::HandleMessage(ParseContext& ctx, absl::string_view msg, bool tcp
     return;
   }
   const std::string& asked = m.questions.empty() ? m.answers[0].name : m.questions[0].name;
-  int64_t now_s = ctx.origin.ts_us / 1000000;
+  int64_t now_s = ctx.ts_us / 1000000;
   // A response may carry thousands of answers (a 64 KiB one over TCP: ~4000, 1.3 MB of
   // IPFIX); past dns_max_records they are counted, not exported. Names are still learned.
   size_t emitted = 0;

@@ -39,7 +39,7 @@ void FtpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
     line_[d].clear();
     absl::string_view l = absl::StripTrailingAsciiWhitespace(line);
     if (ctx.dir == Dir::kToServer) {
-      if (!attempt_ || !exported_) client_packet_.Take(*ctx.origin.packet);
+      client_spoke_ = true;
       OnCommand(ctx, l);
       continue;
     }
@@ -122,18 +122,20 @@ void FtpParser::OnReply(ParseContext& ctx, uint32_t code, absl::string_view text
 
 void FtpParser::Export(ParseContext& ctx) {
   exported_ = true;
-  if (!client_packet_.valid()) return;
-  auto* r = ctx.records->Begin<schema::Ftp>(client_packet_.OriginAt(ctx.origin));
+  if (!client_spoke_) return;
+  FtpLoginFact fact;
+  std::string address;
   if (!server_name_.empty()) {
-    r->set_server_name(server_name_);
+    fact.server_name = server_name_;
   } else {
-    r->set_server_name(FormatIp(client_packet_.view()->dst.view()));
+    address = FormatIp(ctx.server);
+    fact.server_name = address;
   }
-  r->set_user(user_);
-  r->set_password(password_);
-  r->set_mode(mode_ < 0 ? 0 : static_cast<uint32_t>(mode_));
-  r->set_result_code(result_);
-  ctx.records->Emit(*r);
+  fact.user = user_;
+  fact.password = password_;
+  fact.mode = mode_ < 0 ? 0 : static_cast<uint32_t>(mode_);
+  fact.result = result_;
+  ctx.facts->FtpLogin(fact);
 }
 
 void FtpParser::OnGap(ParseContext& ctx) {

@@ -426,24 +426,22 @@ void HttpParser::FinishRequest(ParseContext& ctx, Stream& s, absl::string_view b
     return;
   }
   ctx.counters->Inc(ParserCounters::kHttpRequests);
-  auto* r = ctx.records->Begin<schema::Clickstream>(ctx.origin);
-  absl::string_view host = HttpHostWithoutPort(h.host);
+  HttpRequestFact fact;
+  fact.host = HttpHostWithoutPort(h.host);
   // No Host header (an HTTP/1.0 request to a proxy, a bare CONNECT): the target's authority.
-  if (host.empty()) host = HttpHostFromTarget(h.method, h.target);
+  if (fact.host.empty()) fact.host = HttpHostFromTarget(h.method, h.target);
   std::string dns_name;
-  if (host.empty() && ServerNameFromDns(ctx, &dns_name)) {
-    r->set_hostname(dns_name);  // no Host header: the name DNS gave (HOST_TYPE 2)
-  } else {
-    r->set_hostname(host.data(), host.size());
+  if (fact.host.empty() && ServerNameFromDns(ctx, &dns_name)) {
+    fact.host = dns_name;  // no Host header: the name DNS gave (HOST_TYPE 2)
+    fact.source = NameSource::kDns;
   }
-  r->set_path(h.target.data(), h.target.size());
-  r->set_referer(h.referer.data(), h.referer.size());
-  r->set_user_agent(h.user_agent.data(), h.user_agent.size());
-  r->set_cookie(h.cookie);
-  r->set_host_type(host.empty() && !dns_name.empty() ? 2 : 1);
-  r->set_method(HttpMethodCode(h.method));
-  r->set_tcp_sequence(s.head_seq);
-  ctx.records->Emit(*r);
+  fact.target = h.target;
+  fact.referer = h.referer;
+  fact.user_agent = h.user_agent;
+  fact.cookie = h.cookie;
+  fact.method = HttpMethodCode(h.method);
+  fact.tcp_sequence = s.head_seq;
+  ctx.facts->HttpRequest(fact);
   exported_ = true;
   if (options_.http_parse_reply && pending_count_ < 64) {
     pending_heads_ |= uint64_t{h.method == "HEAD"} << pending_count_++;
@@ -481,12 +479,12 @@ void HttpParser::FinishReply(ParseContext& ctx, Stream& s, absl::string_view blo
     --pending_count_;
   }
   ctx.counters->Inc(ParserCounters::kHttpReplies);
-  auto* r = ctx.records->Begin<schema::HttpReply>(ctx.origin);
-  r->set_result_code(h.status);
-  r->set_content_length(h.content_length);
-  r->set_content_type(h.content_type.data(), h.content_type.size());
-  r->set_location(h.location.data(), h.location.size());
-  ctx.records->Emit(*r);
+  HttpReplyFact fact;
+  fact.status = h.status;
+  fact.content_length = h.content_length;
+  fact.content_type = h.content_type;
+  fact.location = h.location;
+  ctx.facts->HttpReply(fact);
   // RFC 9112 6.3: the reply's body length.
   if (head || h.status == 204 || h.status == 304) return;
   if (h.chunked) {

@@ -1,4 +1,4 @@
-// HTTP/1.x request parsing (client -> server direction) into clickstream records.
+// HTTP/1.x parsing: requests (client -> server) and, with http_parse_reply, replies, as facts.
 //
 // A push parser: it is fed the in-order bytes of the client's direction and keeps state across
 // segments. The header block is collected (bounded by http_max_header_bytes) until its empty

@@ -52,7 +52,7 @@ std::unique_ptr<AppParser> MakeImapParser(const ParserOptions&) {
 void MailboxParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
   if (done_) return;
   int d = static_cast<int>(ctx.dir);
-  if (ctx.dir == Dir::kToClient) server_packet_.Take(*ctx.origin.packet);
+  if (ctx.dir == Dir::kToClient) server_spoke_ = true;
   while (!data.empty() && !done_) {
     if (ctx.dir == Dir::kToClient && literal_left_ > 0) {
       // IMAP literal bytes: message lines, whatever they look like. A line the previous
@@ -106,36 +106,41 @@ void MailboxParser::LoginResult(ParseContext& ctx, bool ok, absl::string_view re
 void MailboxParser::MessageEnd(ParseContext& ctx) {
   in_message_ = false;
   scanner_.End();
-  if (scanner_.saw_headers() && server_packet_.valid()) {
+  if (scanner_.saw_headers() && server_spoke_) {
     ++messages_;
     ctx.counters->Inc(ParserCounters::kMailMessagesRead);
-    auto* r = ctx.records->Begin<schema::Mail>(server_packet_.OriginAt(ctx.origin));
-    r->set_mail_sender(absl::StrJoin(scanner_.from(), ","));
-    r->set_mail_receiver(absl::StrJoin(scanner_.to(), ","));
-    r->set_mail_cc(absl::StrJoin(scanner_.cc(), ","));
-    r->set_mail_subject(scanner_.subject());
-    r->set_mail_servers(FormatIp(server_packet_.view()->src.view()));
-    r->set_mail_reply(login_reply_);
-    r->set_event(2);
-    r->set_attachment(scanner_.attachment() ? 1 : 0);
-    r->set_mail_protocol(protocol_);
-    r->set_result_code(login_result_);
-    ctx.records->Emit(*r);
+    const std::string sender = absl::StrJoin(scanner_.from(), ",");
+    const std::string receivers = absl::StrJoin(scanner_.to(), ",");
+    const std::string cc = absl::StrJoin(scanner_.cc(), ",");
+    const std::string server = FormatIp(ctx.server);
+    MailFact fact;
+    fact.sender = sender;
+    fact.receivers = receivers;
+    fact.cc = cc;
+    fact.subject = scanner_.subject();
+    fact.servers = server;
+    fact.reply = login_reply_;
+    fact.event = 2;
+    fact.attachment = scanner_.attachment();
+    fact.protocol = protocol_;
+    fact.result = login_result_;
+    ctx.facts->Mail(Dir::kToClient, fact);
   }
   scanner_.Reset();
 }
 
 void MailboxParser::ExportLogin(ParseContext& ctx) {
-  if (login_exported_ || user_.empty() || !server_packet_.valid()) return;
+  if (login_exported_ || user_.empty() || !server_spoke_) return;
   login_exported_ = true;
-  auto* r = ctx.records->Begin<schema::Mail>(server_packet_.OriginAt(ctx.origin));
-  r->set_mail_receiver(user_);
-  r->set_mail_servers(FormatIp(server_packet_.view()->src.view()));
-  r->set_mail_reply(login_reply_);
-  r->set_event(2);
-  r->set_mail_protocol(protocol_);
-  r->set_result_code(login_result_);
-  ctx.records->Emit(*r);
+  const std::string server = FormatIp(ctx.server);
+  MailFact fact;
+  fact.receivers = user_;
+  fact.servers = server;
+  fact.reply = login_reply_;
+  fact.event = 2;
+  fact.protocol = protocol_;
+  fact.result = login_result_;
+  ctx.facts->Mail(Dir::kToClient, fact);
 }
 
 void MailboxParser::OnGap(ParseContext& ctx) {

@@ -53,8 +53,8 @@ class MailboxParser : public AppParser {
   bool in_message_ = false;
   size_t literal_left_ = 0;  // IMAP: bytes of a literal still to come (server side)
   std::string partial_[2];
-  std::string line_out_;          // the line being handled
-  PacketSnapshot server_packet_;  // a server->client packet (the reader is its destination)
+  std::string line_out_;  // the line being handled
+  bool server_spoke_ = false;
 };
 
 class Pop3Parser : public MailboxParser {

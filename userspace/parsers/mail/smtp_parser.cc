@@ -30,7 +30,7 @@ void SmtpParser::ResetMessage() {
 void SmtpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
   if (done_) return;
   int d = static_cast<int>(ctx.dir);
-  if (ctx.dir == Dir::kToServer) client_packet_.Take(*ctx.origin.packet);
+  if (ctx.dir == Dir::kToServer) client_spoke_ = true;
   while (!data.empty() && !done_) {
     size_t eol = data.find('\n');
     size_t n = eol == absl::string_view::npos ? data.size() : eol + 1;
@@ -121,20 +121,22 @@ void SmtpParser::OnReply(ParseContext& ctx, uint32_t code, absl::string_view lin
 
 void SmtpParser::Export(ParseContext& ctx) {
   awaiting_final_reply_ = false;
-  if (!client_packet_.valid() || (sender_.empty() && receivers_.empty())) return;
+  if (!client_spoke_ || (sender_.empty() && receivers_.empty())) return;
   ctx.counters->Inc(ParserCounters::kSmtpMessages);
-  auto* r = ctx.records->Begin<schema::Mail>(client_packet_.OriginAt(ctx.origin));
-  r->set_mail_sender(sender_);
-  r->set_mail_receiver(absl::StrJoin(receivers_, ","));
-  r->set_mail_cc(absl::StrJoin(message_.cc(), ","));
-  r->set_mail_subject(message_.subject());
-  r->set_mail_servers(server_name_);
-  r->set_mail_reply(reply_);
-  r->set_event(1);
-  r->set_attachment(message_.attachment() ? 1 : 0);
-  r->set_mail_protocol(0);
-  r->set_result_code(reply_code_);
-  ctx.records->Emit(*r);
+  const std::string receivers = absl::StrJoin(receivers_, ",");
+  const std::string cc = absl::StrJoin(message_.cc(), ",");
+  MailFact fact;
+  fact.sender = sender_;
+  fact.receivers = receivers;
+  fact.cc = cc;
+  fact.subject = message_.subject();
+  fact.servers = server_name_;
+  fact.reply = reply_;
+  fact.event = 1;
+  fact.attachment = message_.attachment();
+  fact.protocol = 0;
+  fact.result = reply_code_;
+  ctx.facts->Mail(Dir::kToServer, fact);
   reply_.clear();
   reply_code_ = 0;
   sender_.clear();

@@ -325,13 +325,12 @@ void QuicParser::TryClientHello(ParseContext& ctx) {
     if (!ServerNameFromDns(ctx, &dns_name)) return;
   }
   ctx.counters->Inc(ParserCounters::kQuicClientHellos);
-  auto* rec = ctx.records->Begin<schema::Clickstream>(ctx.origin);
+  ClientHelloFact fact;
   // Without SNI, the name DNS gave for the server's address (HOST_TYPE 2).
-  rec->set_hostname(hello.sni.empty() ? dns_name : hello.sni);
-  rec->set_host_type(hello.sni.empty() ? 2 : 4);
-  rec->set_cipher_suites(hello.cipher_suites.substr(0, 32));
-  rec->set_cipher_suites_len(static_cast<uint32_t>(hello.cipher_suites.size()));
-  ctx.records->Emit(*rec);
+  fact.server_name = hello.sni.empty() ? absl::string_view(dns_name) : hello.sni;
+  fact.source = hello.sni.empty() ? NameSource::kDns : NameSource::kQuicSni;
+  fact.cipher_suites = hello.cipher_suites;
+  ctx.facts->ClientHello(fact);
 }
 
 bool QuicParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {

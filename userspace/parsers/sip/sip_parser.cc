@@ -159,23 +159,23 @@ std::unique_ptr<AppParser> MakeSipParser(const ParserOptions& options) {
 
 void SipParser::Emit(ParseContext& ctx, const SipMessage& m) {
   ctx.counters->Inc(m.request ? ParserCounters::kSipRequests : ParserCounters::kSipResponses);
-  auto* r = ctx.records->Begin<schema::Sip>(ctx.origin);
-  r->set_msg_code(m.request ? m.method : m.cseq_method);
-  r->set_status_code(m.status);
-  r->set_uri(m.uri);
-  r->set_from(m.from);
-  r->set_to(m.to);
-  r->set_callid(m.call_id);
+  SipMessageFact fact;
+  fact.msg_code = m.request ? m.method : m.cseq_method;
+  fact.status = m.status;
+  fact.uri = m.uri;
+  fact.from = m.from;
+  fact.to = m.to;
+  fact.call_id = m.call_id;
   // UAGENT is the client application: the User-Agent header. A response's Server header
   // names the server, not a user agent.
-  r->set_uagent(m.user_agent);
-  r->set_ctype(m.content_type);
-  r->set_gateways(m.via_hosts);
-  ctx.records->Emit(*r);
+  fact.user_agent = m.user_agent;
+  fact.content_type = m.content_type;
+  fact.via_hosts = m.via_hosts;
+  ctx.facts->SipMessage(ctx.dir, fact);
 }
 
 void SipParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
-  if (ctx.origin.packet->l4_proto != 6) {
+  if (ctx.l4_proto != 6) {
     // UDP: one message per datagram (a body follows its headers).
     SipMessage& m = message_;
     size_t end = HeadEnd(data);

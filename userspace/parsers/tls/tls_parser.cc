@@ -11,7 +11,6 @@ constexpr size_t kMaxRecord = (1 << 14) + 2048;
 constexpr size_t kMaxHandshake = 64 << 10;
 constexpr uint8_t kHandshake = 22;
 constexpr uint8_t kClientHello = 1, kServerHello = 2, kCertificate = 11, kServerHelloDone = 14;
-constexpr size_t kMaxExportedSuites = 16;
 
 // RFC 8446 4.1.3: the random of a HelloRetryRequest.
 constexpr uint8_t kHrrRandom[32] = {
@@ -295,14 +294,13 @@ void TlsParser::OnHandshake(ParseContext& ctx, Direction& d, uint8_t type, absl:
     } else {
       if (hello.sni.empty()) ctx.counters->Inc(ParserCounters::kTlsNoSni);
       ctx.counters->Inc(ParserCounters::kTlsClientHellos);
-      auto* r = ctx.records->Begin<schema::Clickstream>(ctx.origin);
+      ClientHelloFact fact;
       // Without SNI, the name DNS gave for the server's address (HOST_TYPE 2).
-      r->set_hostname(hello.sni.empty() ? dns_name : hello.sni);
-      r->set_host_type(hello.sni.empty() ? 2 : 3);
-      r->set_cipher_suites(hello.cipher_suites.substr(0, 2 * kMaxExportedSuites));
-      r->set_cipher_suites_len(static_cast<uint32_t>(hello.cipher_suites.size()));
-      r->set_tcp_sequence(d.handshake_seq);
-      ctx.records->Emit(*r);
+      fact.server_name = hello.sni.empty() ? absl::string_view(dns_name) : hello.sni;
+      fact.source = hello.sni.empty() ? NameSource::kDns : NameSource::kTlsSni;
+      fact.cipher_suites = hello.cipher_suites;
+      fact.tcp_sequence = d.handshake_seq;
+      ctx.facts->ClientHello(fact);
     }
     d.done = true;  // what follows from the client is of no use to the sensor
     return;
@@ -321,10 +319,6 @@ void TlsParser::OnHandshake(ParseContext& ctx, Direction& d, uint8_t type, absl:
     if (sh.retry_request) return;  // the real ServerHello follows
     server_ = sh;
     have_server_hello_ = true;
-    if (ctx.origin.packet) {
-      server_packet_.Take(*ctx.origin.packet);
-      server_packet_reversed_ = ctx.origin.reversed;
-    }
     // TLS 1.3 encrypts the rest of the handshake (and the certificate).
     if (server_.version >= 0x0304) EmitServerReply(ctx);
   } else if (type == kCertificate && have_server_hello_ && !reply_sent_) {
@@ -346,15 +340,12 @@ void TlsParser::EmitServerReply(ParseContext& ctx) {
   if (reply_sent_) return;
   reply_sent_ = true;
   ctx.counters->Inc(ParserCounters::kTlsServerHellos);
-  auto* r = ctx.records->Begin<schema::SslReply>(ctx.origin);
-  r->set_ssl_version(server_.version);
-  r->set_cipher_suite(server_.cipher_suite);
-  r->set_compression_method(server_.compression);
-  if (!cname_.empty()) {
-    r->set_cname(cname_);
-    r->set_host_type(3);
-  }
-  ctx.records->Emit(*r);
+  ServerHelloFact fact;
+  fact.version = server_.version;
+  fact.cipher_suite = server_.cipher_suite;
+  fact.compression = server_.compression;
+  fact.cname = cname_;
+  ctx.facts->ServerHello(fact);
 }
 
 void TlsParser::OnGap(ParseContext& ctx) {
@@ -367,13 +358,8 @@ void TlsParser::OnGap(ParseContext& ctx) {
 }
 
 void TlsParser::OnEnd(ParseContext& ctx) {
-  // The flow ended before the certificate (or what follows it) came: the reply as known,
-  // from the packet that brought the ServerHello.
-  if (!have_server_hello_ || reply_sent_ || !server_packet_.valid()) return;
-  ParseContext at = ctx;
-  at.origin = server_packet_.OriginAt(ctx.origin);
-  at.origin.reversed = server_packet_reversed_;
-  EmitServerReply(at);
+  // The flow ended before the certificate (or what follows it) came: the reply as known.
+  if (have_server_hello_ && !reply_sent_) EmitServerReply(ctx);
 }
 
 bool TlsParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {

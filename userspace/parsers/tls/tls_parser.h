@@ -70,8 +70,6 @@ class TlsParser : public AppParser {
   std::string cname_;
   std::string record_out_;  // the record being handled
   // The packet that brought the ServerHello, for a reply exported at flow end.
-  PacketSnapshot server_packet_;
-  bool server_packet_reversed_ = false;
 };
 
 }  // namespace xsensor

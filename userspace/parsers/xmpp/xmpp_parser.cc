@@ -80,7 +80,7 @@ std::unique_ptr<AppParser> MakeXmppParser(const ParserOptions& options) {
 void XmppParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
   if (done_) return;
   int d = static_cast<int>(ctx.dir);
-  if (ctx.dir == Dir::kToServer) client_packet_.Take(*ctx.origin.packet);
+  if (ctx.dir == Dir::kToServer) client_spoke_ = true;
   buf_[d].append(data.data(), std::min(data.size(), kMaxBuffer));
   Scan(ctx, ctx.dir);
   if (buf_[d].size() > kMaxBuffer) buf_[d].erase(0, buf_[d].size() - kMaxBuffer / 2);
@@ -168,20 +168,21 @@ void XmppParser::Scan(ParseContext& ctx, Dir dir) {
 }
 
 void XmppParser::Export(ParseContext& ctx) {
-  if (exported_ || !client_packet_.valid()) return;
+  if (exported_ || !client_spoke_) return;
   exported_ = true;
   // A stream seen without any of these (e.g. picked up mid-stream between stanzas of
   // presence) says nothing worth a record.
   if (server_.empty() && login_.empty() && jid_.empty() && receivers_.empty()) return;
   ctx.counters->Inc(ParserCounters::kXmppSessions);
-  auto* r = ctx.records->Begin<schema::Im>(client_packet_.OriginAt(ctx.origin));
-  r->set_im_login(login_);
-  r->set_im_passw(password_);
-  r->set_im_screen_name(jid_.empty() ? server_ : jid_);
-  r->set_im_protocol(7);
-  r->set_im_receivers(absl::StrJoin(receivers_, ","));
-  r->set_result_code(result_ < 0 ? 0 : static_cast<uint32_t>(result_));
-  ctx.records->Emit(*r);
+  const std::string receivers = absl::StrJoin(receivers_, ",");
+  ImSessionFact fact;
+  fact.login = login_;
+  fact.password = password_;
+  fact.screen_name = jid_.empty() ? server_ : jid_;
+  fact.protocol = 7;
+  fact.receivers = receivers;
+  fact.result = result_ < 0 ? 0 : static_cast<uint32_t>(result_);
+  ctx.facts->ImSession(fact);
 }
 
 void XmppParser::OnGap(ParseContext& ctx) { buf_[static_cast<int>(ctx.dir)].clear(); }

@@ -43,7 +43,7 @@ class XmppParser : public AppParser {
   std::vector<std::string> receivers_;
   bool starttls_asked_ = false;
   bool starts_tls_ = false;
-  PacketSnapshot client_packet_;
+  bool client_spoke_ = false;
 };
 
 }  // namespace xsensor

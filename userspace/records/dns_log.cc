@@ -1,4 +1,4 @@
-#include "export/dns_log.h"
+#include "records/dns_log.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "export/dns_log.h"
+#include "records/dns_log.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_split.h"
 #include "testing/corpus.h"
+#include "xsensor/records.pb.h"
 
 namespace xsensor {
 namespace {

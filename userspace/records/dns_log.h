@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "config/config.h"
-#include "records/records.h"
+#include "schema/record_sink.h"
 #include "xsensor/records.pb.h"
 
 namespace xsensor {

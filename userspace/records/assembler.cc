@@ -1,0 +1,195 @@
+#include "records/assembler.h"
+
+#include <type_traits>
+
+namespace xsensor {
+namespace {
+
+// A ClientHello's cipher suites are exported up to this many (CIPHER_SUITES), their count in
+// full (CIPHER_SUITES_LEN).
+constexpr size_t kMaxExportedSuites = 16;
+
+}  // namespace
+
+const FlowEndpoints RecordAssembler::kNone{};
+
+template <typename T>
+T* RecordAssembler::Begin(Dir side, int64_t ts_us) {
+  T* r;
+  if constexpr (std::is_same_v<T, schema::Clickstream>) r = &clickstream_;
+  if constexpr (std::is_same_v<T, schema::HttpReply>) r = &http_reply_;
+  if constexpr (std::is_same_v<T, schema::SslReply>) r = &ssl_reply_;
+  if constexpr (std::is_same_v<T, schema::Sip>) r = &sip_;
+  if constexpr (std::is_same_v<T, schema::Ftp>) r = &ftp_;
+  if constexpr (std::is_same_v<T, schema::Im>) r = &im_;
+  if constexpr (std::is_same_v<T, schema::Mail>) r = &mail_;
+  if constexpr (std::is_same_v<T, schema::Raw>) r = &raw_;
+  if constexpr (std::is_same_v<T, schema::Dns>) r = &dns_;
+  r->Clear();
+  const FlowSide& e = endpoints_->Of(side, &mirrored_);
+  r->set_time_stamp(static_cast<uint32_t>(ts_us / 1000000));
+  r->set_ip_source(reinterpret_cast<const char*>(e.src.bytes), e.src.len);
+  r->set_ip_destination(reinterpret_cast<const char*>(e.dst.bytes), e.dst.len);
+  r->set_session_id(session_id_);
+  r->set_vlan_id(e.vlan);
+  r->set_post_vlan_id(e.post_vlan);
+  if (e.has_macs) {
+    r->set_source_mac(reinterpret_cast<const char*>(e.src_mac), 6);
+    r->set_destination_mac(reinterpret_cast<const char*>(e.dst_mac), 6);
+  }
+  r->set_mpls_labels(e.mpls_labels().data(), e.mpls_labels().size());
+  if constexpr (requires { r->set_port_source(0); }) {
+    r->set_port_source(e.sport);
+    r->set_port_destination(e.dport);
+  }
+  if constexpr (requires { r->set_source_transport_port(0); }) {
+    r->set_source_transport_port(e.sport);
+    r->set_destination_transport_port(e.dport);
+  }
+  if constexpr (requires { r->set_bridge_channel_num(0); }) {
+    r->set_bridge_channel_num(channel_);
+  }
+  if (logins_) r->set_login(logins_->Lookup(r->ip_source(), r->ip_destination()));
+  return r;
+}
+
+void RecordAssembler::Emit(const google::protobuf::Message& record) {
+  if (redactor_) {
+    // `record` is one of the slots: its credentials are replaced in place.
+    if (&record == &clickstream_ && !clickstream_.cookie().empty()) {
+      clickstream_.set_cookie(redactor_->Value(clickstream_.cookie()));
+    } else if (&record == &ftp_ && !ftp_.password().empty()) {
+      ftp_.set_password(redactor_->Value(ftp_.password()));
+    } else if (&record == &im_ && !im_.im_passw().empty()) {
+      im_.set_im_passw(redactor_->Value(im_.im_passw()));
+    } else if (&record == &raw_ && raw_.dir_data() == 0) {
+      raw_.set_raw_data(redactor_->RawPayload(raw_.meta_proto(), raw_.raw_data()));
+    }
+  }
+  ++emitted_;
+  sink_->Emit(record);
+  if (dns_tap_ && &record == &dns_) dns_tap_->Emit(record);
+}
+
+void RecordAssembler::HttpRequest(const HttpRequestFact& f) {
+  auto* r = Begin<schema::Clickstream>(Dir::kToServer);
+  r->set_hostname(f.host.data(), f.host.size());
+  r->set_path(f.target.data(), f.target.size());
+  r->set_referer(f.referer.data(), f.referer.size());
+  r->set_user_agent(f.user_agent.data(), f.user_agent.size());
+  r->set_cookie(f.cookie.data(), f.cookie.size());
+  r->set_host_type(static_cast<uint32_t>(f.source));
+  r->set_method(f.method);
+  r->set_tcp_sequence(f.tcp_sequence);
+  Emit(*r);
+}
+
+void RecordAssembler::HttpReply(const HttpReplyFact& f) {
+  auto* r = Begin<schema::HttpReply>(Dir::kToClient);
+  r->set_result_code(f.status);
+  r->set_content_length(f.content_length);
+  r->set_content_type(f.content_type.data(), f.content_type.size());
+  r->set_location(f.location.data(), f.location.size());
+  Emit(*r);
+}
+
+void RecordAssembler::ClientHello(const ClientHelloFact& f) {
+  auto* r = Begin<schema::Clickstream>(Dir::kToServer);
+  r->set_hostname(f.server_name.data(), f.server_name.size());
+  r->set_host_type(static_cast<uint32_t>(f.source));
+  absl::string_view suites = f.cipher_suites.substr(0, 2 * kMaxExportedSuites);
+  r->set_cipher_suites(suites.data(), suites.size());
+  r->set_cipher_suites_len(static_cast<uint32_t>(f.cipher_suites.size()));
+  r->set_tcp_sequence(f.tcp_sequence);
+  Emit(*r);
+}
+
+void RecordAssembler::ServerHello(const ServerHelloFact& f) {
+  auto* r = Begin<schema::SslReply>(Dir::kToClient);
+  r->set_ssl_version(f.version);
+  r->set_cipher_suite(f.cipher_suite);
+  r->set_compression_method(f.compression);
+  if (!f.cname.empty()) {
+    r->set_cname(f.cname.data(), f.cname.size());
+    r->set_host_type(static_cast<uint32_t>(NameSource::kTlsSni));
+  }
+  Emit(*r);
+}
+
+void RecordAssembler::DnsAnswer(const DnsAnswerFact& f) {
+  // A DNS record describes the question: from the client to the server.
+  auto* r = Begin<schema::Dns>(Dir::kToServer);
+  r->set_transport(f.tcp ? 1 : 0);
+  r->set_domain(f.name.data(), f.name.size());
+  r->set_rrtype(f.type);
+  r->set_rrclass(f.rrclass);
+  r->set_ttl(f.ttl);
+  r->set_rdata(f.rdata.data(), f.rdata.size());
+  Emit(*r);
+}
+
+void RecordAssembler::SipMessage(Dir side, const SipMessageFact& f) {
+  auto* r = Begin<schema::Sip>(side);
+  r->set_msg_code(f.msg_code.data(), f.msg_code.size());
+  r->set_status_code(f.status);
+  r->set_uri(f.uri.data(), f.uri.size());
+  r->set_from(f.from.data(), f.from.size());
+  r->set_to(f.to.data(), f.to.size());
+  r->set_callid(f.call_id.data(), f.call_id.size());
+  r->set_uagent(f.user_agent.data(), f.user_agent.size());
+  r->set_ctype(f.content_type.data(), f.content_type.size());
+  r->set_gateways(f.via_hosts.data(), f.via_hosts.size());
+  Emit(*r);
+}
+
+void RecordAssembler::FtpLogin(const FtpLoginFact& f) {
+  auto* r = Begin<schema::Ftp>(Dir::kToServer);
+  r->set_server_name(f.server_name.data(), f.server_name.size());
+  r->set_user(f.user.data(), f.user.size());
+  r->set_password(f.password.data(), f.password.size());
+  r->set_mode(f.mode);
+  r->set_result_code(f.result);
+  Emit(*r);
+}
+
+void RecordAssembler::Mail(Dir side, const MailFact& f) {
+  auto* r = Begin<schema::Mail>(side);
+  r->set_mail_sender(f.sender.data(), f.sender.size());
+  r->set_mail_receiver(f.receivers.data(), f.receivers.size());
+  r->set_mail_cc(f.cc.data(), f.cc.size());
+  r->set_mail_subject(f.subject.data(), f.subject.size());
+  r->set_mail_servers(f.servers.data(), f.servers.size());
+  r->set_mail_reply(f.reply.data(), f.reply.size());
+  r->set_event(f.event);
+  r->set_attachment(f.attachment ? 1 : 0);
+  r->set_mail_protocol(f.protocol);
+  r->set_result_code(f.result);
+  Emit(*r);
+}
+
+void RecordAssembler::ImSession(const ImSessionFact& f) {
+  auto* r = Begin<schema::Im>(Dir::kToServer);
+  r->set_im_login(f.login.data(), f.login.size());
+  r->set_im_passw(f.password.data(), f.password.size());
+  r->set_im_screen_name(f.screen_name.data(), f.screen_name.size());
+  r->set_im_protocol(f.protocol);
+  r->set_im_receivers(f.receivers.data(), f.receivers.size());
+  r->set_result_code(f.result);
+  Emit(*r);
+}
+
+void RecordAssembler::Raw(const RawPacket& packet) {
+  auto* r = Begin<schema::Raw>(packet.dir, packet.ts_us);
+  uint32_t to_client = packet.dir == Dir::kToClient ? 1 : 0;
+  r->set_flw_dir(to_client);
+  r->set_dir_data(to_client);
+  r->set_vdpi_proto(packet.meta_proto);
+  r->set_meta_proto(packet.meta_proto);
+  r->set_raw_data(packet.payload.data(), packet.payload.size());
+  r->set_protocol_identifier(packet.l4_proto);
+  r->set_tcp_control_bits(packet.tcp_flags);
+  r->set_tcp_sequence(packet.tcp_seq);
+  Emit(*r);
+}
+
+}  // namespace xsensor
