@@ -84,9 +84,9 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
   auto prog = XdpProgram::Load(XdpOptionsFor(config));
   if (!prog.ok()) return prog.status();
   s->program_ = std::move(*prog);
-  auto exporter = Exporter::Create(config);
-  if (!exporter.ok()) return exporter.status();
-  s->exporter_ = std::move(*exporter);
+  auto core = SensorCore::Create(config);
+  if (!core.ok()) return core.status();
+  s->core_ = std::move(*core);
   if (config.metrics_listen) {
     // Metrics are for the operator; a port already taken must not stop the capture.
     auto server = MetricsServer::Create(*config.metrics_listen);
@@ -138,16 +138,6 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     }
   }
   const size_t n = s->queues_.size();
-  s->names_ = std::make_unique<DnsNameCache>();
-  if (!config.login_map_file.empty()) {
-    s->logins_ = std::make_unique<LoginMap>();
-    if (auto st = s->logins_->Load(config.login_map_file); !st.ok()) return st;
-  }
-  if (config.ajb_save_dns) {
-    auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(config));
-    if (!log.ok()) return log.status();
-    s->dns_log_ = std::move(*log);
-  }
   if (n > 1) {
     size_t slots = HandoffRingSlots(n);
     XS_LOG_INFO("hand-off rings: ", n * (n - 1), " of ", slots, " frames (",
@@ -158,10 +148,7 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     q.cpu = i < config.worker_cpus.size() ? config.worker_cpus[i] : -1;
     q.records = std::make_unique<SpscRing<EncodedRecord>>(kRecordRing);
     q.sink = std::make_unique<QueueSink>(q.records.get());
-    q.worker =
-        std::make_unique<Worker>(config, static_cast<uint8_t>(i), q.sink.get(), s->names_.get());
-    if (s->dns_log_) q.worker->set_dns_log(s->dns_log_.get());
-    if (s->logins_) q.worker->set_login_map(s->logins_.get());
+    q.worker = s->core_.MakeWorker(config, static_cast<uint8_t>(i), q.sink.get());
     for (size_t j = 0; j < n; ++j) {
       q.inbox.push_back(j == i ? nullptr
                                : std::make_unique<SpscRing<HandoffFrame>>(HandoffRingSlots(n)));
@@ -332,7 +319,7 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     size_t moved = 0;
     for (auto& q : queues_) {
       while (EncodedRecord* r = q->records->Peek()) {
-        exporter_->EmitEncoded(*r->spec, r->bytes, r->session_id);
+        core_.exporter->EmitEncoded(*r->spec, r->bytes, r->session_id);
         q->records->Release();
         ++moved;
       }
@@ -346,14 +333,14 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     for (size_t i = 0; i < queues_.size(); ++i) {
       uint64_t now = queues_[i]->sink->dropped();
       if (now > ring_dropped[i]) {
-        exporter_->NoteSkipped(
+        core_.exporter->NoteSkipped(
             absl::StrCat("the record queue of ", queues_[i]->ifname, " queue ", queues_[i]->queue),
             now - ring_dropped[i]);
         ring_dropped[i] = now;
       }
     }
   };
-  exporter_->Tick(MonotonicMicros());
+  core_.exporter->Tick(MonotonicMicros());
   while (workers_done_.load() < queues_.size()) {
     if (stop->load(std::memory_order_relaxed) && !receiving_stop_.load()) {
       // Inline mode: traffic must keep flowing while the last frames are read and every flow
@@ -365,7 +352,7 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     note_ring_drops();
     size_t moved = drain_records();
     int64_t now = MonotonicMicros();
-    exporter_->Tick(now);
+    core_.exporter->Tick(now);
     if (metrics_) metrics_->Poll(now, [this] { return MetricsText(); });
     if (on_tick) on_tick();
     if (moved == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -378,11 +365,11 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     drain_records();
   }
   note_ring_drops();
-  exporter_->Shutdown(10'000'000);
-  if (dns_log_) dns_log_->Stop();
+  core_.exporter->Shutdown(10'000'000);
+  if (core_.dns_log) core_.dns_log->Stop();
 }
 
-absl::Status LiveSensor::ReloadLogins() { return logins_ ? logins_->Reload() : absl::OkStatus(); }
+absl::Status LiveSensor::ReloadLogins() { return core_.ReloadLogins(); }
 
 std::string LiveSensor::MetricsText() const {
   PromText m;
@@ -420,8 +407,8 @@ std::string LiveSensor::MetricsText() const {
     m.Counter("xsensor_xdp_packets_total", "Packets of the XDP program, by outcome or reason.",
               {{"counter", XdpProgram::CounterName(i)}}, xdp[i]);
   }
-  if (dns_log_) {
-    DnsLogStats st = dns_log_->stats();
+  if (core_.dns_log) {
+    DnsLogStats st = core_.dns_log->stats();
     m.Counter("xsensor_dns_log_lines_written_total", "DNS text log lines written.", {},
               st.lines_written);
     m.Counter("xsensor_dns_log_lines_dropped_total", "DNS text log lines dropped.", {},
@@ -429,7 +416,7 @@ std::string LiveSensor::MetricsText() const {
     m.Counter("xsensor_dns_log_write_errors_total", "DNS text log write errors.", {},
               st.write_errors);
   }
-  ExporterMetrics(*exporter_, &m);
+  ExporterMetrics(*core_.exporter, &m);
   return m.Render();
 }
 
@@ -453,14 +440,14 @@ std::string LiveSensor::CountersText() const {
   for (int i = 0; i < XS_CNT_MAX; ++i) {
     absl::StrAppend(&out, "xdp.", XdpProgram::CounterName(i), " ", xdp[i], "\n");
   }
-  if (dns_log_) {
-    DnsLogStats st = dns_log_->stats();
+  if (core_.dns_log) {
+    DnsLogStats st = core_.dns_log->stats();
     absl::StrAppend(&out, "dns_log.lines_written ", st.lines_written, "\n",
                     "dns_log.lines_dropped ", st.lines_dropped, "\n", "dns_log.files_closed ",
                     st.files_closed, "\n", "dns_log.write_errors ", st.write_errors, "\n");
   }
   // The exporter's own lines (records per stream, collectors).
-  std::string ex = xsensor::CountersText(*queues_[0]->worker, exporter_.get());
+  std::string ex = xsensor::CountersText(*queues_[0]->worker, core_.exporter.get());
   size_t pos = ex.find("export.");
   if (pos != std::string::npos) out += ex.substr(pos);
   return out;

@@ -25,6 +25,7 @@
 #include "parsers/dns/name_cache.h"
 #include "records/dns_log.h"
 #include "records/login_map.h"
+#include "sensor/core.h"
 #include "sensor/metrics.h"
 #include "sensor/record_queue.h"
 #include "sensor/worker.h"
@@ -92,10 +93,7 @@ class LiveSensor {
 
   Config config_;
   std::unique_ptr<XdpProgram> program_;
-  std::unique_ptr<Exporter> exporter_;
-  std::unique_ptr<DnsNameCache> names_;
-  std::unique_ptr<DnsTextLog> dns_log_;
-  std::unique_ptr<LoginMap> logins_;
+  SensorCore core_;  // exporter, name cache, login map, DNS log
   std::unique_ptr<MetricsServer> metrics_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::pair<std::string, XdpMode>> attached_;

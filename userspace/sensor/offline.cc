@@ -31,32 +31,20 @@ size_t OfflineWorkers(uint32_t configured) {
 absl::StatusOr<std::unique_ptr<OfflineSensor>> OfflineSensor::Create(const Config& config) {
   std::unique_ptr<OfflineSensor> s(new OfflineSensor);
   s->config_ = config;
-  auto exporter = Exporter::Create(config);
-  if (!exporter.ok()) return exporter.status();
-  s->exporter_ = std::move(*exporter);
-  s->names_ = std::make_unique<DnsNameCache>();
-  if (!config.login_map_file.empty()) {
-    s->logins_ = std::make_unique<LoginMap>();
-    if (absl::Status st = s->logins_->Load(config.login_map_file); !st.ok()) return st;
-  }
-  if (config.ajb_save_dns) {
-    auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(config));
-    if (!log.ok()) return log.status();
-    s->dns_log_ = std::move(*log);
-  }
+  auto core = SensorCore::Create(config);
+  if (!core.ok()) return core.status();
+  s->core_ = std::move(*core);
   size_t n = OfflineWorkers(config.pcap_workers);
   for (size_t i = 0; i < n; ++i) {
     auto lane = std::make_unique<Lane>();
-    RecordSink* sink = s->exporter_.get();
+    RecordSink* sink = s->core_.exporter.get();
     if (i > 0) {  // worker 0 runs on the reading thread
       lane->frames = std::make_unique<SpscRing<Frame>>(kFrameRing);
       lane->records = std::make_unique<SpscRing<EncodedRecord>>(kRecordRing);
       lane->sink = std::make_unique<QueueSink>(lane->records.get(), /*wait_when_full=*/true);
       sink = lane->sink.get();
     }
-    lane->worker = std::make_unique<Worker>(config, static_cast<uint8_t>(i), sink, s->names_.get());
-    if (s->dns_log_) lane->worker->set_dns_log(s->dns_log_.get());
-    if (s->logins_) lane->worker->set_login_map(s->logins_.get());
+    lane->worker = s->core_.MakeWorker(config, static_cast<uint8_t>(i), sink);
     s->workers_.push_back(std::move(lane));
   }
   // Worker 0's share s0 of 64 buckets: s0·T + E = (1 - s0)·T / (n - 1), with E (reading,
@@ -72,9 +60,7 @@ OfflineSensor::~OfflineSensor() {
   }
 }
 
-absl::Status OfflineSensor::ReloadLogins() {
-  return logins_ ? logins_->Reload() : absl::OkStatus();
-}
+absl::Status OfflineSensor::ReloadLogins() { return core_.ReloadLogins(); }
 
 uint64_t OfflineSensor::records_emitted() const {
   uint64_t n = 0;
@@ -101,7 +87,7 @@ size_t OfflineSensor::DrainRecords() {
   for (auto& l : workers_) {
     if (!l->records) continue;
     while (EncodedRecord* r = l->records->Peek()) {
-      exporter_->EmitEncoded(*r->spec, r->bytes, r->session_id);
+      core_.exporter->EmitEncoded(*r->spec, r->bytes, r->session_id);
       l->records->Release();
       ++moved;
     }
@@ -153,7 +139,7 @@ absl::StatusOr<PcapReadResult> OfflineSensor::Run(const std::string& path,
   auto reader = PcapReader::Open(path);
   if (!reader.ok()) return reader.status();
   PcapReader& in = **reader;
-  Exporter& ex = *exporter_;
+  Exporter& ex = *core_.exporter;
   ex.Tick(MonotonicMicros());  // UDP templates at start, TCP connects begin
   const bool threaded = workers_.size() > 1;
   for (size_t i = 1; i < workers_.size(); ++i) {
@@ -277,7 +263,7 @@ absl::StatusOr<PcapReadResult> OfflineSensor::Run(const std::string& path,
   }
   DrainRecords();
   ex.Shutdown(10'000'000);
-  if (dns_log_) dns_log_->Stop();
+  if (core_.dns_log) core_.dns_log->Stop();
   return result;
 }
 
@@ -285,9 +271,9 @@ std::string OfflineSensor::CountersText() const {
   std::vector<std::string> reports;
   for (const auto& l : workers_) reports.push_back(xsensor::CountersText(*l->worker, nullptr));
   std::string out = SumReports(reports);
-  out += ExporterCountersText(*exporter_);
-  if (dns_log_) {
-    DnsLogStats st = dns_log_->stats();
+  out += ExporterCountersText(*core_.exporter);
+  if (core_.dns_log) {
+    DnsLogStats st = core_.dns_log->stats();
     absl::StrAppend(&out, "dns_log.lines_written ", st.lines_written, "\n",
                     "dns_log.lines_dropped ", st.lines_dropped, "\n", "dns_log.files_closed ",
                     st.files_closed, "\n", "dns_log.write_errors ", st.write_errors, "\n");

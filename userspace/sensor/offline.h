@@ -27,6 +27,7 @@
 #include "parsers/dns/name_cache.h"
 #include "records/dns_log.h"
 #include "records/login_map.h"
+#include "sensor/core.h"
 #include "sensor/record_queue.h"
 #include "sensor/worker.h"
 
@@ -48,7 +49,7 @@ class OfflineSensor {
   std::string CountersText() const;
   absl::Status ReloadLogins();
   size_t workers() const { return workers_.size(); }
-  const Exporter& exporter() const { return *exporter_; }
+  const Exporter& exporter() const { return *core_.exporter; }
   uint64_t records_emitted() const;
 
  private:
@@ -82,10 +83,7 @@ class OfflineSensor {
   Frame* Claim(Lane& lane);
 
   Config config_;
-  std::unique_ptr<Exporter> exporter_;
-  std::unique_ptr<DnsNameCache> names_;
-  std::unique_ptr<DnsTextLog> dns_log_;
-  std::unique_ptr<LoginMap> logins_;
+  SensorCore core_;  // exporter, name cache, login map, DNS log
   std::vector<std::unique_ptr<Lane>> workers_;
   uint32_t worker0_buckets_ = 64;  // of 64 hash buckets, those worker 0 takes
 };
