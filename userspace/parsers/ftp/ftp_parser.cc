@@ -39,7 +39,6 @@ void FtpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
     line_[d].clear();
     absl::string_view l = absl::StripTrailingAsciiWhitespace(line);
     if (ctx.dir == Dir::kToServer) {
-      client_spoke_ = true;
       OnCommand(ctx, l);
       continue;
     }
@@ -122,7 +121,6 @@ void FtpParser::OnReply(ParseContext& ctx, uint32_t code, absl::string_view text
 
 void FtpParser::Export(ParseContext& ctx) {
   exported_ = true;
-  if (!client_spoke_) return;
   FtpLoginFact fact;
   std::string address;
   if (!server_name_.empty()) {

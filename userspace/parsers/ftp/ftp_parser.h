@@ -41,7 +41,6 @@ class FtpParser : public AppParser {
   std::string user_, password_;
   uint32_t result_ = 0;
   int mode_ = -1;
-  bool client_spoke_ = false;  // a login is only told once the client has said something
   std::string last_command_;
   uint32_t multiline_code_ = 0;  // inside a multi-line reply
   bool auth_tls_asked_ = false;

@@ -52,7 +52,6 @@ std::unique_ptr<AppParser> MakeImapParser(const ParserOptions&) {
 void MailboxParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
   if (done_) return;
   int d = static_cast<int>(ctx.dir);
-  if (ctx.dir == Dir::kToClient) server_spoke_ = true;
   while (!data.empty() && !done_) {
     if (ctx.dir == Dir::kToClient && literal_left_ > 0) {
       // IMAP literal bytes: message lines, whatever they look like. A line the previous
@@ -106,41 +105,40 @@ void MailboxParser::LoginResult(ParseContext& ctx, bool ok, absl::string_view re
 void MailboxParser::MessageEnd(ParseContext& ctx) {
   in_message_ = false;
   scanner_.End();
-  if (scanner_.saw_headers() && server_spoke_) {
+  if (scanner_.saw_headers()) {
     ++messages_;
     ctx.counters->Inc(ParserCounters::kMailMessagesRead);
     const std::string sender = absl::StrJoin(scanner_.from(), ",");
     const std::string receivers = absl::StrJoin(scanner_.to(), ",");
     const std::string cc = absl::StrJoin(scanner_.cc(), ",");
-    const std::string server = FormatIp(ctx.server);
     MailFact fact;
     fact.sender = sender;
     fact.receivers = receivers;
     fact.cc = cc;
     fact.subject = scanner_.subject();
-    fact.servers = server;
-    fact.reply = login_reply_;
-    fact.event = 2;
     fact.attachment = scanner_.attachment();
-    fact.protocol = protocol_;
-    fact.result = login_result_;
-    ctx.facts->Mail(Dir::kToClient, fact);
+    TellMail(ctx, fact);
   }
   scanner_.Reset();
 }
 
-void MailboxParser::ExportLogin(ParseContext& ctx) {
-  if (login_exported_ || user_.empty() || !server_spoke_) return;
-  login_exported_ = true;
+void MailboxParser::TellMail(ParseContext& ctx, MailFact& fact) {
+  // The reader is the client: the mailbox record is the server's side, named by its address.
   const std::string server = FormatIp(ctx.server);
-  MailFact fact;
-  fact.receivers = user_;
   fact.servers = server;
   fact.reply = login_reply_;
   fact.event = 2;
   fact.protocol = protocol_;
   fact.result = login_result_;
   ctx.facts->Mail(Dir::kToClient, fact);
+}
+
+void MailboxParser::ExportLogin(ParseContext& ctx) {
+  if (login_exported_ || user_.empty()) return;
+  login_exported_ = true;
+  MailFact fact;
+  fact.receivers = user_;
+  TellMail(ctx, fact);
 }
 
 void MailboxParser::OnGap(ParseContext& ctx) {

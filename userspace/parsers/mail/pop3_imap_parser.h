@@ -37,6 +37,9 @@ class MailboxParser : public AppParser {
   void LoginResult(ParseContext& ctx, bool ok, absl::string_view reply);
   void MessageEnd(ParseContext& ctx);
   void ExportLogin(ParseContext& ctx);
+  // Tells `fact` as a mail read (event 2) with what every such fact shares: the server, the
+  // login reply and result, the protocol.
+  void TellMail(ParseContext& ctx, MailFact& fact);
 
   uint32_t protocol_;
   bool done_ = false;
@@ -54,7 +57,6 @@ class MailboxParser : public AppParser {
   size_t literal_left_ = 0;  // IMAP: bytes of a literal still to come (server side)
   std::string partial_[2];
   std::string line_out_;  // the line being handled
-  bool server_spoke_ = false;
 };
 
 class Pop3Parser : public MailboxParser {

@@ -30,7 +30,6 @@ void SmtpParser::ResetMessage() {
 void SmtpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) {
   if (done_) return;
   int d = static_cast<int>(ctx.dir);
-  if (ctx.dir == Dir::kToServer) client_spoke_ = true;
   while (!data.empty() && !done_) {
     size_t eol = data.find('\n');
     size_t n = eol == absl::string_view::npos ? data.size() : eol + 1;
@@ -121,7 +120,7 @@ void SmtpParser::OnReply(ParseContext& ctx, uint32_t code, absl::string_view lin
 
 void SmtpParser::Export(ParseContext& ctx) {
   awaiting_final_reply_ = false;
-  if (!client_spoke_ || (sender_.empty() && receivers_.empty())) return;
+  if (sender_.empty() && receivers_.empty()) return;
   ctx.counters->Inc(ParserCounters::kSmtpMessages);
   const std::string receivers = absl::StrJoin(receivers_, ",");
   const std::string cc = absl::StrJoin(message_.cc(), ",");

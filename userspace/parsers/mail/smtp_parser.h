@@ -49,7 +49,6 @@ class SmtpParser : public AppParser {
   bool awaiting_final_reply_ = false;
   std::string reply_;
   uint32_t reply_code_ = 0;
-  bool client_spoke_ = false;
 };
 
 }  // namespace xsensor
