@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <set>
 #include <thread>
 
 #include "packet/packet.h"
+#include "parsers/parser.h"  // Flow owns one
 #include "testing/packet_builder.h"
 
 namespace xsensor {
@@ -101,6 +103,67 @@ TEST(FlowTableTest, SessionIdsAreUniqueAndCarryTheWorker) {
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   SessionIdGenerator restarted(1);
   EXPECT_GT(restarted.Next() & ((1ull << 56) - 1), before);
+}
+
+TEST(FlowEndsTest, AddressesFromTheKeyL2AndMplsFromTheSidesPackets) {
+  // The client is the key's hi side here (10.0.0.9 > 10.0.0.1): roles do not follow the key.
+  const std::string to_server_frame = testing::PacketBuilder()
+                                          .Eth()
+                                          .Vlan(100)
+                                          .Vlan(7)
+                                          .Mpls(29)
+                                          .Ipv4("10.0.0.9", "10.0.0.1")
+                                          .Tcp(5555, 80, 1)
+                                          .Payload("x")
+                                          .Build();
+  const PacketView to_server = View(to_server_frame);  // views into the frame
+  Flow f;
+  bool from_lo;
+  f.key = MakeFlowKey(to_server, &from_lo);
+  ASSERT_FALSE(from_lo);
+  f.client_is_lo = from_lo;
+  f.TakeEnds(Dir::kToServer, to_server);
+  FlowEnds ends;
+  ends.Point(&f);
+  FlowSide scratch;
+  const FlowSide& c = ends.Of(Dir::kToServer, &scratch);
+  EXPECT_EQ(c.src, to_server.src);
+  EXPECT_EQ(c.dst, to_server.dst);
+  EXPECT_EQ(c.sport, 5555);
+  EXPECT_EQ(c.dport, 80);
+  EXPECT_EQ(c.l2.vlan, 100);
+  EXPECT_EQ(c.l2.post_vlan, 7);
+  EXPECT_EQ(c.mpls_labels(), to_server.mpls);
+  ASSERT_TRUE(c.l2.has_macs);
+  EXPECT_EQ(0, std::memcmp(c.l2.src_mac, to_server.src_mac, 6));
+
+  // The server's side, not seen yet: the client's mirrored.
+  FlowSide scratch2;
+  const FlowSide& s = ends.Of(Dir::kToClient, &scratch2);
+  EXPECT_EQ(s.src, to_server.dst);
+  EXPECT_EQ(s.dst, to_server.src);
+  EXPECT_EQ(s.sport, 80);
+  EXPECT_EQ(s.dport, 5555);
+  EXPECT_EQ(s.l2.vlan, 100);
+  EXPECT_EQ(0, std::memcmp(s.l2.src_mac, to_server.dst_mac, 6));
+  EXPECT_EQ(0, std::memcmp(s.l2.dst_mac, to_server.src_mac, 6));
+
+  // Once seen, its own packet's L2 and no MPLS.
+  const std::string to_client_frame = testing::PacketBuilder()
+                                          .Eth()
+                                          .Vlan(200)
+                                          .Ipv4("10.0.0.1", "10.0.0.9")
+                                          .Tcp(80, 5555, 1)
+                                          .Payload("y")
+                                          .Build();
+  const PacketView to_client = View(to_client_frame);
+  f.TakeEnds(Dir::kToClient, to_client);
+  const FlowSide& s2 = ends.Of(Dir::kToClient, &scratch2);
+  EXPECT_EQ(s2.src, to_client.src);
+  EXPECT_EQ(s2.l2.vlan, 200);
+  EXPECT_EQ(s2.l2.post_vlan, 0);
+  EXPECT_TRUE(s2.mpls_labels().empty());
+  EXPECT_EQ(ends.Of(Dir::kToServer, &scratch).l2.vlan, 100);
 }
 
 }  // namespace

@@ -95,8 +95,8 @@ TEST_F(AssemblerTest, ServerSideNotSeenIsTheClientSideMirrored) {
   EXPECT_EQ(r.ip_source(), std::string("\xc0\x00\x02\x50", 4));
   EXPECT_EQ(r.ip_destination(), std::string("\x0a\x00\x00\x02", 4));
   const auto& q = endpoints_.side[0];
-  EXPECT_EQ(r.source_mac(), std::string(reinterpret_cast<const char*>(q.dst_mac), 6));
-  EXPECT_EQ(r.destination_mac(), std::string(reinterpret_cast<const char*>(q.src_mac), 6));
+  EXPECT_EQ(r.source_mac(), std::string(reinterpret_cast<const char*>(q.l2.dst_mac), 6));
+  EXPECT_EQ(r.destination_mac(), std::string(reinterpret_cast<const char*>(q.l2.src_mac), 6));
 }
 
 TEST_F(AssemblerTest, ServerSideSeenIsTakenAsItsPacketShowedIt) {

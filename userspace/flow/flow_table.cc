@@ -2,7 +2,10 @@
 
 #include <endian.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
+#include <utility>
 
 #include "common/time_util.h"
 #include "parsers/parser.h"
@@ -11,6 +14,38 @@
 namespace xsensor {
 
 Flow::~Flow() = default;
+
+void Flow::TakeEnds(Dir d, const PacketView& p) {
+  const int s = static_cast<int>(d);
+  l2[s].Take(p);
+  if (p.mpls.empty()) return;
+  if (!mpls) mpls = std::make_unique<FlowMpls>();
+  const size_t n = std::min(p.mpls.size(), kMplsBytes);
+  mpls->len[s] = static_cast<uint8_t>(n);
+  std::memcpy(mpls->labels[s], p.mpls.data(), n);
+}
+
+const FlowSide& FlowEnds::Of(Dir d, FlowSide* scratch) const {
+  const Flow& f = *flow_;
+  const FlowKey& k = f.key;
+  FlowSide& e = *scratch;
+  // The sender of direction d is the key's lo side when it is the client sending to the
+  // server, or the server (hi) answering.
+  const bool lo_sends = (d == Dir::kToServer) == f.client_is_lo;
+  e.src.len = e.dst.len = k.addr_len;
+  std::memcpy(e.src.bytes, lo_sends ? k.addr_lo : k.addr_hi, sizeof(e.src.bytes));
+  std::memcpy(e.dst.bytes, lo_sends ? k.addr_hi : k.addr_lo, sizeof(e.dst.bytes));
+  e.sport = lo_sends ? k.port_lo : k.port_hi;
+  e.dport = lo_sends ? k.port_hi : k.port_lo;
+  int s = static_cast<int>(d);
+  const bool mirrored = !f.l2[s].valid;
+  if (mirrored) s = 1 - s;
+  e.l2 = f.l2[s];
+  if (mirrored) std::swap(e.l2.src_mac, e.l2.dst_mac);
+  e.mpls_len = f.mpls ? f.mpls->len[s] : 0;
+  if (e.mpls_len) std::memcpy(e.mpls, f.mpls->labels[s], e.mpls_len);
+  return e;
+}
 
 FlowKey MakeFlowKey(const PacketView& p, bool* forward) {
   FlowKey k;

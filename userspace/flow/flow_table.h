@@ -59,11 +59,13 @@ struct Flow {
   TcpReassembler tcp[2];  // per Dir
   bool fin[2] = {};
   std::unique_ptr<AppParser> parser;
-  // What its packets show of both ends, for its records: each direction as its first packet
-  // with payload showed it, while the flow has or may have a parser (sides_seen: bit 1 << Dir
-  // once taken; the flow's own line is read, not the endpoints', for the packets after).
-  std::unique_ptr<FlowEndpoints> endpoints;
-  uint8_t sides_seen = 0;
+  // What its packets show of both ends beyond the key, for its records (packet/endpoint.h):
+  // each direction's L2 fields as its first packet with payload showed them, taken while the
+  // flow has or may have a parser; MPLS labels out of line, on flows that have them.
+  FlowL2 l2[2];  // per Dir
+  std::unique_ptr<FlowMpls> mpls;
+  // Takes direction d's L2 fields and MPLS labels from its packet p.
+  void TakeEnds(Dir d, const PacketView& p);
   bool parser_chosen = false;
   bool bypass_requested = false;
   uint8_t meta_proto = 0;  // of the chosen parser (raw records)
@@ -103,6 +105,17 @@ struct Flow {
     return packet_from_lo == client_is_lo ? Dir::kToServer : Dir::kToClient;
   }
   ~Flow();
+};
+
+// A flow's two ends as its records show them: addresses and ports from the key, the rest from
+// what its packets showed (Flow::l2, Flow::mpls).
+class FlowEnds final : public EndpointSource {
+ public:
+  void Point(const Flow* flow) { flow_ = flow; }
+  const FlowSide& Of(Dir d, FlowSide* scratch) const override;
+
+ private:
+  const Flow* flow_ = nullptr;
 };
 
 #define XS_FLOW_COUNTERS(X)                 \

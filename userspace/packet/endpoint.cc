@@ -3,15 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "common/free_list.h"
-
 namespace xsensor {
 
-void FlowSide::Take(const PacketView& p) {
-  src = p.src;
-  dst = p.dst;
-  sport = p.sport;
-  dport = p.dport;
+void FlowL2::Take(const PacketView& p) {
   vlan = p.outer_vlan();
   post_vlan = p.inner_vlan();
   valid = true;
@@ -20,6 +14,14 @@ void FlowSide::Take(const PacketView& p) {
     std::memcpy(src_mac, p.src_mac, 6);
     std::memcpy(dst_mac, p.dst_mac, 6);
   }
+}
+
+void FlowSide::Take(const PacketView& p) {
+  src = p.src;
+  dst = p.dst;
+  sport = p.sport;
+  dport = p.dport;
+  l2.Take(p);
   mpls_len = static_cast<uint8_t>(std::min(p.mpls.size(), sizeof(mpls)));
   if (mpls_len) std::memcpy(mpls, p.mpls.data(), mpls_len);
 }
@@ -28,11 +30,8 @@ FlowSide FlowSide::Mirrored() const {
   FlowSide m = *this;
   std::swap(m.src, m.dst);
   std::swap(m.sport, m.dport);
-  std::swap(m.src_mac, m.dst_mac);
+  std::swap(m.l2.src_mac, m.l2.dst_mac);
   return m;
 }
-
-void* FlowEndpoints::operator new(size_t size) { return FreeListTake(size); }
-void FlowEndpoints::operator delete(void* p, size_t size) { FreeListGive(p, size); }
 
 }  // namespace xsensor

@@ -1,7 +1,11 @@
 // What a flow's packets of one direction show of its two ends: addresses, ports, VLANs, MACs
-// and MPLS labels. A worker keeps one per direction for the flows it parses, so that a record
-// told after its packet has gone (a login told at flow end, a DNS answer describing its
-// question) carries the fields of a real packet of the flow.
+// and MPLS labels, so that a record told after its packet has gone (a login told at flow end,
+// a DNS answer describing its question) carries the fields of a real packet of the flow.
+//
+// A worker keeps, inline in each flow it parses, only what the flow key does not already say:
+// per direction the L2 fields of its first packet with payload (FlowL2), and the MPLS labels
+// out of line on the rare flows that have them (FlowMpls). Record assembly reads both ends
+// through an EndpointSource.
 #pragma once
 
 #include <cstddef>
@@ -13,15 +17,31 @@
 
 namespace xsensor {
 
-struct FlowSide {
-  IpAddr src, dst;
-  uint16_t sport = 0, dport = 0;
+inline constexpr size_t kMplsBytes = 4 * kMaxMplsLabels;
+
+// One direction's L2 fields (18 bytes).
+struct FlowL2 {
+  uint8_t src_mac[6] = {}, dst_mac[6] = {};
   uint16_t vlan = 0, post_vlan = 0;  // VLAN_ID, POST_VLAN_ID
   bool valid = false;                // a packet was taken
   bool has_macs = false;
-  uint8_t src_mac[6] = {}, dst_mac[6] = {};
+
+  void Take(const PacketView& p);
+};
+
+// Both directions' MPLS label stacks, as captured (top label first).
+struct FlowMpls {
+  uint8_t len[2] = {};
+  uint8_t labels[2][kMplsBytes] = {};
+};
+
+// One direction of a flow as a record shows it.
+struct FlowSide {
+  IpAddr src, dst;
+  uint16_t sport = 0, dport = 0;
+  FlowL2 l2;
   uint8_t mpls_len = 0;
-  uint8_t mpls[4 * kMaxMplsLabels] = {};
+  uint8_t mpls[kMplsBytes] = {};
 
   void Take(const PacketView& p);
   // The same seen from the other direction: sources and destinations swapped.
@@ -31,21 +51,28 @@ struct FlowSide {
   }
 };
 
-// Both directions of one flow.
-struct FlowEndpoints {
+// Where record assembly reads a flow's ends.
+class EndpointSource {
+ public:
+  // Direction `d` as its first packet with payload showed it; a direction not seen yet as the
+  // other one's packets show it, mirrored (a DNS answer whose question was not captured).
+  // The result is `*scratch` or lives as long as the source.
+  virtual const FlowSide& Of(Dir d, FlowSide* scratch) const = 0;
+
+ protected:
+  ~EndpointSource() = default;
+};
+
+// Both directions kept whole: for tests and tools that have packets, not flows.
+struct FlowEndpoints final : EndpointSource {
   FlowSide side[2];  // per Dir
 
-  // Direction `d` as its last packet showed it; a direction not seen yet as the other one's
-  // packets show it, mirrored into `scratch` (a DNS answer whose question was not captured).
-  const FlowSide& Of(Dir d, FlowSide* scratch) const {
+  const FlowSide& Of(Dir d, FlowSide* scratch) const override {
     const FlowSide& e = side[static_cast<int>(d)];
-    if (e.valid) return e;
+    if (e.l2.valid) return e;
     *scratch = side[1 - static_cast<int>(d)].Mirrored();
     return *scratch;
   }
-  // Recycled through the worker thread's free lists (common/free_list.h).
-  static void* operator new(size_t size);
-  static void operator delete(void* p, size_t size);
 };
 
 }  // namespace xsensor

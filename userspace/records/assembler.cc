@@ -31,11 +31,11 @@ T* RecordAssembler::Begin(Dir side, int64_t ts_us) {
   r->set_ip_source(reinterpret_cast<const char*>(e.src.bytes), e.src.len);
   r->set_ip_destination(reinterpret_cast<const char*>(e.dst.bytes), e.dst.len);
   r->set_session_id(session_id_);
-  r->set_vlan_id(e.vlan);
-  r->set_post_vlan_id(e.post_vlan);
-  if (e.has_macs) {
-    r->set_source_mac(reinterpret_cast<const char*>(e.src_mac), 6);
-    r->set_destination_mac(reinterpret_cast<const char*>(e.dst_mac), 6);
+  r->set_vlan_id(e.l2.vlan);
+  r->set_post_vlan_id(e.l2.post_vlan);
+  if (e.l2.has_macs) {
+    r->set_source_mac(reinterpret_cast<const char*>(e.l2.src_mac), 6);
+    r->set_destination_mac(reinterpret_cast<const char*>(e.l2.dst_mac), 6);
   }
   r->set_mpls_labels(e.mpls_labels().data(), e.mpls_labels().size());
   if constexpr (requires { r->set_port_source(0); }) {

@@ -28,7 +28,7 @@ class RecordAssembler : public FactSink {
   void set_redactor(const Redactor* redactor) { redactor_ = redactor; }
 
   // The flow the next facts are of, and the time they are told at (TIME_STAMP).
-  void Bind(const FlowEndpoints* endpoints, uint64_t session_id, uint16_t channel, int64_t ts_us) {
+  void Bind(const EndpointSource* endpoints, uint64_t session_id, uint16_t channel, int64_t ts_us) {
     endpoints_ = endpoints ? endpoints : &kNone;
     session_id_ = session_id;
     channel_ = channel;
@@ -76,7 +76,7 @@ class RecordAssembler : public FactSink {
   const LoginMap* logins_ = nullptr;
   const Redactor* redactor_ = nullptr;
   uint64_t emitted_ = 0;
-  const FlowEndpoints* endpoints_ = &kNone;
+  const EndpointSource* endpoints_ = &kNone;
   uint64_t session_id_ = 0;
   uint16_t channel_ = 0;
   int64_t ts_us_ = 0;

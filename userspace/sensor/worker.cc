@@ -78,7 +78,8 @@ class Worker::StreamSink : public TcpReassembler::Sink {
 };
 
 ParseContext Worker::Context(Flow& flow, Dir dir, int64_t ts_us) {
-  records_.Bind(flow.endpoints.get(), flow.session_id, flow.channel, ts_us);
+  ends_.Point(&flow);
+  records_.Bind(&ends_, flow.session_id, flow.channel, ts_us);
   const FlowKey& k = flow.key;
   const uint8_t* server = flow.client_is_lo ? k.addr_hi : k.addr_lo;
   return ParseContext{dir,
@@ -205,20 +206,19 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
       std::swap(flow->packets[0], flow->packets[1]);
       std::swap(flow->bytes[0], flow->bytes[1]);
       std::swap(flow->fin[0], flow->fin[1]);
-      if (flow->endpoints) std::swap(flow->endpoints->side[0], flow->endpoints->side[1]);
-      flow->sides_seen =
-          static_cast<uint8_t>(((flow->sides_seen & 1) << 1) | ((flow->sides_seen >> 1) & 1));
+      std::swap(flow->l2[0], flow->l2[1]);
+      if (flow->mpls) {
+        std::swap(flow->mpls->len[0], flow->mpls->len[1]);
+        std::swap(flow->mpls->labels[0], flow->mpls->labels[1]);
+      }
     }
   }
   Dir dir = flow->DirOf(from_lo);
   int d = static_cast<int>(dir);
   ++flow->packets[d];
   flow->bytes[d] += wire_len;
-  if (!(flow->sides_seen & (1 << d)) && !p.payload.empty() &&
-      (flow->parser || !flow->parser_chosen)) {
-    if (!flow->endpoints) flow->endpoints = std::make_unique<FlowEndpoints>();
-    flow->endpoints->side[d].Take(p);
-    flow->sides_seen |= static_cast<uint8_t>(1 << d);
+  if (!flow->l2[d].valid && !p.payload.empty() && (flow->parser || !flow->parser_chosen)) {
+    flow->TakeEnds(dir, p);
   }
 
   if (p.l4_proto == 6) {
@@ -264,7 +264,8 @@ void Worker::EmitRaw(Flow& flow, Dir dir, int64_t ts_us, absl::string_view paylo
                      uint8_t tcp_flags, uint32_t tcp_seq) {
   // The packet's payload as captured (not reassembled), after the parser's records of it.
   ++flow.raw_exported;
-  records_.Bind(flow.endpoints.get(), flow.session_id, flow.channel, ts_us);
+  ends_.Point(&flow);
+  records_.Bind(&ends_, flow.session_id, flow.channel, ts_us);
   RecordAssembler::RawPacket raw;
   raw.dir = dir;
   raw.meta_proto = flow.meta_proto;
@@ -398,7 +399,7 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
     // No parser wants this flow: nothing of it is reassembled or kept from now on.
     if (flow.parser_chosen) {
       for (auto& stream : flow.tcp) stream.Ignore(budget_);
-      flow.endpoints.reset();
+      flow.mpls.reset();
     }
     return;
   }

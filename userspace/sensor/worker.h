@@ -130,6 +130,7 @@ class Worker {
   ReassemblyBudget budget_;
   ReassemblyCounters reasm_counters_;
   RecordAssembler records_;
+  FlowEnds ends_;  // the flow records_ is bound to
   FlowTable flows_;
   DecodeCounters decode_;
   WorkerCounters counters_;
