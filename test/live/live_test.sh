@@ -514,6 +514,46 @@ PY' "vchannel=$vchannel: every request carries its interface's number (1, 2) or 
     check '[ "$(status CapEff)" != 0000000000000000 ]' "drop_privileges=0 keeps them (CapEff $(status CapEff))"
     stop_sensor
     ;;
+  notify)
+    # systemd's protocol (Type=notify) against a listener on the socket NOTIFY_SOCKET names:
+    # READY=1 once the XDP program is attached (the listener looks at the link when it comes),
+    # keep-alives at half of WATCHDOG_USEC, STOPPING=1 on SIGTERM, in that order.
+    /usr/bin/python3 - "$work/notify.sock" "$work/notify.log" "$NAME" <<'EOF' &
+import socket, subprocess, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "w") as out:
+    while True:
+        msg = s.recv(4096).decode()
+        for line in msg.split("\n"):
+            if line == "READY=1":
+                link = subprocess.run(["ip", "link", "show", sys.argv[3]], capture_output=True,
+                                      text=True).stdout
+                line += " xdp-attached" if " xdp" in link else " xdp-missing"
+            print(line, file=out, flush=True)
+EOF
+    listener=$!
+    pids+=("$listener")
+    for _ in $(seq 50); do [ -S "$work/notify.sock" ] && break; sleep 0.1; done
+    WRAP=(env NOTIFY_SOCKET="$work/notify.sock" WATCHDOG_USEC=200000)
+    start_sensor
+    WRAP=()
+    sleep 1
+    check 'grep -qx "READY=1 xdp-attached" "$work/notify.log"' "READY=1 sent, after the XDP program was attached"
+    check 'grep -q "^STATUS=capturing on $NAME" "$work/notify.log"' "STATUS says what it captures"
+    beats=$(grep -cx "WATCHDOG=1" "$work/notify.log" || true)
+    check '[ "$beats" -ge 5 ]' "keep-alives every 100 ms for a 200 ms watchdog ($beats in ~1.5 s)"
+    kill -TERM "$sensor_pid"
+    rc=0
+    wait "$sensor_pid" || rc=$?
+    check '[ "$rc" -eq 0 ]' "SIGTERM: a clean exit (rc $rc)"
+    check 'grep -qx "STOPPING=1" "$work/notify.log"' "STOPPING=1 sent on SIGTERM"
+    check '[ "$(grep -nx "READY=1 xdp-attached" "$work/notify.log" | cut -d: -f1)" -lt "$(grep -nx "STOPPING=1" "$work/notify.log" | cut -d: -f1)" ]' \
+      "READY before STOPPING"
+    kill "$listener"
+    wait "$listener" 2>/dev/null || true
+    # Outside systemd nothing is sent and nothing fails: every other case runs without it.
+    ;;
   sigkill)
     start_sensor
     check 'ip link show "$NAME" | grep -q " xdp"' "XDP attached while running"

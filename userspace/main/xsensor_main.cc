@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "capture/pcap_source.h"
 #include "common/logging.h"
+#include "common/sd_notify.h"
 #include "common/time_util.h"
 #include "config/config.h"
 #include "export/exporter.h"
@@ -182,14 +183,33 @@ int main(int argc, char** argv) {
       XS_LOG_INFO("privileges dropped", config->user.empty() ? "" : " to user ", config->user,
                   "; effective capabilities 0x", absl::Hex(EffectiveCapabilities()));
     }
-    XS_LOG_INFO("capturing on ", absl::StrJoin(ifaces, ","), " with ", (*live)->workers(),
-                " workers; SIGINT/SIGTERM to stop");
+    const std::string capturing = absl::StrCat("capturing on ", absl::StrJoin(ifaces, ","),
+                                               " with ", (*live)->workers(), " workers");
+    XS_LOG_INFO(capturing, "; SIGINT/SIGTERM to stop");
     // SIGUSR1: write the counters now (to --counters_out, else stderr).
     std::signal(SIGUSR1, OnDump);
+    // Under systemd (Type=notify): ready once the program is attached and the sockets bound;
+    // keep-alives at half the watchdog period from the loop that drains the workers, so a
+    // stuck exporter loop is restarted; "stopping" as soon as a stop is asked.
+    SdNotify(absl::StrCat("READY=1\nSTATUS=", capturing));
+    const int64_t watchdog_us = SdWatchdogMicros();
+    int64_t watchdog_last = MonotonicMicros();
+    bool stopping = false;
     LiveSensor* sensor = live->get();
-    (*live)->Run(&g_stop, [sensor] {
+    (*live)->Run(&g_stop, [&] {
       if (g_dump.exchange(false)) WriteCounters(sensor->CountersText());
       ReloadIfAsked([sensor] { return sensor->ReloadLogins(); });
+      if (!stopping && g_stop.load()) {
+        stopping = true;
+        SdNotify("STOPPING=1\nSTATUS=stopping: ending flows and exporting the rest");
+      }
+      if (watchdog_us > 0) {
+        const int64_t now = MonotonicMicros();
+        if (now - watchdog_last >= watchdog_us / 2) {
+          SdNotify("WATCHDOG=1");
+          watchdog_last = now;
+        }
+      }
     });
     return WriteCounters((*live)->CountersText());
   }
