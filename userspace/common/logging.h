@@ -1,5 +1,8 @@
 // Minimal leveled logging to stderr (one write per line, so lines from threads never mix).
 // The operational logs of the spec (statistics, alert) are separate files owned by export/.
+// When stderr is the systemd journal (JOURNAL_STREAM names it, as systemd sets it for a
+// service), each line starts with its syslog priority ("<3>" error, "<4>" warning, "<6>" info,
+// "<7>" debug) instead of a time stamp: `journalctl -p err` then finds the errors.
 #pragma once
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +15,8 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
 void LogLine(LogLevel level, absl::string_view message);
+// Looks again whether stderr is the journal (done once, before the first line, otherwise).
+void DetectJournalStderr();
 
 template <typename... Args>
 void Log(LogLevel level, const Args&... args) {
