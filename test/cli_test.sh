@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command line an operator uses besides running: --version, --check_config (good, bad and
-# unknown keys), --stats without a sensor.
+# unknown keys), --stats without a sensor, xsensor-recv --help.
 set -euo pipefail
 XSENSOR=$1
 tmp=$(mktemp -d)
@@ -22,8 +22,12 @@ printf 'netflow_timeout=10\nipfix_mtu_limit=12\n' >"$tmp/bad.conf"
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/bad.conf" --check_config && grep -q "bad.conf:2: key .ipfix_mtu_limit.: 12 is out of range" "$tmp/out"' \
   "--check_config rejects a bad value with file, line and key (exit 2)"
 printf 'ipfix_mtu_limit=1200\nipfix_mtu_limt=1300\n' >"$tmp/typo.conf"
-check 'expect_rc 0 "$XSENSOR" --config "$tmp/typo.conf" --check_config && grep -q "typo.conf:2: unknown key .ipfix_mtu_limt." "$tmp/out" && grep -q "with warnings" "$tmp/out"' \
-  "--check_config warns of an unknown key by line"
+check 'expect_rc 0 "$XSENSOR" --config "$tmp/typo.conf" --check_config && grep -q "typo.conf:2: unknown key .ipfix_mtu_limt. ignored (did you mean .ipfix_mtu_limit.?)" "$tmp/out" && grep -q "with warnings" "$tmp/out"' \
+  "--check_config warns of an unknown key by line, with the key meant"
+recv="$(dirname "$XSENSOR")/xsensor-recv"
+"$recv" --help >"$tmp/out" 2>&1 || true  # (Abseil ends --help with status 1)
+check 'grep -q -- "--udp (" "$tmp/out" && grep -q -- "--format (" "$tmp/out" && ! grep -q "No flags matched" "$tmp/out"' \
+  "xsensor-recv --help lists its flags"
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/missing.conf" --check_config && grep -q "missing.conf" "$tmp/out"' \
   "--check_config names a missing file"
 # Values that parse but cannot be used: refused by --check_config exactly as at start (exit 2,

@@ -70,6 +70,27 @@ TEST(ConfigTest, ParsesEveryKindOfValue) {
   EXPECT_EQ(warnings[0], "x.conf:13: unknown key 'some_future_key' ignored");
 }
 
+TEST(ConfigTest, UnknownKeysSuggestTheKeyMeant) {
+  Config c = DefaultConfig();
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(ParseConfigText("x.conf",
+                              "ipfix_udp_colectors = 127.0.0.1:4739\n"
+                              "HTTP_PARSE_REPLY = 1\n"
+                              "vendor_extension = 3\n",
+                              &c, &warnings)
+                  .ok());
+  ASSERT_EQ(warnings.size(), 3u);
+  EXPECT_EQ(warnings[0],
+            "x.conf:1: unknown key 'ipfix_udp_colectors' ignored (did you mean "
+            "'ipfix_udp_collectors'?)");
+  EXPECT_EQ(warnings[1],
+            "x.conf:2: unknown key 'HTTP_PARSE_REPLY' ignored (did you mean 'http_parse_reply'?)");
+  EXPECT_EQ(warnings[2], "x.conf:3: unknown key 'vendor_extension' ignored");
+  EXPECT_EQ(ClosestConfigKey("ssl_parse_replies"), "ssl_parse_reply");
+  EXPECT_EQ(ClosestConfigKey("flowmax"), "flow_max");
+  EXPECT_EQ(ClosestConfigKey("zz"), "");
+}
+
 // `parsers` in a port list stands for the parsers' own ports (resolved by the sensor); ports
 // listed beside it add to them, ports alone replace them.
 TEST(ConfigTest, SteerPortListsTakeTheParsersKeyword) {

@@ -2,6 +2,7 @@
 
 #include <pwd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -302,6 +303,39 @@ XS_CONFIG_KEYS(XS_DEFINE_FLAG_)
 #undef XS_DEFINE_FLAG_
 
 namespace xsensor {
+namespace {
+
+// Edit distance (insertions, deletions, substitutions) between a and b.
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string ClosestConfigKey(absl::string_view key) {
+  absl::string_view best;
+  size_t best_distance = std::max<size_t>(2, key.size() / 4) + 1;  // a typo, not another key
+  const std::string lower = absl::AsciiStrToLower(key);            // keys are lower case
+  for (const auto& k : ConfigKeys()) {
+    const size_t d = EditDistance(lower, k.key);
+    if (d < best_distance) {
+      best = k.key;
+      best_distance = d;
+    }
+  }
+  return std::string(best);
+}
 
 Config DefaultConfig() {
   Config c;
@@ -311,6 +345,13 @@ Config DefaultConfig() {
   }
   return c;
 }
+
+namespace {
+std::string DidYouMean(absl::string_view key) {
+  const std::string closest = ClosestConfigKey(key);
+  return closest.empty() ? "" : absl::StrCat(" (did you mean '", closest, "'?)");
+}
+}  // namespace
 
 absl::Status ParseConfigText(absl::string_view file_name, absl::string_view text, Config* config,
                              std::vector<std::string>* warnings) {
@@ -337,8 +378,8 @@ absl::Status ParseConfigText(absl::string_view file_name, absl::string_view text
     if (s.ok()) config->where[std::string(key)] = absl::StrCat(file_name, ":", line_no);
     if (absl::IsNotFound(s)) {
       if (warnings) {
-        warnings->push_back(
-            absl::StrCat(file_name, ":", line_no, ": unknown key '", key, "' ignored"));
+        warnings->push_back(absl::StrCat(file_name, ":", line_no, ": unknown key '", key,
+                                         "' ignored", DidYouMean(key)));
       }
     } else if (!s.ok()) {
       return absl::InvalidArgumentError(

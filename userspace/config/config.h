@@ -147,6 +147,8 @@ struct ConfigKeyInfo {
   std::string accepts;  // what values the key takes, e.g. "an integer in [1, 3600]"
 };
 const std::vector<ConfigKeyInfo>& ConfigKeys();
+// The key an unknown `key` was most likely meant to be (a few letters off), or "".
+std::string ClosestConfigKey(absl::string_view key);
 // The help of the flag named `key`: its help, what it accepts and its default.
 std::string ConfigFlagHelp(absl::string_view key);
 

@@ -9,6 +9,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/logging.h"
@@ -58,6 +60,14 @@ std::vector<std::string> AllValues(int argc, char** argv, const std::string& nam
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("xsensor-recv --udp ADDR:PORT --tcp ADDR:PORT [--format table]");
+  // --help lists this tool's flags (Abseil matches flag files by the program's name, and the
+  // file is xsensor_recv.cc, the program xsensor-recv).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "xsensor_recv.");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   using namespace xsensor;
   std::vector<Endpoint> udp, tcp;
