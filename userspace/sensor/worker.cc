@@ -54,14 +54,13 @@ std::optional<bool> SenderIsClient(const PacketView& p) {
 
 }  // namespace
 
-// Delivers one direction's reassembled stream to the flow's parser. `p` is the packet whose
-// arrival completed it (it may travel the other way: an ACK or RST that settles a hole).
+// Delivers one direction's reassembled stream to the flow's parser, at the time of the packet
+// whose arrival completed it (it may travel the other way: an ACK or RST that settles a hole).
 class Worker::StreamSink : public TcpReassembler::Sink {
  public:
-  StreamSink(Worker* w, Flow* f, Dir d, const PacketView* p, int64_t ts)
-      : w_(w), f_(f), d_(d), p_(p), ts_(ts) {}
+  StreamSink(Worker* w, Flow* f, Dir d, int64_t ts) : w_(w), f_(f), d_(d), ts_(ts) {}
   void OnStreamData(absl::string_view data, uint32_t seq) override {
-    w_->Deliver(*f_, d_, *p_, ts_, data, seq);
+    w_->Deliver(*f_, d_, ts_, data, seq);
   }
   void OnStreamGap(uint64_t) override {
     if (!f_->parser) return;
@@ -73,13 +72,16 @@ class Worker::StreamSink : public TcpReassembler::Sink {
   Worker* w_;
   Flow* f_;
   Dir d_;
-  const PacketView* p_;
   int64_t ts_;
 };
 
-ParseContext Worker::Context(Flow& flow, Dir dir, int64_t ts_us) {
+void Worker::BindRecords(const Flow& flow, int64_t ts_us) {
   ends_.Point(&flow);
   records_.Bind(&ends_, flow.session_id, flow.channel, ts_us);
+}
+
+ParseContext Worker::Context(Flow& flow, Dir dir, int64_t ts_us) {
+  BindRecords(flow, ts_us);
   const FlowKey& k = flow.key;
   const uint8_t* server = flow.client_is_lo ? k.addr_hi : k.addr_lo;
   return ParseContext{dir,
@@ -224,7 +226,7 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
   if (p.l4_proto == 6) {
     HandleTcp(*flow, dir, p, ts_us);
   } else if (!p.payload.empty()) {
-    Deliver(*flow, dir, p, ts_us, p.payload, 0);
+    Deliver(*flow, dir, ts_us, p.payload, 0);
   }
   if (raw_export_ && !p.payload.empty()) HandleRaw(*flow, dir, p, ts_us);
 }
@@ -264,8 +266,7 @@ void Worker::EmitRaw(Flow& flow, Dir dir, int64_t ts_us, absl::string_view paylo
                      uint8_t tcp_flags, uint32_t tcp_seq) {
   // The packet's payload as captured (not reassembled), after the parser's records of it.
   ++flow.raw_exported;
-  ends_.Point(&flow);
-  records_.Bind(&ends_, flow.session_id, flow.channel, ts_us);
+  BindRecords(flow, ts_us);
   RecordAssembler::RawPacket raw;
   raw.dir = dir;
   raw.meta_proto = flow.meta_proto;
@@ -297,7 +298,7 @@ void Worker::MaybeBypass(Flow& flow) {
 void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
   int d = static_cast<int>(dir);
   TcpReassembler& stream = flow.tcp[d];
-  StreamSink sink(this, &flow, dir, &p, ts_us);
+  StreamSink sink(this, &flow, dir, ts_us);
   uint32_t seq = p.tcp_seq;
   if (p.tcp_flags & kSyn) {
     stream.OnSyn(seq);
@@ -306,14 +307,14 @@ void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) 
   stream.OnSegment(seq, p.payload, sink, budget_, reasm_counters_);
   if (p.tcp_flags & kAck) {
     // What this packet acknowledges of the other direction may settle a hole there.
-    StreamSink other(this, &flow, Opposite(dir), &p, ts_us);
+    StreamSink other(this, &flow, Opposite(dir), ts_us);
     flow.tcp[1 - d].OnPeerAck(p.tcp_ack, other, budget_, reasm_counters_);
   }
   if (p.tcp_flags & (kFin | kRst)) {
     // Nothing more will fill this direction's holes: deliver what waits behind them.
     stream.Flush(sink, budget_, reasm_counters_);
     if (p.tcp_flags & kRst) {
-      StreamSink other(this, &flow, Opposite(dir), &p, ts_us);
+      StreamSink other(this, &flow, Opposite(dir), ts_us);
       flow.tcp[1 - d].Flush(other, budget_, reasm_counters_);
       flows_.MarkClosing(&flow);
     } else {
@@ -336,8 +337,7 @@ void Worker::EndFlow(Flow& flow) {
   }
 }
 
-void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
-                     absl::string_view data, uint32_t seq) {
+void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data, uint32_t seq) {
   counters_.Inc(WorkerCounters::kPayloadPackets);
   std::string server_before;
   uint32_t server_before_seq = 0;
@@ -355,10 +355,10 @@ void Worker::Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us,
     }
     absl::string_view client_payload = to_server ? data : absl::string_view(flow.client_first);
     bool by_greeting = false;
-    flow.parser = ChooseParser(p.l4_proto, server_port, client_payload, parser_options_,
+    flow.parser = ChooseParser(flow.key.proto, server_port, client_payload, parser_options_,
                                &flow.meta_proto, flow.server_first, &by_greeting);
     const bool wait_for_greeting = to_server && !flow.parser && !flow.handshake_seen &&
-                                   p.l4_proto == 6 && flow.server_first.empty() &&
+                                   flow.key.proto == 6 && flow.server_first.empty() &&
                                    flow.client_first_packets < kMaxClientFirstPackets;
     if (wait_for_greeting) {
       ++flow.client_first_packets;

@@ -109,6 +109,8 @@ class Worker {
   // What the flow's parser is given for bytes of direction `dir`, at `ts_us`; the assembler is
   // bound to the flow.
   ParseContext Context(Flow& flow, Dir dir, int64_t ts_us);
+  // Binds the assembler to the flow (its ends, session, channel) for records told at `ts_us`.
+  void BindRecords(const Flow& flow, int64_t ts_us);
   void HandleRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
   void EmitRaw(Flow& flow, Dir dir, int64_t ts_us, absl::string_view payload, uint8_t tcp_flags,
                uint32_t tcp_seq);
@@ -116,8 +118,7 @@ class Worker {
   void MaybeBypass(Flow& flow);
   void HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
   void EndFlow(Flow& flow);
-  void Deliver(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us, absl::string_view data,
-               uint32_t seq);
+  void Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data, uint32_t seq);
 
   BypassCallback bypass_cb_;
   std::unique_ptr<Redactor> redactor_;  // redact_credentials
