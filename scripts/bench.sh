@@ -14,6 +14,17 @@ field() {  # $1 = benchmark name, $2 = counter: its value in the JSON report (th
     index($0, name) && (index($0, "_median\"") || !index($0, "_mean\"") && !index($0, "_stddev\"") && !index($0, "_cv\"")) { inside = 1 }
     inside && index($0, key) { gsub(/[,"]/, ""); print $2; exit }' "$out"
 }
+# Every figure is also appended to the history file (date, commit, benchmark, value, unit),
+# and bench-history.html in BUILD plots each benchmark over the runs.
+HISTORY=${XSENSOR_BENCH_HISTORY:-bench/history.tsv}
+RUN_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+RUN_COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown)
+[ -s "$HISTORY" ] || printf 'date\tcommit\tbenchmark\tvalue\tunit\n' >"$HISTORY"
+hist() {  # $1 = benchmark, $2 = value, $3 = unit
+  [ -n "$2" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$RUN_DATE" "$RUN_COMMIT" "$1" "$2" "$3" >>"$HISTORY"
+  return 0
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b }'; }
 # The offline runs vary by +-20% on a shared 2-CPU machine: medians of three.
 REPS=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
 offline() {  # $1 = label: xsensor --pcap's path (OfflineSensor) beside a bare libpcap read
@@ -31,6 +42,11 @@ offline() {  # $1 = label: xsensor --pcap's path (OfflineSensor) beside a bare l
     printf "  xsensor, %d workers: %.2f M frames/s, ratio %.3f (target >= 0.25 on the mix), %.0f k records/s\n", w, a / 1e6, a / b, rs / 1e3
     printf "  heap allocations per frame %.3f, peak RSS %.0f MB\n", al, mem
   }'
+  hist "offline $1: 1 worker / bare read" "$(ratio "$one" "$bare")" ratio
+  hist "offline $1: all workers / bare read" "$(ratio "$all" "$bare")" ratio
+  hist "offline $1: records/s, all workers" "$(field xsensor::BM_SensorOffline/0/ records_per_s)" records/s
+  hist "offline $1: heap allocations per frame" "$(field xsensor::BM_SensorOffline/1/ allocs_per_frame)" allocs
+  hist "offline $1: peak RSS" "$(field xsensor::BM_SensorOffline/0/ peak_rss_mb)" MB
 }
 "$BUILD/bench/offline_bench" --benchmark_filter='Bare|Sensor' "${REPS[@]}" \
   --benchmark_out="$out" --benchmark_out_format=json >/dev/null
@@ -51,6 +67,7 @@ if [ -s "$MIX" ]; then
   awk -v b="$(field xsensor::BM_IdleFlowBytes rss_bytes_per_flow)" \
       -v t="$(field xsensor::BM_IdleFlowBytes table_bytes_per_flow)" 'BEGIN {
     printf "  memory per idle flow: %.0f bytes resident (%.0f in the flow table; target <= 512)\n", b, t }'
+  hist "memory per idle flow" "$(field xsensor::BM_IdleFlowBytes rss_bytes_per_flow)" bytes
 else
   echo "offline, many-flow mix: skipped ($SHARED/bench/make-mix.sh not found)"
 fi
@@ -71,8 +88,20 @@ awk -v eu="$(stat_of BM_ExporterUdp records_per_s)" -v ru="$(stat_of BM_RawSendm
   printf "export TCP: %.0f MB/s, raw writev of the same messages %.0f MB/s: ratio %.2f (target >= 0.80)\n", et / 1e6, rt / 1e6, et / rt
   printf "export UDP beside a stalled TCP collector: %.2f M records/s, %.2f of the UDP rate alone\n", es / 1e6, es / eu
 }'
+hist "export UDP / raw sendmmsg" "$(ratio "$(stat_of BM_ExporterUdp records_per_s)" "$(stat_of BM_RawSendmmsgUdp records_per_s)")" ratio
+hist "export TCP / raw writev" "$(ratio "$(stat_of BM_ExporterTcp bytes_per_second)" "$(stat_of BM_RawWritevTcp bytes_per_second)")" ratio
 if [ "$(id -u)" -eq 0 ]; then
-  bash scripts/live-bench.sh "$BUILD" "$SHARED"
+  live=$(mktemp)
+  bash scripts/live-bench.sh "$BUILD" "$SHARED" | tee "$live"
+  hist "live, one queue: lossless / bare AF_XDP" "$(sed -n 's/^live: .*ratio \([0-9.]*\).*/\1/p' "$live")" ratio
   # The many-flow mix on two queues (needs the capture built above).
-  if [ -s "$MIX" ]; then bash scripts/live-bench.sh "$BUILD" "$SHARED" "$MIX"; fi
+  if [ -s "$MIX" ]; then
+    bash scripts/live-bench.sh "$BUILD" "$SHARED" "$MIX" | tee "$live"
+    hist "live, many-flow mix, two queues: lossless / bare AF_XDP" \
+      "$(sed -n 's/^live, .*ratio \([0-9.]*\).*/\1/p' "$live")" ratio
+  fi
+  rm -f "$live"
 fi
+python3 scripts/bench-history.py "$HISTORY" "$BUILD/bench-history.html" &&
+  echo "history: $HISTORY, plotted in $BUILD/bench-history.html"
+

@@ -60,6 +60,28 @@ check 'expect_rc 0 "$XSENSOR" --config "$tmp/dnsmake.conf" --check_config && [ -
 printf 'ipfix_udp_collectors=127.0.0.1:4739\n' >"$tmp/onestream.conf"
 check 'expect_rc 0 "$XSENSOR" --config "$tmp/onestream.conf" --check_config && grep -q "no collector for the metadata stream" "$tmp/out" && grep -q "no collector for the dns stream" "$tmp/out" && ! grep -q "for the clickstream stream" "$tmp/out"' \
   "a stream without a collector, beside one with, is a warning"
+# An offline run says what went where; records it could not deliver are a warning, and with
+# --strict exit status 3 (a collector that refuses the connection: port 1).
+printf 'ipfix_tcp_collectors=127.0.0.1:1\n' >"$tmp/refused.conf"
+check 'expect_rc 0 "$XSENSOR" --config "$tmp/refused.conf" --pcap "$tmp/demo.pcap" --print_counters=false && grep -qE "clickstream -> 127.0.0.1:1 \(tcp\): 0 records sent, [1-9][0-9]* NOT DELIVERED" "$tmp/out" && grep -qE "WARN [1-9][0-9]* records were not delivered to their collectors$" "$tmp/out"' \
+  "an offline run names the collector that did not get its records"
+check 'expect_rc 3 "$XSENSOR" --config "$tmp/refused.conf" --pcap "$tmp/demo.pcap" --print_counters=false --strict && grep -q "(--strict: exit status 3)" "$tmp/out"' \
+  "--strict: undelivered records are exit status 3"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+s.settimeout(20)
+while True:
+    s.recv(65535)' "$tmp/udp.port" 2>/dev/null &
+sink=$!
+for _ in $(seq 100); do [ -s "$tmp/udp.port" ] && break; sleep 0.05; done
+port=$(cat "$tmp/udp.port")
+printf 'ipfix_udp_collectors=127.0.0.1:%s\n' "$port" >"$tmp/sent.conf"
+check 'expect_rc 0 "$XSENSOR" --config "$tmp/sent.conf" --pcap "$tmp/demo.pcap" --print_counters=false --strict && grep -qE "clickstream -> 127.0.0.1:$port \(udp\): [1-9][0-9]* records sent in [1-9][0-9]* messages$" "$tmp/out" && grep -qE "records exported: clickstream [1-9]" "$tmp/out"' \
+  "--strict with every record sent: exit status 0, the summary says how many"
+kill "$sink" 2>/dev/null || true
 check 'expect_rc 1 "$XSENSOR" --stats --metrics_listen=127.0.0.1:1 && grep -q "no sensor metrics at 127.0.0.1:1" "$tmp/out"' \
   "--stats says when no sensor answers"
 exit $fail

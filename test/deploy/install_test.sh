@@ -30,7 +30,9 @@ conf=$tmp/etc/xsensor/xsensor.conf
 unit=$tmp/usr/lib/systemd/system/xsensor@.service
 for f in usr/bin/xsensor usr/bin/xsensor-recv usr/libexec/xsensor/attach-nic.sh \
          usr/lib/systemd/system/xsensor@.service etc/logrotate.d/xsensor \
-         etc/xsensor/xsensor.conf usr/share/doc/xsensor/README.md; do
+         etc/xsensor/xsensor.conf usr/share/doc/xsensor/README.md \
+         usr/share/xsensor/prometheus/xsensor.rules.yml \
+         usr/share/xsensor/grafana/xsensor-dashboard.json; do
   check '[ -s "$tmp/$f" ]' "installed $f"
 done
 "$BUILD/test/xsensor-demo-pcap" "$tmp/probe.pcap" probe

@@ -11,6 +11,7 @@ Prints one line per check; exits 1 if any failed.
 import collections
 import json
 import sys
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -70,10 +71,27 @@ check(total("xsensor_collector_connects_total") == len(samples["xsensor_collecto
 queues = {(l["interface"], l["queue"]) for l, _ in samples["xsensor_queue_received_frames_total"]}
 check(len(queues) == 2, f"two queues reported: {sorted(queues)}")
 received = total("xsensor_queue_received_frames_total")
-steered = total("xsensor_xdp_packets_total", counter="steered")
+steered = total("xsensor_xdp_packets_total", action="steered")
 check(received > 0 and received == steered,
       f"frames received by the sockets ({received:.0f}) = packets XDP steered ({steered:.0f})")
 check(total("xsensor_worker_frames_total") == received, "workers decoded every frame received")
+check(total("xsensor_xdp_steered_packets_total") == steered,
+      "the reasons for steering add up to the packets steered")
+check(total("xsensor_decode_frames_total") == received,
+      "the decoding results add up to the frames received")
+check(total("xsensor_decode_frames_total", result="ok") > 0, "frames decoded ok")
+
+# Each exporter's standard self-description.
+info = samples["xsensor_build_info"]
+check(len(info) == 1 and info[0][1] == 1 and info[0][0].get("version", "") != "",
+      f"xsensor_build_info {info[0][0] if info else None}")
+check(types.get("process_cpu_seconds") == "counter" and total("process_cpu_seconds_total") > 0,
+      f"process_cpu_seconds_total {total('process_cpu_seconds_total')}")
+rss = total("process_resident_memory_bytes")
+check(10e6 < rss < 4e9, f"process_resident_memory_bytes {rss:.0f}")
+check(0 < total("process_open_fds") < total("process_max_fds"), "open fds below the limit")
+start = total("process_start_time_seconds")
+check(time.time() - 600 < start <= time.time(), f"process_start_time_seconds {start:.0f}")
 check(types.get("xsensor_flows_active") == "gauge", "flows_active is a gauge")
 check(types.get("xsensor_collector_records_sent") == "counter",
       "collector records sent is a counter")

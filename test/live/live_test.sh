@@ -267,6 +267,44 @@ case "$CASE" in
     check '/usr/bin/python3 "$ROOT/test/live/check_metrics.py" "$work/metrics" "$work/live.json" "$work/table" >"$work/check"' \
       "metrics match the records the collector decoded"
     cat "$work/check"
+    if command -v promtool >/dev/null; then
+      check 'promtool check metrics <"$work/metrics" >"$work/promtool.log" 2>&1' \
+        "promtool check metrics finds nothing to say about the exposition"
+      cat "$work/promtool.log"
+    else
+      echo "skipped: promtool check metrics (promtool not installed)"
+    fi
+    check '/usr/bin/python3 "$ROOT/test/deploy/check_monitoring_names.py" "$work/metrics" "$ROOT/deploy/prometheus/xsensor.rules.yml" "$ROOT/deploy/grafana/xsensor-dashboard.json"' \
+      "every metric the alert rules and the dashboard query is served"
+    # The live page beside /metrics, in a real browser: what it shows equals /metrics.
+    if command -v chromium >/dev/null; then
+      page=${url%/metrics}/
+      curl -sf "$url" -o "$work/metrics.before"
+      timeout 90 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+        --window-size=1400,2400 --virtual-time-budget=5000 --dump-dom "$page" \
+        >"$work/page.html" 2>"$work/chromium.log" || true
+      curl -sf "$url" -o "$work/metrics.after"
+      check '/usr/bin/python3 "$ROOT/test/live/check_perf_page.py" "$work/page.html" "$work/metrics.before" "$work/metrics.after" >"$work/page.check"' \
+        "the live page (headless Chromium) shows what /metrics says"
+      cat "$work/page.check"
+      # The screenshot under traffic (the captures again, slower), so that the charts move.
+      shot=$BUILD/test-output/perf-page.png
+      mkdir -p "$(dirname "$shot")"
+      rm -f "$shot"
+      (for _ in 1 2 3; do for p in "${pcaps[@]}"; do
+         ip netns exec "$NS" tcpreplay -q --pps=100 -i "$NAME-p" "$p" >/dev/null 2>&1 || true
+       done; done) &
+      replay=$!
+      timeout 90 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+        --window-size=1400,2400 --virtual-time-budget=5000 --screenshot="$shot" "$page" \
+        >>"$work/chromium.log" 2>&1 || true
+      kill "$replay" 2>/dev/null || true
+      wait "$replay" 2>/dev/null || true
+      check '[ "$(head -c 8 "$shot" | od -An -c | tr -d " ")" = "211PNG\r\n032\n" ] && [ "$(stat -c %s "$shot")" -gt 30000 ]' \
+        "a screenshot of the live page: $shot ($(stat -c %s "$shot" 2>/dev/null || echo 0) bytes)"
+    else
+      echo "skipped: the live page in a browser (chromium not installed; make test installs it)"
+    fi
     stop_sensor
     ;;
   stalled)
@@ -313,7 +351,7 @@ time.sleep(600)' "$work/stalled.port" &
     drops=$(awk '/^xsensor_queue_(xsk_rx_dropped|xsk_rx_ring_full|handoff_dropped|records_dropped)_total/ {s += $NF} END {printf "%d", s}' "$work/metrics")
     check '[ "$drops" -eq 0 ]' "packet processing lost nothing: no kernel, ring or hand-off drops"
     [ "$drops" -eq 0 ] || grep -E '^xsensor_(queue_(xsk|handoff|records_dropped|received)|xdp)' "$work/metrics" | grep -v ' 0$' 
-    check '[ "$(m xsensor_queue_received_frames_total "")" -eq "$(m xsensor_xdp_packets_total "counter=\"steered\"")" ]' \
+    check '[ "$(m xsensor_queue_received_frames_total "")" -eq "$(m xsensor_xdp_packets_total "action=\"steered\"")" ]' \
       "every steered frame was received"
     stop_sensor
     ;;

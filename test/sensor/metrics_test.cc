@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cstring>
+#include <ctime>
 #include <thread>
 
 #include "common/time_util.h"
@@ -61,27 +63,64 @@ TEST(MetricsServerTest, ServesMetricsAndAnswers404Elsewhere) {
   });
   auto got = FetchMetrics((*server)->endpoint(), 2000);
   auto again = FetchMetrics((*server)->endpoint(), 2000);
-  // Another path, by hand: a 404 naming where the metrics are, and no rendering.
-  std::string other;
-  {
+  // Other paths, by hand: the live page at /, a 404 naming where things are, no rendering.
+  auto get = [&](const char* path) {
+    std::string answer;
     const Endpoint& ep = (*server)->endpoint();
     UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    ASSERT_EQ(connect(fd.get(), ep.sa(), ep.len), 0);
-    std::string req = "GET /other HTTP/1.1\r\nHost: x\r\n\r\n";
-    ASSERT_EQ(send(fd.get(), req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
-    char buf[1024];
+    if (connect(fd.get(), ep.sa(), ep.len) != 0) return answer;
+    std::string req = std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    if (send(fd.get(), req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) {
+      return answer;
+    }
+    char buf[4096];
     ssize_t n;
-    while ((n = recv(fd.get(), buf, sizeof(buf), 0)) > 0) other.append(buf, n);
-  }
+    while ((n = recv(fd.get(), buf, sizeof(buf), 0)) > 0) answer.append(buf, n);
+    return answer;
+  };
+  std::string other = get("/other");
+  std::string page = get("/");
   stop.store(true);
   poller.join();
   EXPECT_EQ(other.rfind("HTTP/1.1 404", 0), 0u) << other;
   EXPECT_NE(other.find("/metrics"), std::string::npos) << other;
+  EXPECT_EQ(page.rfind("HTTP/1.1 200", 0), 0u) << page.substr(0, 200);
+  EXPECT_NE(page.find("Content-Type: text/html"), std::string::npos) << page.substr(0, 200);
+  // The whole page, embedded: it ends its document and reads /metrics relative to itself.
+  EXPECT_NE(page.find("fetch(\"metrics\""), std::string::npos);
+  EXPECT_NE(page.find("</html>"), std::string::npos);
+  EXPECT_EQ(page.find("http://"), std::string::npos) << "the page needs no external network";
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, "xs_up 1\n");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(renders, 2);
-  EXPECT_EQ((*server)->requests(), 3u);  // two /metrics, one 404
+  EXPECT_EQ((*server)->requests(), 4u);  // two /metrics, one 404, the page
+}
+
+TEST(ProcessMetricsTest, BuildInfoAndTheStandardProcessMetrics) {
+  PromText m;
+  ProcessMetrics(&m);
+  const std::string text = m.Render();
+  EXPECT_NE(text.find("xsensor_build_info{version=\""), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE process_cpu_seconds_total counter\n"), std::string::npos) << text;
+  for (const char* name :
+       {"process_resident_memory_bytes ", "process_virtual_memory_bytes ",
+        "process_start_time_seconds ", "process_open_fds ", "process_max_fds "}) {
+    size_t at = text.find(std::string("\n") + name);
+    ASSERT_NE(at, std::string::npos) << name << " in\n" << text;
+    double v = std::stod(text.substr(at + 1 + strlen(name)));
+    EXPECT_GT(v, 0) << name;
+  }
+  // The start time is now, give or take the test's run; seconds with a fraction.
+  size_t at = text.find("\nprocess_start_time_seconds ");
+  double start = std::stod(text.substr(at + 28));
+  EXPECT_NEAR(start, static_cast<double>(time(nullptr)), 600);
+}
+
+TEST(PromTextTest, SecondsKeepMilliseconds) {
+  PromText m;
+  m.CounterSeconds("xs_seconds_total", "S.", 1.25);
+  EXPECT_NE(m.Render().find("\nxs_seconds_total 1.250\n"), std::string::npos) << m.Render();
 }
 
 TEST(MetricsServerTest, APortInUseIsAClearError) {

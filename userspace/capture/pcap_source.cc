@@ -52,10 +52,9 @@ absl::StatusOr<std::unique_ptr<PcapReader>> PcapReader::Open(const std::string& 
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st;
   uint32_t magic = 0;
-  if (!fd.valid() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
-      ::pread(fd.get(), &magic, 4, 0) != 4) {
-    return r;
-  }
+  if (!fd.valid() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return r;
+  r->file_bytes_ = static_cast<uint64_t>(st.st_size);
+  if (st.st_size < 24 || ::pread(fd.get(), &magic, 4, 0) != 4) return r;
   switch (magic) {
     case 0xa1b2c3d4:
       break;
@@ -86,6 +85,14 @@ absl::StatusOr<std::unique_ptr<PcapReader>> PcapReader::Open(const std::string& 
 PcapReader::~PcapReader() {
   if (pcap_) pcap_close(pcap_);
   if (map_) munmap(const_cast<uint8_t*>(map_), map_size_);
+}
+
+uint64_t PcapReader::BytesRead(const uint8_t* p) const {
+  if (map_) return p >= map_ && p <= map_ + map_size_ ? static_cast<uint64_t>(p - map_) : 0;
+  if (!pcap_) return 0;
+  FILE* f = pcap_file(pcap_);  // NULL for pcapng read through libpcap's own buffer
+  long at = f ? ftell(f) : -1;
+  return at > 0 ? static_cast<uint64_t>(at) : 0;
 }
 
 void PcapReader::ReleaseBefore(const uint8_t* p) {

@@ -44,6 +44,10 @@ class PcapReader {
   // Mapped frames before `p` will not be read again: their pages leave the resident set (they
   // stay in the page cache). Without it a mapped file counts whole in the process's RSS.
   void ReleaseBefore(const uint8_t* p);
+  // How far the reading is, in bytes of the file, once the frame at `p` (the callback's data)
+  // is read; and the file's size (0 when it has none: a pipe). For progress reports.
+  uint64_t BytesRead(const uint8_t* p) const;
+  uint64_t FileBytes() const { return file_bytes_; }
 
  private:
   PcapReader() = default;
@@ -55,6 +59,7 @@ class PcapReader {
   const uint8_t* map_ = nullptr;
   size_t map_size_ = 0;
   size_t released_ = 0;  // bytes at the start of the mapping given back
+  uint64_t file_bytes_ = 0;
   bool swapped_ = false, nanoseconds_ = false;
   uint32_t snapshot_ = 0;
 };

@@ -5,17 +5,61 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <unistd.h>
+#include <xdp/libxdp.h>
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "xsensor_bpf.skel.h"
 
 namespace xsensor {
 
 static_assert(sizeof(xs_flow_key) == 40, "xs_flow_key has no padding");
 static_assert(sizeof(xs_bypass) == 16, "xs_bypass has no padding");
+
+namespace {
+
+void LogLibraryLine(LogLevel level, const char* format, va_list args) {
+  if (level < GetLogLevel()) return;
+  char buf[1024];
+  int n = vsnprintf(buf, sizeof(buf), format, args);
+  if (n <= 0) return;
+  absl::string_view line(buf, std::min(static_cast<size_t>(n), sizeof(buf) - 1));
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
+  if (!line.empty()) LogLine(level, line);
+}
+
+int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
+  LogLibraryLine(level == LIBBPF_WARN   ? LogLevel::kWarning
+                 : level == LIBBPF_INFO ? LogLevel::kInfo
+                                        : LogLevel::kDebug,
+                 format, args);
+  return 0;
+}
+
+int LibxdpPrint(enum libxdp_print_level level, const char* format, va_list args) {
+  LogLibraryLine(level == LIBXDP_WARN   ? LogLevel::kWarning
+                 : level == LIBXDP_INFO ? LogLevel::kInfo
+                                        : LogLevel::kDebug,
+                 format, args);
+  return 0;
+}
+
+}  // namespace
+
+void RouteBpfLibraryLogs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    libbpf_set_print(LibbpfPrint);
+    libxdp_set_print(LibxdpPrint);
+  });
+}
 
 const char* XdpModeName(XdpMode m) {
   switch (m) {
@@ -36,6 +80,7 @@ const char* XdpProgram::CounterName(int idx) {
 }
 
 absl::StatusOr<std::unique_ptr<XdpProgram>> XdpProgram::Load(const XdpProgramOptions& o) {
+  RouteBpfLibraryLogs();
   std::unique_ptr<XdpProgram> p(new XdpProgram());
   p->skel_ = xsensor_bpf__open();
   if (!p->skel_) return absl::InternalError(absl::StrCat("BPF open: ", strerror(errno)));

@@ -33,6 +33,12 @@ struct XdpProgramOptions {
   std::vector<std::string> udp_starts;
 };
 
+// libbpf's and libxdp's own messages ("libbpf: ...", "libxdp: ...") go through the sensor's
+// logger, with its levels and format (journal priorities included): their warnings as
+// warnings, their information as information, their debug lines under --verbose only.
+// Idempotent; XdpProgram::Load calls it.
+void RouteBpfLibraryLogs();
+
 class XdpProgram {
  public:
   static absl::StatusOr<std::unique_ptr<XdpProgram>> Load(const XdpProgramOptions& options);

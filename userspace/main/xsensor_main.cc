@@ -3,6 +3,9 @@
 // configured collectors. Exits 0 after everything read was exported (pcap) or, live, after
 // SIGINT/SIGTERM once capture stopped, the exporter flushed and the program detached.
 // `xsensor --stats` prints the metrics of a running sensor as a table.
+#include <unistd.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -13,9 +16,11 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "capture/pcap_source.h"
+#include "common/build_info.h"
 #include "common/logging.h"
 #include "common/sd_notify.h"
 #include "common/time_util.h"
@@ -39,6 +44,10 @@ ABSL_FLAG(std::string, counters_out, "",
           "Write the final counters (live: also on SIGUSR1) to this file");
 ABSL_FLAG(bool, print_counters, true, "Print the final counters to stderr");
 ABSL_FLAG(bool, verbose, false, "Debug logging");
+ABSL_FLAG(bool, strict, false,
+          "--pcap: exit with status 3 when records could not be delivered to a collector");
+ABSL_FLAG(bool, progress, true,
+          "--pcap: show progress (frames, share of the file, rate) when stderr is a terminal");
 ABSL_FLAG(bool, stats, false,
           "Print the metrics of the sensor running with this configuration (its metrics_listen "
           "endpoint) once as a table, and exit");
@@ -92,8 +101,9 @@ int main(int argc, char** argv) {
       "Every configuration key is also a flag; flags override the file.");
   absl::FlagsUsageConfig usage;
   usage.version_string = [] {  // --version: the release and the commit it was built from
-    return std::string("xsensor " XSENSOR_VERSION) +
-           (sizeof(XSENSOR_GIT) > 1 ? " (" XSENSOR_GIT ")" : "") + "\n";
+    const std::string commit = xsensor::BuildCommit();
+    return absl::StrCat("xsensor ", xsensor::BuildVersion(),
+                        commit.empty() ? "" : absl::StrCat(" (", commit, ")"), "\n");
   };
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
@@ -172,6 +182,10 @@ int main(int argc, char** argv) {
       PrivilegeDrop drop;
       drop.user = config->user;
       drop.dirs.push_back(config->log_dir);
+      if (const std::string out = absl::GetFlag(FLAGS_counters_out); !out.empty()) {
+        const size_t slash = out.rfind('/');  // the counters' folder (SIGUSR1, at the stop)
+        if (slash != std::string::npos && slash > 0) drop.dirs.push_back(out.substr(0, slash));
+      }
       if (config->ajb_save_dns && !config->ajb_dns_path.empty()) {
         drop.dirs.push_back(config->ajb_dns_path);
       }
@@ -220,9 +234,30 @@ int main(int argc, char** argv) {
     return 2;
   }
   OfflineSensor* sensor = offline->get();
+  // On a terminal: one line rewritten in place twice a second (frames, share of the file, rate).
+  const bool show_progress = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
+  const int64_t started = MonotonicMicros();
+  int64_t shown = started;
+  bool progress_shown = false;
   auto result = sensor->Run(pcap, &g_stop, [&] {
     if (!config->login_map_file.empty()) ReloadIfAsked([&] { return sensor->ReloadLogins(); });
+    if (!show_progress) return;
+    const int64_t now = MonotonicMicros();
+    if (now - shown < 500'000) return;
+    shown = now;
+    const OfflineSensor::Progress& p = sensor->progress();
+    std::string line = absl::StrFormat("\r%s: %.2f M frames", pcap, p.frames / 1e6);
+    if (p.file_bytes > 0) {
+      absl::StrAppend(&line, absl::StrFormat(" (%.0f%%)", 100.0 * p.bytes / p.file_bytes));
+    }
+    absl::StrAppend(&line, absl::StrFormat(", %.2f M frames/s \033[K",
+                                           p.frames / static_cast<double>(now - started)));
+    progress_shown = write(STDERR_FILENO, line.data(), line.size()) > 0;
   });
+  if (progress_shown) {
+    const char clear[] = "\r\033[K";
+    progress_shown = write(STDERR_FILENO, clear, sizeof(clear) - 1) > 0;
+  }
   if (!result.ok()) {
     XS_LOG_ERROR(result.status().message());
     return 2;
@@ -234,5 +269,20 @@ int main(int argc, char** argv) {
   std::string counters = sensor->CountersText();
   absl::StrAppend(&counters, "capture.frames_read ", result->frames, "\n", "capture.damaged_tail ",
                   result->truncated ? 1 : 0, "\n");
-  return WriteCounters(counters);
+  int rc = WriteCounters(counters);
+  // The summary, last: what was read, what went where, and whether anything was not delivered.
+  const double seconds = std::max(1e-6, (MonotonicMicros() - started) / 1e6);
+  uint64_t undelivered = 0;
+  const std::string summary = DeliverySummary(sensor->exporter(), &undelivered);
+  XS_LOG_INFO(pcap, ": ", result->frames, " frames in ",
+              absl::StrFormat("%.2f s (%.2f M frames/s)", seconds, result->frames / seconds / 1e6));
+  for (absl::string_view line : absl::StrSplit(summary, '\n', absl::SkipEmpty())) {
+    XS_LOG_INFO(line);
+  }
+  if (undelivered > 0) {
+    XS_LOG_WARN(undelivered, " records were not delivered to their collectors",
+                absl::GetFlag(FLAGS_strict) ? " (--strict: exit status 3)" : "");
+    if (absl::GetFlag(FLAGS_strict) && rc == 0) rc = 3;
+  }
+  return rc;
 }

@@ -402,11 +402,34 @@ std::string LiveSensor::MetricsText() const {
               q->bypass_errors.load());
     WorkerMetrics(*q->worker, l, &m);
   }
+  // The XDP program's counters, each family a partition (a sum() is a real quantity): every
+  // packet it saw by action; the steered ones by why; packets it could not steer by why.
   auto xdp = program_->Counters();
-  for (int i = 0; i < XS_CNT_MAX; ++i) {
-    m.Counter("xsensor_xdp_packets_total", "Packets of the XDP program, by outcome or reason.",
-              {{"counter", XdpProgram::CounterName(i)}}, xdp[i]);
+  for (int i : {XS_CNT_STEERED, XS_CNT_BYPASSED, XS_CNT_PASSED, XS_CNT_DROPPED}) {
+    m.Counter("xsensor_xdp_packets_total",
+              "Packets the XDP program saw, by action (steered to a socket, bypassed, passed to "
+              "the kernel, dropped in mirror mode).",
+              {{"action", XdpProgram::CounterName(i)}}, xdp[i]);
   }
+  static constexpr std::pair<int, const char*> kSteeredBy[] = {{XS_CNT_STEER_PORT, "port"},
+                                                               {XS_CNT_STEER_MAP, "flow"},
+                                                               {XS_CNT_STEER_SNIFF, "payload"},
+                                                               {XS_CNT_STEER_FRAGMENT, "fragment"}};
+  for (auto [i, reason] : kSteeredBy) {
+    m.Counter("xsensor_xdp_steered_packets_total",
+              "Packets steered to a socket, by why: a configured port, a flow already steered, "
+              "the payload's first bytes, a UDP fragment.",
+              {{"reason", reason}}, xdp[i]);
+  }
+  for (int i : {XS_CNT_NO_SOCKET, XS_CNT_NOT_IP, XS_CNT_NOT_TCP_UDP, XS_CNT_PARSE_ETH,
+                XS_CNT_PARSE_VLAN_MPLS, XS_CNT_PARSE_IP, XS_CNT_PARSE_L4}) {
+    m.Counter("xsensor_xdp_unsteerable_packets_total",
+              "Packets the XDP program could not steer, by why (no socket on the queue, not IP, "
+              "not TCP/UDP, a header it could not parse); passed or dropped.",
+              {{"reason", XdpProgram::CounterName(i)}}, xdp[i]);
+  }
+  m.Counter("xsensor_xdp_fragments_total", "IP fragments the XDP program saw.", {},
+            xdp[XS_CNT_FRAGMENT]);
   if (core_.dns_log) {
     DnsLogStats st = core_.dns_log->stats();
     m.Counter("xsensor_dns_log_lines_written_total", "DNS text log lines written.", {},
@@ -417,6 +440,7 @@ std::string LiveSensor::MetricsText() const {
               st.write_errors);
   }
   ExporterMetrics(*core_.exporter, &m);
+  ProcessMetrics(&m);
   return m.Render();
 }
 

@@ -1,15 +1,21 @@
 #include "sensor/metrics.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/build_info.h"
 #include "common/logging.h"
 #include "common/time_util.h"
 
@@ -34,10 +40,24 @@ void AppendEscaped(std::string* out, absl::string_view v) {
   }
 }
 
+bool ReadSmallFile(const char* path, std::string* out) {
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd.get(), buf, sizeof(buf))) > 0) out->append(buf, static_cast<size_t>(n));
+  return n == 0;
+}
+
 }  // namespace
 
 void PromText::Add(absl::string_view name, absl::string_view type, absl::string_view help,
-                   const MetricLabels& labels, uint64_t value) {
+                   const MetricLabels& labels, double value) {
+  AddText(name, type, help, labels, absl::StrFormat("%.3f", value));  // milliseconds
+}
+
+void PromText::AddText(absl::string_view name, absl::string_view type, absl::string_view help,
+                       const MetricLabels& labels, std::string value) {
   auto it = index_.find(name);
   if (it == index_.end()) {
     it = index_.emplace(std::string(name), families_.size()).first;
@@ -54,7 +74,7 @@ void PromText::Add(absl::string_view name, absl::string_view type, absl::string_
     }
     l.push_back('}');
   }
-  families_[it->second].samples.emplace_back(std::move(l), value);
+  families_[it->second].samples.emplace_back(std::move(l), std::move(value));
 }
 
 std::string PromText::Render() const {
@@ -66,6 +86,54 @@ std::string PromText::Render() const {
     }
   }
   return out;
+}
+
+void ProcessMetrics(PromText* out) {
+  out->Gauge("xsensor_build_info", "The sensor's release and the commit it was built from.",
+             {{"version", BuildVersion()}, {"commit", BuildCommit()}}, 1);
+  // /proc/self/stat: the fields after the command name (which may hold spaces), from field 3.
+  std::string stat;
+  if (ReadSmallFile("/proc/self/stat", &stat)) {
+    size_t close = stat.rfind(')');
+    std::vector<absl::string_view> f =
+        absl::StrSplit(absl::string_view(stat).substr(close == std::string::npos ? 0 : close + 2),
+                       ' ', absl::SkipEmpty());
+    auto field = [&](size_t n) {  // n: the field's number in proc(5)
+      uint64_t v = 0;
+      return n >= 3 && n - 3 < f.size() && absl::SimpleAtoi(f[n - 3], &v) ? v : 0;
+    };
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+    out->CounterSeconds("process_cpu_seconds_total", "User and system CPU time spent in seconds.",
+                        static_cast<double>(field(14) + field(15)) / tick);
+    out->Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", {}, field(23));
+    out->Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", {},
+               static_cast<uint64_t>(static_cast<double>(field(24)) * page));
+    std::string boot;
+    uint64_t btime = 0;
+    if (ReadSmallFile("/proc/stat", &boot)) {
+      size_t at = boot.find("\nbtime ");
+      if (at != std::string::npos) {
+        absl::string_view rest = absl::string_view(boot).substr(at + 7);
+        (void)absl::SimpleAtoi(rest.substr(0, rest.find('\n')), &btime);
+      }
+    }
+    if (btime != 0) {
+      out->GaugeSeconds("process_start_time_seconds",
+                        "Start time of the process since unix epoch in seconds.",
+                        static_cast<double>(btime) + static_cast<double>(field(22)) / tick);
+    }
+  }
+  uint64_t fds = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (const dirent* e = readdir(d)) fds += e->d_name[0] != '.';
+    closedir(d);
+    out->Gauge("process_open_fds", "Number of open file descriptors.", {}, fds > 0 ? fds - 1 : 0);
+  }
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    out->Gauge("process_max_fds", "Maximum number of open file descriptors.", {}, lim.rlim_cur);
+  }
 }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Create(const Endpoint& listen) {

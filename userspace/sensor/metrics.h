@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/net_address.h"
 #include "common/unique_fd.h"
+#include "sensor/perf_page.h"
 
 namespace xsensor {
 
@@ -34,14 +36,27 @@ class PromText {
              uint64_t value) {
     Add(name, "gauge", help, labels, value);
   }
+  // Seconds and other quantities that are not whole numbers.
+  void CounterSeconds(absl::string_view name, absl::string_view help, double value) {
+    Add(name, "counter", help, {}, value);
+  }
+  void GaugeSeconds(absl::string_view name, absl::string_view help, double value) {
+    Add(name, "gauge", help, {}, value);
+  }
   std::string Render() const;
 
  private:
   void Add(absl::string_view name, absl::string_view type, absl::string_view help,
-           const MetricLabels& labels, uint64_t value);
+           const MetricLabels& labels, uint64_t value) {
+    AddText(name, type, help, labels, absl::StrCat(value));
+  }
+  void Add(absl::string_view name, absl::string_view type, absl::string_view help,
+           const MetricLabels& labels, double value);
+  void AddText(absl::string_view name, absl::string_view type, absl::string_view help,
+               const MetricLabels& labels, std::string value);
   struct Family {
     std::string name, type, help;
-    std::vector<std::pair<std::string, uint64_t>> samples;  // label text, value
+    std::vector<std::pair<std::string, std::string>> samples;  // label text, value
   };
   std::vector<Family> families_;
   std::map<std::string, size_t, std::less<>> index_;
@@ -78,10 +93,13 @@ class MetricsServer {
   void Serve(Conn& c, Render& render) {
     if (!c.answered && Read(c)) {
       std::string path;
-      if (RequestPath(c.in, &path) && (path == "/metrics" || path.rfind("/metrics?", 0) == 0)) {
+      const bool ok = RequestPath(c.in, &path);
+      if (ok && (path == "/metrics" || path.rfind("/metrics?", 0) == 0)) {
         Answer(c, 200, "text/plain; version=0.0.4; charset=utf-8", render());
+      } else if (ok && (path == "/" || path == "/index.html")) {
+        Answer(c, 200, "text/html; charset=utf-8", kPerfPage);
       } else {
-        Answer(c, 404, "text/plain", "xsensor: metrics are at /metrics\n");
+        Answer(c, 404, "text/plain", "xsensor: metrics are at /metrics, the live page at /\n");
       }
     }
     if (c.answered) Write(c);
@@ -97,6 +115,11 @@ class MetricsServer {
   std::vector<Conn> conns_;
   uint64_t requests_ = 0;
 };
+
+// What every exporter of the process says about itself: xsensor_build_info{version,commit} 1
+// and the standard process_* metrics (CPU seconds, resident and virtual memory, start time,
+// open and maximum file descriptors) from /proc/self.
+void ProcessMetrics(PromText* out);
 
 // `xsensor --stats`: GET /metrics from a running sensor (blocking, with a timeout).
 absl::StatusOr<std::string> FetchMetrics(const Endpoint& at, int timeout_ms);

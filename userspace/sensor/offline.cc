@@ -139,6 +139,7 @@ absl::StatusOr<PcapReadResult> OfflineSensor::Run(const std::string& path,
   auto reader = PcapReader::Open(path);
   if (!reader.ok()) return reader.status();
   PcapReader& in = **reader;
+  progress_ = Progress{0, 0, in.FileBytes()};
   Exporter& ex = *core_.exporter;
   ex.Tick(MonotonicMicros());  // UDP templates at start, TCP connects begin
   const bool threaded = workers_.size() > 1;
@@ -241,6 +242,8 @@ absl::StatusOr<PcapReadResult> OfflineSensor::Run(const std::string& path,
             }
           }
           ex.Tick(MonotonicMicros());
+          progress_.frames = n;
+          progress_.bytes = in.BytesRead(data);
           if (on_tick) on_tick();
         }
       },
@@ -261,6 +264,8 @@ absl::StatusOr<PcapReadResult> OfflineSensor::Run(const std::string& path,
     }
     l.thread.join();
   }
+  progress_.frames = n;
+  progress_.bytes = progress_.file_bytes;
   DrainRecords();
   ex.Shutdown(10'000'000);
   if (core_.dns_log) core_.dns_log->Stop();

@@ -51,6 +51,12 @@ class OfflineSensor {
   size_t workers() const { return workers_.size(); }
   const Exporter& exporter() const { return *core_.exporter; }
   uint64_t records_emitted() const;
+  // Where Run is: frames read and bytes of the file behind them (updated every 1024 frames,
+  // before `on_tick`), and the file's size (0: unknown, a pipe).
+  struct Progress {
+    uint64_t frames = 0, bytes = 0, file_bytes = 0;
+  };
+  const Progress& progress() const { return progress_; }
 
  private:
   // A frame for another worker: a pointer into the mapped file with the packet decoded by the
@@ -86,6 +92,7 @@ class OfflineSensor {
   SensorCore core_;  // exporter, name cache, login map, DNS log
   std::vector<std::unique_ptr<Lane>> workers_;
   uint32_t worker0_buckets_ = 64;  // of 64 hash buckets, those worker 0 takes
+  Progress progress_;
 };
 
 // Workers for a configured pcap_workers value: 0 means one per online CPU, at most 8.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
@@ -33,8 +34,29 @@ const char* const kStreamNames[] = {"clickstream", "metadata", "dns"};
 
 void WorkerMetrics(const Worker& w, const MetricLabels& labels, PromText* out) {
   GroupMetrics(out, "worker", "Frames and payload a worker handled.", w.counters(), labels);
-  GroupMetrics(out, "decode", "Frames by decoding outcome.", w.decode_counters(), labels);
-  GroupMetrics(out, "flow", "Flow table events.", w.flows().counters(), labels);
+  // Decoding results partition the frames: one metric, the result a label.
+  for (int i = 0; i < DecodeCounters::kCount; ++i) {
+    MetricLabels l = labels;
+    l.emplace_back("result", DecodeCounters::kNames[i]);
+    out->Counter("xsensor_decode_frames_total", "Frames by decoding result.", l,
+                 w.decode_counters().Get(static_cast<DecodeResult>(i)));
+  }
+  // Flows created, and flows ended by why (the reasons add up to the flows that ended).
+  const FlowCounters& fc = w.flows().counters();
+  out->Counter("xsensor_flows_created_total", "Flows created in the flow table.", labels,
+               fc.Get(FlowCounters::kCreated));
+  for (auto [id, why] :
+       {std::pair<FlowCounters::Id, const char*>{FlowCounters::kExpiredIdle, "idle"},
+        {FlowCounters::kExpiredClosed, "closed"},
+        {FlowCounters::kEvicted, "evicted_table_full"},
+        {FlowCounters::kEndedShutdown, "shutdown"}}) {
+    MetricLabels l = labels;
+    l.emplace_back("reason", why);
+    out->Counter("xsensor_flows_ended_total",
+                 "Flows ended, by why: idle timeout, closed (FIN/RST), evicted because the table "
+                 "was full, the sensor's shutdown.",
+                 l, fc.Get(id));
+  }
   GroupMetrics(out, "parser", "Application parser events.", w.parser_counters(), labels);
   GroupMetrics(out, "reassembly", "TCP reassembly events.", w.reassembly_counters(), labels);
   GroupMetrics(out, "ipfrag", "IP fragment reassembly events.", w.ipfrag_counters(), labels);
@@ -105,6 +127,40 @@ void ExporterMetrics(const Exporter& e, PromText* out) {
   }
 }
 
+std::string DeliverySummary(const Exporter& e, uint64_t* undelivered) {
+  std::string out;
+  *undelivered = 0;
+  const ExporterStats& st = e.stats();
+  std::vector<std::string> streams;
+  for (int s = 0; s < 3; ++s) {
+    if (st.records[s]) streams.push_back(absl::StrCat(kStreamNames[s], " ", st.records[s]));
+  }
+  absl::StrAppend(&out, "records exported: ", streams.empty() ? "none" : "",
+                  absl::StrJoin(streams, ", "), "\n");
+  for (int s = 0; s < 3; ++s) {
+    for (const Collector* c : e.stream_collectors(s)) {
+      const CollectorStats& cs = c->stats();
+      std::vector<std::string> parts = {absl::StrCat(cs.records_sent, " records sent")};
+      if (cs.messages_sent) parts.back() += absl::StrCat(" in ", cs.messages_sent, " messages");
+      if (cs.records_dropped) parts.push_back(absl::StrCat(cs.records_dropped, " NOT DELIVERED"));
+      if (cs.send_errors) parts.push_back(absl::StrCat(cs.send_errors, " send errors"));
+      if (cs.disconnects) parts.push_back(absl::StrCat(cs.disconnects, " connections lost"));
+      if (c->queued_messages()) {
+        parts.push_back(absl::StrCat(c->queued_messages(), " messages still queued"));
+      }
+      absl::StrAppend(&out, "  ", kStreamNames[s], " -> ", c->endpoint().ToString(), " (",
+                      c->tcp() ? "tcp" : "udp", "): ", absl::StrJoin(parts, ", "), "\n");
+      *undelivered += cs.records_dropped;
+    }
+  }
+  if (st.records_no_collector) {
+    absl::StrAppend(&out, "  ", st.records_no_collector,
+                    " records of streams without a collector (not sent)\n");
+  }
+  if (st.values_cut) absl::StrAppend(&out, "  ", st.values_cut, " values cut to fit\n");
+  return out;
+}
+
 std::string SumReports(const std::vector<std::string>& reports) {
   std::vector<std::string> order;
   std::map<std::string, uint64_t> sums;
@@ -152,14 +208,17 @@ std::string ExporterCountersText(const Exporter& exporter) {
     absl::StrAppend(&out, "export.cycles ", e->cycle_stats().cycles(), "\n");
     absl::StrAppend(&out, "export.cycles_overrun ", e->cycle_stats().overruns(), "\n");
     absl::StrAppend(&out, "export.log_write_errors ", e->stats().log_write_errors, "\n");
-    for (const Collector* c : e->collectors()) {
-      std::string id =
-          absl::StrCat("collector.", c->tcp() ? "tcp:" : "udp:", c->endpoint().ToString());
-      const auto& s = c->stats();
-      absl::StrAppend(&out, id, ".messages_sent ", s.messages_sent, "\n", id, ".records_sent ",
-                      s.records_sent, "\n", id, ".records_dropped ", s.records_dropped, "\n", id,
-                      ".send_errors ", s.send_errors, "\n", id, ".connects ", s.connects, "\n", id,
-                      ".reconnects ", s.disconnects, "\n");
+    // One collector per stream it serves: the same address in two lists is two collectors.
+    for (int st = 0; st < 3; ++st) {
+      for (const Collector* c : e->stream_collectors(st)) {
+        std::string id = absl::StrCat("collector.", names[st], ".",
+                                      c->tcp() ? "tcp:" : "udp:", c->endpoint().ToString());
+        const auto& s = c->stats();
+        absl::StrAppend(&out, id, ".messages_sent ", s.messages_sent, "\n", id, ".records_sent ",
+                        s.records_sent, "\n", id, ".records_dropped ", s.records_dropped, "\n", id,
+                        ".send_errors ", s.send_errors, "\n", id, ".connects ", s.connects, "\n",
+                        id, ".reconnects ", s.disconnects, "\n");
+      }
     }
   }
   return out;

@@ -14,6 +14,10 @@ namespace xsensor {
 std::string CountersText(const Worker& worker, const Exporter* exporter);
 // The exporter's part of it.
 std::string ExporterCountersText(const Exporter& exporter);
+// The end of an offline run in a few lines: records per stream, and per collector by stream,
+// address and transport what was sent and, when not zero, what was not delivered, the errors
+// and what is still queued. *undelivered: the records no collector of their stream took.
+std::string DeliverySummary(const Exporter& exporter, uint64_t* undelivered);
 
 // Sums "name value" lines of several reports by name, keeping first-seen order.
 std::string SumReports(const std::vector<std::string>& reports);
