@@ -11,6 +11,19 @@ constexpr size_t kMaxExportedSuites = 16;
 
 }  // namespace
 
+namespace {
+
+// A string field takes its value into the string it already has: the assembler's messages are
+// reused record after record, so after the first few records no field allocates. (The
+// generated set_x(data, size) builds a temporary std::string: one allocation per field whose
+// value is longer than the small-string buffer.)
+void Put(std::string* field, absl::string_view value) { field->assign(value.data(), value.size()); }
+void Put(std::string* field, const uint8_t* bytes, size_t n) {
+  field->assign(reinterpret_cast<const char*>(bytes), n);
+}
+
+}  // namespace
+
 const FlowEndpoints RecordAssembler::kNone{};
 
 template <typename T>
@@ -28,16 +41,16 @@ T* RecordAssembler::Begin(Dir side, int64_t ts_us) {
   r->Clear();
   const FlowSide& e = endpoints_->Of(side, &mirrored_);
   r->set_time_stamp(static_cast<uint32_t>(ts_us / 1000000));
-  r->set_ip_source(reinterpret_cast<const char*>(e.src.bytes), e.src.len);
-  r->set_ip_destination(reinterpret_cast<const char*>(e.dst.bytes), e.dst.len);
+  Put(r->mutable_ip_source(), e.src.bytes, e.src.len);
+  Put(r->mutable_ip_destination(), e.dst.bytes, e.dst.len);
   r->set_session_id(session_id_);
   r->set_vlan_id(e.l2.vlan);
   r->set_post_vlan_id(e.l2.post_vlan);
   if (e.l2.has_macs) {
-    r->set_source_mac(reinterpret_cast<const char*>(e.l2.src_mac), 6);
-    r->set_destination_mac(reinterpret_cast<const char*>(e.l2.dst_mac), 6);
+    Put(r->mutable_source_mac(), e.l2.src_mac, 6);
+    Put(r->mutable_destination_mac(), e.l2.dst_mac, 6);
   }
-  r->set_mpls_labels(e.mpls_labels().data(), e.mpls_labels().size());
+  Put(r->mutable_mpls_labels(), e.mpls_labels());
   if constexpr (requires { r->set_port_source(0); }) {
     r->set_port_source(e.sport);
     r->set_port_destination(e.dport);
@@ -73,11 +86,11 @@ void RecordAssembler::Emit(const google::protobuf::Message& record) {
 
 void RecordAssembler::HttpRequest(const HttpRequestFact& f) {
   auto* r = Begin<schema::Clickstream>(Dir::kToServer);
-  r->set_hostname(f.host.data(), f.host.size());
-  r->set_path(f.target.data(), f.target.size());
-  r->set_referer(f.referer.data(), f.referer.size());
-  r->set_user_agent(f.user_agent.data(), f.user_agent.size());
-  r->set_cookie(f.cookie.data(), f.cookie.size());
+  Put(r->mutable_hostname(), f.host);
+  Put(r->mutable_path(), f.target);
+  Put(r->mutable_referer(), f.referer);
+  Put(r->mutable_user_agent(), f.user_agent);
+  Put(r->mutable_cookie(), f.cookie);
   r->set_host_type(static_cast<uint32_t>(f.source));
   r->set_method(f.method);
   r->set_tcp_sequence(f.tcp_sequence);
@@ -88,17 +101,17 @@ void RecordAssembler::HttpReply(const HttpReplyFact& f) {
   auto* r = Begin<schema::HttpReply>(Dir::kToClient);
   r->set_result_code(f.status);
   r->set_content_length(f.content_length);
-  r->set_content_type(f.content_type.data(), f.content_type.size());
-  r->set_location(f.location.data(), f.location.size());
+  Put(r->mutable_content_type(), f.content_type);
+  Put(r->mutable_location(), f.location);
   Emit(*r);
 }
 
 void RecordAssembler::ClientHello(const ClientHelloFact& f) {
   auto* r = Begin<schema::Clickstream>(Dir::kToServer);
-  r->set_hostname(f.server_name.data(), f.server_name.size());
+  Put(r->mutable_hostname(), f.server_name);
   r->set_host_type(static_cast<uint32_t>(f.source));
   absl::string_view suites = f.cipher_suites.substr(0, 2 * kMaxExportedSuites);
-  r->set_cipher_suites(suites.data(), suites.size());
+  Put(r->mutable_cipher_suites(), suites);
   r->set_cipher_suites_len(static_cast<uint32_t>(f.cipher_suites.size()));
   r->set_tcp_sequence(f.tcp_sequence);
   Emit(*r);
@@ -110,7 +123,7 @@ void RecordAssembler::ServerHello(const ServerHelloFact& f) {
   r->set_cipher_suite(f.cipher_suite);
   r->set_compression_method(f.compression);
   if (!f.cname.empty()) {
-    r->set_cname(f.cname.data(), f.cname.size());
+    Put(r->mutable_cname(), f.cname);
     r->set_host_type(static_cast<uint32_t>(NameSource::kTlsSni));
   }
   Emit(*r);
@@ -120,33 +133,33 @@ void RecordAssembler::DnsAnswer(const DnsAnswerFact& f) {
   // A DNS record describes the question: from the client to the server.
   auto* r = Begin<schema::Dns>(Dir::kToServer);
   r->set_transport(f.tcp ? 1 : 0);
-  r->set_domain(f.name.data(), f.name.size());
+  Put(r->mutable_domain(), f.name);
   r->set_rrtype(f.type);
   r->set_rrclass(f.rrclass);
   r->set_ttl(f.ttl);
-  r->set_rdata(f.rdata.data(), f.rdata.size());
+  Put(r->mutable_rdata(), f.rdata);
   Emit(*r);
 }
 
 void RecordAssembler::SipMessage(Dir side, const SipMessageFact& f) {
   auto* r = Begin<schema::Sip>(side);
-  r->set_msg_code(f.msg_code.data(), f.msg_code.size());
+  Put(r->mutable_msg_code(), f.msg_code);
   r->set_status_code(f.status);
-  r->set_uri(f.uri.data(), f.uri.size());
-  r->set_from(f.from.data(), f.from.size());
-  r->set_to(f.to.data(), f.to.size());
-  r->set_callid(f.call_id.data(), f.call_id.size());
-  r->set_uagent(f.user_agent.data(), f.user_agent.size());
-  r->set_ctype(f.content_type.data(), f.content_type.size());
-  r->set_gateways(f.via_hosts.data(), f.via_hosts.size());
+  Put(r->mutable_uri(), f.uri);
+  Put(r->mutable_from(), f.from);
+  Put(r->mutable_to(), f.to);
+  Put(r->mutable_callid(), f.call_id);
+  Put(r->mutable_uagent(), f.user_agent);
+  Put(r->mutable_ctype(), f.content_type);
+  Put(r->mutable_gateways(), f.via_hosts);
   Emit(*r);
 }
 
 void RecordAssembler::FtpLogin(const FtpLoginFact& f) {
   auto* r = Begin<schema::Ftp>(Dir::kToServer);
-  r->set_server_name(f.server_name.data(), f.server_name.size());
-  r->set_user(f.user.data(), f.user.size());
-  r->set_password(f.password.data(), f.password.size());
+  Put(r->mutable_server_name(), f.server_name);
+  Put(r->mutable_user(), f.user);
+  Put(r->mutable_password(), f.password);
   r->set_mode(f.mode);
   r->set_result_code(f.result);
   Emit(*r);
@@ -154,12 +167,12 @@ void RecordAssembler::FtpLogin(const FtpLoginFact& f) {
 
 void RecordAssembler::Mail(Dir side, const MailFact& f) {
   auto* r = Begin<schema::Mail>(side);
-  r->set_mail_sender(f.sender.data(), f.sender.size());
-  r->set_mail_receiver(f.receivers.data(), f.receivers.size());
-  r->set_mail_cc(f.cc.data(), f.cc.size());
-  r->set_mail_subject(f.subject.data(), f.subject.size());
-  r->set_mail_servers(f.servers.data(), f.servers.size());
-  r->set_mail_reply(f.reply.data(), f.reply.size());
+  Put(r->mutable_mail_sender(), f.sender);
+  Put(r->mutable_mail_receiver(), f.receivers);
+  Put(r->mutable_mail_cc(), f.cc);
+  Put(r->mutable_mail_subject(), f.subject);
+  Put(r->mutable_mail_servers(), f.servers);
+  Put(r->mutable_mail_reply(), f.reply);
   r->set_event(f.event);
   r->set_attachment(f.attachment ? 1 : 0);
   r->set_mail_protocol(f.protocol);
@@ -169,11 +182,11 @@ void RecordAssembler::Mail(Dir side, const MailFact& f) {
 
 void RecordAssembler::ImSession(const ImSessionFact& f) {
   auto* r = Begin<schema::Im>(Dir::kToServer);
-  r->set_im_login(f.login.data(), f.login.size());
-  r->set_im_passw(f.password.data(), f.password.size());
-  r->set_im_screen_name(f.screen_name.data(), f.screen_name.size());
+  Put(r->mutable_im_login(), f.login);
+  Put(r->mutable_im_passw(), f.password);
+  Put(r->mutable_im_screen_name(), f.screen_name);
   r->set_im_protocol(f.protocol);
-  r->set_im_receivers(f.receivers.data(), f.receivers.size());
+  Put(r->mutable_im_receivers(), f.receivers);
   r->set_result_code(f.result);
   Emit(*r);
 }
@@ -185,7 +198,7 @@ void RecordAssembler::Raw(const RawPacket& packet) {
   r->set_dir_data(to_client);
   r->set_vdpi_proto(packet.meta_proto);
   r->set_meta_proto(packet.meta_proto);
-  r->set_raw_data(packet.payload.data(), packet.payload.size());
+  Put(r->mutable_raw_data(), packet.payload);
   r->set_protocol_identifier(packet.l4_proto);
   r->set_tcp_control_bits(packet.tcp_flags);
   r->set_tcp_sequence(packet.tcp_seq);

@@ -140,17 +140,33 @@ const char* DnsErrorName(DnsError e) {
 
 DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
   // The elements of a message parsed before are overwritten in place (their strings keep
-  // their capacity) and the vectors cut to what this message has, on every return.
+  // their capacity) and the vectors cut to what this message has, on every return; what is cut
+  // waits in the spares for a longer message.
   size_t nq = 0, na = 0;
   struct Trim {
     DnsMessage* m;
     size_t* nq;
     size_t* na;
     ~Trim() {
-      if (m->questions.size() > *nq) m->questions.resize(*nq);
-      if (m->answers.size() > *na) m->answers.resize(*na);
+      while (m->questions.size() > *nq) {
+        m->spare_questions.push_back(std::move(m->questions.back()));
+        m->questions.pop_back();
+      }
+      while (m->answers.size() > *na) {
+        m->spare_answers.push_back(std::move(m->answers.back()));
+        m->answers.pop_back();
+      }
     }
   } trim{out, &nq, &na};
+  auto next = [](auto& used, auto& spare) -> auto& {
+    if (!spare.empty()) {
+      used.push_back(std::move(spare.back()));
+      spare.pop_back();
+    } else {
+      used.emplace_back();
+    }
+    return used.back();
+  };
   ByteReader r(msg);
   uint16_t qd, an, ns, ar;
   if (!r.ReadU16(&out->id) || !r.ReadU16(&out->flags) || !r.ReadU16(&qd) || !r.ReadU16(&an) ||
@@ -159,7 +175,7 @@ DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
   }
   size_t pos = 12;
   for (uint16_t i = 0; i < qd; ++i) {
-    if (out->questions.size() <= nq) out->questions.emplace_back();
+    if (out->questions.size() <= nq) next(out->questions, out->spare_questions);
     DnsQuestion& q = out->questions[nq];
     if (DnsError e = ReadName(msg, &pos, nullptr, &q.name); e != DnsError::kOk) return e;
     ByteReader f(msg.substr(std::min(pos, msg.size())));
@@ -168,7 +184,7 @@ DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
     ++nq;
   }
   for (uint16_t i = 0; i < an; ++i) {
-    if (out->answers.size() <= na) out->answers.emplace_back();
+    if (out->answers.size() <= na) next(out->answers, out->spare_answers);
     DnsRecord& rr = out->answers[na];
     if (DnsError e = ReadName(msg, &pos, nullptr, &rr.name); e != DnsError::kOk) return e;
     ByteReader f(msg.substr(std::min(pos, msg.size())));

@@ -47,6 +47,10 @@ struct DnsMessage {
   uint8_t rcode() const { return flags & 0x0f; }
   std::vector<DnsQuestion> questions;
   std::vector<DnsRecord> answers;
+  // Elements a longer message had, kept with their strings' capacity for the next one (a
+  // message parsed into the same DnsMessage then allocates nothing once warm).
+  std::vector<DnsQuestion> spare_questions;
+  std::vector<DnsRecord> spare_answers;
 };
 
 // Parses `msg`. Sections after the answers are not read. On error, what was read before it is

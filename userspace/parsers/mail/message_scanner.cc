@@ -112,32 +112,35 @@ std::string DecodeRfc2047(absl::string_view v) {
   return out;
 }
 
-std::vector<std::string> HeaderAddresses(absl::string_view value) {
-  std::vector<std::string> out;
-  std::string cur;
+void AppendHeaderAddresses(absl::string_view value, std::vector<std::string>* out) {
+  // Entries are cut at commas outside quotes and angle brackets, as views: nothing is copied
+  // but the addresses kept.
   bool quoted = false;
   int angle = 0;
-  auto finish = [&] {
-    absl::string_view c = absl::StripAsciiWhitespace(cur);
+  size_t start = 0;
+  auto finish = [&](size_t end) {
+    absl::string_view c = absl::StripAsciiWhitespace(value.substr(start, end - start));
     size_t lt = c.rfind('<');
     size_t gt = c.rfind('>');
     if (lt != absl::string_view::npos && gt != absl::string_view::npos && gt > lt) {
       c = c.substr(lt + 1, gt - lt - 1);
     }
-    if (!c.empty() && absl::StrContains(c, '@')) out.emplace_back(c);
-    cur.clear();
+    if (!c.empty() && absl::StrContains(c, '@')) out->emplace_back(c);
+    start = end + 1;
   };
-  for (char ch : value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char ch = value[i];
     if (ch == '"') quoted = !quoted;
     if (!quoted && ch == '<') ++angle;
     if (!quoted && ch == '>' && angle > 0) --angle;
-    if (ch == ',' && !quoted && angle == 0) {
-      finish();
-      continue;
-    }
-    cur.push_back(ch);
+    if (ch == ',' && !quoted && angle == 0) finish(i);
   }
-  finish();
+  finish(value.size());
+}
+
+std::vector<std::string> HeaderAddresses(absl::string_view value) {
+  std::vector<std::string> out;
+  AppendHeaderAddresses(value, &out);
   return out;
 }
 
@@ -186,25 +189,27 @@ void MessageScanner::AddHeaderLine(absl::string_view line) {
 void MessageScanner::OnHeader(absl::string_view header) {
   size_t colon = header.find(':');
   if (colon == absl::string_view::npos) return;
-  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header.substr(0, colon)));
+  // Names are case-insensitive (RFC 5322 1.2.2): compared in place, not copied.
+  const absl::string_view name = absl::StripAsciiWhitespace(header.substr(0, colon));
+  auto is = [&](absl::string_view want) { return absl::EqualsIgnoreCase(name, want); };
   absl::string_view value = absl::StripAsciiWhitespace(header.substr(colon + 1));
   if (!in_body_) {
-    if (name == "subject" && !subject_set_) {
+    if (is("subject") && !subject_set_) {
       subject_ = DecodeRfc2047(value);
       subject_set_ = true;
-    } else if (name == "from") {
-      for (auto& a : HeaderAddresses(value)) from_.push_back(a);
-    } else if (name == "to") {
-      for (auto& a : HeaderAddresses(value)) to_.push_back(a);
-    } else if (name == "cc") {
-      for (auto& a : HeaderAddresses(value)) cc_.push_back(a);
+    } else if (is("from")) {
+      AppendHeaderAddresses(value, &from_);
+    } else if (is("to")) {
+      AppendHeaderAddresses(value, &to_);
+    } else if (is("cc")) {
+      AppendHeaderAddresses(value, &cc_);
     }
   }
-  if (name == "content-type") {
+  if (is("content-type")) {
     std::string b = Param(value, "boundary");
     if (!b.empty() && boundary_.empty()) boundary_ = b;
     if (in_body_ && !Param(value, "name").empty()) attachment_ = true;
-  } else if (name == "content-disposition") {
+  } else if (is("content-disposition")) {
     if (absl::StartsWithIgnoreCase(value, "attachment") || !Param(value, "filename").empty()) {
       attachment_ = true;
     }

@@ -16,6 +16,8 @@ namespace xsensor {
 std::string DecodeRfc2047(absl::string_view value);
 // The addresses of an address-list header value ("A <a@x>, b@y" -> {"a@x", "b@y"}).
 std::vector<std::string> HeaderAddresses(absl::string_view value);
+// The same, appended to *out.
+void AppendHeaderAddresses(absl::string_view value, std::vector<std::string>* out);
 
 class MessageScanner {
  public:

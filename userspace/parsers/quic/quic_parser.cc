@@ -1,6 +1,9 @@
 #include "parsers/quic/quic_parser.h"
 
+// SHA256_Init/Update/Final (HmacSha256): allocation-free, deprecated in OpenSSL 3.0.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <cstring>
 #include <memory>
@@ -56,15 +59,12 @@ bool HmacSha256(absl::string_view key, absl::string_view data, uint8_t out[32]) 
   std::memset(pad, 0x36, kBlock);
   for (size_t i = 0; i < key.size(); ++i) pad[i] ^= static_cast<uint8_t>(key[i]);
   std::memcpy(pad + kBlock, data.data(), data.size());
-  // The digest is fetched once; a context per thread is reused (workers run in parallel).
-  static EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                           &EVP_MD_CTX_free);
-  auto digest = [&](const uint8_t* d, size_t n, uint8_t* md) {
-    unsigned int len = 0;
-    return sha256 && ctx && EVP_DigestInit_ex(ctx.get(), sha256, nullptr) > 0 &&
-           EVP_DigestUpdate(ctx.get(), d, n) > 0 && EVP_DigestFinal_ex(ctx.get(), md, &len) > 0 &&
-           len == 32;
+  // libcrypto's SHA256_* on a context on the stack: EVP_DigestInit_ex allocates a provider
+  // context on every call (OpenSSL 3.0), four times per Initial packet here. The low-level
+  // functions are deprecated in 3.0 but shipped, and allocate nothing.
+  auto digest = [](const uint8_t* d, size_t n, uint8_t* md) {
+    SHA256_CTX c;
+    return SHA256_Init(&c) == 1 && SHA256_Update(&c, d, n) == 1 && SHA256_Final(md, &c) == 1;
   };
   uint8_t inner[32];
   if (!digest(pad, kBlock + data.size(), inner)) return false;
@@ -76,17 +76,22 @@ bool HmacSha256(absl::string_view key, absl::string_view data, uint8_t out[32]) 
 
 // RFC 8446 7.1 HKDF-Expand-Label with an empty context.
 bool ExpandLabel(absl::string_view secret, absl::string_view label, uint8_t* out, size_t len) {
-  std::string info;
-  PutU16(&info, static_cast<uint16_t>(len));
-  PutU8(&info, static_cast<uint8_t>(6 + label.size()));
-  info += "tls13 ";
-  info.append(label.data(), label.size());
-  PutU8(&info, 0);
-  // HKDF-Expand for at most one hash length: T(1) = HMAC(PRK, info || 0x01).
-  if (len > 32) return false;
-  PutU8(&info, 1);
+  // HKDF-Expand for at most one hash length: T(1) = HMAC(PRK, info || 0x01), where info is
+  // length (2), label length (1), "tls13 " label, context length 0; built on the stack.
+  if (len > 32 || label.size() > 64) return false;
+  char info[2 + 1 + 6 + 64 + 1 + 1];
+  size_t n = 0;
+  info[n++] = static_cast<char>(len >> 8);
+  info[n++] = static_cast<char>(len & 0xff);
+  info[n++] = static_cast<char>(6 + label.size());
+  std::memcpy(info + n, "tls13 ", 6);
+  n += 6;
+  std::memcpy(info + n, label.data(), label.size());
+  n += label.size();
+  info[n++] = 0;
+  info[n++] = 1;
   uint8_t t[32];
-  if (!HmacSha256(secret, info, t)) return false;
+  if (!HmacSha256(secret, absl::string_view(info, n), t)) return false;
   std::memcpy(out, t, len);
   return true;
 }
@@ -221,7 +226,9 @@ void QuicParser::OnData(ParseContext& ctx, absl::string_view datagram, uint32_t)
   }
   // A datagram may carry several coalesced packets; Initials come first.
   while (!datagram.empty() && !done_) {
-    std::string plain, dcid;
+    // Per thread, reused: a datagram's Initial is decrypted and its frames read before the
+    // next (AddCrypto copies what it keeps).
+    thread_local std::string plain, dcid;
     size_t consumed = 0;
     QuicDecrypt r = DecryptQuicInitial(datagram, original_dcid_, &plain, &consumed, &dcid);
     if (r == QuicDecrypt::kAuthFailed && !original_dcid_.empty() && dcid != original_dcid_) {

@@ -45,7 +45,7 @@ class SipParser : public AppParser {
  private:
   void Emit(ParseContext& ctx, const SipMessage& m);
   std::string buf_[2];  // TCP: bytes of the message being collected, by Dir
-  SipMessage message_;  // reused for every message
+  static SipMessage& Scratch();
 };
 
 }  // namespace xsensor

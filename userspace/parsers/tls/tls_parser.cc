@@ -49,6 +49,8 @@ bool LooksLikeTlsClientHello(absl::string_view p) {
 }
 
 bool ParseClientHello(absl::string_view body, ClientHelloInfo* out) {
+  out->sni.clear();  // a reused ClientHelloInfo keeps its strings' capacity
+  out->cipher_suites.clear();
   ByteReader r(body);
   uint16_t suites_len;
   absl::string_view suites;
@@ -218,6 +220,23 @@ void TlsParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) 
   Direction& d = dir_[static_cast<int>(ctx.dir)];
   while (!data.empty() && !d.done) {
     if (d.record.empty()) d.record_seq = seq;
+    // A whole record in this segment (the common case) is read where it lies, not copied.
+    if (d.record.empty() && data.size() >= 5) {
+      const size_t len = (static_cast<uint8_t>(data[3]) << 8) | static_cast<uint8_t>(data[4]);
+      if (5 + len <= data.size()) {
+        const auto type = static_cast<uint8_t>(data[0]);
+        if (type < 20 || type > 24 || data[1] != 3 || len > kMaxRecord) {
+          ctx.counters->Inc(ParserCounters::kTlsNotTls);
+          d.done = true;
+          break;
+        }
+        const absl::string_view body = data.substr(5, len);
+        data.remove_prefix(5 + len);
+        seq += static_cast<uint32_t>(5 + len);
+        if (len > 0) OnRecord(ctx, d, type, body);
+        continue;
+      }
+    }
     size_t need = 5;
     if (d.record.size() >= 5) {
       need = 5 + ((static_cast<uint8_t>(d.record[3]) << 8) | static_cast<uint8_t>(d.record[4]));
@@ -260,11 +279,14 @@ void TlsParser::OnRecord(ParseContext& ctx, Direction& d, uint8_t type, absl::st
     d.done = true;
     return;
   }
-  d.handshake.append(body.data(), body.size());
-  // Complete handshake messages: type (1), length (3), body.
+  // Complete handshake messages: type (1), length (3), body. Read from the record itself when
+  // nothing is held from before; only an incomplete rest is kept.
+  const bool held = !d.handshake.empty();
+  if (held) d.handshake.append(body.data(), body.size());
+  const absl::string_view buf = held ? absl::string_view(d.handshake) : body;
   size_t off = 0;
-  while (!d.done && d.handshake.size() - off >= 4) {
-    ByteReader r(absl::string_view(d.handshake).substr(off));
+  while (!d.done && buf.size() - off >= 4) {
+    ByteReader r(buf.substr(off));
     uint8_t msg_type;
     uint32_t len;
     r.ReadU8(&msg_type);
@@ -275,17 +297,22 @@ void TlsParser::OnRecord(ParseContext& ctx, Direction& d, uint8_t type, absl::st
       break;
     }
     if (r.remaining() < len) break;
-    std::string msg = d.handshake.substr(off + 4, len);
+    // A view: OnHandshake never changes d.handshake (it is cut below).
+    const absl::string_view msg = buf.substr(off + 4, len);
     off += 4 + len;
     OnHandshake(ctx, d, msg_type, msg);
   }
-  d.handshake.erase(0, off);
+  if (held) {
+    d.handshake.erase(0, off);
+  } else if (off < body.size() && !d.done) {
+    d.handshake.assign(body.data() + off, body.size() - off);
+  }
 }
 
 void TlsParser::OnHandshake(ParseContext& ctx, Direction& d, uint8_t type, absl::string_view body) {
   if (ctx.dir == Dir::kToServer) {
     if (type != kClientHello) return;
-    ClientHelloInfo hello;
+    thread_local ClientHelloInfo hello;  // its strings keep their capacity across flows
     std::string dns_name;
     if (!ParseClientHello(body, &hello)) {
       ctx.counters->Inc(ParserCounters::kTlsMalformedHello);
