@@ -21,7 +21,7 @@ RUN_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 RUN_COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown)
 [ -s "$HISTORY" ] || printf 'date\tcommit\tbenchmark\tvalue\tunit\n' >"$HISTORY"
 hist() {  # $1 = benchmark, $2 = value, $3 = unit
-  [ -n "$2" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$RUN_DATE" "$RUN_COMMIT" "$1" "$2" "$3" >>"$HISTORY"
+  [ -n "$2" ] && printf '%s\t%s\t%s\t%.6g\t%s\n' "$RUN_DATE" "$RUN_COMMIT" "$1" "$2" "$3" >>"$HISTORY"
   return 0
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b }'; }

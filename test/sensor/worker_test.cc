@@ -243,5 +243,60 @@ TEST(WorkerTest, BypassWaitsUntilRawExportHasItsPackets) {
   EXPECT_EQ(without_raw.raw_records_at_bypass, 0u);
 }
 
+// `flows` TLS flows whose clients each send the first 8000 bytes of a 16000-byte handshake
+// record (a flood of partial records), then one flow with a whole ClientHello.
+struct PartialRecordFlood {
+  Sink sink;
+  uint64_t given_up = 0;
+  uint64_t held_after_flood = 0;
+  uint64_t held_at_end = 0;
+};
+PartialRecordFlood FloodPartialTlsRecords(uint64_t parser_total_bytes, int flows) {
+  PartialRecordFlood out;
+  Config config = DefaultConfig();
+  config.parser_total_bytes = parser_total_bytes;
+  Worker worker(config, 0, &out.sink);
+  int64_t t = 1700000000'000000;
+  const std::string partial = std::string("\x16\x03\x01\x3e\x80", 5) + std::string(7995, 'x');
+  auto send = [&](uint16_t client_port, const std::string& payload) {
+    std::string f = testing::PacketBuilder()
+                        .Eth()
+                        .Ipv6("2001:db8::c", "2001:db8::443")
+                        .Tcp(client_port, 443, 1000, kAck | kPsh)
+                        .Payload(payload)
+                        .Build();
+    worker.HandleFrame(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
+                       f.size(), t += 10);
+  };
+  for (int i = 0; i < flows; ++i) send(static_cast<uint16_t>(20000 + i), partial);
+  worker.PublishGauges();
+  out.held_after_flood = worker.parser_buffered();
+  send(19999, ClientHello("after.flood.example.org"));
+  out.given_up = worker.counters().Get(WorkerCounters::kParsersOverBudget);
+  worker.Finish();
+  out.held_at_end = worker.parser_buffered();
+  return out;
+}
+
+TEST(WorkerTest, PartialRecordsFromManyFlowsStayWithinTheParserBudget) {
+  // 400 flows x 8 KB held: 3.2 MB unbounded. A 1 MiB budget holds it to the budget plus the
+  // one flow that crossed it; the flows that grew past it are given up, counted.
+  PartialRecordFlood capped = FloodPartialTlsRecords(1 << 20, 400);
+  EXPECT_LE(capped.held_after_flood, (1u << 20) + 16384) << capped.held_after_flood;
+  EXPECT_GE(capped.held_after_flood, (1u << 20) - 16384) << capped.held_after_flood;
+  EXPECT_GE(capped.given_up, 250u);
+  // A flow whose record is whole in its segment holds nothing and parses on.
+  auto clicks = capped.sink.Of<schema::Clickstream>();
+  ASSERT_EQ(clicks.size(), 1u);
+  EXPECT_EQ(clicks[0].hostname(), "after.flood.example.org");
+  EXPECT_EQ(capped.held_at_end, 0u) << "every flow's share is given back when it ends";
+
+  // Under the default budget nothing is given up and the accounting sees all of it.
+  PartialRecordFlood uncapped = FloodPartialTlsRecords(256u << 20, 400);
+  EXPECT_EQ(uncapped.given_up, 0u);
+  EXPECT_GE(uncapped.held_after_flood, 400u * 8000);
+  EXPECT_EQ(uncapped.held_at_end, 0u);
+}
+
 }  // namespace
 }  // namespace xsensor

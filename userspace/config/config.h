@@ -113,7 +113,10 @@ namespace xsensor {
   X(reassembly_flow_bytes, uint64_t, Size(1), "256K",                                              \
     "Memory for out-of-order TCP segments per flow direction (K/M)")                               \
   X(reassembly_total_bytes, uint64_t, Size(1), "64M",                                              \
-    "Memory for out-of-order TCP segments per worker (K/M/G)")
+    "Memory for out-of-order TCP segments per worker (K/M/G)")                                     \
+  X(parser_total_bytes, uint64_t, Size(1), "256M",                                                 \
+    "Memory for the buffers of all flows' parsers per worker (K/M/G); beyond it a flow's parser "  \
+    "holding data is given up (counted)")
 
 // A list of ports to steer: `parsers` stands for every port a parser serves.
 struct PortList {

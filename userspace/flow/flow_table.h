@@ -83,6 +83,7 @@ struct Flow {
   bool roles_guessed = false;
   uint16_t channel = 0;       // BRIDGE_CHANNEL_NUM: of the interface its first packet came in
   uint32_t raw_exported = 0;  // raw records of this flow so far
+  uint32_t parser_held = 0;   // heap bytes its parser's buffers took when last looked at
   // Packets with payload seen before the parser was chosen (a greeting, a client's first bytes
   // that crossed queues), held for their raw records until it is (raw_export; bounded).
   struct HeldPacket {

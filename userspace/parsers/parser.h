@@ -105,7 +105,36 @@ class AppParser {
   // AUTH TLS, XMPP <starttls/>): the worker ends this parser and hands the rest of the flow to
   // the TLS parser, which exports the handshake as on a TLS port.
   virtual bool StartsTls() const { return false; }
+  // Heap bytes the parser's buffers take (their capacity, not their length: what is really
+  // held), for the worker's budget over all its flows' parsers (parser_total_bytes).
+  virtual size_t HeldBytes() const { return 0; }
+  // Gives back the capacity of buffers that hold nothing now (the worker asks when its parsers
+  // are over their budget, before it gives up a flow's parser).
+  virtual void ReleaseIdle() {}
 };
+
+// What a string or a vector of strings takes on the heap (nothing for a short string kept in
+// the object itself).
+inline size_t HeldBytes(const std::string& s) {
+  return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
+}
+inline size_t HeldBytes(const std::vector<std::string>& v) {
+  size_t n = v.capacity() * sizeof(std::string);
+  for (const std::string& s : v) n += HeldBytes(s);
+  return n;
+}
+template <typename... S>
+size_t HeldBytesOf(const S&... s) {
+  return (HeldBytes(s) + ... + 0);
+}
+// Frees the heap buffer of each string that is empty.
+template <typename... S>
+void ReleaseIfEmpty(S&... s) {
+  auto one = [](std::string& str) {
+    if (str.empty() && HeldBytes(str) > 0) std::string().swap(str);
+  };
+  (one(s), ...);
+}
 
 // The TLS parser, for a flow that switches to TLS (StartsTls).
 std::unique_ptr<AppParser> MakeTlsParserAfterStartTls(const ParserOptions& options);

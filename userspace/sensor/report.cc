@@ -63,6 +63,9 @@ void WorkerMetrics(const Worker& w, const MetricLabels& labels, PromText* out) {
   out->Gauge("xsensor_flows_active", "Flows in the flow table.", labels, w.flows_active());
   out->Gauge("xsensor_reassembly_buffered_bytes", "Out-of-order TCP bytes held.", labels,
              w.reassembly_buffered());
+  out->Gauge("xsensor_parser_buffered_bytes",
+             "Heap bytes the buffers of the flows' parsers take (parser_total_bytes bounds it).",
+             labels, w.parser_buffered());
   out->Counter("xsensor_records_emitted_total", "Records the worker's parsers produced.", labels,
                w.records_emitted());
 }
@@ -189,6 +192,7 @@ std::string CountersText(const Worker& w, const Exporter* e) {
   AppendGroup(&out, "reassembly", w.reassembly_counters());
   AppendGroup(&out, "ipfrag", w.ipfrag_counters());
   absl::StrAppend(&out, "reassembly.buffered_bytes ", w.reassembly_buffered(), "\n");
+  absl::StrAppend(&out, "parser.buffered_bytes ", w.parser_buffered(), "\n");
   absl::StrAppend(&out, "records.emitted ", w.records_emitted(), "\n");
   if (e) out += ExporterCountersText(*e);
   return out;

@@ -1,5 +1,7 @@
 #include "sensor/worker.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 
 #include "absl/strings/string_view.h"
@@ -103,6 +105,7 @@ Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNam
       flows_(FlowTable::Options{config.flow_max, int64_t{config.flow_idle_timeout} * 1000000,
                                 int64_t{config.flow_closed_timeout} * 1000000},
              worker_id, [this](Flow& f, FlowCounters::Id) { EndFlow(f); }) {
+  parser_budget_ = config.parser_total_bytes;
   budget_.limit = config.reassembly_total_bytes;
   budget_.per_stream = config.reassembly_flow_bytes;
   parser_options_.names = names;
@@ -335,6 +338,32 @@ void Worker::EndFlow(Flow& flow) {
     ParseContext ctx = Context(flow, Dir::kToServer, flow.last_seen_us);
     flow.parser->OnEnd(ctx);
   }
+  parser_held_ -= flow.parser_held;
+  flow.parser_held = 0;
+}
+
+void Worker::AccountParser(Flow& flow, const ParseContext& ctx) {
+  // A flow whose parser holds less than this is never given up: over the budget, the flows
+  // that grow past it are (a flood of partial records or lines pays, the rest parse on).
+  constexpr size_t kParserShedBytes = 4096;
+  size_t held = flow.parser ? flow.parser->HeldBytes() : 0;
+  parser_held_ = parser_held_ - flow.parser_held + held;
+  flow.parser_held = static_cast<uint32_t>(std::min<size_t>(held, UINT32_MAX));
+  if (parser_held_ <= parser_budget_ || !flow.parser) return;
+  flow.parser->ReleaseIdle();
+  held = flow.parser->HeldBytes();
+  parser_held_ = parser_held_ - flow.parser_held + held;
+  flow.parser_held = static_cast<uint32_t>(std::min<size_t>(held, UINT32_MAX));
+  if (parser_held_ <= parser_budget_ || held < kParserShedBytes) return;
+  // Given up: what it has complete is told, the rest of the flow is neither reassembled nor
+  // parsed (as a flow without a parser).
+  counters_.Inc(WorkerCounters::kParsersOverBudget);
+  ParseContext end = ctx;
+  flow.parser->OnEnd(end);
+  flow.parser.reset();
+  parser_held_ -= flow.parser_held;
+  flow.parser_held = 0;
+  for (auto& stream : flow.tcp) stream.Ignore(budget_);
 }
 
 void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data, uint32_t seq) {
@@ -417,6 +446,8 @@ void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data,
     flow.parser = MakeTlsParserAfterStartTls(parser_options_);
     counters_.Inc(WorkerCounters::kStartTlsFlows);
   }
+  AccountParser(flow, ctx);
+  if (!flow.parser) return;
   MaybeBypass(flow);
 }
 

@@ -28,7 +28,8 @@ namespace xsensor {
   X(kNoParserFlows, "flows_without_parser")        \
   X(kServerFirstFlows, "flows_by_server_greeting") \
   X(kStartTlsFlows, "flows_switched_to_tls")       \
-  X(kRawHeldDropped, "raw_held_dropped")
+  X(kRawHeldDropped, "raw_held_dropped")           \
+  X(kParsersOverBudget, "parsers_given_up_over_budget")
 XS_COUNTER_GROUP(WorkerCounters, XS_WORKER_COUNTERS);
 
 class Worker {
@@ -89,6 +90,7 @@ class Worker {
   void PublishGauges() {
     flows_active_.store(flows_.size(), std::memory_order_relaxed);
     reassembly_buffered_.store(budget_.used, std::memory_order_relaxed);
+    parser_buffered_.store(parser_held_, std::memory_order_relaxed);
   }
 
   const DecodeCounters& decode_counters() const { return decode_; }
@@ -102,6 +104,7 @@ class Worker {
   uint64_t reassembly_buffered() const {
     return reassembly_buffered_.load(std::memory_order_relaxed);
   }
+  uint64_t parser_buffered() const { return parser_buffered_.load(std::memory_order_relaxed); }
   uint64_t records_emitted() const { return records_.emitted(); }
 
  private:
@@ -119,6 +122,9 @@ class Worker {
   void HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
   void EndFlow(Flow& flow);
   void Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data, uint32_t seq);
+  // Accounts what the flow's parser holds now against parser_total_bytes; over it, idle
+  // buffers are released, then a parser still holding more than kParserShedBytes is given up.
+  void AccountParser(Flow& flow, const ParseContext& ctx);
 
   BypassCallback bypass_cb_;
   std::unique_ptr<Redactor> redactor_;  // redact_credentials
@@ -129,6 +135,8 @@ class Worker {
   uint32_t raw_max_bytes_;
   uint32_t raw_max_packets_;
   ReassemblyBudget budget_;
+  uint64_t parser_budget_;    // parser_total_bytes
+  uint64_t parser_held_ = 0;  // what all flows' parsers hold (Flow::parser_held summed)
   ReassemblyCounters reasm_counters_;
   RecordAssembler records_;
   FlowEnds ends_;  // the flow records_ is bound to
@@ -140,6 +148,7 @@ class Worker {
   IpReassembler frag_;
   std::string frag_out_;
   std::atomic<uint64_t> flows_active_{0};
+  std::atomic<uint64_t> parser_buffered_{0};
   std::atomic<uint64_t> reassembly_buffered_{0};
 };
 

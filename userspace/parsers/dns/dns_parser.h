@@ -21,6 +21,8 @@ class DnsParser : public AppParser {
   explicit DnsParser(const ParserOptions& options) : options_(options) {}
   void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) override;
   void OnGap(ParseContext& ctx) override;
+  size_t HeldBytes() const override { return HeldBytesOf(tcp_buf_[0], tcp_buf_[1]); }
+  void ReleaseIdle() override { ReleaseIfEmpty(tcp_buf_[0], tcp_buf_[1]); }
 
  private:
   void HandleMessage(ParseContext& ctx, absl::string_view msg, bool tcp);

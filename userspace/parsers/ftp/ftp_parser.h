@@ -25,6 +25,11 @@ class FtpParser : public AppParser {
   void OnEnd(ParseContext& ctx) override;
 
   bool StartsTls() const override { return starts_tls_; }
+  size_t HeldBytes() const override {
+    return HeldBytesOf(line_[0], line_[1], line_out_, server_name_, user_, password_,
+                       last_command_);
+  }
+  void ReleaseIdle() override { ReleaseIfEmpty(line_[0], line_[1], line_out_); }
 
  private:
   void OnCommand(ParseContext& ctx, absl::string_view line);

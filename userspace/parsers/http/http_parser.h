@@ -66,6 +66,14 @@ class HttpParser : public AppParser {
   // requests that follow on the connection still are.
   bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
 
+  size_t HeldBytes() const override {
+    return HeldBytesOf(streams_[0].buf, streams_[0].line, streams_[1].buf, streams_[1].line,
+                       request_head_.cookie);
+  }
+  void ReleaseIdle() override {
+    ReleaseIfEmpty(streams_[0].buf, streams_[0].line, streams_[1].buf, streams_[1].line);
+  }
+
  private:
   enum class State {
     kHead,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "parsers/parser.h"
 
 namespace xsensor {
 
@@ -33,6 +34,9 @@ class MessageScanner {
   const std::vector<std::string>& cc() const { return cc_; }
   const std::string& subject() const { return subject_; }
   bool attachment() const { return attachment_; }
+
+  // Heap bytes its buffers take.
+  size_t HeldBytes() const { return HeldBytesOf(header_, boundary_, from_, to_, cc_, subject_); }
 
  private:
   void AddHeaderLine(absl::string_view line);

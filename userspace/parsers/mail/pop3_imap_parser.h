@@ -29,6 +29,11 @@ class MailboxParser : public AppParser {
   void OnGap(ParseContext& ctx) override;
   void OnEnd(ParseContext& ctx) override;
   bool StartsTls() const override { return starts_tls_; }
+  size_t HeldBytes() const override {
+    return HeldBytesOf(starttls_tag_, user_, login_reply_, partial_[0], partial_[1], line_out_) +
+           scanner_.HeldBytes();
+  }
+  void ReleaseIdle() override { ReleaseIfEmpty(partial_[0], partial_[1], line_out_); }
 
  protected:
   // Protocol-specific line handlers; a server line may start a message (scanner_ active).

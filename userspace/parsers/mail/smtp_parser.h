@@ -27,6 +27,11 @@ class SmtpParser : public AppParser {
   void OnEnd(ParseContext& ctx) override;
 
   bool StartsTls() const override { return starts_tls_; }
+  size_t HeldBytes() const override {
+    return HeldBytesOf(line_[0], line_[1], line_out_, server_name_, sender_, receivers_, reply_) +
+           message_.HeldBytes();
+  }
+  void ReleaseIdle() override { ReleaseIfEmpty(line_[0], line_[1], line_out_); }
 
  private:
   void OnClientLine(ParseContext& ctx, absl::string_view line);

@@ -340,6 +340,14 @@ void QuicParser::TryClientHello(ParseContext& ctx) {
   ctx.facts->ClientHello(fact);
 }
 
+size_t QuicParser::HeldBytes() const {
+  // A map node: the tree links and colour (32 bytes), the key and the string object.
+  constexpr size_t kNode = 32 + sizeof(uint64_t) + sizeof(std::string);
+  size_t n = xsensor::HeldBytes(original_dcid_);
+  for (const auto& [offset, bytes] : crypto_) n += kNode + xsensor::HeldBytes(bytes);
+  return n;
+}
+
 bool QuicParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {
   if (!done_) return false;
   *skip_to_client = true;

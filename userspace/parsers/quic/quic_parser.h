@@ -39,6 +39,7 @@ class QuicParser : public AppParser {
   explicit QuicParser(const ParserOptions&) {}
   void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) override;
   bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
+  size_t HeldBytes() const override;
 
  private:
   void AddCrypto(ParseContext& ctx, uint64_t offset, absl::string_view data);

@@ -41,6 +41,8 @@ class SipParser : public AppParser {
   explicit SipParser(const ParserOptions&) {}
   void OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) override;
   void OnGap(ParseContext& ctx) override;
+  size_t HeldBytes() const override { return HeldBytesOf(buf_[0], buf_[1]); }
+  void ReleaseIdle() override { ReleaseIfEmpty(buf_[0], buf_[1]); }
 
  private:
   void Emit(ParseContext& ctx, const SipMessage& m);

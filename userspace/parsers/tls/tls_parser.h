@@ -50,6 +50,15 @@ class TlsParser : public AppParser {
   void OnEnd(ParseContext& ctx) override;
   bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
 
+  size_t HeldBytes() const override {
+    return HeldBytesOf(dir_[0].record, dir_[0].handshake, dir_[1].record, dir_[1].handshake, cname_,
+                       record_out_);
+  }
+  void ReleaseIdle() override {
+    ReleaseIfEmpty(dir_[0].record, dir_[0].handshake, dir_[1].record, dir_[1].handshake);
+    std::string().swap(record_out_);  // only ever a record being handled
+  }
+
  private:
   struct Direction {
     std::string record;       // the record being collected (header included)

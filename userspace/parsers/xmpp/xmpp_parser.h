@@ -30,6 +30,10 @@ class XmppParser : public AppParser {
   void OnEnd(ParseContext& ctx) override;
 
   bool StartsTls() const override { return starts_tls_; }
+  size_t HeldBytes() const override {
+    return HeldBytesOf(buf_[0], buf_[1], server_, login_, password_, jid_, receivers_);
+  }
+  void ReleaseIdle() override { ReleaseIfEmpty(buf_[0], buf_[1]); }
 
  private:
   void Scan(ParseContext& ctx, Dir dir);
