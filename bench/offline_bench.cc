@@ -207,6 +207,51 @@ void BM_IdleFlowBytes(benchmark::State& state) {
   state.counters["rss_bytes_per_flow"] = per_flow;
 }
 
+// A flood of partial TLS records: 20k flows to port 443, each client sending the first 8000
+// bytes of a 16000-byte handshake record, so every flow's parser holds a buffer (160 MB if
+// nothing bounded them). Arg: parser_total_bytes in MiB. Reports the resident memory the
+// process gained and what the worker accounted, beside the budget (make bench prints them).
+void BM_PartialRecordFlood(benchmark::State& state) {
+  constexpr int kFlows = 20000;
+  const std::string partial = std::string("\x16\x03\x01\x3e\x80", 5) + std::string(7995, 'x');
+  std::vector<std::string> frames;
+  frames.reserve(kFlows);
+  for (int i = 0; i < kFlows; ++i) {
+    std::string src = "10.9." + std::to_string(i >> 8) + "." + std::to_string(i & 255);
+    frames.push_back(testing::PacketBuilder()
+                         .Eth()
+                         .Ipv4(src, "192.0.2.43")
+                         .Tcp(static_cast<uint16_t>(1024 + i % 60000), 443, 1000, kAck | kPsh)
+                         .Payload(partial)
+                         .Build());
+  }
+  struct NullSink : RecordSink {
+    void Emit(const google::protobuf::Message&) override {}
+  } null_sink;
+  const uint64_t budget = static_cast<uint64_t>(state.range(0)) << 20;
+  for (auto _ : state) {
+    Config config = DefaultConfig();
+    config.parser_total_bytes = budget;
+    size_t before = ResidentBytes();
+    auto worker = std::make_unique<Worker>(config, 0, &null_sink);
+    for (int i = 0; i < kFlows; ++i) {
+      const auto* d = reinterpret_cast<const uint8_t*>(frames[i].data());
+      worker->HandleFrame(LinkType::kEthernet, d, frames[i].size(), frames[i].size(),
+                          1700000000'000000 + i);
+    }
+    worker->PublishGauges();
+    state.counters["rss_growth_mb"] = static_cast<double>(ResidentBytes() - before) / (1 << 20);
+    state.counters["parser_buffered_mb"] =
+        static_cast<double>(worker->parser_buffered()) / (1 << 20);
+    state.counters["given_up"] =
+        static_cast<double>(worker->counters().Get(WorkerCounters::kParsersOverBudget));
+    state.counters["budget_mb"] = static_cast<double>(state.range(0));
+    state.PauseTiming();
+    worker.reset();
+    state.ResumeTiming();
+  }
+}
+
 }  // namespace
 }  // namespace xsensor
 
@@ -218,5 +263,10 @@ BENCHMARK(xsensor::BM_SensorOffline)
     ->MinTime(2.0)
     ->UseRealTime();
 BENCHMARK(xsensor::BM_IdleFlowBytes)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(xsensor::BM_PartialRecordFlood)
+    ->Arg(32)
+    ->Arg(1024)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 BENCHMARK_MAIN();

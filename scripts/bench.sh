@@ -68,6 +68,19 @@ if [ -s "$MIX" ]; then
       -v t="$(field xsensor::BM_IdleFlowBytes table_bytes_per_flow)" 'BEGIN {
     printf "  memory per idle flow: %.0f bytes resident (%.0f in the flow table; target <= 512)\n", b, t }'
   hist "memory per idle flow" "$(field xsensor::BM_IdleFlowBytes rss_bytes_per_flow)" bytes
+  # A flood of partial TLS records against the parser budget (parser_total_bytes), each run in
+  # a process of its own for the same reason.
+  flood() {  # $1 = budget in MiB
+    "$BUILD/bench/offline_bench" --benchmark_filter="PartialRecordFlood/$1/" --benchmark_out="$out" \
+      --benchmark_out_format=json >/dev/null
+    echo "$(field xsensor::BM_PartialRecordFlood/$1 rss_growth_mb) $(field xsensor::BM_PartialRecordFlood/$1 parser_buffered_mb) $(field xsensor::BM_PartialRecordFlood/$1 given_up)"
+  }
+  read -r rss32 held32 up32 <<<"$(flood 32)"
+  read -r rss1g held1g _ <<<"$(flood 1024)"
+  awk -v r="$rss32" -v h="$held32" -v u="$up32" -v R="$rss1g" -v H="$held1g" 'BEGIN {
+    printf "  parser flood, 20k flows x 8 KB partial TLS records: budget 32 MB -> resident +%.0f MB (accounted %.0f MB, %d parsers given up); budget 1 GB -> +%.0f MB (accounted %.0f MB)\n", r, h, u, R, H }'
+  hist "parser flood, 32 MB budget: resident growth" "$rss32" MB
+  hist "parser flood, 1 GB budget: resident growth" "$rss1g" MB
 else
   echo "offline, many-flow mix: skipped ($SHARED/bench/make-mix.sh not found)"
 fi

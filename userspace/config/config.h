@@ -96,7 +96,7 @@ namespace xsensor {
   X(login_map_file, std::string, Text(), "",                                                       \
     "Subscriber logins: 'ADDRESS[/PREFIX] LOGIN' lines (reloaded on SIGHUP)")                      \
   X(flow_max, uint32_t, Integer(16, 100000000), "1000000",                                         \
-    "Most flows tracked at once; the least recently seen is evicted")                              \
+    "Most flows each worker tracks at once; the least recently seen is evicted")                   \
   X(flow_idle_timeout, uint32_t, Integer(1, 86400), "120",                                         \
     "Seconds without packets after which a flow ends")                                             \
   X(flow_closed_timeout, uint32_t, Integer(0, 3600), "5",                                          \
