@@ -279,10 +279,13 @@ case "$CASE" in
     # The live page beside /metrics, in a real browser: what it shows equals /metrics.
     if command -v chromium >/dev/null; then
       page=${url%/metrics}/
+      # As root in a container: no sandbox, /dev/shm may be tiny, HOME may not be writable.
+      browser=(timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage
+               --no-first-run --user-data-dir="$work/chromium-profile" --hide-scrollbars
+               --window-size=1400,2400 --virtual-time-budget=5000)
       curl -sf "$url" -o "$work/metrics.before"
-      timeout 90 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
-        --window-size=1400,2400 --virtual-time-budget=5000 --dump-dom "$page" \
-        >"$work/page.html" 2>"$work/chromium.log" || true
+      "${browser[@]}" --dump-dom "$page" >"$work/page.html" 2>"$work/chromium.log" || true
+      [ -s "$work/page.html" ] || { echo "chromium gave no page:"; tail -20 "$work/chromium.log"; }
       curl -sf "$url" -o "$work/metrics.after"
       check '/usr/bin/python3 "$ROOT/test/live/check_perf_page.py" "$work/page.html" "$work/metrics.before" "$work/metrics.after" >"$work/page.check"' \
         "the live page (headless Chromium) shows what /metrics says"
@@ -295,9 +298,7 @@ case "$CASE" in
          ip netns exec "$NS" tcpreplay -q --pps=100 -i "$NAME-p" "$p" >/dev/null 2>&1 || true
        done; done) &
       replay=$!
-      timeout 90 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
-        --window-size=1400,2400 --virtual-time-budget=5000 --screenshot="$shot" "$page" \
-        >>"$work/chromium.log" 2>&1 || true
+      "${browser[@]}" --screenshot="$shot" "$page" >>"$work/chromium.log" 2>&1 || true
       kill "$replay" 2>/dev/null || true
       wait "$replay" 2>/dev/null || true
       check '[ "$(head -c 8 "$shot" | od -An -c | tr -d " ")" = "211PNG\r\n032\n" ] && [ "$(stat -c %s "$shot")" -gt 30000 ]' \
