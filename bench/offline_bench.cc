@@ -25,22 +25,9 @@
 #include "export/exporter.h"
 #include "sensor/offline.h"
 #include "sensor/worker.h"
+#include "testing/allocation_counter.h"
 #include "testing/corpus.h"
 #include "testing/packet_builder.h"
-
-// Every heap allocation of the process, for allocations per frame.
-std::atomic<uint64_t> g_allocations{0};
-
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace xsensor {
 namespace {
@@ -142,9 +129,9 @@ void BM_SensorOffline(benchmark::State& state) {
   uint64_t frames = 0, records = 0, allocations = 0, flows = 0;
   for (auto _ : state) {
     auto sensor = OfflineSensor::Create(config);
-    uint64_t before = g_allocations.load();
+    uint64_t before = testing::AllocationCount();
     auto r = (*sensor)->Run(path, nullptr);
-    allocations += g_allocations.load() - before;
+    allocations += testing::AllocationCount() - before;
     frames += r->frames;
     records += (*sensor)->records_emitted();
     std::string counters = (*sensor)->CountersText();

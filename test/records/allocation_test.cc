@@ -1,33 +1,17 @@
 // The record path allocates nothing once warm: the assembler's reused messages take each value
 // into the strings they already have, and a DNS message parsed into a reused DnsMessage keeps
 // the strings of the answers a longer message had. Every operator new of this test binary is
-// counted (the same hook as offline_bench's allocs_per_frame).
+// counted (xs_allocation_counter, as offline_bench's allocs_per_frame).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "common/byte_reader.h"
 #include "parsers/dns/dns_message.h"
 #include "records/assembler.h"
-
-namespace {
-std::atomic<uint64_t> g_news{0};
-}  // namespace
-
-void* operator new(size_t n) {
-  g_news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#include "testing/allocation_counter.h"
+#include "testing/packet_builder.h"
 
 namespace xsensor {
 namespace {
@@ -40,9 +24,9 @@ class CountingSink : public RecordSink {
 
 template <typename Fn>
 uint64_t NewsDuring(Fn fn) {
-  const uint64_t before = g_news.load();
+  const uint64_t before = testing::AllocationCount();
   fn();
-  return g_news.load() - before;
+  return testing::AllocationCount() - before;
 }
 
 TEST(AllocationTest, AWarmAssemblerAllocatesNothingPerRecord) {
@@ -77,16 +61,6 @@ TEST(AllocationTest, AWarmAssemblerAllocatesNothingPerRecord) {
   EXPECT_EQ(sink.records, 202);
 }
 
-std::string Name(const std::vector<std::string>& labels) {
-  std::string out;
-  for (const auto& l : labels) {
-    out.push_back(static_cast<char>(l.size()));
-    out += l;
-  }
-  out.push_back('\0');
-  return out;
-}
-
 // A response to one A question with `n` CNAME answers whose names are long.
 std::string Response(int n) {
   std::string m;
@@ -96,7 +70,7 @@ std::string Response(int n) {
   PutU16(&m, static_cast<uint16_t>(n));
   PutU16(&m, 0);
   PutU16(&m, 0);
-  m += Name({"www", "subdomain-with-a-long-name", "example", "com"});
+  m += testing::DnsWireName({"www", "subdomain-with-a-long-name", "example", "com"});
   PutU16(&m, 1);
   PutU16(&m, 1);
   for (int i = 0; i < n; ++i) {
@@ -104,7 +78,8 @@ std::string Response(int n) {
     PutU16(&m, 5);
     PutU16(&m, 1);
     PutU32(&m, 60);
-    const std::string target = Name({"edge" + std::to_string(i), "cdn-provider-network", "net"});
+    const std::string target =
+        testing::DnsWireName({"edge" + std::to_string(i), "cdn-provider-network", "net"});
     PutU16(&m, static_cast<uint16_t>(target.size()));
     m += target;
   }
@@ -125,7 +100,7 @@ TEST(AllocationTest, AReusedDnsMessageKeepsTheAnswersALongerMessageHad) {
   ASSERT_EQ(again, DnsError::kOk);
   ASSERT_EQ(m.answers.size(), 5u);
   EXPECT_EQ(m.answers[4].name, "www.subdomain-with-a-long-name.example.com");
-  EXPECT_EQ(m.answers[4].rdata, Name({"edge4", "cdn-provider-network", "net"}));
+  EXPECT_EQ(m.answers[4].rdata, testing::DnsWireName({"edge4", "cdn-provider-network", "net"}));
 }
 
 }  // namespace

@@ -225,4 +225,14 @@ std::vector<std::string> FragmentIp(const std::string& frame, size_t chunk, uint
   return out;
 }
 
+std::string DnsWireName(const std::vector<std::string>& labels) {
+  std::string out;
+  for (const auto& l : labels) {
+    out.push_back(static_cast<char>(l.size()));
+    out += l;
+  }
+  out.push_back('\0');
+  return out;
+}
+
 }  // namespace xsensor::testing

@@ -35,18 +35,12 @@ void LogLibraryLine(LogLevel level, const char* format, va_list args) {
   if (!line.empty()) LogLine(level, line);
 }
 
-int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
-  LogLibraryLine(level == LIBBPF_WARN   ? LogLevel::kWarning
-                 : level == LIBBPF_INFO ? LogLevel::kInfo
-                                        : LogLevel::kDebug,
-                 format, args);
-  return 0;
-}
-
-int LibxdpPrint(enum libxdp_print_level level, const char* format, va_list args) {
-  LogLibraryLine(level == LIBXDP_WARN   ? LogLevel::kWarning
-                 : level == LIBXDP_INFO ? LogLevel::kInfo
-                                        : LogLevel::kDebug,
+// libbpf's and libxdp's print callbacks: the same three levels under their own enum names.
+template <typename Level, Level kWarn, Level kInfo>
+int PrintThroughLogger(Level level, const char* format, va_list args) {
+  LogLibraryLine(level == kWarn   ? LogLevel::kWarning
+                 : level == kInfo ? LogLevel::kInfo
+                                  : LogLevel::kDebug,
                  format, args);
   return 0;
 }
@@ -56,8 +50,8 @@ int LibxdpPrint(enum libxdp_print_level level, const char* format, va_list args)
 void RouteBpfLibraryLogs() {
   static std::once_flag once;
   std::call_once(once, [] {
-    libbpf_set_print(LibbpfPrint);
-    libxdp_set_print(LibxdpPrint);
+    libbpf_set_print(PrintThroughLogger<libbpf_print_level, LIBBPF_WARN, LIBBPF_INFO>);
+    libxdp_set_print(PrintThroughLogger<libxdp_print_level, LIBXDP_WARN, LIBXDP_INFO>);
   });
 }
 

@@ -202,9 +202,8 @@ std::string ExporterCountersText(const Exporter& exporter) {
   std::string out;
   const Exporter* e = &exporter;
   {
-    const char* names[] = {"clickstream", "metadata", "dns"};
     for (int s = 0; s < 3; ++s) {
-      absl::StrAppend(&out, "export.records_", names[s], " ", e->stats().records[s], "\n");
+      absl::StrAppend(&out, "export.records_", kStreamNames[s], " ", e->stats().records[s], "\n");
     }
     absl::StrAppend(&out, "export.records_no_collector ", e->stats().records_no_collector, "\n");
     absl::StrAppend(&out, "export.values_cut ", e->stats().values_cut, "\n");
@@ -215,7 +214,7 @@ std::string ExporterCountersText(const Exporter& exporter) {
     // One collector per stream it serves: the same address in two lists is two collectors.
     for (int st = 0; st < 3; ++st) {
       for (const Collector* c : e->stream_collectors(st)) {
-        std::string id = absl::StrCat("collector.", names[st], ".",
+        std::string id = absl::StrCat("collector.", kStreamNames[st], ".",
                                       c->tcp() ? "tcp:" : "udp:", c->endpoint().ToString());
         const auto& s = c->stats();
         absl::StrAppend(&out, id, ".messages_sent ", s.messages_sent, "\n", id, ".records_sent ",

@@ -346,23 +346,24 @@ void Worker::AccountParser(Flow& flow, const ParseContext& ctx) {
   // A flow whose parser holds less than this is never given up: over the budget, the flows
   // that grow past it are (a flood of partial records or lines pays, the rest parse on).
   constexpr size_t kParserShedBytes = 4096;
-  size_t held = flow.parser ? flow.parser->HeldBytes() : 0;
-  parser_held_ = parser_held_ - flow.parser_held + held;
-  flow.parser_held = static_cast<uint32_t>(std::min<size_t>(held, UINT32_MAX));
-  if (parser_held_ <= parser_budget_ || !flow.parser) return;
+  auto note = [&](size_t held) {  // the flow's share, and the worker's sum, become `held`
+    const auto share = static_cast<uint32_t>(std::min<size_t>(held, UINT32_MAX));
+    parser_held_ = parser_held_ - flow.parser_held + share;
+    flow.parser_held = share;
+  };
+  if (!flow.parser) return note(0);
+  note(flow.parser->HeldBytes());
+  if (parser_held_ <= parser_budget_) return;
   flow.parser->ReleaseIdle();
-  held = flow.parser->HeldBytes();
-  parser_held_ = parser_held_ - flow.parser_held + held;
-  flow.parser_held = static_cast<uint32_t>(std::min<size_t>(held, UINT32_MAX));
-  if (parser_held_ <= parser_budget_ || held < kParserShedBytes) return;
+  note(flow.parser->HeldBytes());
+  if (parser_held_ <= parser_budget_ || flow.parser_held < kParserShedBytes) return;
   // Given up: what it has complete is told, the rest of the flow is neither reassembled nor
   // parsed (as a flow without a parser).
   counters_.Inc(WorkerCounters::kParsersOverBudget);
   ParseContext end = ctx;
   flow.parser->OnEnd(end);
   flow.parser.reset();
-  parser_held_ -= flow.parser_held;
-  flow.parser_held = 0;
+  note(0);
   for (auto& stream : flow.tcp) stream.Ignore(budget_);
 }
 
@@ -447,8 +448,7 @@ void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data,
     counters_.Inc(WorkerCounters::kStartTlsFlows);
   }
   AccountParser(flow, ctx);
-  if (!flow.parser) return;
-  MaybeBypass(flow);
+  MaybeBypass(flow);  // (nothing when the budget took the parser)
 }
 
 void Worker::Finish() {

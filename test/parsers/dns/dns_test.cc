@@ -12,15 +12,7 @@ namespace {
 
 using testing::PacketBuilder;
 
-std::string Name(const std::vector<std::string>& labels) {
-  std::string out;
-  for (const auto& l : labels) {
-    out.push_back(static_cast<char>(l.size()));
-    out += l;
-  }
-  out.push_back('\0');
-  return out;
-}
+using testing::DnsWireName;
 
 // A response to `qname` A with the given answers (owner, type, ttl, rdata) appended raw.
 std::string Response(const std::string& qname_wire, const std::vector<std::string>& answers) {
@@ -50,7 +42,7 @@ std::string Rr(const std::string& owner_wire, uint16_t type, uint32_t ttl,
 
 TEST(DnsMessageTest, CompressionIsExpandedInRdataAndOwners) {
   // Answer owner = pointer to the question name (offset 12); CNAME target = "cdn" + pointer.
-  std::string q = Name({"www", "example", "com"});
+  std::string q = DnsWireName({"www", "example", "com"});
   std::string ptr_q("\xc0\x0c", 2);
   std::string cname_rdata = std::string(
                                 "\x03"
@@ -62,7 +54,7 @@ TEST(DnsMessageTest, CompressionIsExpandedInRdataAndOwners) {
   ASSERT_EQ(ParseDnsMessage(msg, &m), DnsError::kOk);
   ASSERT_EQ(m.answers.size(), 1u);
   EXPECT_EQ(m.answers[0].name, "www.example.com");
-  EXPECT_EQ(m.answers[0].rdata, Name({"cdn", "example", "com"}));
+  EXPECT_EQ(m.answers[0].rdata, DnsWireName({"cdn", "example", "com"}));
   EXPECT_EQ(DnsRdataText(5, m.answers[0].rdata), "cdn.example.com");
 }
 
@@ -76,7 +68,8 @@ TEST(DnsMessageTest, PointerLoopsAndBadLabelsAreRejected) {
             DnsError::kBadName);
   EXPECT_EQ(ParseDnsMessage(std::string(5, '\0'), &m), DnsError::kTruncatedHeader);
   // Every prefix of a valid message parses without reading out of bounds.
-  std::string good = Response(Name({"a", "b"}), {Rr(Name({"a", "b"}), 1, 5, "\x01\x02\x03\x04")});
+  std::string good =
+      Response(DnsWireName({"a", "b"}), {Rr(DnsWireName({"a", "b"}), 1, 5, "\x01\x02\x03\x04")});
   for (size_t n = 0; n < good.size(); ++n) {
     DnsMessage p;
     ParseDnsMessage(good.substr(0, n), &p);
@@ -86,13 +79,13 @@ TEST(DnsMessageTest, PointerLoopsAndBadLabelsAreRejected) {
 TEST(DnsMessageTest, PresentationForms) {
   std::string mx;
   PutU16(&mx, 10);
-  mx += Name({"mail", "example", "org"});
+  mx += DnsWireName({"mail", "example", "org"});
   EXPECT_EQ(DnsRdataText(15, mx), "10 mail.example.org");
   std::string srv;
   PutU16(&srv, 1);
   PutU16(&srv, 5);
   PutU16(&srv, 5060);
-  srv += Name({"sip", "example", "org"});
+  srv += DnsWireName({"sip", "example", "org"});
   EXPECT_EQ(DnsRdataText(33, srv), "1 5 5060 sip.example.org");
   EXPECT_EQ(DnsRdataText(16, std::string("\x03"
                                          "abc\x02"
@@ -129,8 +122,8 @@ TEST(DnsNameCacheTest, ExpiresByTtlAndEvicts) {
 // A DNS answer (with a CNAME chain) teaches the sensor a name; a TLS flow without SNI and an
 // HTTP request without Host to the answered addresses then get it, with HOST_TYPE 2.
 TEST(NamesFromDnsTest, TlsWithoutSniAndHttpWithoutHost) {
-  std::string q = Name({"www", "shop", "example"});
-  std::string edge = Name({"edge", "cdn", "example"});
+  std::string q = DnsWireName({"www", "shop", "example"});
+  std::string edge = DnsWireName({"edge", "cdn", "example"});
   std::string answer = Response(q, {Rr(q, 5, 300, edge), Rr(edge, 1, 300, "\xc6\x33\x64\x07")});
   std::vector<std::string> frames;
   frames.push_back(PacketBuilder()
@@ -202,7 +195,7 @@ TEST(NamesFromDnsTest, TlsWithoutSniAndHttpWithoutHost) {
 // One response with 3000 answers (48 KB, as a resolver may return over TCP or EDNS) would
 // make 3000 records: dns_max_records bounds them and counts the rest.
 TEST(DnsParserTest, AnswersPastMaxRecordsAreCountedNotExported) {
-  std::string q = Name({"many", "example"});
+  std::string q = DnsWireName({"many", "example"});
   std::vector<std::string> answers;
   for (int i = 0; i < 3000; ++i) {
     std::string a = {10, static_cast<char>(i >> 16), static_cast<char>(i >> 8),

@@ -138,6 +138,27 @@ const char* DnsErrorName(DnsError e) {
   return "?";
 }
 
+namespace {
+
+// A DnsMessage's elements and their spares: the next element to write (a spare's, with its
+// strings' capacity, when there is one), and cutting to `n` (the rest waits in the spares).
+template <typename T>
+T& NextElement(std::vector<T>& used, std::vector<T>& spare) {
+  if (spare.empty()) return used.emplace_back();
+  used.push_back(std::move(spare.back()));
+  spare.pop_back();
+  return used.back();
+}
+template <typename T>
+void CutElements(std::vector<T>& used, std::vector<T>& spare, size_t n) {
+  while (used.size() > n) {
+    spare.push_back(std::move(used.back()));
+    used.pop_back();
+  }
+}
+
+}  // namespace
+
 DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
   // The elements of a message parsed before are overwritten in place (their strings keep
   // their capacity) and the vectors cut to what this message has, on every return; what is cut
@@ -148,25 +169,10 @@ DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
     size_t* nq;
     size_t* na;
     ~Trim() {
-      while (m->questions.size() > *nq) {
-        m->spare_questions.push_back(std::move(m->questions.back()));
-        m->questions.pop_back();
-      }
-      while (m->answers.size() > *na) {
-        m->spare_answers.push_back(std::move(m->answers.back()));
-        m->answers.pop_back();
-      }
+      CutElements(m->questions, m->spare_questions, *nq);
+      CutElements(m->answers, m->spare_answers, *na);
     }
   } trim{out, &nq, &na};
-  auto next = [](auto& used, auto& spare) -> auto& {
-    if (!spare.empty()) {
-      used.push_back(std::move(spare.back()));
-      spare.pop_back();
-    } else {
-      used.emplace_back();
-    }
-    return used.back();
-  };
   ByteReader r(msg);
   uint16_t qd, an, ns, ar;
   if (!r.ReadU16(&out->id) || !r.ReadU16(&out->flags) || !r.ReadU16(&qd) || !r.ReadU16(&an) ||
@@ -175,7 +181,7 @@ DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
   }
   size_t pos = 12;
   for (uint16_t i = 0; i < qd; ++i) {
-    if (out->questions.size() <= nq) next(out->questions, out->spare_questions);
+    if (out->questions.size() <= nq) NextElement(out->questions, out->spare_questions);
     DnsQuestion& q = out->questions[nq];
     if (DnsError e = ReadName(msg, &pos, nullptr, &q.name); e != DnsError::kOk) return e;
     ByteReader f(msg.substr(std::min(pos, msg.size())));
@@ -184,7 +190,7 @@ DnsError ParseDnsMessage(absl::string_view msg, DnsMessage* out) {
     ++nq;
   }
   for (uint16_t i = 0; i < an; ++i) {
-    if (out->answers.size() <= na) next(out->answers, out->spare_answers);
+    if (out->answers.size() <= na) NextElement(out->answers, out->spare_answers);
     DnsRecord& rr = out->answers[na];
     if (DnsError e = ReadName(msg, &pos, nullptr, &rr.name); e != DnsError::kOk) return e;
     ByteReader f(msg.substr(std::min(pos, msg.size())));

@@ -8,6 +8,16 @@ namespace xsensor {
 namespace {
 
 constexpr size_t kMaxRecord = (1 << 14) + 2048;
+
+// A record header (type, version, length; 5 bytes): the body's declared length, and whether
+// it can start a TLS record at all (otherwise the flow is not TLS).
+size_t RecordLength(absl::string_view header) {
+  return (static_cast<uint8_t>(header[3]) << 8) | static_cast<uint8_t>(header[4]);
+}
+bool RecordHeaderOk(absl::string_view header) {
+  const auto type = static_cast<uint8_t>(header[0]);
+  return type >= 20 && type <= 24 && header[1] == 3 && RecordLength(header) <= kMaxRecord;
+}
 constexpr size_t kMaxHandshake = 64 << 10;
 constexpr uint8_t kHandshake = 22;
 constexpr uint8_t kClientHello = 1, kServerHello = 2, kCertificate = 11, kServerHelloDone = 14;
@@ -218,42 +228,37 @@ std::unique_ptr<AppParser> MakeTlsParser(const ParserOptions& options) {
 
 void TlsParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) {
   Direction& d = dir_[static_cast<int>(ctx.dir)];
+  auto not_tls = [&] {
+    ctx.counters->Inc(ParserCounters::kTlsNotTls);
+    d.done = true;
+  };
   while (!data.empty() && !d.done) {
     if (d.record.empty()) d.record_seq = seq;
     // A whole record in this segment (the common case) is read where it lies, not copied.
-    if (d.record.empty() && data.size() >= 5) {
-      const size_t len = (static_cast<uint8_t>(data[3]) << 8) | static_cast<uint8_t>(data[4]);
-      if (5 + len <= data.size()) {
-        const auto type = static_cast<uint8_t>(data[0]);
-        if (type < 20 || type > 24 || data[1] != 3 || len > kMaxRecord) {
-          ctx.counters->Inc(ParserCounters::kTlsNotTls);
-          d.done = true;
-          break;
-        }
-        const absl::string_view body = data.substr(5, len);
-        data.remove_prefix(5 + len);
-        seq += static_cast<uint32_t>(5 + len);
-        if (len > 0) OnRecord(ctx, d, type, body);
-        continue;
+    if (d.record.empty() && data.size() >= 5 && 5 + RecordLength(data) <= data.size()) {
+      if (!RecordHeaderOk(data)) {
+        not_tls();
+        break;
       }
+      const size_t len = RecordLength(data);
+      const auto type = static_cast<uint8_t>(data[0]);
+      const absl::string_view body = data.substr(5, len);
+      data.remove_prefix(5 + len);
+      seq += static_cast<uint32_t>(5 + len);
+      if (len > 0) OnRecord(ctx, d, type, body);
+      continue;
     }
-    size_t need = 5;
-    if (d.record.size() >= 5) {
-      need = 5 + ((static_cast<uint8_t>(d.record[3]) << 8) | static_cast<uint8_t>(d.record[4]));
-    }
+    const size_t need = d.record.size() >= 5 ? 5 + RecordLength(d.record) : 5;
     size_t take = std::min(need - d.record.size(), data.size());
     d.record.append(data.data(), take);
     data.remove_prefix(take);
     seq += static_cast<uint32_t>(take);
     if (d.record.size() == 5) {
-      auto type = static_cast<uint8_t>(d.record[0]);
-      size_t len = (static_cast<uint8_t>(d.record[3]) << 8) | static_cast<uint8_t>(d.record[4]);
-      if (type < 20 || type > 24 || d.record[1] != 3 || len > kMaxRecord) {
-        ctx.counters->Inc(ParserCounters::kTlsNotTls);
-        d.done = true;
+      if (!RecordHeaderOk(d.record)) {
+        not_tls();
         break;
       }
-      if (len == 0) d.record.clear();
+      if (RecordLength(d.record) == 0) d.record.clear();
       continue;
     }
     if (d.record.size() < need) break;
