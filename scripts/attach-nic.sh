@@ -101,6 +101,11 @@ if [ -n "$keylen" ] && [ "$keylen" -gt 0 ]; then
   if ethtool -X "$IFACE" hkey "$key" 2>/dev/null; then
     note "symmetric RSS key installed ($keylen bytes)"
     for t in tcp4 udp4 tcp6 udp6; do ethtool -N "$IFACE" rx-flow-hash "$t" sdfn 2>/dev/null || true; done
+    # The key makes Toeplitz symmetric: both directions of a flow on one queue, so each
+    # queue's worker can own what it receives (no hand-off), unless the config says otherwise.
+    if ethtool -x "$IFACE" 2>/dev/null | grep -qi "toeplitz: on"; then
+      symmetric=1
+    fi
   else
     note "RSS key not settable: directions of a flow may arrive on different queues (handed off)"
   fi
@@ -116,6 +121,9 @@ fi
 args=(--interface "$IFACE" --xdp_mode "$MODE")
 [ -n "$CONFIG" ] && args+=(--config "$CONFIG")
 [ $MIRROR -eq 1 ] && args+=(--capture_mode mirror)
+if [ "${symmetric:-0}" -eq 1 ] && ! { [ -n "$CONFIG" ] && grep -q '^[[:space:]]*flow_affinity' "$CONFIG"; }; then
+  args+=(--flow_affinity queue)
+fi
 note "starting: $XSENSOR ${args[*]} ${EXTRA[*]}"
 "$XSENSOR" "${args[@]}" "${EXTRA[@]}" &
 echo $! >"$STATE_DIR/$IFACE.pid"

@@ -111,7 +111,9 @@ if [ "$(id -u)" -eq 0 ]; then
   if [ -s "$MIX" ]; then
     bash scripts/live-bench.sh "$BUILD" "$SHARED" "$MIX" | tee "$live"
     hist "live, many-flow mix, two queues: lossless / bare AF_XDP" \
-      "$(sed -n 's/^live, .*ratio \([0-9.]*\).*/\1/p' "$live")" ratio
+      "$(sed -n '/flow_affinity=queue/d; s/^live, .*ratio \([0-9.]*\).*/\1/p' "$live")" ratio
+    hist "live, many-flow mix, two queues, flow_affinity=queue: lossless / bare AF_XDP" \
+      "$(sed -n 's/^live, .*flow_affinity=queue.*ratio \([0-9.]*\).*/\1/p' "$live")" ratio
   fi
   rm -f "$live"
 fi

@@ -131,19 +131,31 @@ rx_pid=$!
 ready
 bare=$(search bare)
 kill -INT "$rx_pid"; wait "$rx_pid" || true
-rm -f "$work/offset"  # the same frames for both
-"$BUILD/userspace/xsensor" --interface "$NAME" --counters_out "$work/c" --print_counters=false \
-  --metrics_listen=off 2>"$work/log" &
-rx_pid=$!
-ready
-sensor=$(search xsensor)
-kill -INT "$rx_pid"; wait "$rx_pid" || true
-rx_pid=
-awk -v b="$bare" -v s="$sensor" -v m="${MIX:+many-flow mix, two queues}" 'BEGIN {
+run_sensor() {  # $1 = label, rest = flags; prints the lossless rate
+  local label=$1
+  shift
+  rm -f "$work/offset"  # the same frames for every receiver
+  : >"$work/log"
+  "$BUILD/userspace/xsensor" --interface "$NAME" --counters_out "$work/c" --print_counters=false \
+    --metrics_listen=off "$@" 2>"$work/log" &
+  rx_pid=$!
+  ready
+  search "$label"
+  kill -INT "$rx_pid"; wait "$rx_pid" || true
+  rx_pid=
+}
+sensor=$(run_sensor xsensor)
+# The injectors send each flow's two directions on one queue, as symmetric RSS does: the
+# setting that trusts it (no hand-off between workers) is measured too.
+by_queue=0
+[ -n "$MIX" ] && by_queue=$(run_sensor "xs-queue" --flow_affinity=queue)
+awk -v b="$bare" -v s="$sensor" -v q="$by_queue" -v m="${MIX:+many-flow mix, two queues}" 'BEGIN {
   if (m == "") {
     printf "live: xsensor %d frames/s lossless, bare AF_XDP loop %d frames/s: ratio %.2f (target >= 0.70)\n",
            s, b, (b > 0 ? s / b : 0)
   } else {
+    printf "live, %s, flow_affinity=queue: xsensor %d frames/s lossless: ratio %.2f\n", m, q,
+           (b > 0 ? q / b : 0)
     printf "live, %s: xsensor %d frames/s lossless, bare AF_XDP loop %d frames/s: ratio %.2f (target >= 0.90)\n",
            m, s, b, (b > 0 ? s / b : 0)
   }

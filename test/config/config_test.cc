@@ -125,6 +125,9 @@ TEST(ConfigTest, BadValuesNameFileLineKeyAndReason) {
       {"ajb_dns_fsize=lots\n", "key 'ajb_dns_fsize': 'lots' is not a size"},
       {"ajb_save_dns_format=ts:bogus\n", "unknown field 'bogus'"},
       {"netflow_timeout\n", "s.conf:1: expected key=value"},
+      {"\n\nxsk_ring_size=3000\n", "s.conf:3: key 'xsk_ring_size': 3000 is not a power of two"},
+      {"xsk_ring_size=65536\n", "key 'xsk_ring_size': 65536 is out of range [512, 32768]"},
+      {"flow_affinity=rss\n", "key 'flow_affinity'"},
   };
   for (const auto& c : cases) {
     Config cfg = DefaultConfig();

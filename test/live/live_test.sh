@@ -77,16 +77,17 @@ start_sensor() {
   kill -9 "$sensor_pid" 2>/dev/null || true
   wait "$sensor_pid" 2>/dev/null || true
   start_sensor_once "$@" && return 0
-  echo "FAIL: XDP saw no probe within 5 s, twice"; exit 1
+  echo "FAIL: XDP saw no probe within 5 s, twice"; tail -20 "$work/sensor.log"; exit 1
 }
 start_sensor_once() {
   rm -f "$work/counters"
+  local from=$(( $(cat "$work/sensor.log" 2>/dev/null | wc -l) + 1 ))  # this run's lines
   "${WRAP[@]}" "$BIN/xsensor" --interface "${IFACES:-$NAME}" --counters_out "$work/counters" --print_counters=false \
     "$@" 2>>"$work/sensor.log" &
   sensor_pid=$!
   pids+=("$sensor_pid")
   for _ in $(seq 200); do
-    grep -q "capturing on" "$work/sensor.log" && break
+    tail -n +"$from" "$work/sensor.log" | grep -q "capturing on" && break
     if ! kill -0 "$sensor_pid" 2>/dev/null; then
       # (Under WRAP a failure to set up is what the case tests: not a skip.)
       if [ ${#WRAP[@]} -eq 0 ] &&
@@ -221,6 +222,46 @@ case "$CASE" in
     check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
       "records complete: equal to offline ($(wc -l <"$work/live.json") records)"
     [ -s "$work/diff" ] && head -20 "$work/diff"
+    ;;
+  affinity)
+    [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs to use two queues"
+    pcaps=()
+    for f in zeek/http_pipelined-requests.pcap zeek/http_methods.pcap ipfixprobe/http.pcap \
+             zeek/tls_tls1.2.pcap ipfixprobe/dns.pcap; do
+      [ -f "$C/$f" ] && pcaps+=("$C/$f")
+    done
+    [ ${#pcaps[@]} -gt 0 ] || skip "shared corpus not found"
+    extra=(--http_parse_reply=1 --ssl_parse_reply=1)
+    offline_records "$work/offline.json" "${pcaps[@]}"
+    # Symmetric RSS, as a NIC set up for it delivers: each flow, both directions, on one queue
+    # (the injector's CPU picks the queue; half of the flows on each), and not the queue the
+    # sensor's own hash would name (flow_affinity=hash would hand every frame over).
+    start_receiver "$work/live.json" 3
+    start_sensor $(collectors) "${extra[@]}" --flow_affinity=queue
+    for p in "${pcaps[@]}"; do
+      for k in 0 1; do
+        ip netns exec "$NS" "$TBIN/xsensor-inject" --dev "$NAME-p" --pcap "$p" --cpu $k \
+          --shard $(( 1 - k ))/2 --gap_us 50 >"$work/inject.log" ||
+          { cat "$work/inject.log"; skip "live-frames injection (BPF_PROG_RUN) not available"; }
+      done
+    done
+    sleep 1
+    stop_sensor
+    check_both_queues
+    check '[ "$(sum_counter "handed_out$" "$work/counters")" -eq 0 ]' "no frame handed between workers"
+    check '[ "$(counter worker.flows_one_way "$work/counters")" -eq 0 ]' "no flow seen one way"
+    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+      "records equal offline ($(wc -l <"$work/live.json") records)"
+    [ -s "$work/diff" ] && head -20 "$work/diff"
+    # The same setting on a NIC that splits the directions (clients' frames on queue 0, servers'
+    # on 1): each worker sees half of every flow, and says so.
+    start_receiver "$work/split.json" 3
+    start_sensor $(collectors) "${extra[@]}" --flow_affinity=queue
+    inject_split 50 "${pcaps[@]}"
+    sleep 1
+    stop_sensor
+    one_way=$(counter worker.flows_one_way "$work/counters")
+    check '[ "$one_way" -ge 4 ]' "flows seen one way counted ($one_way)"
     ;;
   bypass)
     "$TBIN/xsensor-demo-pcap" "$work/bulk.pcap" bulk 2000

@@ -45,6 +45,7 @@ struct FlowRun {
   // Filled by RunWorker.
   Sink sink;
   uint64_t no_parser_flows = 0;
+  uint64_t one_way_flows = 0;  // after the flows ended
   size_t bypass_calls = 0;
   size_t raw_records_at_bypass = 0;
 };
@@ -88,6 +89,7 @@ void RunWorker(const std::vector<Segment>& segments, FlowRun* run) {
   }
   run->no_parser_flows = worker.counters().Get(WorkerCounters::kNoParserFlows);
   worker.Finish();
+  run->one_way_flows = worker.counters().Get(WorkerCounters::kOneWayFlows);
 }
 
 std::vector<schema::Ftp> RunWorker(const std::vector<Segment>& segments,
@@ -296,6 +298,20 @@ TEST(WorkerTest, PartialRecordsFromManyFlowsStayWithinTheParserBudget) {
   EXPECT_EQ(uncapped.given_up, 0u);
   EXPECT_GE(uncapped.held_after_flood, 400u * 8000);
   EXPECT_EQ(uncapped.held_at_end, 0u);
+}
+
+TEST(WorkerTest, FlowsSeenInOneDirectionOnlyAreCounted) {
+  // flow_affinity=queue on a NIC whose RSS is not symmetric gives each worker one direction
+  // of a flow: counted when the flow ends, so the operator learns it.
+  FlowRun both;
+  RunWorker(kSession, &both);
+  EXPECT_EQ(both.one_way_flows, 0u);
+  FlowRun server_only;
+  RunWorker({{false, kGreeting}, {false, k331}, {false, k230}, {false, k331}}, &server_only);
+  EXPECT_EQ(server_only.one_way_flows, 1u);
+  FlowRun short_one;  // too few packets to say
+  RunWorker({{true, kUser}, {true, kPass}}, &short_one);
+  EXPECT_EQ(short_one.one_way_flows, 0u);
 }
 
 }  // namespace

@@ -39,6 +39,24 @@ struct Integer {
   std::string Accepts() const { return absl::StrCat("an integer in [", min, ", ", max, "]"); }
 };
 
+// An integer in [lo, hi] that is a power of two (ring sizes).
+struct PowerOfTwo {
+  Integer range;
+  PowerOfTwo(uint64_t lo, uint64_t hi) : range(lo, hi) {}
+  absl::Status operator()(absl::string_view v, uint32_t* out) const {
+    uint32_t n = 0;
+    if (auto st = range(v, &n); !st.ok()) return st;
+    if ((n & (n - 1)) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(n, " is not a power of two"));
+    }
+    *out = n;
+    return absl::OkStatus();
+  }
+  std::string Accepts() const {
+    return absl::StrCat("a power of two in [", range.min, ", ", range.max, "]");
+  }
+};
+
 struct Size {
   uint64_t min;
   explicit Size(uint64_t least) : min(least) {}

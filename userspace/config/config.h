@@ -66,6 +66,9 @@ namespace xsensor {
   X(in_queues, uint32_t, Integer(0, 256), "0", "Receive queues captured per interface (0: all)")   \
   X(xdp_mode, std::string, OneOf("auto", "native", "skb"), "auto",                                 \
     "XDP attach mode: auto (native, else generic), native or skb")                                 \
+  X(xsk_ring_size, uint32_t, PowerOfTwo(512, 32768), "4096",                                       \
+    "Frames each AF_XDP receive ring holds (the UMEM has twice as many, 4 KiB each): what a "      \
+    "worker can fall behind in a burst before the kernel drops")                                   \
   X(capture_mode, std::string, OneOf("inline", "mirror"), "inline",                                \
     "inline: pass what is not steered; mirror: drop it (SPAN copies)")                             \
   X(ip_reassembly, bool, Flag(), "1",                                                              \
@@ -88,6 +91,10 @@ namespace xsensor {
     "1: once capture is set up, drop every capability (live; CAP_NET_RAW kept for ipfix_dev)")     \
   X(user, std::string, UserName(), "",                                                             \
     "Live: run as this user once capture is set up (log_dir and ajb_dns_path given to it)")        \
+  X(flow_affinity, std::string, OneOf("hash", "queue"), "hash",                                    \
+    "Live, which worker parses a flow: hash: the one its symmetric hash names (frames handed "     \
+    "between workers; right whatever the NIC does); queue: the one of the queue it arrives on "    \
+    "(needs symmetric RSS: both directions of a flow on one queue)")                               \
   X(worker_cpus, Cpus, CpuList(), "",                                                              \
     "CPUs to pin the queue workers to, in queue order (empty: no pinning)")                        \
   X(pcap_workers, uint32_t, Integer(0, 64), "0",                                                   \
@@ -135,6 +142,7 @@ struct Config {
 #undef XS_CONFIG_MEMBER_
 
   bool capture_mirror() const { return capture_mode == "mirror"; }
+  bool affinity_by_queue() const { return flow_affinity == "queue"; }
 
   // Where each key given was set: "FILE:LINE" or "flag --KEY" (for messages about values that
   // parse but cannot be used, such as an interface that does not exist).

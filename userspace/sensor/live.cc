@@ -126,6 +126,8 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     for (auto& queue : made) {
       XskOptions xo;
       xo.skb_mode = *mode == XdpMode::kSkb;
+      xo.ring_size = config.xsk_ring_size;
+      xo.frames = 2 * config.xsk_ring_size;
       auto xsk = XskSocket::Create(ifname, queue->queue, xo);
       if (!xsk.ok()) return xsk.status();
       queue->xsk = std::move(*xsk);
@@ -138,7 +140,9 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     }
   }
   const size_t n = s->queues_.size();
-  if (n > 1) {
+  // Workers hand frames to each other only when a flow's owner is chosen by hash.
+  s->handoff_ = n > 1 && !config.affinity_by_queue();
+  if (s->handoff_) {
     size_t slots = HandoffRingSlots(n);
     XS_LOG_INFO("hand-off rings: ", n * (n - 1), " of ", slots, " frames (",
                 n * (n - 1) * slots * sizeof(HandoffFrame) >> 20, " MiB)");
@@ -149,11 +153,11 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     q.records = std::make_unique<SpscRing<EncodedRecord>>(kRecordRing);
     q.sink = std::make_unique<QueueSink>(q.records.get());
     q.worker = s->core_.MakeWorker(config, static_cast<uint8_t>(i), q.sink.get());
-    for (size_t j = 0; j < n; ++j) {
+    for (size_t j = 0; s->handoff_ && j < n; ++j) {
       q.inbox.push_back(j == i ? nullptr
                                : std::make_unique<SpscRing<HandoffFrame>>(HandoffRingSlots(n)));
     }
-    if (n > 1) {
+    if (s->handoff_) {
       q.wake = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
       if (q.wake.get() < 0) return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
     }
@@ -262,7 +266,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
       } else if (r != DecodeCounters::kOk) {
         return;
       }
-      if (n > 1) {
+      if (handoff_) {
         bool from_lo;
         size_t owner = FlowHash(MakeFlowKey(p, &from_lo)) % n;
         if (owner != index) {

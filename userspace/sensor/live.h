@@ -1,9 +1,11 @@
 // Live capture: the XDP program on every capture interface, one AF_XDP socket and one worker
 // thread per (interface, queue), and an export thread.
 //
-// Flow affinity: every flow has one owner worker (symmetric hash of its key), whatever queue
-// its packets arrive on; a frame received by another worker is copied to the owner through a
-// bounded single-producer/single-consumer ring (counted; a full ring drops and counts).
+// Flow affinity: every flow has one owner worker. By default (flow_affinity=hash) the
+// symmetric hash of its key names it, whatever queue its packets arrive on; a frame received by
+// another worker is copied to the owner through a bounded single-producer/single-consumer ring
+// (counted; a full ring drops and counts). With flow_affinity=queue the NIC's symmetric RSS
+// has already put both directions of a flow on one queue: its worker owns it, no hand-off.
 // Workers encode their records and hand them to the export thread through one SPSC ring each,
 // so a worker never waits for the network; records of one flow keep their order.
 #pragma once
@@ -97,6 +99,7 @@ class LiveSensor {
   std::unique_ptr<MetricsServer> metrics_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::pair<std::string, XdpMode>> attached_;
+  bool handoff_ = false;  // owners by hash, more than one worker
   std::atomic<size_t> workers_done_{0};
   std::atomic<bool> receiving_stop_{false};  // set by Run after it detached the program
 };

@@ -328,6 +328,13 @@ void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) 
 }
 
 void Worker::EndFlow(Flow& flow) {
+  // A TCP flow that ends with several packets one way and none the other: this worker never
+  // saw its other direction (flow_affinity=queue without symmetric RSS, or a one-way mirror).
+  constexpr uint64_t kOneWayPackets = 4;
+  if (flow.key.proto == 6 && std::min(flow.packets[0], flow.packets[1]) == 0 &&
+      std::max(flow.packets[0], flow.packets[1]) >= kOneWayPackets) {
+    counters_.Inc(WorkerCounters::kOneWayFlows);
+  }
   // A flow ending without FIN/RST (timeout, eviction, shutdown) releases its buffers; bytes
   // waiting behind a hole that never filled are counted, not parsed.
   for (auto& stream : flow.tcp) {

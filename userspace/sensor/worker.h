@@ -20,16 +20,17 @@
 
 namespace xsensor {
 
-#define XS_WORKER_COUNTERS(X)                      \
-  X(kFrames, "frames")                             \
-  X(kBytes, "bytes")                               \
-  X(kPayloadPackets, "payload_packets")            \
-  X(kParsedPackets, "parsed_packets")              \
-  X(kNoParserFlows, "flows_without_parser")        \
-  X(kServerFirstFlows, "flows_by_server_greeting") \
-  X(kStartTlsFlows, "flows_switched_to_tls")       \
-  X(kRawHeldDropped, "raw_held_dropped")           \
-  X(kParsersOverBudget, "parsers_given_up_over_budget")
+#define XS_WORKER_COUNTERS(X)                           \
+  X(kFrames, "frames")                                  \
+  X(kBytes, "bytes")                                    \
+  X(kPayloadPackets, "payload_packets")                 \
+  X(kParsedPackets, "parsed_packets")                   \
+  X(kNoParserFlows, "flows_without_parser")             \
+  X(kServerFirstFlows, "flows_by_server_greeting")      \
+  X(kStartTlsFlows, "flows_switched_to_tls")            \
+  X(kRawHeldDropped, "raw_held_dropped")                \
+  X(kParsersOverBudget, "parsers_given_up_over_budget") \
+  X(kOneWayFlows, "flows_one_way")
 XS_COUNTER_GROUP(WorkerCounters, XS_WORKER_COUNTERS);
 
 class Worker {
