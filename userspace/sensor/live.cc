@@ -322,11 +322,9 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
   auto drain_records = [this] {
     size_t moved = 0;
     for (auto& q : queues_) {
-      while (EncodedRecord* r = q->records->Peek()) {
-        core_.exporter->EmitEncoded(*r->spec, r->bytes, r->session_id);
-        q->records->Release();
-        ++moved;
-      }
+      moved += DrainRecordRing(q->records.get(), [this](const EncodedRecord& r) {
+        core_.exporter->EmitEncoded(*r.spec, r.bytes, r.session_id);
+      });
     }
     return moved;
   };

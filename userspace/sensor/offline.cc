@@ -86,11 +86,9 @@ size_t OfflineSensor::DrainRecords() {
   size_t moved = 0;
   for (auto& l : workers_) {
     if (!l->records) continue;
-    while (EncodedRecord* r = l->records->Peek()) {
-      core_.exporter->EmitEncoded(*r->spec, r->bytes, r->session_id);
-      l->records->Release();
-      ++moved;
-    }
+    moved += DrainRecordRing(l->records.get(), [this](const EncodedRecord& r) {
+      core_.exporter->EmitEncoded(*r.spec, r.bytes, r.session_id);
+    });
   }
   return moved;
 }
