@@ -239,6 +239,59 @@ void BM_PartialRecordFlood(benchmark::State& state) {
   }
 }
 
+// A flood of one-byte out-of-order TCP segments: 500 flows to port 80, each sending one byte
+// and then 1000 single bytes beyond a hole that never fills, so every segment waits in the
+// reassembler (500k segments; ~80 bytes each once their bookkeeping counts). Arg:
+// reassembly_total_bytes in MiB. Reports the resident memory gained and what the worker
+// accounted, beside the budget (make bench prints them).
+void BM_OutOfOrderFlood(benchmark::State& state) {
+  constexpr int kFlows = 500;
+  constexpr int kSegments = 1000;
+  std::vector<std::string> frames;
+  frames.reserve(kFlows * (kSegments + 1));
+  for (int i = 0; i < kFlows; ++i) {
+    std::string src = "10.8." + std::to_string(i >> 8) + "." + std::to_string(i & 255);
+    const auto port = static_cast<uint16_t>(20000 + i);
+    frames.push_back(testing::PacketBuilder()
+                         .Eth()
+                         .Ipv4(src, "192.0.2.80")
+                         .Tcp(port, 80, 1000, kAck | kPsh)
+                         .Payload("G")
+                         .Build());
+    for (int k = 0; k < kSegments; ++k) {  // 1002, 1004, ...: 1001 never comes
+      frames.push_back(testing::PacketBuilder()
+                           .Eth()
+                           .Ipv4(src, "192.0.2.80")
+                           .Tcp(port, 80, static_cast<uint32_t>(1002 + 2 * k), kAck | kPsh)
+                           .Payload("x")
+                           .Build());
+    }
+  }
+  struct NullSink : RecordSink {
+    void Emit(const google::protobuf::Message&) override {}
+  } null_sink;
+  const uint64_t budget = static_cast<uint64_t>(state.range(0)) << 20;
+  for (auto _ : state) {
+    Config config = DefaultConfig();
+    config.reassembly_total_bytes = budget;
+    size_t before = ResidentBytes();
+    auto worker = std::make_unique<Worker>(config, 0, &null_sink);
+    int64_t t = 1700000000'000000;
+    for (const std::string& f : frames) {
+      const auto* d = reinterpret_cast<const uint8_t*>(f.data());
+      worker->HandleFrame(LinkType::kEthernet, d, f.size(), f.size(), ++t);
+    }
+    worker->PublishGauges();
+    state.counters["rss_growth_mb"] = static_cast<double>(ResidentBytes() - before) / (1 << 20);
+    state.counters["reassembly_buffered_mb"] =
+        static_cast<double>(worker->reassembly_buffered()) / (1 << 20);
+    state.counters["budget_mb"] = static_cast<double>(state.range(0));
+    state.PauseTiming();
+    worker.reset();
+    state.ResumeTiming();
+  }
+}
+
 }  // namespace
 }  // namespace xsensor
 
@@ -252,6 +305,11 @@ BENCHMARK(xsensor::BM_SensorOffline)
 BENCHMARK(xsensor::BM_IdleFlowBytes)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(xsensor::BM_PartialRecordFlood)
     ->Arg(32)
+    ->Arg(1024)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK(xsensor::BM_OutOfOrderFlood)
+    ->Arg(8)
     ->Arg(1024)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);

@@ -81,6 +81,18 @@ if [ -s "$MIX" ]; then
     printf "  parser flood, 20k flows x 8 KB partial TLS records: budget 32 MB -> resident +%.0f MB (accounted %.0f MB, %d parsers given up); budget 1 GB -> +%.0f MB (accounted %.0f MB)\n", r, h, u, R, H }'
   hist "parser flood, 32 MB budget: resident growth" "$rss32" MB
   hist "parser flood, 1 GB budget: resident growth" "$rss1g" MB
+  # One-byte out-of-order segments against reassembly_total_bytes: what the reassembler
+  # accounts (payload and bookkeeping) is what the process holds.
+  ooo() {  # $1 = budget in MiB
+    "$BUILD/bench/offline_bench" --benchmark_filter="OutOfOrderFlood/$1/" --benchmark_out="$out" \
+      --benchmark_out_format=json >/dev/null
+    echo "$(field xsensor::BM_OutOfOrderFlood/$1 rss_growth_mb) $(field xsensor::BM_OutOfOrderFlood/$1 reassembly_buffered_mb)"
+  }
+  read -r orss8 oheld8 <<<"$(ooo 8)"
+  read -r orss1g oheld1g <<<"$(ooo 1024)"
+  awk -v r="$orss8" -v h="$oheld8" -v R="$orss1g" -v H="$oheld1g" 'BEGIN {
+    printf "  out-of-order flood, 500k one-byte segments: budget 8 MB -> resident +%.1f MB (accounted %.1f MB); budget 1 GB -> +%.1f MB (accounted %.1f MB)\n", r, h, R, H }'
+  hist "out-of-order flood, 8 MB budget: resident growth" "$orss8" MB
 else
   echo "offline, many-flow mix: skipped ($SHARED/bench/make-mix.sh not found)"
 fi
