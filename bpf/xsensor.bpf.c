@@ -122,6 +122,15 @@ static __always_inline __u64 load_be64(const __u8 *p) {
   return ((__u64)bpf_ntohl(*(__u32 *)p) << 32) | bpf_ntohl(*(__u32 *)(p + 4));
 }
 
+/* The payload's first byte, at an offset the verifier knows is bounded (the offset comes as a
+ * function argument: the bound is tested on the very register the pointer is made from), or
+ * null when the offset is beyond what the program looks at. */
+static __always_inline const __u8 *payload_at(void *data, __u64 off) {
+  if (off > XS_MAX_OFF + 60) return 0;
+  asm volatile("" : "+r"(off)); /* no copy made before the test */
+  return (const __u8 *)data + off;
+}
+
 /* Payload that starts a protocol of interest: a TLS handshake record (TCP), or a start listed
  * in the prefix map for this transport (`want`). A false match only sends the flow's packets to
  * userspace, which decides. */
@@ -131,6 +140,78 @@ static __always_inline int looks_interesting(const __u8 *p, void *end, __u8 want
   __u32 w = ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
   __u8 *f = bpf_map_lookup_elem(&XS_MAP_PREFIXES, &w);
   return f && (*f & want);
+}
+
+/* What to do with a parsed packet of flow `key`: leave it to the kernel when its flow's bypass
+ * entry says userspace does not need it, steer it to the queue's socket when it is of interest,
+ * else pass it (drop it in mirror mode). `from_lo_and_flags` is (from_lo << 8) | the TCP flags
+ * (a BPF function takes five arguments at most); `tcp_seq` the TCP sequence number; the
+ * payload starts at `payload_off` in the frame. A global function: the verifier checks it once,
+ * not once for every header layout (VLAN, MPLS, IPv6 extensions) the parse reaches it with. */
+__noinline int decide(struct xdp_md *ctx, struct xs_flow_key *key, __u32 from_lo_and_flags,
+                      __u32 tcp_seq, __u64 payload_off) {
+  if (!key) return XDP_PASS;
+  void *data = (void *)(long)ctx->data;
+  void *end = (void *)(long)ctx->data_end;
+  const int from_lo = from_lo_and_flags >> 8;
+  const __u8 flags = from_lo_and_flags & 0xff;
+  const __u8 proto = key->proto;
+  const __u16 sport = from_lo ? key->port_lo : key->port_hi;
+  const __u16 dport = from_lo ? key->port_hi : key->port_lo;
+  /* The payload's length as the frame has it: Ethernet padding of a short frame adds a few
+   * bytes (which can only steer a segment that ends at a reply body's end). */
+  const __u32 frame_len = (__u32)(end - data);
+  const __u32 payload_len = frame_len > payload_off ? frame_len - (__u32)payload_off : 0;
+  const int has_payload = payload_len > 0;
+
+  /* Bypass: flows userspace has finished with. */
+  struct xs_bypass *b = bpf_map_lookup_elem(&XS_MAP_BYPASS, key);
+  if (b) {
+    if (bpf_ktime_get_ns() > b->expires_ns) {
+      bpf_map_delete_elem(&XS_MAP_BYPASS, key);
+    } else if (!(flags & 0x07)) { /* SYN/FIN/RST always go to userspace */
+      const int to_server = from_lo != b->server_is_lo;
+      /* A reply body: the payload ends at or before the sequence number where the next reply
+       * can start (a signed difference: sequence numbers wrap). */
+      const int in_body = !to_server && !b->skip_to_client && b->to_client_until_set &&
+                          proto == IPPROTO_TCP &&
+                          (__s32)(tcp_seq + payload_len - b->to_client_until) <= 0;
+      if ((!to_server && (b->skip_to_client || in_body)) ||
+          (to_server && (!has_payload || b->skip_to_server_data))) {
+        count(XS_CNT_BYPASSED);
+        if (in_body) count(XS_CNT_BYPASSED_BODY);
+        return xs_cfg.mirror_mode ? XDP_DROP : XDP_PASS;
+      }
+    }
+  }
+
+  /* Of interest? */
+  __u32 why = 0;
+  __u32 sp = sport, dp = dport;
+  __u8 want = proto == IPPROTO_TCP ? XS_PORT_TCP : XS_PORT_UDP;
+  __u8 *ps = bpf_map_lookup_elem(&XS_MAP_PORTS, &sp);
+  __u8 *pd = bpf_map_lookup_elem(&XS_MAP_PORTS, &dp);
+  if ((ps && (*ps & want)) || (pd && (*pd & want))) {
+    why = XS_CNT_STEER_PORT;
+  } else if (bpf_map_lookup_elem(&XS_MAP_STEER, key)) {
+    why = XS_CNT_STEER_MAP;
+  } else if (xs_cfg.sniff_payload && has_payload && payload_at(data, payload_off) &&
+             looks_interesting(payload_at(data, payload_off), end, want)) {
+    why = XS_CNT_STEER_SNIFF;
+    /* TCP: remember the flow so that the rest of it (and the other direction) is steered too.
+     * UDP (SIP): every datagram starts with its request or status line. */
+    if (proto == IPPROTO_TCP) {
+      __u8 one = 1;
+      bpf_map_update_elem(&XS_MAP_STEER, key, &one, BPF_ANY);
+    }
+  }
+  if (!why) return other();
+
+  __u32 q = xsk_slot(ctx);
+  if (!bpf_map_lookup_elem(&XS_MAP_XSKS, &q)) return fail(XS_CNT_NO_SOCKET);
+  count(why);
+  count(XS_CNT_STEERED);
+  return bpf_redirect_map(&XS_MAP_XSKS, q, XDP_PASS);
 }
 
 SEC("xdp")
@@ -228,6 +309,9 @@ int xsensor_xdp(struct xdp_md *ctx) {
   if ((void *)(l4 + 8) > end) return fail(XS_CNT_PARSE_L4);
   __u16 sport = bpf_ntohs(*(__u16 *)l4);
   __u16 dport = bpf_ntohs(*(__u16 *)(l4 + 2));
+  /* TCP's sequence number (for UDP its length and checksum, unused: read on both paths alike,
+   * the verifier keeps one state for both). */
+  __u32 tcp_seq = bpf_ntohl(*(__u32 *)(l4 + 4));
   __u8 flags = 0;
   __u32 payload_off = off + 8;
   if (proto == IPPROTO_TCP) {
@@ -237,7 +321,6 @@ int xsensor_xdp(struct xdp_md *ctx) {
     if (doff < 20) return fail(XS_CNT_PARSE_L4);
     payload_off = off + doff;
   }
-  int has_payload = data + payload_off < end;
 
   /* The canonical key: the (address, port) that sorts first is "lo". */
   int from_lo = xs_src_is_lo(src_hi, src_lo, dst_hi, dst_lo, sport, dport);
@@ -260,46 +343,5 @@ int xsensor_xdp(struct xdp_md *ctx) {
   key.port_hi = from_lo ? dport : sport;
   key.proto = proto;
 
-  /* Bypass: flows userspace has finished with. */
-  struct xs_bypass *b = bpf_map_lookup_elem(&XS_MAP_BYPASS, &key);
-  if (b) {
-    if (bpf_ktime_get_ns() > b->expires_ns) {
-      bpf_map_delete_elem(&XS_MAP_BYPASS, &key);
-    } else if (!(flags & 0x07)) { /* SYN/FIN/RST always go to userspace */
-      int to_server = from_lo != b->server_is_lo;
-      if ((!to_server && b->skip_to_client) ||
-          (to_server && (!has_payload || b->skip_to_server_data))) {
-        count(XS_CNT_BYPASSED);
-        return xs_cfg.mirror_mode ? XDP_DROP : XDP_PASS;
-      }
-    }
-  }
-
-  /* Of interest? */
-  __u32 why = 0;
-  __u32 sp = sport, dp = dport;
-  __u8 want = proto == IPPROTO_TCP ? XS_PORT_TCP : XS_PORT_UDP;
-  __u8 *ps = bpf_map_lookup_elem(&XS_MAP_PORTS, &sp);
-  __u8 *pd = bpf_map_lookup_elem(&XS_MAP_PORTS, &dp);
-  if ((ps && (*ps & want)) || (pd && (*pd & want))) {
-    why = XS_CNT_STEER_PORT;
-  } else if (bpf_map_lookup_elem(&XS_MAP_STEER, &key)) {
-    why = XS_CNT_STEER_MAP;
-  } else if (xs_cfg.sniff_payload && has_payload && payload_off <= XS_MAX_OFF + 60 &&
-             looks_interesting(data + payload_off, end, want)) {
-    why = XS_CNT_STEER_SNIFF;
-    /* TCP: remember the flow so that the rest of it (and the other direction) is steered too.
-     * UDP (SIP): every datagram starts with its request or status line. */
-    if (proto == IPPROTO_TCP) {
-      __u8 one = 1;
-      bpf_map_update_elem(&XS_MAP_STEER, &key, &one, BPF_ANY);
-    }
-  }
-  if (!why) return other();
-
-  __u32 q = xsk_slot(ctx);
-  if (!bpf_map_lookup_elem(&XS_MAP_XSKS, &q)) return fail(XS_CNT_NO_SOCKET);
-  count(why);
-  count(XS_CNT_STEERED);
-  return bpf_redirect_map(&XS_MAP_XSKS, q, XDP_PASS);
+  return decide(ctx, &key, ((__u32)from_lo << 8) | flags, tcp_seq, payload_off);
 }

@@ -41,7 +41,9 @@ struct xs_bypass {
   __u8 server_is_lo;        /* which side of the key is the server */
   __u8 skip_to_client;      /* server -> client packets are not steered */
   __u8 skip_to_server_data; /* client -> server packets with payload are not steered */
-  __u8 pad[5];              /* (client -> server packets without payload never are) */
+                            /* (client -> server packets without payload never are) */
+  __u8 to_client_until_set; /* server -> client packets whose payload ends at or before */
+  __u32 to_client_until;    /* this sequence number are not steered (a reply body) */
 };
 
 /* xs_ports values: which transports make a port interesting. */
@@ -57,7 +59,8 @@ enum xs_port_flags {
  *   STEER_SNIFF    ... because the payload starts like a protocol of interest
  *   STEER_MAP      ... because the flow is in the steer map
  *   NO_SOCKET      of interest, but no AF_XDP socket on the queue
- *   STEER_FRAGMENT steered: a UDP IP fragment, for reassembly in userspace */
+ *   STEER_FRAGMENT steered: a UDP IP fragment, for reassembly in userspace
+ *   BYPASSED_BODY  ... of BYPASSED: inside a reply body userspace skips */
 #define XS_XDP_COUNTERS(X)              \
   X(SEEN, "seen")                       \
   X(STEERED, "steered")                 \
@@ -75,7 +78,8 @@ enum xs_port_flags {
   X(PARSE_VLAN_MPLS, "parse_vlan_mpls") \
   X(PARSE_IP, "parse_ip")               \
   X(PARSE_L4, "parse_l4")               \
-  X(STEER_FRAGMENT, "steer_fragment")
+  X(STEER_FRAGMENT, "steer_fragment")   \
+  X(BYPASSED_BODY, "bypassed_body")
 
 #define XS_XDP_COUNTER_ENUM_(id, name) XS_CNT_##id,
 enum xs_counter { XS_XDP_COUNTERS(XS_XDP_COUNTER_ENUM_) XS_CNT_MAX };

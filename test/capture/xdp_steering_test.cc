@@ -155,5 +155,61 @@ TEST_F(XdpSteeringTest, UserspaceFlowKeysAreTheKeysXdpLooksUp) {
   }
 }
 
+// A reply body left in XDP: the server's segments that end at or before the sequence number
+// where the next reply can start are bypassed, the one that crosses it and those after are
+// steered; the client's requests always are; sequence numbers wrap.
+TEST_F(XdpSteeringTest, ReplyBodyIsBypassedUpToItsEndSequenceNumber) {
+  Load(DefaultConfig());
+  if (!prog_) return;
+  for (uint32_t body_start : {1000u, 0xfffff000u}) {
+    SCOPED_TRACE(body_start);
+    const uint32_t until = body_start + 8000;  // the body's last byte is until - 1
+    auto reply = [&](uint32_t seq, size_t len) {
+      return Run(PacketBuilder()
+                     .Eth()
+                     .Ipv4("192.0.2.80", "10.1.0.1")
+                     .Tcp(80, 41000, seq, 0x18)
+                     .Payload(std::string(len, 'b'))
+                     .Build());
+    };
+    std::string frame = PacketBuilder()
+                            .Eth()
+                            .Ipv4("10.1.0.1", "192.0.2.80")
+                            .Tcp(41000, 80, 77, 0x18)
+                            .Payload("x")
+                            .Build();
+    PacketView p;
+    ASSERT_EQ(DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(frame.data()),
+                           frame.size(), frame.size(), &p),
+              DecodeCounters::kOk);
+    bool client_is_lo;
+    FlowKey key = MakeFlowKey(p, &client_is_lo);
+    xs_bypass v{};
+    v.expires_ns = static_cast<uint64_t>(MonotonicMicros() + 60'000'000) * 1000;
+    v.server_is_lo = client_is_lo ? 0 : 1;
+    v.to_client_until_set = 1;
+    v.to_client_until = until;
+    ASSERT_TRUE(prog_->SetBypass(key, v).ok());
+    auto body_before = prog_->Counters()[XS_CNT_BYPASSED_BODY];
+    EXPECT_EQ(reply(body_start, 1448), "bypassed");
+    EXPECT_EQ(reply(until - 1448, 1448), "bypassed") << "ends exactly at the limit";
+    EXPECT_EQ(reply(until - 1000, 1448), "steered") << "crosses the limit";
+    EXPECT_EQ(reply(until, 1448), "steered") << "the next reply";
+    EXPECT_EQ(reply(until + 5000, 1448), "steered");
+    EXPECT_EQ(prog_->Counters()[XS_CNT_BYPASSED_BODY] - body_before, 2u);
+    EXPECT_EQ(Run(PacketBuilder()
+                      .Eth()
+                      .Ipv4("10.1.0.1", "192.0.2.80")
+                      .Tcp(41000, 80, 77, 0x18)
+                      .Payload("GET /next HTTP/1.1\r\n\r\n")
+                      .Build()),
+              "steered")
+        << "requests reach userspace";
+    ASSERT_TRUE(prog_->ClearBypass(key).ok());
+    EXPECT_EQ(reply(body_start, 1448), "steered") << "cleared";
+    EXPECT_FALSE(prog_->ClearBypass(key).ok());
+  }
+}
+
 }  // namespace
 }  // namespace xsensor

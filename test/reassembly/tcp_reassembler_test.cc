@@ -17,6 +17,9 @@ class Capture : public TcpReassembler::Sink {
     seqs.push_back(seq);
   }
   void OnStreamGap(uint64_t bytes) override { stream += "[gap " + std::to_string(bytes) + "]"; }
+  void OnStreamSkipped(uint64_t bytes) override {
+    stream += "[skipped " + std::to_string(bytes) + "]";
+  }
   std::string stream;
   std::vector<uint32_t> seqs;
 };
@@ -178,6 +181,41 @@ TEST_F(TcpReassemblerTest, IgnoredStreamFreesAndCountsBytes) {
   Seg(0, "abcd");
   EXPECT_EQ(out_.stream, "");
   EXPECT_EQ(C(ReassemblyCounters::kIgnoredBytes), 4u);
+}
+
+TEST_F(TcpReassemblerTest, BytesLeftInXdpAreSkippedNotWaitedFor) {
+  r_.OnSyn(isn_ - 1);
+  Seg(0, "head|");
+  r_.SkipUntil(isn_ + 5 + 100);  // a body of 100 bytes follows
+  EXPECT_EQ(r_.next_seq(), isn_ + 5);
+  // Part of the body was in flight before XDP had the entry: delivered as it comes.
+  Seg(5, "0123456789");
+  // The rest is bypassed; the next reply comes at once.
+  Seg(105, "next|");
+  EXPECT_EQ(out_.stream, "head|0123456789[skipped 90]next|");
+  EXPECT_EQ(C(ReassemblyCounters::kSkippedBytes), 90u);
+  EXPECT_EQ(C(ReassemblyCounters::kGaps), 0u);
+  EXPECT_EQ(budget_.used, 0u);
+}
+
+TEST_F(TcpReassemblerTest, SkippingStopsAtItsLimitAndAroundBufferedSegments) {
+  r_.OnSyn(isn_ - 1);
+  Seg(0, "h");
+  r_.SkipUntil(isn_ + 1 + 50);
+  Seg(20, "mid");   // a body segment in flight: the bytes before it skipped, it delivered
+  Seg(60, "late");  // past the limit: the bytes 51..59 are a real hole
+  EXPECT_EQ(out_.stream, "h[skipped 19]mid[skipped 28]");
+  EXPECT_EQ(r_.segments(), 1u) << "the segment after the hole waits";
+  Seg(51, "123456789");
+  EXPECT_EQ(out_.stream, "h[skipped 19]mid[skipped 28]123456789late");
+  // Sequence numbers wrap.
+  TcpReassembler w;
+  Capture out;
+  w.OnSyn(0xffffffe0u);
+  w.OnSegment(0xffffffe1u, "a", out, budget_, counters_);
+  w.SkipUntil(0x00000010u);
+  w.OnSegment(0x00000010u, "b", out, budget_, counters_);
+  EXPECT_EQ(out.stream, "a[skipped 46]b");
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ struct FlowRun {
 // `segments` are in the order the endpoints sent them, run->send_order the order they arrive.
 void RunWorker(const std::vector<Segment>& segments, FlowRun* run) {
   Worker worker(run->config, 0, &run->sink);
-  worker.set_bypass_callback([run](const Flow&, bool, bool) {
+  worker.set_bypass_callback([run](const Flow&, const Worker::BypassRequest&) {
     ++run->bypass_calls;
     run->raw_records_at_bypass = run->sink.Of<schema::Raw>().size();
   });
@@ -312,6 +312,125 @@ TEST(WorkerTest, FlowsSeenInOneDirectionOnlyAreCounted) {
   FlowRun short_one;  // too few packets to say
   RunWorker({{true, kUser}, {true, kPass}}, &short_one);
   EXPECT_EQ(short_one.one_way_flows, 0u);
+}
+
+// Live, with replies parsed: a reply body of known length is left in XDP from the first
+// segments on (the worker asks for it with the sequence number where the next reply starts),
+// the bytes that never come are skipped, and the next reply on the connection is parsed as if
+// the body had been read. Bodies: Content-Length, then a chunk, then one shorter than
+// kMinSkipBytes (read, not skipped).
+TEST(WorkerTest, ReplyBodiesAreLeftInXdpAndTheNextReplyIsStillParsed) {
+  Config config = DefaultConfig();
+  config.http_parse_reply = true;
+  Sink sink;
+  Worker worker(config, 0, &sink);
+  std::vector<Worker::BypassRequest> asked;
+  worker.set_bypass_callback(
+      [&](const Flow&, const Worker::BypassRequest& r) { asked.push_back(r); });
+  int64_t t = 1700000000'000000;
+  uint32_t cseq = 1000, sseq = 900000;
+  auto send = [&](bool from_client, uint32_t seq, uint8_t flags, const std::string& payload) {
+    testing::PacketBuilder b;
+    b.Eth();
+    if (from_client) {
+      b.Ipv4("192.0.2.7", "198.51.100.80").Tcp(40001, 80, seq, flags);
+    } else {
+      b.Ipv4("198.51.100.80", "192.0.2.7").Tcp(80, 40001, seq, flags);
+    }
+    std::string f = b.Payload(payload).Build();
+    worker.HandleFrame(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
+                       f.size(), t += 100);
+  };
+  send(true, cseq - 1, kSyn, "");
+  send(false, sseq - 1, kSyn | kAck, "");
+  auto request = [&](const std::string& path) {
+    std::string r = "GET " + path + " HTTP/1.1\r\nHost: files.example.org\r\n\r\n";
+    send(true, cseq, kAck | kPsh, r);
+    cseq += static_cast<uint32_t>(r.size());
+  };
+  // 1: 100000 bytes by Content-Length; the head and 1000 bytes come, the rest stays in XDP.
+  request("/a.bin");
+  std::string head1 =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n";
+  send(false, sseq, kAck, head1 + std::string(1000, 'a'));
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].kind, Worker::BypassRequest::Kind::kReplyBody);
+  EXPECT_TRUE(asked[0].to_client_until_set);
+  EXPECT_FALSE(asked[0].skip_to_client);
+  EXPECT_EQ(asked[0].to_client_until, sseq + head1.size() + 100000);
+  sseq += static_cast<uint32_t>(head1.size()) + 100000;
+  // 2: chunked; the first chunk's size line comes, its 50000 bytes stay in XDP.
+  request("/b.txt");
+  std::string head2 =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nc350\r\n";
+  send(false, sseq, kAck, head2);
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[1].to_client_until, sseq + head2.size() + 50000);
+  sseq += static_cast<uint32_t>(head2.size()) + 50000;
+  send(false, sseq, kAck, "\r\n0\r\n\r\n");
+  sseq += 7;
+  // 3: a small body is read.
+  request("/c.css");
+  std::string reply3 =
+      "HTTP/1.1 404 Not Found\r\nContent-Length: 300\r\n\r\n" + std::string(300, 'c');
+  send(false, sseq, kAck, reply3);
+  EXPECT_EQ(asked.size(), 2u) << "a short body is not worth a map update";
+  worker.Finish();
+
+  auto replies = sink.Of<schema::HttpReply>();
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[0].result_code(), 200u);
+  EXPECT_EQ(replies[0].content_length(), 100000u);
+  EXPECT_EQ(replies[1].content_type(), "text/plain");
+  EXPECT_EQ(replies[2].result_code(), 404u);
+  EXPECT_EQ(sink.Of<schema::Clickstream>().size(), 3u);
+  EXPECT_EQ(worker.counters().Get(WorkerCounters::kBypassReplyBody), 2u);
+  EXPECT_EQ(worker.parser_counters().Get(ParserCounters::kHttpResyncs), 0u)
+      << "skipped bytes are not a gap";
+}
+
+// Offline (or a live capture that lost a segment): bytes lost inside a body of known length
+// are a hole of known size in the sequence space, so the next reply on the connection is still
+// found where it starts, without resynchronising.
+TEST(WorkerTest, ASegmentLostInsideABodyKeepsTheFraming) {
+  Config config = DefaultConfig();
+  config.http_parse_reply = true;
+  Sink sink;
+  Worker worker(config, 0, &sink);
+  int64_t t = 1700000000'000000;
+  uint32_t cseq = 1000, sseq = 900000;
+  auto send = [&](bool from_client, uint32_t seq, uint32_t ack, const std::string& payload) {
+    testing::PacketBuilder b;
+    b.Eth();
+    if (from_client) {
+      b.Ipv4("192.0.2.7", "198.51.100.80").Tcp(40002, 80, seq, kAck | kPsh, ack);
+    } else {
+      b.Ipv4("198.51.100.80", "192.0.2.7").Tcp(80, 40002, seq, kAck | kPsh, ack);
+    }
+    std::string f = b.Payload(payload).Build();
+    worker.HandleFrame(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
+                       f.size(), t += 100);
+  };
+  send(true, cseq - 1, 0, "");
+  const std::string get1 = "GET /one HTTP/1.1\r\nHost: h.example\r\n\r\n";
+  send(true, cseq, sseq, get1);
+  cseq += static_cast<uint32_t>(get1.size());
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n";
+  send(false, sseq, cseq, head + std::string(1000, 'a'));
+  // 5000 bytes of the body are lost; the last 4000 come, and the client acknowledges all.
+  const uint32_t body_end = sseq + static_cast<uint32_t>(head.size()) + 10000;
+  send(false, body_end - 4000, cseq, std::string(4000, 'c'));
+  send(true, cseq, body_end, "");
+  const std::string get2 = "GET /two HTTP/1.1\r\nHost: h.example\r\n\r\n";
+  send(true, cseq, body_end, get2);
+  send(false, body_end, cseq + static_cast<uint32_t>(get2.size()),
+       "HTTP/1.1 302 Found\r\nLocation: /three\r\nContent-Length: 0\r\n\r\n");
+  worker.Finish();
+  auto replies = sink.Of<schema::HttpReply>();
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[1].result_code(), 302u);
+  EXPECT_EQ(replies[1].location(), "/three");
+  EXPECT_EQ(worker.parser_counters().Get(ParserCounters::kHttpResyncs), 0u);
 }
 
 }  // namespace

@@ -176,6 +176,14 @@ absl::Status XdpProgram::SetBypass(const xs_flow_key& key, const xs_bypass& valu
   return absl::OkStatus();
 }
 
+absl::Status XdpProgram::ClearBypass(const xs_flow_key& key) {
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.xs_bypass), &key) != 0) {
+    return errno == ENOENT ? absl::NotFoundError("no bypass entry")
+                           : absl::InternalError(absl::StrCat("bypass map: ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 std::array<uint64_t, XS_CNT_MAX> XdpProgram::Counters() const {
   std::array<uint64_t, XS_CNT_MAX> out{};
   int ncpu = libbpf_num_possible_cpus();

@@ -58,6 +58,8 @@ class XdpProgram {
   // The AF_XDP socket of socket-map slot `slot` (base + queue).
   absl::Status RegisterSocket(uint32_t slot, int xsk_fd);
   absl::Status SetBypass(const xs_flow_key& key, const xs_bypass& value);
+  // Removes the flow's bypass entry (NotFound when it has none).
+  absl::Status ClearBypass(const xs_flow_key& key);
   // Counters summed over CPUs, indexed by xs_counter.
   std::array<uint64_t, XS_CNT_MAX> Counters() const;
   static const char* CounterName(int idx);

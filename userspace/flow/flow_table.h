@@ -68,11 +68,13 @@ struct Flow {
   void TakeEnds(Dir d, const PacketView& p);
   bool parser_chosen = false;
   bool bypass_requested = false;
-  uint8_t meta_proto = 0;  // of the chosen parser (raw records)
+  bool skip_armed = false;  // a reply body is left in XDP up to skip_until (live)
+  uint8_t meta_proto = 0;   // of the chosen parser (raw records)
   // What the server sent before the client said anything, while no parser is chosen (bounded):
   // the greeting of a server-first protocol on a port of its own.
   std::string server_first;
   uint32_t server_first_seq = 0;  // its first byte's TCP sequence number
+  uint32_t skip_until = 0;        // (beside it: no padding) see skip_armed
   // What the client sent first on a flow picked up without its handshake, while waiting for
   // the server's greeting (bounded; see Worker::Deliver).
   std::string client_first;

@@ -101,6 +101,14 @@ class AppParser {
   // True when the parser no longer needs some of the flow's packets; *skip_to_client and
   // *skip_to_server_data say which (the live path then stops steering them in XDP).
   virtual bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const { return false; }
+  // True when the next *bytes of direction *dir, after all it was given, are of no use to it
+  // (a reply body it only counts through): the live path may leave them in XDP, and the parser
+  // is then told with OnSkipped instead of given them.
+  virtual bool WantsSkip(Dir* dir, uint64_t* bytes) const { return false; }
+  // `bytes` of ctx.dir will not be given: lost by the capture (a TCP hole given up) or left in
+  // XDP (what WantsSkip offered). A parser that can go on as if it had read them (inside a
+  // body of known length) does; by default it is a gap.
+  virtual void OnSkipped(ParseContext& ctx, uint64_t bytes) { OnGap(ctx); }
   // True once the server has accepted a switch to TLS (SMTP/IMAP STARTTLS, POP3 STLS, FTP
   // AUTH TLS, XMPP <starttls/>): the worker ends this parser and hands the rest of the flow to
   // the TLS parser, which exports the handshake as on a TLS port.

@@ -32,8 +32,8 @@ void TcpReassembler::DrainContiguous(Sink& sink, ReassemblyBudget& budget) {
     std::string bytes = std::move(it->second);
     uint64_t off = it->first;
     pending_.erase(it);
-    buffered_ -= bytes.size();
-    held_ -= SegmentCost(bytes.size());
+    buffered_ -= static_cast<uint32_t>(bytes.size());
+    held_ -= static_cast<uint32_t>(SegmentCost(bytes.size()));
     budget.used -= SegmentCost(bytes.size());
     uint64_t end = off + bytes.size();
     if (end <= next_) continue;  // fully delivered already (cannot happen: kept disjoint)
@@ -55,6 +55,27 @@ void TcpReassembler::SkipToFirstBuffered(Sink& sink, ReassemblyBudget& budget,
   DrainContiguous(sink, budget);
 }
 
+void TcpReassembler::SkipUntil(uint32_t seq) {
+  if (!started_ || ignored_) return;
+  skip_until_ = std::max(skip_until_, ToOffset(seq));
+}
+
+void TcpReassembler::SkipLeftInXdp(uint64_t upto, Sink& sink, ReassemblyBudget& budget,
+                                   ReassemblyCounters& counters) {
+  // Holes up to the limit are skipped; segments buffered inside it are delivered between them.
+  // Each round skips a hole or delivers a buffered segment.
+  while (!ignored_ && next_ < std::min(upto, skip_until_)) {
+    uint64_t to = std::min(upto, skip_until_);
+    if (!pending_.empty()) to = std::min(to, pending_.begin()->first);
+    if (to > next_) {
+      counters.Inc(ReassemblyCounters::kSkippedBytes, to - next_);
+      sink.OnStreamSkipped(to - next_);
+      next_ = to;
+    }
+    DrainContiguous(sink, budget);
+  }
+}
+
 void TcpReassembler::OnSegment(uint32_t seq, absl::string_view data, Sink& sink,
                                ReassemblyBudget& budget, ReassemblyCounters& counters) {
   if (data.empty()) return;
@@ -70,6 +91,7 @@ void TcpReassembler::OnSegment(uint32_t seq, absl::string_view data, Sink& sink,
   }
   uint64_t off = ToOffset(seq);
   uint64_t end = off + data.size();
+  if (off > next_ && skip_until_ > next_) SkipLeftInXdp(off, sink, budget, counters);
   if (end <= next_) {
     counters.Inc(ReassemblyCounters::kRetransmitted);
     return;
@@ -124,8 +146,8 @@ void TcpReassembler::OnSegment(uint32_t seq, absl::string_view data, Sink& sink,
       }
       it = pending_.emplace_hint(it, pos, std::string(data.substr(pos - off, n)));
       ++it;
-      buffered_ += n;
-      held_ += cost;
+      buffered_ += static_cast<uint32_t>(n);
+      held_ += static_cast<uint32_t>(cost);
       budget.used += cost;
       pos = hole_end;
     }

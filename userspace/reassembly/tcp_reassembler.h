@@ -30,7 +30,8 @@ namespace xsensor {
   X(kDroppedFlowLimit, "reasm_gaps_forced_by_flow_limit")   \
   X(kDroppedTotalLimit, "reasm_gaps_forced_by_total_limit") \
   X(kIgnoredBytes, "reasm_bytes_not_needed")                \
-  X(kGapsAcked, "reasm_gaps_given_up_as_acked")
+  X(kGapsAcked, "reasm_gaps_given_up_as_acked")             \
+  X(kSkippedBytes, "reasm_bytes_left_in_xdp")
 XS_COUNTER_GROUP(ReassemblyCounters, XS_REASSEMBLY_COUNTERS);
 
 // The memory a worker's streams may hold for out-of-order data: each buffered segment counts
@@ -38,7 +39,7 @@ XS_COUNTER_GROUP(ReassemblyCounters, XS_REASSEMBLY_COUNTERS);
 // flood of one-byte segments cannot hold ~80 bytes of memory per byte of budget.
 struct ReassemblyBudget {
   size_t limit = 64 << 20;        // all streams of the worker
-  size_t per_stream = 256 << 10;  // one direction of one flow
+  size_t per_stream = 256 << 10;  // one direction of one flow (at most 4 GiB - 1)
   size_t used = 0;
 };
 
@@ -52,6 +53,8 @@ class TcpReassembler {
     virtual void OnStreamData(absl::string_view data, uint32_t seq) = 0;
     // `bytes` were lost before the next OnStreamData.
     virtual void OnStreamGap(uint64_t bytes) = 0;
+    // `bytes` were skipped on purpose (SkipUntil: left in XDP) before the next OnStreamData.
+    virtual void OnStreamSkipped(uint64_t bytes) { OnStreamGap(bytes); }
   };
 
   TcpReassembler() = default;
@@ -66,6 +69,7 @@ class TcpReassembler {
     std::swap(next_, o.next_);
     std::swap(buffered_, o.buffered_);
     std::swap(held_, o.held_);
+    std::swap(skip_until_, o.skip_until_);
     pending_.swap(o.pending_);
   }
 
@@ -82,6 +86,12 @@ class TcpReassembler {
   void Flush(Sink& sink, ReassemblyBudget& budget, ReassemblyCounters& counters);
   // The parser needs nothing more of this direction: buffers are freed, later bytes counted.
   void Ignore(ReassemblyBudget& budget);
+  // The bytes before `seq` may never come (they are left in XDP): a segment that arrives after
+  // a hole inside them skips the hole (OnStreamSkipped) instead of waiting for it. Bytes that
+  // do come are delivered as usual.
+  void SkipUntil(uint32_t seq);
+  // The sequence number of the next byte to deliver (of a started stream).
+  uint32_t next_seq() const { return isn_ + static_cast<uint32_t>(next_); }
 
   size_t buffered() const { return buffered_; }  // payload bytes held
   size_t segments() const { return pending_.size(); }
@@ -97,13 +107,19 @@ class TcpReassembler {
   // Declares the bytes before the first buffered segment lost and delivers from there.
   void SkipToFirstBuffered(Sink& sink, ReassemblyBudget& budget, ReassemblyCounters& counters);
   uint64_t ToOffset(uint32_t seq) const;
+  // Skips what SkipUntil allows of the hole before offset `upto`.
+  void SkipLeftInXdp(uint64_t upto, Sink& sink, ReassemblyBudget& budget,
+                     ReassemblyCounters& counters);
 
   bool started_ = false;
   bool ignored_ = false;
   uint32_t isn_ = 0;   // sequence number of offset 0
   uint64_t next_ = 0;  // offset of the next byte to deliver
-  size_t buffered_ = 0;
-  size_t held_ = 0;  // what the budget is charged: SegmentCost of each buffered segment
+  // Both bounded by the per-stream budget (at most 4 GiB): 32 bits keep a flow's two streams
+  // within the idle flow's size.
+  uint32_t buffered_ = 0;
+  uint32_t held_ = 0;        // what the budget is charged: SegmentCost of each buffered segment
+  uint64_t skip_until_ = 0;  // offset before which holes are skipped (SkipUntil)
   std::map<uint64_t, std::string> pending_;  // offset -> bytes, non-overlapping
 };
 

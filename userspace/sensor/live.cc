@@ -165,12 +165,18 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     XdpProgram* prog_ptr = s->program_.get();
     uint64_t timeout_ns = uint64_t{config.bypass_timeout} * 1000000000ull;
     q.worker->set_bypass_callback(
-        [qp, prog_ptr, timeout_ns](const Flow& f, bool to_client, bool to_server_data) {
+        [qp, prog_ptr, timeout_ns](const Flow& f, const Worker::BypassRequest& r) {
+          if (r.kind == Worker::BypassRequest::Kind::kClear) {
+            (void)prog_ptr->ClearBypass(f.key);  // (gone already when it had expired)
+            return;
+          }
           xs_bypass b{};
           b.expires_ns = static_cast<uint64_t>(MonotonicNanos()) + timeout_ns;
           b.server_is_lo = f.client_is_lo ? 0 : 1;
-          b.skip_to_client = to_client ? 1 : 0;
-          b.skip_to_server_data = to_server_data ? 1 : 0;
+          b.skip_to_client = r.skip_to_client ? 1 : 0;
+          b.skip_to_server_data = r.skip_to_server_data ? 1 : 0;
+          b.to_client_until_set = r.to_client_until_set ? 1 : 0;
+          b.to_client_until = r.to_client_until;
           if (prog_ptr->SetBypass(f.key, b).ok()) {
             qp->bypass_set.fetch_add(1, std::memory_order_relaxed);
           } else {
@@ -432,6 +438,9 @@ std::string LiveSensor::MetricsText() const {
   }
   m.Counter("xsensor_xdp_fragments_total", "IP fragments the XDP program saw.", {},
             xdp[XS_CNT_FRAGMENT]);
+  m.Counter("xsensor_xdp_bypassed_reply_body_packets_total",
+            "Bypassed packets that were inside an HTTP reply body userspace skipped.", {},
+            xdp[XS_CNT_BYPASSED_BODY]);
   if (core_.dns_log) {
     DnsLogStats st = core_.dns_log->stats();
     m.Counter("xsensor_dns_log_lines_written_total", "DNS text log lines written.", {},

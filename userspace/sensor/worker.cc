@@ -64,10 +64,12 @@ class Worker::StreamSink : public TcpReassembler::Sink {
   void OnStreamData(absl::string_view data, uint32_t seq) override {
     w_->Deliver(*f_, d_, ts_, data, seq);
   }
-  void OnStreamGap(uint64_t) override {
+  // Bytes lost by the capture and bytes left in XDP alike: their number is known from the
+  // sequence numbers, so a parser inside a body of known length keeps its framing.
+  void OnStreamGap(uint64_t bytes) override {
     if (!f_->parser) return;
     ParseContext ctx = w_->Context(*f_, d_, ts_);
-    f_->parser->OnGap(ctx);
+    f_->parser->OnSkipped(ctx, bytes);
   }
 
  private:
@@ -104,10 +106,10 @@ Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNam
       records_(sink),
       flows_(FlowTable::Options{config.flow_max, int64_t{config.flow_idle_timeout} * 1000000,
                                 int64_t{config.flow_closed_timeout} * 1000000},
-             worker_id, [this](Flow& f, FlowCounters::Id) { EndFlow(f); }) {
+             worker_id, [this](Flow& f, FlowCounters::Id why) { EndFlow(f, why); }) {
   parser_budget_ = config.parser_total_bytes;
   budget_.limit = config.reassembly_total_bytes;
-  budget_.per_stream = config.reassembly_flow_bytes;
+  budget_.per_stream = std::min<uint64_t>(config.reassembly_flow_bytes, UINT32_MAX);
   parser_options_.names = names;
   parser_options_.http_max_header_bytes = config.http_max_header_bytes;
   parser_options_.dns_max_records = config.dns_max_records;
@@ -295,7 +297,51 @@ void Worker::MaybeBypass(Flow& flow) {
   }
   flow.bypass_requested = true;
   if (to_client) flow.tcp[static_cast<int>(Dir::kToClient)].Ignore(budget_);
-  if (bypass_cb_) bypass_cb_(flow, to_client, to_server_data);
+  BypassRequest r;
+  r.skip_to_client = to_client;
+  r.skip_to_server_data = to_server_data;
+  RequestBypass(flow, r);
+}
+
+void Worker::MaybeSkip(Flow& flow) {
+  if (!bypass_cb_ || flow.bypass_requested || !flow.parser || RawWanted(flow)) return;
+  Dir dir = Dir::kToClient;
+  uint64_t bytes = 0;
+  if (!flow.parser->WantsSkip(&dir, &bytes) || dir != Dir::kToClient || bytes < kMinSkipBytes) {
+    return;
+  }
+  TcpReassembler& stream = flow.tcp[static_cast<int>(Dir::kToClient)];
+  if (!stream.started() || stream.ignored()) return;
+  // Sequence numbers stay comparable within 2 GiB: a longer body is skipped 1 GiB at a time.
+  const auto until = stream.next_seq() + static_cast<uint32_t>(std::min<uint64_t>(bytes, 1u << 30));
+  if (flow.skip_armed && flow.skip_until == until) return;
+  stream.SkipUntil(until);
+  flow.skip_armed = true;
+  flow.skip_until = until;
+  BypassRequest r;
+  r.kind = BypassRequest::Kind::kReplyBody;
+  r.to_client_until_set = true;
+  r.to_client_until = until;
+  RequestBypass(flow, r);
+}
+
+void Worker::RequestBypass(Flow& flow, const BypassRequest& request) {
+  if (!bypass_cb_) return;
+  switch (request.kind) {
+    case BypassRequest::Kind::kParserDone:
+      counters_.Inc(WorkerCounters::kBypassParserDone);
+      break;
+    case BypassRequest::Kind::kNoParser:
+      counters_.Inc(WorkerCounters::kBypassNoParser);
+      break;
+    case BypassRequest::Kind::kReplyBody:
+      counters_.Inc(WorkerCounters::kBypassReplyBody);
+      break;
+    case BypassRequest::Kind::kClear:
+      counters_.Inc(WorkerCounters::kBypassCleared);
+      break;
+  }
+  bypass_cb_(flow, request);
 }
 
 void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
@@ -327,7 +373,15 @@ void Worker::HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) 
   }
 }
 
-void Worker::EndFlow(Flow& flow) {
+void Worker::EndFlow(Flow& flow, FlowCounters::Id why) {
+  // A closed flow's XDP entry goes with it (a port reused for a new connection is steered
+  // again). An idle one's stays until it expires: its bulk may still be flowing in XDP,
+  // unseen here.
+  if ((flow.bypass_requested || flow.skip_armed) && why == FlowCounters::kExpiredClosed) {
+    BypassRequest r;
+    r.kind = BypassRequest::Kind::kClear;
+    RequestBypass(flow, r);
+  }
   // A TCP flow that ends with several packets one way and none the other: this worker never
   // saw its other direction (flow_affinity=queue without symmetric RSS, or a one-way mirror).
   constexpr uint64_t kOneWayPackets = 4;
@@ -433,10 +487,18 @@ void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data,
     }
   }
   if (!flow.parser) {
-    // No parser wants this flow: nothing of it is reassembled or kept from now on.
+    // No parser wants this flow: nothing of it is reassembled or kept from now on, nor (live)
+    // steered.
     if (flow.parser_chosen) {
       for (auto& stream : flow.tcp) stream.Ignore(budget_);
       flow.mpls.reset();
+      if (!flow.bypass_requested) {
+        flow.bypass_requested = true;
+        BypassRequest r;
+        r.kind = BypassRequest::Kind::kNoParser;
+        r.skip_to_client = r.skip_to_server_data = true;
+        RequestBypass(flow, r);
+      }
     }
     return;
   }
@@ -456,6 +518,7 @@ void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data,
   }
   AccountParser(flow, ctx);
   MaybeBypass(flow);  // (nothing when the budget took the parser)
+  MaybeSkip(flow);
 }
 
 void Worker::Finish() {

@@ -30,14 +30,34 @@ namespace xsensor {
   X(kStartTlsFlows, "flows_switched_to_tls")            \
   X(kRawHeldDropped, "raw_held_dropped")                \
   X(kParsersOverBudget, "parsers_given_up_over_budget") \
-  X(kOneWayFlows, "flows_one_way")
+  X(kOneWayFlows, "flows_one_way")                      \
+  X(kBypassParserDone, "bypass_parser_done")            \
+  X(kBypassNoParser, "bypass_no_parser")                \
+  X(kBypassReplyBody, "bypass_reply_bodies")            \
+  X(kBypassCleared, "bypass_cleared_at_close")
 XS_COUNTER_GROUP(WorkerCounters, XS_WORKER_COUNTERS);
 
 class Worker {
  public:
-  // Called once per flow when its parser no longer needs some of its packets.
-  using BypassCallback =
-      std::function<void(const Flow&, bool skip_to_client, bool skip_to_server_data)>;
+  // What the worker asks of XDP for one flow (live): stop steering the packets its parser no
+  // longer needs, or forget what was asked.
+  struct BypassRequest {
+    enum class Kind : uint8_t {
+      kParserDone,  // for good: skip_to_client / skip_to_server_data
+      kNoParser,    // no parser wants the flow: both directions, for good
+      kReplyBody,   // server -> client payload ending at or before to_client_until
+      kClear,       // the flow closed (FIN both ways or RST): the entry goes
+    };
+    Kind kind = Kind::kParserDone;
+    bool skip_to_client = false;
+    bool skip_to_server_data = false;
+    bool to_client_until_set = false;
+    uint32_t to_client_until = 0;  // a TCP sequence number of the server's direction
+  };
+  using BypassCallback = std::function<void(const Flow&, const BypassRequest&)>;
+  // Reply bodies shorter than this are read rather than skipped (a map update costs more than
+  // the few packets it would spare).
+  static constexpr uint64_t kMinSkipBytes = 16384;
 
   // `names`, if given, is the DNS name cache shared by all workers.
   Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNameCache* names = nullptr);
@@ -120,8 +140,11 @@ class Worker {
                uint32_t tcp_seq);
   bool RawWanted(const Flow& flow) const;
   void MaybeBypass(Flow& flow);
+  // Live: leaves the rest of a reply body in XDP when the parser only counts through it.
+  void MaybeSkip(Flow& flow);
+  void RequestBypass(Flow& flow, const BypassRequest& request);
   void HandleTcp(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us);
-  void EndFlow(Flow& flow);
+  void EndFlow(Flow& flow, FlowCounters::Id why);
   void Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data, uint32_t seq);
   // Accounts what the flow's parser holds now against parser_total_bytes; over it, idle
   // buffers are released, then a parser still holding more than kParserShedBytes is given up.

@@ -301,10 +301,34 @@ void HttpParser::OnGap(ParseContext& ctx) {
 }
 
 bool HttpParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {
-  if (!exported_ || options_.http_parse_reply) return false;
+  if (!exported_) return false;
+  // With replies parsed, a reply whose body runs to the connection's end is the last thing
+  // the server sends.
+  if (options_.http_parse_reply && streams_[1].state != State::kBodyToClose) return false;
   *skip_to_client = true;
   *skip_to_server_data = false;
   return true;
+}
+
+bool HttpParser::WantsSkip(Dir* dir, uint64_t* bytes) const {
+  const Stream& s = streams_[static_cast<int>(Dir::kToClient)];
+  if (!options_.http_parse_reply || (s.state != State::kBody && s.state != State::kChunkData)) {
+    return false;
+  }
+  *dir = Dir::kToClient;
+  *bytes = s.body_left;
+  return true;
+}
+
+void HttpParser::OnSkipped(ParseContext& ctx, uint64_t bytes) {
+  Stream& s = streams_[static_cast<int>(ctx.dir)];
+  if ((s.state == State::kBody || s.state == State::kChunkData) && bytes <= s.body_left) {
+    // As OnData would have read them.
+    s.body_left -= bytes;
+    if (s.body_left == 0) s.state = s.state == State::kBody ? State::kHead : State::kChunkDataEnd;
+    return;
+  }
+  OnGap(ctx);
 }
 
 bool HttpParser::FirstLineOk(const Stream& s, absl::string_view line, bool* http09) const {

@@ -64,7 +64,11 @@ class HttpParser : public AppParser {
   void OnGap(ParseContext& ctx) override;
   // Without reply parsing, nothing the server sends is needed once a request was exported;
   // requests that follow on the connection still are.
+  // With it, once a reply runs to the connection's end. Reply bodies of known length (by
+  // Content-Length, or a chunk's size) may be skipped.
   bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
+  bool WantsSkip(Dir* dir, uint64_t* bytes) const override;
+  void OnSkipped(ParseContext& ctx, uint64_t bytes) override;
 
   size_t HeldBytes() const override {
     return HeldBytesOf(streams_[0].buf, streams_[0].line, streams_[1].buf, streams_[1].line,
