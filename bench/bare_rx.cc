@@ -1,7 +1,8 @@
-// The baseline of the live benchmark: the same XDP program, the same steering and the same
+// The baselines of the live benchmark: the same XDP program, the same steering and the same
 // AF_XDP sockets (one per queue, a thread each, same batch size), but the frames are only
-// counted, not parsed. Writes the same counter names as xsensor (queue.*.received, xsk
-// drops, xdp.*) to --counters_out on SIGUSR1 and at exit.
+// counted, not parsed; with --drop, the XDP_DROP ceiling: the same program parses every frame
+// and drops it (mirror mode, nothing steered, no socket). Writes the same counter names as
+// xsensor (queue.*.received, xsk drops, xdp.*) to --counters_out on SIGUSR1 and at exit.
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -18,6 +19,7 @@
 
 ABSL_FLAG(std::string, interface, "", "Interface to receive on");
 ABSL_FLAG(std::string, counters_out, "", "Counter snapshots (SIGUSR1, exit)");
+ABSL_FLAG(bool, drop, false, "Drop every frame in XDP (after parsing it): no socket");
 
 namespace {
 std::atomic<bool> g_stop{false}, g_dump{false};
@@ -29,8 +31,15 @@ int main(int argc, char** argv) {
   std::string ifname = absl::GetFlag(FLAGS_interface);
   Config config = DefaultConfig();
   XdpProgramOptions po;
-  po.tcp_ports = config.steer_tcp_ports.ports;
-  po.udp_ports = config.steer_udp_ports.ports;
+  const bool drop = absl::GetFlag(FLAGS_drop);
+  if (drop) {
+    po.mirror_mode = true;  // what is not steered is dropped; nothing is
+    po.sniff_payload = false;
+    po.steer_fragments = false;
+  } else {
+    po.tcp_ports = config.steer_tcp_ports.ports;
+    po.udp_ports = config.steer_udp_ports.ports;
+  }
   auto prog = XdpProgram::Load(po);
   if (!prog.ok()) {
     std::cerr << prog.status() << "\n";
@@ -41,7 +50,7 @@ int main(int argc, char** argv) {
     std::cerr << mode.status() << "\n";
     return 2;
   }
-  uint32_t nq = InterfaceRxQueues(ifname);
+  uint32_t nq = drop ? 0 : InterfaceRxQueues(ifname);
   std::vector<std::unique_ptr<XskSocket>> socks;
   for (uint32_t q = 0; q < nq; ++q) {
     XskOptions xo;
@@ -73,7 +82,8 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
   std::signal(SIGUSR1, [](int) { g_dump = true; });
-  std::cerr << "bare receiver on " << ifname << " (" << nq << " queues)\n";
+  std::cerr << "bare receiver on " << ifname << " (" << (drop ? "XDP_DROP" : "")
+            << (drop ? "" : absl::StrCat(nq, " queues")) << ")\n";
   auto dump = [&] {
     std::string out;
     for (uint32_t q = 0; q < nq; ++q) {

@@ -127,6 +127,19 @@ if [ "$(id -u)" -eq 0 ]; then
     hist "live, many-flow mix, two queues, flow_affinity=queue: lossless / bare AF_XDP" \
       "$(sed -n 's/^live, .*flow_affinity=queue.*ratio \([0-9.]*\).*/\1/p' "$live")" ratio
   fi
+  # Bulk downloads (nginx over HTTP and HTTPS, scripts/make-bulk.sh; needs the test peers),
+  # replies parsed or not, against the XDP_DROP ceiling.
+  BULK=${XSENSOR_BENCH_BULK:-$BUILD/bench-data/bulk.pcap}
+  [ -s "$BULK" ] || bash scripts/make-bulk.sh "$BULK" || true
+  if [ -s "$BULK" ]; then
+    bash scripts/live-bench.sh "$BUILD" "$SHARED" "$BULK" bulk | tee "$live"
+    hist "live, bulk, two queues: mirror / XDP_DROP" \
+      "$(sed -n 's/^live, bulk, two queues: .*(mirror) .*(ratio \([0-9.]*\)); inline.*/\1/p' "$live")" ratio
+    hist "live, bulk, two queues, replies parsed: mirror / XDP_DROP" \
+      "$(sed -n 's/^live, bulk, two queues, replies parsed: .*ratio \([0-9.]*\) (target.*/\1/p' "$live")" ratio
+  else
+    echo "live, bulk: skipped (scripts/make-bulk.sh needs nginx, curl, dumpcap, openssl, ethtool)"
+  fi
   rm -f "$live"
 fi
 python3 scripts/bench-history.py "$HISTORY" "$BUILD/bench-history.html" &&

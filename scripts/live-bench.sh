@@ -11,10 +11,16 @@
 # hash), every frame repeated COPIES times as COPIES renumbered copies of its flow (distinct
 # addresses: no duplicates), each trial continuing where the previous one stopped (new packets
 # of the same flows, and new flows; the flow tables fill as on a loaded link).
+# With a fourth argument `bulk`, MIX is the bulk capture (scripts/make-bulk.sh: nginx downloads
+# over HTTP and HTTPS), injected the same way, and the receivers are the XDP_DROP ceiling (the
+# same program parsing every frame and dropping it), xsensor as configured by default and
+# xsensor with http_parse_reply=1 and ssl_parse_reply=1, whose bypass must keep the bodies and
+# the encrypted bulk in XDP.
 set -euo pipefail
 BUILD=${1:-build}
 SHARED=${2:-../shared}
 MIX=${3:-}
+MODE=${4:-}
 REPEAT=${REPEAT:-16}
 COPIES=${COPIES:-16}
 cd "$(dirname "$0")/.."
@@ -111,7 +117,9 @@ search() {  # $1 = label; finds the highest lossless rate
   echo "$best"
 }
 
-if [ -n "$MIX" ]; then
+if [ "$MODE" = bulk ]; then
+  echo "live lossless rate, two queues, bulk downloads ($COPIES renumbered copies of every flow):"
+elif [ -n "$MIX" ]; then
   echo "live lossless rate, two queues, many-flow mix ($COPIES renumbered copies of every flow):"
 else
   echo "live lossless rate, one queue, mixed corpus traffic (repeat $REPEAT):"
@@ -125,12 +133,18 @@ if [ -n "$MIX" ]; then
   editcap -r "$MIX" "$work/mix.pcap" 1-400000 2>/dev/null
   MIX=$work/mix.pcap
 fi
-rm -f "$work/offset"
-"$BUILD/bench/bare_rx" --interface "$NAME" --counters_out "$work/c" 2>"$work/log" &
-rx_pid=$!
-ready
-bare=$(search bare)
-kill -INT "$rx_pid"; wait "$rx_pid" || true
+run_bare() {  # $1 = label, rest = flags of bare_rx; prints the lossless rate
+  local label=$1
+  shift
+  rm -f "$work/offset"  # the same frames for every receiver
+  : >"$work/log"
+  "$BUILD/bench/bare_rx" --interface "$NAME" --counters_out "$work/c" "$@" 2>"$work/log" &
+  rx_pid=$!
+  ready
+  search "$label"
+  kill -INT "$rx_pid"; wait "$rx_pid" || true
+  rx_pid=
+}
 run_sensor() {  # $1 = label, rest = flags; prints the lossless rate
   local label=$1
   shift
@@ -144,6 +158,27 @@ run_sensor() {  # $1 = label, rest = flags; prints the lossless rate
   kill -INT "$rx_pid"; wait "$rx_pid" || true
   rx_pid=
 }
+if [ "$MODE" = bulk ]; then
+  # The sensor on a mirror port (capture_mode=mirror: what it does not need is dropped in
+  # XDP, as the ceiling drops everything); inline, what is not steered goes on to the kernel's
+  # stack, which costs an skb per frame on the same CPUs.
+  ceiling=$(run_bare xdp-drop --drop)
+  off=$(run_sensor xsensor --capture_mode=mirror)
+  on=$(run_sensor xs-reply --capture_mode=mirror --http_parse_reply=1 --ssl_parse_reply=1)
+  cat "$work/c" >"$work/c.replies"
+  inline=$(run_sensor xs-inline --http_parse_reply=1 --ssl_parse_reply=1)
+  awk -v c="$ceiling" -v f="$off" -v n="$on" -v i="$inline" \
+      -v by="$(awk '$1 == "xdp.bypassed" {print $2}' "$work/c.replies")" \
+      -v body="$(awk '$1 == "xdp.bypassed_body" {print $2}' "$work/c.replies")" \
+      -v seen="$(awk '$1 == "xdp.seen" {print $2}' "$work/c.replies")" 'BEGIN {
+    printf "live, bulk, two queues: XDP_DROP ceiling %d frames/s; xsensor (mirror) %d frames/s lossless (ratio %.2f); inline, replies parsed, %d (ratio %.2f)\n",
+           c, f, (c > 0 ? f / c : 0), i, (c > 0 ? i / c : 0)
+    printf "live, bulk, two queues, replies parsed: xsensor (mirror) %d frames/s lossless, XDP_DROP ceiling %d frames/s: ratio %.2f (target >= 0.80); %.0f%% of frames bypassed in XDP (%.0f%% as reply bodies)\n",
+           n, c, (c > 0 ? n / c : 0), (seen > 0 ? 100 * by / seen : 0), (seen > 0 ? 100 * body / seen : 0)
+  }'
+  exit 0
+fi
+bare=$(run_bare bare)
 sensor=$(run_sensor xsensor)
 # The injectors send each flow's two directions on one queue, as symmetric RSS does: the
 # setting that trusts it (no hand-off between workers) is measured too.
