@@ -30,15 +30,15 @@ int main(int argc, char** argv) {
   using namespace xsensor;
   std::string ifname = absl::GetFlag(FLAGS_interface);
   Config config = DefaultConfig();
-  XdpProgramOptions po;
+  // The sensor's own steering (the parsers' ports and payload starts), so the loop receives
+  // exactly the frames xsensor would.
+  XdpProgramOptions po = XdpOptionsFor(config);
   const bool drop = absl::GetFlag(FLAGS_drop);
   if (drop) {
+    po = XdpProgramOptions{};
     po.mirror_mode = true;  // what is not steered is dropped; nothing is
     po.sniff_payload = false;
     po.steer_fragments = false;
-  } else {
-    po.tcp_ports = config.steer_tcp_ports.ports;
-    po.udp_ports = config.steer_udp_ports.ports;
   }
   auto prog = XdpProgram::Load(po);
   if (!prog.ok()) {
