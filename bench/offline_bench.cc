@@ -194,6 +194,33 @@ void BM_IdleFlowBytes(benchmark::State& state) {
   state.counters["rss_bytes_per_flow"] = per_flow;
 }
 
+// Feeds `frames` to a fresh worker under `config`, once per iteration; `report` then reads the
+// warm worker, beside the resident memory the process gained (rss_growth_mb) and the budget
+// (state.range(0), in MiB). The worker is freed outside the timing.
+template <typename Report>
+void RunFlood(benchmark::State& state, const Config& config, const std::vector<std::string>& frames,
+              Report&& report) {
+  struct NullSink : RecordSink {
+    void Emit(const google::protobuf::Message&) override {}
+  } null_sink;
+  for (auto _ : state) {
+    size_t before = ResidentBytes();
+    auto worker = std::make_unique<Worker>(config, 0, &null_sink);
+    int64_t t = 1700000000'000000;
+    for (const std::string& f : frames) {
+      const auto* d = reinterpret_cast<const uint8_t*>(f.data());
+      worker->HandleFrame(LinkType::kEthernet, d, f.size(), f.size(), ++t);
+    }
+    worker->PublishGauges();
+    state.counters["rss_growth_mb"] = static_cast<double>(ResidentBytes() - before) / (1 << 20);
+    state.counters["budget_mb"] = static_cast<double>(state.range(0));
+    report(*worker);
+    state.PauseTiming();
+    worker.reset();
+    state.ResumeTiming();
+  }
+}
+
 // A flood of partial TLS records: 20k flows to port 443, each client sending the first 8000
 // bytes of a 16000-byte handshake record, so every flow's parser holds a buffer (160 MB if
 // nothing bounded them). Arg: parser_total_bytes in MiB. Reports the resident memory the
@@ -212,31 +239,14 @@ void BM_PartialRecordFlood(benchmark::State& state) {
                          .Payload(partial)
                          .Build());
   }
-  struct NullSink : RecordSink {
-    void Emit(const google::protobuf::Message&) override {}
-  } null_sink;
-  const uint64_t budget = static_cast<uint64_t>(state.range(0)) << 20;
-  for (auto _ : state) {
-    Config config = DefaultConfig();
-    config.parser_total_bytes = budget;
-    size_t before = ResidentBytes();
-    auto worker = std::make_unique<Worker>(config, 0, &null_sink);
-    for (int i = 0; i < kFlows; ++i) {
-      const auto* d = reinterpret_cast<const uint8_t*>(frames[i].data());
-      worker->HandleFrame(LinkType::kEthernet, d, frames[i].size(), frames[i].size(),
-                          1700000000'000000 + i);
-    }
-    worker->PublishGauges();
-    state.counters["rss_growth_mb"] = static_cast<double>(ResidentBytes() - before) / (1 << 20);
+  Config config = DefaultConfig();
+  config.parser_total_bytes = static_cast<uint64_t>(state.range(0)) << 20;
+  RunFlood(state, config, frames, [&](const Worker& worker) {
     state.counters["parser_buffered_mb"] =
-        static_cast<double>(worker->parser_buffered()) / (1 << 20);
+        static_cast<double>(worker.parser_buffered()) / (1 << 20);
     state.counters["given_up"] =
-        static_cast<double>(worker->counters().Get(WorkerCounters::kParsersOverBudget));
-    state.counters["budget_mb"] = static_cast<double>(state.range(0));
-    state.PauseTiming();
-    worker.reset();
-    state.ResumeTiming();
-  }
+        static_cast<double>(worker.counters().Get(WorkerCounters::kParsersOverBudget));
+  });
 }
 
 // A flood of one-byte out-of-order TCP segments: 500 flows to port 80, each sending one byte
@@ -267,29 +277,12 @@ void BM_OutOfOrderFlood(benchmark::State& state) {
                            .Build());
     }
   }
-  struct NullSink : RecordSink {
-    void Emit(const google::protobuf::Message&) override {}
-  } null_sink;
-  const uint64_t budget = static_cast<uint64_t>(state.range(0)) << 20;
-  for (auto _ : state) {
-    Config config = DefaultConfig();
-    config.reassembly_total_bytes = budget;
-    size_t before = ResidentBytes();
-    auto worker = std::make_unique<Worker>(config, 0, &null_sink);
-    int64_t t = 1700000000'000000;
-    for (const std::string& f : frames) {
-      const auto* d = reinterpret_cast<const uint8_t*>(f.data());
-      worker->HandleFrame(LinkType::kEthernet, d, f.size(), f.size(), ++t);
-    }
-    worker->PublishGauges();
-    state.counters["rss_growth_mb"] = static_cast<double>(ResidentBytes() - before) / (1 << 20);
+  Config config = DefaultConfig();
+  config.reassembly_total_bytes = static_cast<uint64_t>(state.range(0)) << 20;
+  RunFlood(state, config, frames, [&](const Worker& worker) {
     state.counters["reassembly_buffered_mb"] =
-        static_cast<double>(worker->reassembly_buffered()) / (1 << 20);
-    state.counters["budget_mb"] = static_cast<double>(state.range(0));
-    state.PauseTiming();
-    worker.reset();
-    state.ResumeTiming();
-  }
+        static_cast<double>(worker.reassembly_buffered()) / (1 << 20);
+  });
 }
 
 }  // namespace

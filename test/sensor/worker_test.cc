@@ -314,6 +314,27 @@ TEST(WorkerTest, FlowsSeenInOneDirectionOnlyAreCounted) {
   EXPECT_EQ(short_one.one_way_flows, 0u);
 }
 
+// Frames of one IPv4 TCP flow between client 192.0.2.7:client_port and server
+// 198.51.100.80:80, handed to a worker 100 us apart.
+struct HttpFlowFeeder {
+  Worker* worker;
+  uint16_t client_port;
+  int64_t t = 1700000000'000000;
+  void Send(bool from_client, uint32_t seq, uint8_t flags, const std::string& payload,
+            uint32_t ack = 0) {
+    testing::PacketBuilder b;
+    b.Eth();
+    if (from_client) {
+      b.Ipv4("192.0.2.7", "198.51.100.80").Tcp(client_port, 80, seq, flags, ack);
+    } else {
+      b.Ipv4("198.51.100.80", "192.0.2.7").Tcp(80, client_port, seq, flags, ack);
+    }
+    std::string f = b.Payload(payload).Build();
+    worker->HandleFrame(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
+                        f.size(), t += 100);
+  }
+};
+
 // Live, with replies parsed: a reply body of known length is left in XDP from the first
 // segments on (the worker asks for it with the sequence number where the next reply starts),
 // the bytes that never come are skipped, and the next reply on the connection is parsed as if
@@ -327,19 +348,10 @@ TEST(WorkerTest, ReplyBodiesAreLeftInXdpAndTheNextReplyIsStillParsed) {
   std::vector<Worker::BypassRequest> asked;
   worker.set_bypass_callback(
       [&](const Flow&, const Worker::BypassRequest& r) { asked.push_back(r); });
-  int64_t t = 1700000000'000000;
   uint32_t cseq = 1000, sseq = 900000;
+  HttpFlowFeeder flow{&worker, 40001};
   auto send = [&](bool from_client, uint32_t seq, uint8_t flags, const std::string& payload) {
-    testing::PacketBuilder b;
-    b.Eth();
-    if (from_client) {
-      b.Ipv4("192.0.2.7", "198.51.100.80").Tcp(40001, 80, seq, flags);
-    } else {
-      b.Ipv4("198.51.100.80", "192.0.2.7").Tcp(80, 40001, seq, flags);
-    }
-    std::string f = b.Payload(payload).Build();
-    worker.HandleFrame(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
-                       f.size(), t += 100);
+    flow.Send(from_client, seq, flags, payload);
   };
   send(true, cseq - 1, kSyn, "");
   send(false, sseq - 1, kSyn | kAck, "");
@@ -397,19 +409,10 @@ TEST(WorkerTest, ASegmentLostInsideABodyKeepsTheFraming) {
   config.http_parse_reply = true;
   Sink sink;
   Worker worker(config, 0, &sink);
-  int64_t t = 1700000000'000000;
   uint32_t cseq = 1000, sseq = 900000;
+  HttpFlowFeeder flow{&worker, 40002};
   auto send = [&](bool from_client, uint32_t seq, uint32_t ack, const std::string& payload) {
-    testing::PacketBuilder b;
-    b.Eth();
-    if (from_client) {
-      b.Ipv4("192.0.2.7", "198.51.100.80").Tcp(40002, 80, seq, kAck | kPsh, ack);
-    } else {
-      b.Ipv4("198.51.100.80", "192.0.2.7").Tcp(80, 40002, seq, kAck | kPsh, ack);
-    }
-    std::string f = b.Payload(payload).Build();
-    worker.HandleFrame(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
-                       f.size(), t += 100);
+    flow.Send(from_client, seq, kAck | kPsh, payload, ack);
   };
   send(true, cseq - 1, 0, "");
   const std::string get1 = "GET /one HTTP/1.1\r\nHost: h.example\r\n\r\n";

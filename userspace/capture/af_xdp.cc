@@ -29,7 +29,8 @@ absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Create(const std::string& 
     s->rings_ = std::make_unique<Rings>();
     s->queue_ = queue;
     s->frame_size_ = o.frame_size;
-    s->area_size_ = size_t{o.frames} * o.frame_size;
+    const uint32_t frames = o.ring_size * 2;  // one per fill ring entry
+    s->area_size_ = size_t{frames} * o.frame_size;
     s->area_ = mmap(nullptr, s->area_size_, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (s->area_ == MAP_FAILED) {
@@ -59,7 +60,7 @@ absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Create(const std::string& 
     }
     s->zero_copy_ = zc;
     // Give the kernel every frame it can hold in the fill ring.
-    uint32_t n = std::min(o.frames, ucfg.fill_size);
+    uint32_t n = std::min(frames, ucfg.fill_size);
     uint32_t idx = 0;
     if (xsk_ring_prod__reserve(&s->rings_->fill, n, &idx) != n) {
       return absl::InternalError("fill ring reserve");

@@ -25,9 +25,10 @@ struct XskStats {
 };
 
 struct XskOptions {
-  uint32_t frames = 8192;  // UMEM frames (all of them in the fill ring: 2 x ring_size)
   uint32_t frame_size = 4096;
-  uint32_t ring_size = 4096;  // rx ring entries; the fill ring has twice as many
+  // Rx ring entries; the fill ring has twice as many, and the UMEM one frame per fill entry
+  // (all of them given to the kernel at start).
+  uint32_t ring_size = 4096;
   bool try_zero_copy = true;
   bool skb_mode = false;  // the program is attached in generic mode: copy only
 };

@@ -127,7 +127,6 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
       XskOptions xo;
       xo.skb_mode = *mode == XdpMode::kSkb;
       xo.ring_size = config.xsk_ring_size;
-      xo.frames = 2 * config.xsk_ring_size;
       auto xsk = XskSocket::Create(ifname, queue->queue, xo);
       if (!xsk.ok()) return xsk.status();
       queue->xsk = std::move(*xsk);
