@@ -334,7 +334,7 @@ std::string RecordToJson(const ReceivedRecord& rr) {
   absl::StrAppend(&out, "\"template\":\"", d.spec ? d.spec->name : "unknown",
                   "\",\"template_id\":", d.template_id,
                   ",\"ipv6\":", d.spec && d.spec->ipv6 ? "true" : "false",
-                  ",\"domain\":", d.domain_id, ",\"exporter\":\"", rr.exporter, "\"");
+                  ",\"observation_domain\":", d.domain_id, ",\"exporter\":\"", rr.exporter, "\"");
   if (d.spec) {
     for (const FieldSpec& fs : d.spec->fields) {
       bool quoted;

@@ -105,8 +105,8 @@ class Receiver {
 
 void AddDecoderStats(const DecoderStats& from, DecoderStats* to);
 
-// One JSON object per record: template, template_id, domain, exporter, then every field by
-// its schema name (addresses and MACs in presentation form, octet arrays in hex).
+// One JSON object per record: template, template_id, ipv6, observation_domain, exporter, then every
+// field by its schema name (addresses and MACs in presentation form, octet arrays in hex).
 std::string RecordToJson(const ReceivedRecord& r);
 // A multi-line, aligned "field: value" block per record.
 std::string RecordToTable(const ReceivedRecord& r);

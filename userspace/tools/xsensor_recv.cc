@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -10,10 +11,12 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/logging.h"
+#include "receiver/clickhouse.h"
 #include "receiver/receiver.h"
 
 ABSL_FLAG(std::vector<std::string>, udp, {},
@@ -32,6 +35,23 @@ ABSL_FLAG(uint32_t, max_tcp_sessions, 1024, "TCP connections at once (more are c
 ABSL_FLAG(uint32_t, tcp_idle_s, 3600, "Close a TCP connection silent this long");
 ABSL_FLAG(uint32_t, max_udp_sessions, 4096, "UDP exporter addresses remembered at once");
 ABSL_FLAG(uint32_t, udp_idle_s, 1800, "Forget a UDP exporter (and its templates) silent this long");
+ABSL_FLAG(std::vector<std::string>, clickhouse, {},
+          "Store every record in ClickHouse: http://[user[:password]@]host[:port][/database] "
+          "(repeatable, comma-separated: the shards of --clickhouse-cluster; database xsensor "
+          "by default)");
+ABSL_FLAG(std::string, clickhouse_cluster, "",
+          "Write to Distributed tables over this cluster of the servers' remote_servers, sharded "
+          "by SESSION_ID; the local tables are created on every --clickhouse server");
+ABSL_FLAG(uint32_t, clickhouse_ttl_days, 0, "Keep this many days of records (0: all)");
+ABSL_FLAG(uint32_t, clickhouse_batch_rows, 20000, "Rows per insert (at most)");
+ABSL_FLAG(uint32_t, clickhouse_flush_ms, 1000, "Send a batch at least this often");
+ABSL_FLAG(uint32_t, clickhouse_queue_mb, 256,
+          "Rows waiting for the server beyond this are dropped (and counted)");
+ABSL_FLAG(uint32_t, clickhouse_close_ms, 30000,
+          "At exit, wait this long for a server to take what is queued");
+ABSL_FLAG(bool, print_ddl, false,
+          "Print the ClickHouse tables (for the --clickhouse server's version when given, else "
+          "for 18.16) and exit");
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -58,8 +78,20 @@ std::vector<std::string> AllValues(int argc, char** argv, const std::string& nam
   return out;
 }
 
+// Flags may be spelt with dashes (--clickhouse-cluster) as well as underscores.
+void UnderscoreFlagNames(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--", 2) != 0) continue;
+    for (char* c = argv[i] + 2; *c && *c != '='; ++c) {
+      if (*c == '-') *c = '_';
+    }
+  }
+}
+
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("xsensor-recv --udp ADDR:PORT --tcp ADDR:PORT [--format table]");
+  absl::SetProgramUsageMessage(
+      "xsensor-recv --udp ADDR:PORT --tcp ADDR:PORT [--format table] [--clickhouse URL]");
+  UnderscoreFlagNames(argc, argv);
   // --help lists this tool's flags (Abseil matches flag files by the program's name, and the
   // file is xsensor_recv.cc, the program xsensor-recv).
   absl::FlagsUsageConfig usage;
@@ -70,6 +102,49 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   using namespace xsensor;
+  std::unique_ptr<ClickHouseSink> sink;
+  ClickHouseOptions ch;
+  for (const std::string& url : AllValues(argc, argv, "clickhouse")) {
+    auto server = ParseClickHouseUrl(url);
+    if (!server.ok()) {
+      XS_LOG_ERROR("--clickhouse ", server.status().message());
+      return 2;
+    }
+    ch.servers.push_back(*server);
+  }
+  ch.cluster = absl::GetFlag(FLAGS_clickhouse_cluster);
+  for (char c : ch.cluster) {
+    if (!absl::ascii_isalnum(c) && c != '_' && c != '-') {
+      XS_LOG_ERROR("--clickhouse-cluster '", ch.cluster, "': letters, digits, _ and - only");
+      return 2;
+    }
+  }
+  ch.ttl_days = absl::GetFlag(FLAGS_clickhouse_ttl_days);
+  ch.batch_rows = std::max(absl::GetFlag(FLAGS_clickhouse_batch_rows), 1u);
+  ch.flush_ms = static_cast<int>(std::min(absl::GetFlag(FLAGS_clickhouse_flush_ms), 3600000u));
+  ch.max_queue_bytes = size_t{absl::GetFlag(FLAGS_clickhouse_queue_mb)} << 20;
+  if (absl::GetFlag(FLAGS_print_ddl)) {
+    ClickHouseFeatures features;
+    std::string database = ch.servers.empty() ? "xsensor" : ch.servers[0].database;
+    if (!ch.servers.empty()) {
+      auto probed = ProbeClickHouse(ch.servers[0]);
+      if (!probed.ok()) {
+        XS_LOG_ERROR("--print-ddl: ", probed.status().message());
+        return 1;
+      }
+      features = *probed;
+    }
+    std::cout << "-- xsensor tables for ClickHouse " << features.major << "." << features.minor
+              << "\n";
+    for (const std::string& sql : ClickHouseDdl(ch, features, database)) {
+      std::cout << sql << ";\n\n";
+    }
+    return 0;
+  }
+  if (!ch.cluster.empty() && ch.servers.empty()) {
+    XS_LOG_ERROR("--clickhouse-cluster needs the shards' --clickhouse URLs");
+    return 2;
+  }
   std::vector<Endpoint> udp, tcp;
   for (const auto& [list, out] : {std::pair{AllValues(argc, argv, "udp"), &udp},
                                   std::pair{AllValues(argc, argv, "tcp"), &tcp}}) {
@@ -91,8 +166,9 @@ int main(int argc, char** argv) {
     XS_LOG_ERROR(receiver.status().message());
     return 2;
   }
+  if (!ch.servers.empty()) sink = std::make_unique<ClickHouseSink>(ch);
   std::ofstream file;
-  std::ostream* out = &std::cout;
+  std::ostream* out = sink && absl::GetFlag(FLAGS_out).empty() ? nullptr : &std::cout;
   if (!absl::GetFlag(FLAGS_out).empty()) {
     file.open(absl::GetFlag(FLAGS_out));
     if (!file) {
@@ -114,6 +190,8 @@ int main(int argc, char** argv) {
   }
   bool table = absl::GetFlag(FLAGS_format) == "table";
   (*receiver)->set_record_callback([&](ReceivedRecord& r) {
+    if (sink) sink->Add(r);
+    if (!out) return;
     *out << (table ? RecordToTable(r) : RecordToJson(r)) << (table ? "" : "\n");
     out->flush();
   });
@@ -146,5 +224,14 @@ int main(int argc, char** argv) {
               "; tcp refused ", rs.tcp_refused, ", idle closed ", rs.tcp_idle_closed, ", broken ",
               rs.tcp_broken, "; udp sessions pruned ", rs.udp_sessions_pruned, "; accept errors ",
               rs.accept_errors);
-  return 0;
+  if (!sink) return 0;
+  bool whole =
+      sink->Close(static_cast<int>(std::min(absl::GetFlag(FLAGS_clickhouse_close_ms), 3600000u)));
+  ClickHouseStats cs = sink->stats();
+  XS_LOG_INFO("clickhouse: ", cs.rows_inserted, " rows inserted in ", cs.batches_inserted,
+              " batches; failed attempts ", cs.insert_failures, "; dropped: queue full ",
+              cs.rows_dropped_overflow, ", refused ", cs.rows_dropped_refused,
+              ", unknown template ", cs.rows_dropped_unknown, "; old partitions dropped ",
+              cs.partitions_dropped);
+  return whole && cs.rows_dropped_overflow + cs.rows_dropped_refused == 0 ? 0 : 1;
 }
