@@ -48,7 +48,9 @@ check 'grep -qx /etc/xsensor/xsensor.conf "$tmp/conffiles" && grep -qx /etc/logr
   "the configuration and the logrotate file are conffiles"
 for f in usr/bin/xsensor usr/bin/xsensor-recv usr/libexec/xsensor/attach-nic.sh \
          usr/lib/systemd/system/xsensor@.service etc/logrotate.d/xsensor etc/xsensor/xsensor.conf \
-         usr/share/xsensor/prometheus/xsensor.rules.yml usr/share/xsensor/grafana/xsensor-dashboard.json; do
+         usr/share/xsensor/prometheus/xsensor.rules.yml usr/share/xsensor/grafana/xsensor-dashboard.json \
+         usr/share/xsensor/elements/xsensor-elements.xml usr/share/xsensor/elements/xsensor.lua \
+         usr/share/xsensor/elements/xsensor-libfds.xml; do
   check '[ -s "$tmp/x/$f" ]' "the package holds /$f"
 done
 check 'grep -q "^ExecStart=/usr/bin/xsensor --config /etc/xsensor/xsensor.conf" "$tmp/x/usr/lib/systemd/system/xsensor@.service"' \

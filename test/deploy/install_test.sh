@@ -32,8 +32,14 @@ for f in usr/bin/xsensor usr/bin/xsensor-recv usr/libexec/xsensor/attach-nic.sh 
          usr/lib/systemd/system/xsensor@.service etc/logrotate.d/xsensor \
          etc/xsensor/xsensor.conf usr/share/doc/xsensor/README.md \
          usr/share/xsensor/prometheus/xsensor.rules.yml \
-         usr/share/xsensor/grafana/xsensor-dashboard.json; do
+         usr/share/xsensor/grafana/xsensor-dashboard.json \
+         usr/share/xsensor/elements/xsensor-elements.xml \
+         usr/share/xsensor/elements/xsensor-libfds.xml usr/share/xsensor/elements/xsensor.lua; do
   check '[ -s "$tmp/$f" ]' "installed $f"
+done
+for f in xsensor-elements.xml xsensor-libfds.xml xsensor.lua; do
+  check 'cmp -s "$tmp/usr/share/xsensor/elements/$f" "$BUILD/share/$f"' \
+    "the installed $f is the one generated from this build's schema"
 done
 "$BUILD/test/xsensor-demo-pcap" "$tmp/probe.pcap" probe
 check '"$tmp/usr/bin/xsensor" --config "$conf" --pcap "$tmp/probe.pcap" --print_counters=false 2>"$tmp/run.log" && ! grep -q WARN "$tmp/run.log"' \

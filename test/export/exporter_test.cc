@@ -200,8 +200,13 @@ TEST(ExporterTest, UdpTemplatesAtStartAndEveryTimerPeriod) {
   int template_messages = 0;
   (*rx)->set_message_callback([&](absl::string_view m) {
     // Each template round starts with a message whose first set is the options template
-    // set (id 3) announcing the RFC 5610 element types, followed by the data templates.
-    if (m.size() > 18 && m[16] == 0 && m[17] == 3) ++template_messages;
+    // set (id 3, one 46-byte template) announcing the RFC 5610 element types, and whose first
+    // element type record (pen, then id at offset 16 + 46 + 4 + 4) is the first element,
+    // TIME_STAMP (1001); the round's other messages start with the next elements.
+    if (m.size() > 72 && m[16] == 0 && m[17] == 3 && uint8_t(m[70]) == 1001 >> 8 &&
+        uint8_t(m[71]) == (1001 & 0xff)) {
+      ++template_messages;
+    }
   });
   Config c = DefaultConfig();
   c.ipfix_udp_collectors = {(*rx)->udp_endpoints()[0]};

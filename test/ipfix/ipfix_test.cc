@@ -160,5 +160,39 @@ TEST(IpfixTest, ElementTypeRecordsDescribeEnterpriseElements) {
   EXPECT_EQ(d.stats().missing_template, 0u);
 }
 
+// RFC 5610 3.9: the element type record carries the element's semantics, units, name and
+// description (from proto/xsensor/elements.textproto), not zeros and empty strings.
+TEST(IpfixTest, ElementTypeRecordsDescribeTheElement) {
+  const ElementInfo* length = nullptr;
+  for (const auto& e : Schema::Get().Elements()) {
+    if (e.id == 1021) length = &e;
+  }
+  ASSERT_NE(length, nullptr);
+  std::string rec;
+  EncodeElementTypeRecord(*length, &rec);
+  ByteReader r(rec);
+  uint32_t pen = 0;
+  uint16_t id = 0, units = 0;
+  uint8_t type = 0, semantics = 0, name_len = 0, desc_len = 0;
+  uint64_t lo = 0, hi = 0;
+  std::string name, desc;
+  ASSERT_TRUE(r.ReadU32(&pen) && r.ReadU16(&id) && r.ReadU8(&type) && r.ReadU8(&semantics) &&
+              r.ReadU16(&units) && r.ReadU64(&lo) && r.ReadU64(&hi) && r.ReadU8(&name_len));
+  name.resize(name_len);
+  ASSERT_TRUE(r.ReadBytes(name.data(), name_len) && r.ReadU8(&desc_len));
+  desc.resize(desc_len);
+  ASSERT_TRUE(r.ReadBytes(desc.data(), desc_len));
+  EXPECT_EQ(pen, kXsensorPen);
+  EXPECT_EQ(id, 1021);
+  EXPECT_EQ(type, 4);       // unsigned64
+  EXPECT_EQ(semantics, 1);  // quantity
+  EXPECT_EQ(units, 2);      // octets
+  EXPECT_EQ(name, "CONTENT_LENGTH");
+  EXPECT_EQ(desc, "HTTP Content-Length of the reply.");
+  EXPECT_TRUE(r.empty());
+  // Every element has a description.
+  for (const auto& e : Schema::Get().Elements()) EXPECT_FALSE(e.description.empty()) << e.name;
+}
+
 }  // namespace
 }  // namespace xsensor

@@ -90,13 +90,21 @@ void EncodeElementTypeRecord(const ElementInfo& e, std::string* out) {
   PutU32(out, e.pen);
   PutU16(out, e.id);
   PutU8(out, Rfc5610DataType(e.type));
-  PutU8(out, 0);   // default semantics
-  PutU16(out, 0);  // no units
+  PutU8(out, static_cast<uint8_t>(e.semantics));
+  PutU16(out, static_cast<uint16_t>(e.units));
   PutU64(out, 0);  // no range
   PutU64(out, 0);
-  PutU8(out, static_cast<uint8_t>(e.name.size()));
-  out->append(e.name);
-  PutU8(out, 0);  // no description
+  // Variable-length fields (RFC 7011 7): a length octet, or 255 and two length octets.
+  for (const std::string* s : {&e.name, &e.description}) {
+    size_t n = std::min<size_t>(s->size(), 65535);
+    if (n < 255) {
+      PutU8(out, static_cast<uint8_t>(n));
+    } else {
+      PutU8(out, 255);
+      PutU16(out, static_cast<uint16_t>(n));
+    }
+    out->append(s->data(), n);
+  }
 }
 
 void MessageBuilder::Reset() {

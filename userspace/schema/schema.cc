@@ -1,7 +1,14 @@
 #include "schema/schema.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+
 #include "absl/strings/ascii.h"
 #include "common/byte_reader.h"
+#include "google/protobuf/text_format.h"
 #include "xsensor/records.pb.h"
 
 namespace xsensor {
@@ -46,6 +53,50 @@ Schema::Schema() {
       templates_.push_back(std::move(t));
     }
   }
+  // Every enterprise element documented once (a build that breaks this fails every test).
+  schema::ElementDocs docs;
+  auto fatal = [](const std::string& what) {
+    std::fprintf(stderr, "xsensor: proto/xsensor/elements.textproto: %s\n", what.c_str());
+    std::abort();
+  };
+  if (!google::protobuf::TextFormat::ParseFromString(kElementDocsText, &docs)) fatal("unreadable");
+  std::map<uint16_t, const schema::ElementDoc*> by_id;
+  std::set<std::string> names;
+  for (const auto& d : docs.element()) {
+    if (!by_id.emplace(static_cast<uint16_t>(d.id()), &d).second ||
+        !names.insert(d.name()).second) {
+      fatal("element " + std::to_string(d.id()) + " (" + d.name() + ") twice");
+    }
+    if (d.description().empty()) fatal("element " + d.name() + " has no description");
+  }
+  std::map<uint16_t, std::set<std::string>> field_names;  // the names the fields give each id
+  for (const auto& t : templates_) {
+    for (const auto& fs : t.fields) {
+      std::string name = absl::AsciiStrToUpper(fs.field->name());
+      if (fs.type == schema::IPV6_ADDRESS) name += "_V6";
+      field_names[fs.id].insert(name);
+    }
+  }
+  for (const auto& t : templates_) {
+    for (const auto& fs : t.fields) {
+      if (fs.pen != kXsensorPen) continue;
+      if (std::any_of(elements_.begin(), elements_.end(),
+                      [&fs](const ElementInfo& e) { return e.id == fs.id; })) {
+        continue;
+      }
+      auto it = by_id.find(fs.id);
+      if (it == by_id.end()) fatal("no entry for element " + std::to_string(fs.id));
+      const schema::ElementDoc& d = *it->second;
+      if (!field_names[fs.id].count(d.name())) {
+        fatal("element " + std::to_string(fs.id) + " is named " + d.name() + ", no field's name");
+      }
+      elements_.push_back(
+          {fs.pen, fs.id, fs.type, d.name(), d.semantics(), d.units(), d.description()});
+    }
+  }
+  if (elements_.size() != by_id.size()) fatal("entries for elements no template uses");
+  std::sort(elements_.begin(), elements_.end(),
+            [](const ElementInfo& a, const ElementInfo& b) { return a.id < b.id; });
 }
 
 const Schema& Schema::Get() {
@@ -89,9 +140,9 @@ std::vector<ElementInfo> Schema::EnterpriseElements(schema::Stream stream) const
       bool seen = false;
       for (const auto& e : out) seen |= (e.pen == fs.pen && e.id == fs.id);
       if (seen) continue;
-      std::string name = absl::AsciiStrToUpper(fs.field->name());
-      if (fs.type == schema::IPV6_ADDRESS) name += "_V6";
-      out.push_back({fs.pen, fs.id, fs.type, std::move(name)});
+      for (const auto& e : elements_) {
+        if (e.id == fs.id) out.push_back(e);
+      }
     }
   }
   return out;
@@ -150,6 +201,36 @@ const char* IpfixTypeName(schema::IpfixType type) {
       return "macAddress";
     default:
       return "?";
+  }
+}
+
+const char* SemanticsName(schema::Semantics semantics) {
+  switch (semantics) {
+    case schema::SEMANTICS_QUANTITY:
+      return "quantity";
+    case schema::SEMANTICS_TOTAL_COUNTER:
+      return "totalCounter";
+    case schema::SEMANTICS_DELTA_COUNTER:
+      return "deltaCounter";
+    case schema::SEMANTICS_IDENTIFIER:
+      return "identifier";
+    case schema::SEMANTICS_FLAGS:
+      return "flags";
+    case schema::SEMANTICS_LIST:
+      return "list";
+    default:
+      return "default";
+  }
+}
+
+const char* UnitsName(schema::Units units) {
+  switch (units) {
+    case schema::UNITS_OCTETS:
+      return "octets";
+    case schema::UNITS_SECONDS:
+      return "seconds";
+    default:
+      return "none";
   }
 }
 

@@ -37,13 +37,20 @@ struct TemplateSpec {
   std::string template_record;
 };
 
-// One enterprise Information Element as announced to collectors (RFC 5610).
+// One enterprise Information Element as announced to collectors (RFC 5610) and written to
+// their element files: the type from records.proto, the rest from xsensor/elements.textproto.
 struct ElementInfo {
   uint32_t pen = 0;
   uint16_t id = 0;
   schema::IpfixType type = schema::IPFIX_TYPE_UNSPECIFIED;
   std::string name;  // the spec's name, e.g. "HOSTNAME"; IPv6 twins get a "_V6" suffix
+  schema::Semantics semantics = schema::SEMANTICS_DEFAULT;
+  schema::Units units = schema::UNITS_NONE;
+  std::string description;
 };
+
+// The text of proto/xsensor/elements.textproto, compiled in.
+extern const char kElementDocsText[];
 
 // RFC 5610 informationElementDataType values.
 uint8_t Rfc5610DataType(schema::IpfixType type);
@@ -60,15 +67,21 @@ class Schema {
   const TemplateSpec* MatchFields(const std::vector<FieldSpec>& fields) const;
   // The enterprise-specific elements used by the templates of `stream`, each once.
   std::vector<ElementInfo> EnterpriseElements(schema::Stream stream) const;
+  // Every enterprise-specific element of every template, each once, by id.
+  const std::vector<ElementInfo>& Elements() const { return elements_; }
   // The record messages, in template id order.
   std::vector<const google::protobuf::Descriptor*> Messages() const;
 
  private:
   Schema();
   std::vector<TemplateSpec> templates_;
+  std::vector<ElementInfo> elements_;
 };
 
 // Template-name/field-name helpers for documentation and tests.
 const char* IpfixTypeName(schema::IpfixType type);
+// IANA names of RFC 5610 semantics and units ("identifier", "octets"...).
+const char* SemanticsName(schema::Semantics semantics);
+const char* UnitsName(schema::Units units);
 
 }  // namespace xsensor
