@@ -21,7 +21,8 @@ BENCH=(libbenchmark-dev wireshark-common)  # mergecap, editcap: the many-flow ca
 TEST=(git clang-format libgtest-dev libgmock-dev procps
       libfixbuf-tools tshark dnsmasq-base dnsutils sip-tester vsftpd curl swaks python3 prosody sendxmpp
       python3-prometheus-client systemd logrotate nginx-light openssl python3-aiosmtpd
-      dovecot-imapd debootstrap prometheus chromium clickhouse-server)
+      dovecot-imapd debootstrap prometheus chromium clickhouse-server
+      clickhouse-client)
 FUZZ=(libclang-rt-14-dev)
 
 SET=${1:-test}

@@ -12,7 +12,9 @@
 set -euo pipefail
 CASE=$1 XSENSOR=$2 RECV=$3 SHARED=$4 README=${5:-}
 CORPUS=$SHARED/corpus
-command -v clickhouse-server >/dev/null || { echo "SKIP: clickhouse-server not installed"; exit 77; }
+for t in clickhouse-server clickhouse-client curl tshark; do
+  command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
+done
 [ -d "$CORPUS" ] || { echo "SKIP: no corpus at $CORPUS"; exit 77; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
@@ -77,6 +79,7 @@ EOF
 </yandex>
 EOF
   echo "$http" >"$dir/http_port"
+  echo "$tcp" >"$dir/tcp_port"
 }
 
 # ch_start NAME: starts the server of ch_config NAME and waits until it answers.
@@ -151,6 +154,14 @@ case $CASE in
     done
     grep -q '"ipv6":true' records.json || { echo "FAIL: no IPv6 record"; fail=1; }
     python3 "$HERE/clickhouse_check.py" records "$(ch_url ch xs)" xs "" records.json || fail=1
+    # The same rows through the native protocol, by clickhouse-client.
+    for t in clickstream dns raw; do
+      n=$(clickhouse-client --host 127.0.0.1 --port "$(cat ch/tcp_port)" --user xs \
+            --password s3cret --query "SELECT count() FROM xs.$t")
+      want=$(grep -c "\"template\":\"$t\"" records.json)
+      [ "$n" = "$want" ] && echo "ok: clickhouse-client counts $n $t rows" ||
+        { echo "FAIL: clickhouse-client counts $n $t rows, the JSON $want"; fail=1; }
+    done
     python3 "$HERE/clickhouse_check.py" readme "$README" "$(ch_url ch xs)" xs records.json || fail=1
 
     # --clickhouse-ttl-days: the captures are years old; with 1 day nothing stays (the server is
@@ -191,6 +202,18 @@ case $CASE in
     recv_stop || { echo "FAIL: xsensor-recv reported lost rows"; fail=1; }
     grep -q "insert of .* rows" recv.err || { echo "FAIL: no insert failed while the server was down"; fail=1; }
     python3 "$HERE/clickhouse_check.py" records "$(ch_url ch xs)" xs "" records.json || fail=1
+    # No server at all: the receiver still takes the records, and at exit says what it lost.
+    dead=$(free_port)
+    recv_start dead.json --clickhouse "http://127.0.0.1:$dead/xs" --clickhouse_close_ms 500
+    export_pcap "$CORPUS/ipfixprobe/http.pcap"
+    sleep 0.5
+    rc=0
+    recv_stop >/dev/null || rc=$?
+    if [ $rc -eq 1 ] && grep -q "no server took the last .* rows" recv.err && [ -s dead.json ]; then
+      echo "ok: no server: records still written as JSON, the loss logged, exit status 1"
+    else
+      echo "FAIL: no server: exit $rc"; cat recv.err; fail=1
+    fi
     ;;
 
   cluster)
@@ -199,14 +222,26 @@ case $CASE in
     ch_config s2 "$h2" "$t2" "$t1" "$t2"
     ch_start s1
     ch_start s2
-    recv_start records.json --clickhouse "$(ch_url s1 xs),$(ch_url s2 xs)" \
+    # Two receivers (each with its own sensors) feed the cluster, entering by different shards.
+    half=$(( ${#CAPTURES[@]} / 2 ))
+    recv_start a.json --clickhouse "$(ch_url s1 xs),$(ch_url s2 xs)" \
       --clickhouse-cluster xs2 --clickhouse_flush_ms 200
-    for c in "${CAPTURES[@]}"; do export_pcap "$CORPUS/$c"; done
+    recv_a=$recv col_a=$col
+    mv recv.err recv_a.err
+    recv_start b.json --clickhouse "$(ch_url s2 xs),$(ch_url s1 xs)" \
+      --clickhouse-cluster xs2 --clickhouse_flush_ms 200
+    col_b=$col
+    for c in "${CAPTURES[@]:0:$half}"; do col=$col_a export_pcap "$CORPUS/$c"; done
+    for c in "${CAPTURES[@]:$half}"; do col=$col_b export_pcap "$CORPUS/$c"; done
     sleep 1
-    recv_stop || { echo "FAIL: xsensor-recv reported lost rows"; fail=1; }
+    recv_stop || { echo "FAIL: receiver b reported lost rows"; fail=1; }
+    recv=$recv_a
+    mv recv_a.err recv.err
+    recv_stop || { echo "FAIL: receiver a reported lost rows"; fail=1; }
+    [ -s a.json ] && [ -s b.json ] || { echo "FAIL: a receiver got nothing"; fail=1; }
     # Every record through the Distributed tables of either shard; each session on one shard.
-    python3 "$HERE/clickhouse_check.py" records "$(ch_url s1 xs)" xs "" records.json || fail=1
-    python3 "$HERE/clickhouse_check.py" records "$(ch_url s2 xs)" xs "" records.json || fail=1
+    python3 "$HERE/clickhouse_check.py" records "$(ch_url s1 xs)" xs "" a.json b.json || fail=1
+    python3 "$HERE/clickhouse_check.py" records "$(ch_url s2 xs)" xs "" a.json b.json || fail=1
     python3 "$HERE/clickhouse_check.py" shards xs "$(ch_url s1 xs)" "$(ch_url s2 xs)" || fail=1
     ;;
   *) echo "unknown case $CASE"; exit 2 ;;

@@ -140,5 +140,33 @@ TEST(ClickHouseRowBinary, EncodesInColumnOrder) {
   EXPECT_FALSE(AppendRowBinary(unknown, &row));
 }
 
+// With no server, rows wait in the bounded queue; past it they are dropped and counted, and
+// what is still queued at Close is reported lost. Nothing blocks the caller.
+TEST(ClickHouseSink, AFullQueueDropsAndCountsWithoutBlocking) {
+  ClickHouseOptions o;
+  ClickHouseServer nobody;
+  nobody.host = "127.0.0.1";
+  nobody.port = 1;  // nothing listens: connections are refused
+  o.servers = {nobody};
+  o.batch_rows = 4;
+  o.flush_ms = 60000;
+  ReceivedRecord r;
+  r.exporter = "192.0.2.9:4739";
+  r.record.spec = Schema::Get().Find(schema::Dns::descriptor(), false);
+  r.record.message = std::make_unique<schema::Dns>();
+  std::string row;
+  ASSERT_TRUE(AppendRowBinary(r, &row));
+  o.max_queue_bytes = 10 * row.size();
+  ClickHouseSink sink(o);
+  for (int i = 0; i < 25; ++i) sink.Add(r);
+  ClickHouseStats st = sink.stats();
+  EXPECT_EQ(st.rows_added, 25u);
+  EXPECT_EQ(st.rows_dropped_overflow, 15u);
+  EXPECT_EQ(st.queued_bytes, 10 * row.size());
+  EXPECT_EQ(st.rows_inserted, 0u);
+  EXPECT_FALSE(sink.Close(0));
+  EXPECT_EQ(sink.stats().rows_dropped_overflow, 25u);  // the 10 queued are lost too
+}
+
 }  // namespace
 }  // namespace xsensor

@@ -506,6 +506,7 @@ bool ClickHouseSink::Close(int timeout_ms) {
     XS_LOG_ERROR("clickhouse: no server took the last ", left, " rows in ", timeout_ms,
                  " ms; they are lost");
     stats_.rows_dropped_overflow += left;
+    stats_.queued_bytes = 0;
     ready_.clear();
   }
   return left == 0;
