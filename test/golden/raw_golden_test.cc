@@ -2,6 +2,8 @@
 // tshark), packet by packet, with their ports, TCP flags and sequence numbers.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -38,7 +40,8 @@ TEST(RawGoldenTest, FtpControlPayloadRoundTrips) {
     ASSERT_TRUE(absl::SimpleHexAtoi(f[2].substr(2), &flags));
     EXPECT_EQ(r.tcp_control_bits(), flags & 0xff);
     EXPECT_EQ(std::to_string(r.tcp_sequence()), f[3]);
-    EXPECT_EQ(r.meta_proto(), 4u);  // FTP
+    EXPECT_EQ(r.meta_proto(), 4u);  // FTP (the spec's numbering)
+    EXPECT_EQ(r.vdpi_proto(), 6u);  // FTP (xsensor's classification numbering, README)
     EXPECT_EQ(r.protocol_identifier(), 6u);
     // The client (the side talking to port 21) is the subscriber.
     uint32_t from_server = f[0] == "21" ? 1 : 0;
@@ -47,6 +50,69 @@ TEST(RawGoldenTest, FtpControlPayloadRoundTrips) {
   }
   // Off by default.
   EXPECT_TRUE(testing::RecordsOf<schema::Raw>(testing::RunPipeline({pcap}), "raw").empty());
+}
+
+// FLW_DIR counts from the subscriber: with subscriber_nets covering the FTP server (as if the
+// capture were taken at a hosting provider's edge), the server's packets go "subscriber ->
+// internet" (0), the client's come back (1): the opposite of DIR_DATA. Covering the client, it
+// equals DIR_DATA.
+TEST(RawGoldenTest, FlwDirCountsFromTheSubscriberNets) {
+  std::string pcap = testing::CorpusFile("zeek/ftp_ipv4.pcap");
+  XS_REQUIRE_FILE(pcap);
+  for (const char* nets : {"199.233.217.0/24", "141.142.220.235"}) {
+    Config c = DefaultConfig();
+    c.raw_export = true;
+    c.subscriber_nets = {nets};
+    bool server_side = std::string(nets) == "199.233.217.0/24";
+    auto raws = testing::RecordsOf<schema::Raw>(testing::RunPipeline({pcap}, c), "raw");
+    ASSERT_GT(raws.size(), 20u);
+    for (const schema::Raw& r : raws) {
+      uint32_t from_server = r.source_transport_port() == 21 ? 1 : 0;
+      EXPECT_EQ(r.dir_data(), from_server);
+      EXPECT_EQ(r.flw_dir(), server_side ? 1 - from_server : from_server) << nets;
+      EXPECT_EQ(r.login(), "");  // subscriber_nets give no login
+    }
+  }
+}
+
+// UDP: whoever sent the flow's first packet seen is the client (DIR_DATA 0), even when it sends
+// from the service port (a scanner's INVITEs from 5060 to other ports), checked against the
+// capture's packet order read by tshark.
+TEST(RawGoldenTest, UdpDirDataFollowsTheFirstSender) {
+  std::string pcap = testing::CorpusFile("ipfixprobe/sip.pcap");
+  XS_REQUIRE_FILE(pcap);
+  if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
+  std::string out = testing::RunCommand(
+      "tshark -r '" + pcap +
+      "' -Y 'udp && sip' -T fields -E separator=/t -e ip.src -e udp.srcport -e ip.dst "
+      "-e udp.dstport -e udp.payload 2>/dev/null");
+  std::map<std::string, std::string> first_sender;  // flow -> "addr:port" of its first packet
+  std::map<std::string, uint32_t> want;             // payload -> DIR_DATA
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    ASSERT_EQ(f.size(), 5u);
+    std::string a = f[0] + ":" + f[1], b = f[2] + ":" + f[3];
+    std::string flow = std::min(a, b) + "-" + std::max(a, b);
+    first_sender.emplace(flow, a);
+    want[absl::HexStringToBytes(f[4])] = first_sender[flow] == a ? 0 : 1;
+  }
+  Config c = DefaultConfig();
+  c.raw_export = true;
+  auto raws = testing::RecordsOf<schema::Raw>(testing::RunPipeline({pcap}, c), "raw");
+  ASSERT_GT(raws.size(), 10u);
+  int server_port_senders = 0;
+  for (const schema::Raw& r : raws) {
+    ASSERT_TRUE(want.count(r.raw_data()));
+    EXPECT_EQ(r.dir_data(), want[r.raw_data()]) << r.raw_data().substr(0, 40);
+    EXPECT_EQ(r.meta_proto(), 3u);  // SIP
+    EXPECT_EQ(r.vdpi_proto(), 5u);
+    EXPECT_EQ(r.protocol_identifier(), 17u);
+    if (r.dir_data() == 0 && r.source_transport_port() == 5060 &&
+        r.destination_transport_port() != 5060) {
+      ++server_port_senders;  // the case the port rule would have called the server
+    }
+  }
+  EXPECT_GT(server_port_senders, 0);
 }
 
 }  // namespace

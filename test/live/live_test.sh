@@ -19,6 +19,9 @@
 #   sigkill  SIGKILL leaves no XDP program attached
 #   bridges  BRIDGE_CHANNEL_NUM is the capture interface's number (1 and 2 on two interfaces), or
 #            vchannel when configured
+#   radius   radclient (freeradius-utils) sends Accounting Start and Stop for a subscriber: the
+#            records of its traffic carry the login between them and not after; a request
+#            signed with another secret is refused and counted
 # Exit 77 = skipped, with the reason. XS_KEEP=DIR keeps the run's files (captures, records,
 # counters, logs) in DIR.
 set -euo pipefail
@@ -199,6 +202,68 @@ case "$CASE" in
     check '[ "$(counter xdp.steered "$work/counters")" -gt 0 ]' "XDP steered packets"
     check '[ "$(sum_counter "xsk_rx_dropped|xsk_rx_ring_full|handoff_dropped|records_dropped" "$work/counters")" -eq 0 ]' \
       "no kernel, ring or hand-off drops"
+    ;;
+  radius)
+    command -v radclient >/dev/null || skip "radclient (freeradius-utils) not installed"
+    command -v tshark >/dev/null || skip "tshark not installed"
+    pcap=$C/ipfixprobe/http.pcap
+    [ -f "$pcap" ] || skip "shared corpus not found"
+    command -v tcprewrite >/dev/null || skip "tcprewrite (tcpreplay package) not installed"
+    client=$(tshark -r "$pcap" -Y http.request -T fields -e ip.src 2>/dev/null | head -1)
+    # The same traffic on other flows for after the Stop (the first ones stay bypassed in XDP).
+    tcprewrite --portmap=80:8080 -i "$pcap" -o "$work/again.pcap"
+    port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    start_receiver "$work/live.json" 3
+    start_sensor $(collectors) --radius_acct_listen=127.0.0.1:$port --radius_secret=s3cret
+    rad() {  # secret attribute-lines...
+      local secret=$1
+      shift
+      printf '%s\n' "$@" | radclient -t 2 -r 1 -x 127.0.0.1:$port acct "$secret" 2>&1
+    }
+    rad s3cret "Acct-Status-Type = Start" "User-Name = alice" "Framed-IP-Address = $client" \
+      "Acct-Session-Id = xs1" >"$work/start.log" || true
+    check 'grep -q "Accounting-Response" "$work/start.log"' "radclient's Start is answered"
+    ip netns exec "$NS" tcpreplay -q -i "$NAME-p" "$pcap" >/dev/null
+    sleep 1.5
+    t_stop=$(date +%s)
+    rad s3cret "Acct-Status-Type = Stop" "User-Name = alice" "Framed-IP-Address = $client" \
+      "Acct-Session-Id = xs1" >"$work/stop.log" || true
+    check 'grep -q "Accounting-Response" "$work/stop.log"' "radclient's Stop is answered"
+    sleep 1.1
+    ip netns exec "$NS" tcpreplay -q -i "$NAME-p" "$work/again.pcap" >/dev/null
+    rad wrong "Acct-Status-Type = Start" "User-Name = mallory" "Framed-IP-Address = $client" \
+      >"$work/forged.log" || true
+    check '! grep -q "Accounting-Response" "$work/forged.log"' "a request with another secret is not answered"
+    sleep 1
+    kill -USR1 "$sensor_pid"
+    sleep 0.3
+    cp "$work/counters" "$work/counters.before_stop"
+    stop_sensor
+    read -r during after wrong_during wrong_after < <(python3 - "$work/live.json" "$t_stop" "$client" <<'EOF2'
+import json, sys
+t_stop, client = int(sys.argv[2]), sys.argv[3]
+during = after = wrong_during = wrong_after = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if client not in (r.get("ip_source"), r.get("ip_destination")):
+        continue
+    if r["time_stamp"] < t_stop:
+        during += 1
+        wrong_during += r["login"] != "alice"
+    elif r["time_stamp"] > t_stop:
+        after += 1
+        wrong_after += r["login"] != ""
+print(during, after, wrong_during, wrong_after)
+EOF2
+)
+    check '[ "$during" -gt 0 ] && [ "$wrong_during" -eq 0 ]' \
+      "between Start and Stop: $during records of $client, all with LOGIN alice"
+    check '[ "$after" -gt 0 ] && [ "$wrong_after" -eq 0 ]' \
+      "after Stop: $after records of $client, none with a login"
+    check '[ "$(counter radius.starts "$work/counters")" -eq 1 ] && [ "$(counter radius.stops "$work/counters")" -eq 1 ]' \
+      "one Start and one Stop counted"
+    check '[ "$(counter radius.bad_authenticator "$work/counters")" -ge 1 ]' \
+      "the forged request counted ($(counter radius.bad_authenticator "$work/counters"))"
     ;;
   handoff)
     [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs to put the two directions on two queues"

@@ -1,5 +1,6 @@
 #include "testing/pipeline.h"
 
+#include <cstdio>
 #include <functional>
 #include <thread>
 
@@ -8,6 +9,7 @@
 #include "export/exporter.h"
 #include "parsers/dns/name_cache.h"
 #include "records/login_map.h"
+#include "sensor/core.h"
 #include "sensor/offline.h"
 #include "sensor/report.h"
 
@@ -50,14 +52,16 @@ PipelineResult WithReceiver(Config config, bool udp,
 
 PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config given, bool udp) {
   return WithReceiver(std::move(given), udp, [&](const Config& config, PipelineResult& out) {
-    auto exporter = Exporter::Create(config);
-    DnsNameCache names;
-    Worker worker(config, 1, exporter->get(), &names);
-    LoginMap logins;
-    if (!config.login_map_file.empty() && logins.Load(config.login_map_file).ok()) {
-      worker.set_login_map(&logins);
+    // As the sensor assembles it: the exporter, the subscribers (login map, subscriber_nets).
+    auto core = SensorCore::Create(config);
+    if (!core.ok()) {
+      std::fprintf(stderr, "pipeline: %s\n", std::string(core.status().message()).c_str());
+      return;  // no frames, no records: the caller's expectations fail
     }
-    (*exporter)->Tick(MonotonicMicros());
+    auto& exporter = core->exporter;
+    std::unique_ptr<Worker> made = core->MakeWorker(config, 1, exporter.get());
+    Worker& worker = *made;
+    exporter->Tick(MonotonicMicros());
     for (const auto& p : pcaps) {
       auto r =
           ReadPcapFile(p, [&](LinkType link, const uint8_t* d, size_t caplen, size_t wire_len,
@@ -65,13 +69,13 @@ PipelineResult RunPipeline(const std::vector<std::string>& pcaps, Config given, 
       if (r.ok()) out.frames += r->frames;
     }
     worker.Finish();
-    (*exporter)->Shutdown(5'000'000);
+    exporter->Shutdown(5'000'000);
     for (int i = 0; i < DecodeCounters::kCount; ++i) {
       auto id = static_cast<DecodeCounters::Id>(i);
       out.decode[i] = worker.decode_counters().Get(id);
     }
     out.decode_sum = worker.decode_counters().Sum();
-    out.counters_text = CountersText(worker, exporter->get());
+    out.counters_text = CountersText(worker, exporter.get());
   });
 }
 

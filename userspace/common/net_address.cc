@@ -86,4 +86,11 @@ std::string FormatMac(absl::string_view b) {
                          static_cast<uint8_t>(b[5]));
 }
 
+Endpoint BoundEndpoint(int fd) {
+  Endpoint ep;
+  ep.len = sizeof(ep.addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ep.addr), &ep.len);
+  return ep;
+}
+
 }  // namespace xsensor

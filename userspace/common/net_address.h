@@ -20,6 +20,9 @@ struct Endpoint {
   std::string ToString() const;
 };
 
+// The address a socket is bound to (a port 0 resolved).
+Endpoint BoundEndpoint(int fd);
+
 // Port 0 (any port) is accepted only for listeners.
 absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text, bool allow_port_zero = false);
 

@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
 #include <pwd.h>
 
 #include <algorithm>
@@ -185,6 +186,27 @@ struct Interfaces {
     return absl::OkStatus();
   }
   std::string Accepts() const { return "interface names, comma-separated"; }
+};
+
+struct Prefixes {
+  absl::Status operator()(absl::string_view v, std::vector<std::string>* out) const {
+    *out = SplitList(v, ',');
+    for (const auto& p : *out) {
+      std::string addr = p.substr(0, p.find('/'));
+      uint8_t buf[16];
+      int bits = inet_pton(AF_INET, addr.c_str(), buf) == 1    ? 32
+                 : inet_pton(AF_INET6, addr.c_str(), buf) == 1 ? 128
+                                                               : 0;
+      int len = bits;
+      if (bits == 0 ||
+          (p.find('/') != std::string::npos &&
+           (!absl::SimpleAtoi(p.substr(p.find('/') + 1), &len) || len < 0 || len > bits))) {
+        return absl::InvalidArgumentError(absl::StrCat("'", p, "' is not ", Accepts()));
+      }
+    }
+    return absl::OkStatus();
+  }
+  std::string Accepts() const { return "ADDRESS[/PREFIX] (IPv4 or IPv6), comma-separated"; }
 };
 
 struct OneOf {
@@ -435,6 +457,11 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, std::vector<std::stri
   }
   XS_CONFIG_KEYS(XS_APPLY_FLAG_)
 #undef XS_APPLY_FLAG_
+  if (config.radius_acct_listen && config.radius_secret.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.Where("radius_acct_listen"),
+                                                   ": RADIUS accounting needs its shared secret in "
+                                                   "radius_secret"));
+  }
   if (config.redact_credentials == Config::Redact::kHash && config.redact_key.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(config.Where("redact_credentials"), ": hash needs a secret in redact_key"));

@@ -102,6 +102,14 @@ namespace xsensor {
   X(vchannel, uint32_t, Integer(0, 65535), "0", "Channel number exported as BRIDGE_CHANNEL_NUM")   \
   X(login_map_file, std::string, Text(), "",                                                       \
     "Subscriber logins: 'ADDRESS[/PREFIX] LOGIN' lines (reloaded on SIGHUP)")                      \
+  X(subscriber_nets, Names, Prefixes(), "",                                                        \
+    "The subscribers' address ranges (ADDRESS[/PREFIX], comma-separated): the side FLW_DIR "       \
+    "counts from")                                                                                 \
+  X(radius_acct_listen, std::optional<Endpoint>, Listen(), "off",                                  \
+    "Take subscriber logins from RADIUS accounting (RFC 2866) sent to this UDP ADDR:PORT, or off") \
+  X(radius_secret, std::string, Text(), "", "The RADIUS shared secret of radius_acct_listen")      \
+  X(radius_login_attribute, std::string, OneOf("user-name", "calling-station-id"), "user-name",    \
+    "The RADIUS attribute that is the subscriber's LOGIN")                                         \
   X(flow_max, uint32_t, Integer(16, 100000000), "1000000",                                         \
     "Most flows each worker tracks at once; the least recently seen is evicted")                   \
   X(flow_idle_timeout, uint32_t, Integer(1, 86400), "120",                                         \

@@ -68,8 +68,10 @@ struct Flow {
   void TakeEnds(Dir d, const PacketView& p);
   bool parser_chosen = false;
   bool bypass_requested = false;
-  bool skip_armed = false;  // a reply body is left in XDP up to skip_until (live)
-  uint8_t meta_proto = 0;   // of the chosen parser (raw records)
+  bool skip_armed = false;     // a reply body is left in XDP up to skip_until (live)
+  uint8_t meta_proto = 0;      // of the chosen parser (raw records)
+  uint8_t vdpi_proto = 0;      // the flow's protocol by the sensor's classification (VdpiProto)
+  bool first_from_lo = false;  // who sent the flow's first packet seen (UDP DIR_DATA)
   // What the server sent before the client said anything, while no parser is chosen (bounded):
   // the greeting of a server-first protocol on a port of its own.
   std::string server_first;

@@ -182,10 +182,17 @@ bool LooksLikeServerGreeting(absl::string_view payload);
 // ServerHello (a flow picked up at its reply: live, the reply crossed queues and came first).
 bool LooksLikeServerReply(absl::string_view payload);
 
+// *vdpi_proto, if given, to the parser's VDPI_PROTO (VdpiProto).
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
                                         const ParserOptions& options, uint8_t* meta_proto = nullptr,
                                         absl::string_view server_greeting = {},
-                                        bool* by_greeting = nullptr);
+                                        bool* by_greeting = nullptr, uint8_t* vdpi_proto = nullptr);
+
+// VDPI_PROTO: the protocol the sensor's own classification found for a flow (README, "Field
+// values"), by parser name: 1 HTTP, 2 TLS, 3 QUIC, 4 DNS, 5 SIP, 6 FTP, 7 SMTP, 8 POP3, 9 IMAP,
+// 10 XMPP; 0 unknown. A flow that switches to TLS (STARTTLS) is TLS from then on.
+inline constexpr uint8_t kVdpiTls = 2;
+uint8_t VdpiProto(absl::string_view parser_name);
 
 }  // namespace xsensor

@@ -168,7 +168,8 @@ std::vector<std::string> ParserPayloadStarts(uint8_t l4_proto) {
 std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view client_payload,
                                         const ParserOptions& options, uint8_t* meta_proto,
-                                        absl::string_view server_greeting, bool* by_greeting) {
+                                        absl::string_view server_greeting, bool* by_greeting,
+                                        uint8_t* vdpi_proto) {
   const ParserInfo* chosen = nullptr;
   if (by_greeting) *by_greeting = false;
   for (const auto& p : Parsers()) {
@@ -190,7 +191,17 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
     }
   }
   if (meta_proto) *meta_proto = chosen ? chosen->meta_proto : 0;
+  if (vdpi_proto) *vdpi_proto = chosen ? VdpiProto(chosen->name) : 0;
   return chosen ? chosen->make(options) : nullptr;
+}
+
+uint8_t VdpiProto(absl::string_view parser_name) {
+  static constexpr absl::string_view kNames[] = {"http", "tls",  "quic", "dns",  "sip",
+                                                 "ftp",  "smtp", "pop3", "imap", "xmpp"};
+  for (size_t i = 0; i < std::size(kNames); ++i) {
+    if (kNames[i] == parser_name) return static_cast<uint8_t>(i + 1);
+  }
+  return 0;
 }
 
 }  // namespace xsensor

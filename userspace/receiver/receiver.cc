@@ -25,13 +25,6 @@ std::string PeerName(const sockaddr_storage& ss, socklen_t len) {
   return ep.ToString();
 }
 
-Endpoint BoundEndpoint(int fd) {
-  Endpoint ep;
-  ep.len = sizeof(ep.addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&ep.addr), &ep.len);
-  return ep;
-}
-
 bool ValidUtf8(absl::string_view s) {
   size_t i = 0;
   while (i < s.size()) {

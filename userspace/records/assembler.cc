@@ -62,7 +62,11 @@ T* RecordAssembler::Begin(Dir side, int64_t ts_us) {
   if constexpr (requires { r->set_bridge_channel_num(0); }) {
     r->set_bridge_channel_num(channel_);
   }
-  if (logins_) r->set_login(logins_->Lookup(r->ip_source(), r->ip_destination()));
+  subscriber_side_ = -1;
+  if (subscribers_) {
+    subscriber_side_ = subscribers_->Find(r->ip_source(), r->ip_destination(), &login_);
+    if (subscriber_side_ >= 0) r->set_login(login_);
+  }
   return r;
 }
 
@@ -194,9 +198,11 @@ void RecordAssembler::ImSession(const ImSessionFact& f) {
 void RecordAssembler::Raw(const RawPacket& packet) {
   auto* r = Begin<schema::Raw>(packet.dir, packet.ts_us);
   uint32_t to_client = packet.dir == Dir::kToClient ? 1 : 0;
-  r->set_flw_dir(to_client);
-  r->set_dir_data(to_client);
-  r->set_vdpi_proto(packet.meta_proto);
+  // FLW_DIR: 0 from the subscriber; when neither end is a known subscriber, the client is
+  // taken for it. DIR_DATA: 0 from the client (UDP: from the flow's first sender).
+  r->set_flw_dir(subscriber_side_ >= 0 ? static_cast<uint32_t>(subscriber_side_) : to_client);
+  r->set_dir_data(packet.from_first_sender >= 0 ? (packet.from_first_sender ? 0 : 1) : to_client);
+  r->set_vdpi_proto(packet.vdpi_proto);
   r->set_meta_proto(packet.meta_proto);
   Put(r->mutable_raw_data(), packet.payload);
   r->set_protocol_identifier(packet.l4_proto);

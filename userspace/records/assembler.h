@@ -23,7 +23,8 @@ class RecordAssembler : public FactSink {
   // Also hands every `dns` record to `tap` (the DNS text log), if set.
   void set_dns_tap(RecordSink* tap) { dns_tap_ = tap; }
   // LOGIN is looked up here for every record, if set.
-  void set_login_map(const LoginMap* logins) { logins_ = logins; }
+  // LOGIN and, for raw records, FLW_DIR come from them.
+  void set_subscribers(const Subscribers* subscribers) { subscribers_ = subscribers; }
   // Credentials are redacted in every record, if set (redact_credentials).
   void set_redactor(const Redactor* redactor) { redactor_ = redactor; }
 
@@ -50,6 +51,8 @@ class RecordAssembler : public FactSink {
   struct RawPacket {
     Dir dir = Dir::kToServer;
     uint8_t meta_proto = 0;
+    uint16_t vdpi_proto = 0;        // the flow's protocol by the sensor's classification
+    int8_t from_first_sender = -1;  // UDP: 1 sent by the flow's first sender, 0 not; TCP: -1
     uint8_t l4_proto = 0;
     uint8_t tcp_flags = 0;
     uint32_t tcp_seq = 0;
@@ -73,7 +76,9 @@ class RecordAssembler : public FactSink {
 
   RecordSink* sink_;
   RecordSink* dns_tap_ = nullptr;
-  const LoginMap* logins_ = nullptr;
+  const Subscribers* subscribers_ = nullptr;
+  int subscriber_side_ = -1;  // of the record being made: 0 its source, 1 its destination
+  std::string login_;         // scratch
   const Redactor* redactor_ = nullptr;
   uint64_t emitted_ = 0;
   const EndpointSource* endpoints_ = &kNone;

@@ -24,6 +24,42 @@ std::array<uint8_t, 16> Masked(const uint8_t* addr, int len_bytes, int prefix) {
 
 }  // namespace
 
+absl::StatusOr<PrefixEntry> ParsePrefix(absl::string_view text) {
+  PrefixEntry e;
+  absl::string_view addr = text;
+  int prefix = -1;
+  if (size_t slash = addr.find('/'); slash != absl::string_view::npos) {
+    if (!absl::SimpleAtoi(addr.substr(slash + 1), &prefix) || prefix < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "': bad prefix length"));
+    }
+    addr = addr.substr(0, slash);
+  }
+  std::string a(addr);
+  if (inet_pton(AF_INET, a.c_str(), e.addr.data()) == 1) {
+    e.len = 4;
+  } else if (inet_pton(AF_INET6, a.c_str(), e.addr.data()) == 1) {
+    e.len = 16;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("'", addr, "' is not an IPv4 or IPv6 address"));
+  }
+  if (prefix < 0) prefix = e.len * 8;
+  if (prefix > e.len * 8) {
+    return absl::InvalidArgumentError(absl::StrCat("prefix /", prefix, " is too long"));
+  }
+  e.prefix = prefix;
+  return e;
+}
+
+std::shared_ptr<const LoginTable> LoginTable::Build(const std::vector<PrefixEntry>& entries) {
+  auto t = std::make_shared<LoginTable>();
+  for (const PrefixEntry& e : entries) {
+    auto& table = e.len == 4 ? t->v4_ : t->v6_;
+    table[e.prefix][Masked(e.addr.data(), e.len, e.prefix)] = e.login;
+    ++t->size_;
+  }
+  return t;
+}
+
 absl::StatusOr<std::shared_ptr<const LoginTable>> LoginTable::Parse(absl::string_view file_name,
                                                                     absl::string_view text) {
   auto t = std::make_shared<LoginTable>();
@@ -38,26 +74,10 @@ absl::StatusOr<std::shared_ptr<const LoginTable>> LoginTable::Parse(absl::string
       return absl::InvalidArgumentError(absl::StrCat(file_name, ":", line_no, ": ", why));
     };
     if (f.size() != 2) return bad("expected 'ADDRESS[/PREFIX] LOGIN'");
-    absl::string_view addr = f[0];
-    int prefix = -1;
-    if (size_t slash = addr.find('/'); slash != absl::string_view::npos) {
-      if (!absl::SimpleAtoi(addr.substr(slash + 1), &prefix)) return bad("bad prefix length");
-      addr = addr.substr(0, slash);
-    }
-    uint8_t bytes[16];
-    std::string a(addr);
-    int len = 0;
-    if (inet_pton(AF_INET, a.c_str(), bytes) == 1) {
-      len = 4;
-    } else if (inet_pton(AF_INET6, a.c_str(), bytes) == 1) {
-      len = 16;
-    } else {
-      return bad(absl::StrCat("'", addr, "' is not an IPv4 or IPv6 address"));
-    }
-    if (prefix < 0) prefix = len * 8;
-    if (prefix > len * 8) return bad(absl::StrCat("prefix /", prefix, " is too long"));
-    auto& table = len == 4 ? t->v4_ : t->v6_;
-    table[prefix][Masked(bytes, len, prefix)] = std::string(f[1]);
+    auto e = ParsePrefix(f[0]);
+    if (!e.ok()) return bad(e.status().message());
+    auto& table = e->len == 4 ? t->v4_ : t->v6_;
+    table[e->prefix][Masked(e->addr.data(), e->len, e->prefix)] = std::string(f[1]);
     ++t->size_;
   }
   return std::shared_ptr<const LoginTable>(std::move(t));
@@ -96,6 +116,25 @@ std::string LoginMap::Lookup(absl::string_view a, absl::string_view b) const {
   if (const std::string* l = t->Find(a)) return *l;
   if (const std::string* l = t->Find(b)) return *l;
   return "";
+}
+
+bool LoginMap::Find(absl::string_view addr, std::string* login) const {
+  std::shared_ptr<const LoginTable> t = std::atomic_load(&table_);
+  const std::string* l = t ? t->Find(addr) : nullptr;
+  if (l) *login = *l;
+  return l != nullptr;
+}
+
+int Subscribers::Find(absl::string_view a, absl::string_view b, std::string* login) const {
+  const LoginTable* n = nets.get();  // immutable once set
+  int side = 0;
+  for (absl::string_view addr : {a, b}) {
+    if (radius && radius->Find(addr, login)) return side;
+    if (logins && logins->Find(addr, login)) return side;
+    if (n && n->Find(addr)) return side;
+    ++side;
+  }
+  return -1;
 }
 
 size_t LoginMap::size() const {

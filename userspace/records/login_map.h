@@ -10,16 +10,28 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace xsensor {
 
+// One address or prefix and its login.
+struct PrefixEntry {
+  std::array<uint8_t, 16> addr{};
+  int len = 0;     // 4 or 16
+  int prefix = 0;  // bits
+  std::string login;
+};
+// "ADDRESS[/PREFIX]" (IPv4 or IPv6); the error says what is wrong.
+absl::StatusOr<PrefixEntry> ParsePrefix(absl::string_view text);
+
 class LoginTable {
  public:
   static absl::StatusOr<std::shared_ptr<const LoginTable>> Parse(absl::string_view file_name,
                                                                  absl::string_view text);
+  static std::shared_ptr<const LoginTable> Build(const std::vector<PrefixEntry>& entries);
   // `addr` is 4 or 16 bytes; empty when no prefix covers it.
   const std::string* Find(absl::string_view addr) const;
   size_t size() const { return size_; }
@@ -39,11 +51,26 @@ class LoginMap {
   absl::Status Reload();
   // The login of the first of `a`, `b` (4 or 16 bytes each) that a prefix covers, or null.
   std::string Lookup(absl::string_view a, absl::string_view b) const;
+  // The login of `addr`, or false when no prefix covers it.
+  bool Find(absl::string_view addr, std::string* login) const;
+  // Replaces the table (a map filled by other means than a file: RADIUS accounting).
+  void Publish(std::shared_ptr<const LoginTable> table) { std::atomic_store(&table_, table); }
   size_t size() const;
 
  private:
   std::string path_;
   std::shared_ptr<const LoginTable> table_;  // accessed with std::atomic_load/store
+};
+
+// Who the subscriber of a record is, and its login: of the record's source, then its
+// destination, the first address that a RADIUS accounting session, the login map or
+// subscriber_nets (no login) covers. Any source may be absent.
+struct Subscribers {
+  const LoginMap* radius = nullptr;
+  const LoginMap* logins = nullptr;
+  std::shared_ptr<const LoginTable> nets;
+  // 0: `a` is the subscriber, 1: `b` is, -1: neither is known. *login: its login, if any.
+  int Find(absl::string_view a, absl::string_view b, std::string* login) const;
 };
 
 }  // namespace xsensor

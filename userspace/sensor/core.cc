@@ -1,5 +1,7 @@
 #include "sensor/core.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace xsensor {
 
 absl::StatusOr<SensorCore> SensorCore::Create(const Config& config) {
@@ -11,6 +13,30 @@ absl::StatusOr<SensorCore> SensorCore::Create(const Config& config) {
   if (!config.login_map_file.empty()) {
     c.logins = std::make_unique<LoginMap>();
     if (absl::Status st = c.logins->Load(config.login_map_file); !st.ok()) return st;
+  }
+  c.subscribers = std::make_unique<Subscribers>();
+  c.subscribers->logins = c.logins.get();
+  if (!config.subscriber_nets.empty()) {
+    std::vector<PrefixEntry> nets;
+    for (const std::string& n : config.subscriber_nets) {
+      auto e = ParsePrefix(n);
+      if (!e.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(config.Where("subscriber_nets"), ": ", e.status().message()));
+      }
+      nets.push_back(*e);
+    }
+    c.subscribers->nets = LoginTable::Build(nets);
+  }
+  if (config.radius_acct_listen) {
+    auto r = RadiusListener::Start(*config.radius_acct_listen, config.radius_secret,
+                                   config.radius_login_attribute == "calling-station-id");
+    if (!r.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat(config.Where("radius_acct_listen"), ": ", r.status().message()));
+    }
+    c.radius = std::move(*r);
+    c.subscribers->radius = c.radius->sessions();
   }
   if (config.ajb_save_dns) {
     auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(config));
@@ -24,8 +50,19 @@ std::unique_ptr<Worker> SensorCore::MakeWorker(const Config& config, uint8_t id,
                                                RecordSink* sink) const {
   auto w = std::make_unique<Worker>(config, id, sink, names.get());
   if (dns_log) w->set_dns_log(dns_log.get());
-  if (logins) w->set_login_map(logins.get());
+  w->set_subscribers(subscribers.get());
   return w;
+}
+
+std::string SensorCore::RadiusCountersText() const {
+  if (!radius) return "";
+  const RadiusStats& s = radius->stats();
+  return absl::StrCat("radius.requests ", s.requests.load(), "\nradius.bad_authenticator ",
+                      s.bad_authenticator.load(), "\nradius.malformed ", s.malformed.load(),
+                      "\nradius.starts ", s.starts.load(), "\nradius.interim_updates ",
+                      s.interim_updates.load(), "\nradius.stops ", s.stops.load(),
+                      "\nradius.without_address ", s.without_address.load(), "\nradius.sessions ",
+                      s.sessions.load(), "\n");
 }
 
 }  // namespace xsensor

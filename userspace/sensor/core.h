@@ -13,21 +13,26 @@
 #include "records/dns_log.h"
 #include "records/login_map.h"
 #include "schema/record_sink.h"
+#include "sensor/radius.h"
 #include "sensor/worker.h"
 
 namespace xsensor {
 
 struct SensorCore {
   std::unique_ptr<Exporter> exporter;
-  std::unique_ptr<DnsNameCache> names;  // shared by the workers
-  std::unique_ptr<LoginMap> logins;     // login_map_file; null when none
-  std::unique_ptr<DnsTextLog> dns_log;  // ajb_save_dns; null when off
+  std::unique_ptr<DnsNameCache> names;       // shared by the workers
+  std::unique_ptr<LoginMap> logins;          // login_map_file; null when none
+  std::unique_ptr<RadiusListener> radius;    // radius_acct_listen; null when off
+  std::unique_ptr<Subscribers> subscribers;  // RADIUS, the login map, subscriber_nets
+  std::unique_ptr<DnsTextLog> dns_log;       // ajb_save_dns; null when off
 
   // Errors name what failed (a collector address, the login map file and line, the DNS log).
   static absl::StatusOr<SensorCore> Create(const Config& config);
   // Worker `id`, its records to `sink`, with the name cache, login map and DNS log.
   std::unique_ptr<Worker> MakeWorker(const Config& config, uint8_t id, RecordSink* sink) const;
   absl::Status ReloadLogins() { return logins ? logins->Reload() : absl::OkStatus(); }
+  // The radius.* lines of the counters file (nothing when RADIUS is off).
+  std::string RadiusCountersText() const;
 };
 
 }  // namespace xsensor

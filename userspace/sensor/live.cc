@@ -449,6 +449,19 @@ std::string LiveSensor::MetricsText() const {
     m.Counter("xsensor_dns_log_write_errors_total", "DNS text log write errors.", {},
               st.write_errors);
   }
+  if (core_.radius) {
+    const RadiusStats& r = core_.radius->stats();
+    m.Counter("xsensor_radius_requests_total", "RADIUS Accounting-Requests taken and answered.", {},
+              r.requests.load());
+    m.Counter("xsensor_radius_refused_total",
+              "RADIUS packets refused: bad Request Authenticator, or malformed.",
+              {{"reason", "bad_authenticator"}}, r.bad_authenticator.load());
+    m.Counter("xsensor_radius_refused_total",
+              "RADIUS packets refused: bad Request Authenticator, or malformed.",
+              {{"reason", "malformed"}}, r.malformed.load());
+    m.Gauge("xsensor_radius_sessions", "Subscriber addresses with a login from RADIUS now.", {},
+            r.sessions.load());
+  }
   ExporterMetrics(*core_.exporter, &m);
   ProcessMetrics(&m);
   return m.Render();
@@ -480,6 +493,7 @@ std::string LiveSensor::CountersText() const {
                     "dns_log.lines_dropped ", st.lines_dropped, "\n", "dns_log.files_closed ",
                     st.files_closed, "\n", "dns_log.write_errors ", st.write_errors, "\n");
   }
+  out += core_.RadiusCountersText();
   // The exporter's own lines (records per stream, collectors).
   std::string ex = xsensor::CountersText(*queues_[0]->worker, core_.exporter.get());
   size_t pos = ex.find("export.");

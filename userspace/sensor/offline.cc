@@ -274,6 +274,7 @@ std::string OfflineSensor::CountersText() const {
   std::vector<std::string> reports;
   for (const auto& l : workers_) reports.push_back(xsensor::CountersText(*l->worker, nullptr));
   std::string out = SumReports(reports);
+  out += core_.RadiusCountersText();
   out += ExporterCountersText(*core_.exporter);
   if (core_.dns_log) {
     DnsLogStats st = core_.dns_log->stats();

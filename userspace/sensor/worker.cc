@@ -200,6 +200,7 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
     const bool sender_is_client =
         known.value_or((p.sport < 1024) == (p.dport < 1024) || p.dport < 1024);
     flow->client_is_lo = from_lo == sender_is_client;
+    flow->first_from_lo = from_lo;
     flow->roles_guessed = !known && p.payload.empty();
     flow->handshake_seen = p.l4_proto == 6 && (p.tcp_flags & kSyn);
   } else if (flow->roles_guessed && !p.payload.empty()) {
@@ -275,6 +276,11 @@ void Worker::EmitRaw(Flow& flow, Dir dir, int64_t ts_us, absl::string_view paylo
   RecordAssembler::RawPacket raw;
   raw.dir = dir;
   raw.meta_proto = flow.meta_proto;
+  raw.vdpi_proto = flow.vdpi_proto;
+  if (flow.key.proto == 17) {
+    const bool from_lo = (dir == Dir::kToServer) == flow.client_is_lo;
+    raw.from_first_sender = from_lo == flow.first_from_lo ? 1 : 0;
+  }
   raw.l4_proto = flow.key.proto;
   raw.tcp_flags = tcp_flags;
   raw.tcp_seq = tcp_seq;
@@ -447,7 +453,7 @@ void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data,
     absl::string_view client_payload = to_server ? data : absl::string_view(flow.client_first);
     bool by_greeting = false;
     flow.parser = ChooseParser(flow.key.proto, server_port, client_payload, parser_options_,
-                               &flow.meta_proto, flow.server_first, &by_greeting);
+                               &flow.meta_proto, flow.server_first, &by_greeting, &flow.vdpi_proto);
     const bool wait_for_greeting = to_server && !flow.parser && !flow.handshake_seen &&
                                    flow.key.proto == 6 && flow.server_first.empty() &&
                                    flow.client_first_packets < kMaxClientFirstPackets;
@@ -514,6 +520,7 @@ void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data,
     // continues as TLS, parsed (and exported) as on a TLS port.
     flow.parser->OnEnd(ctx);
     flow.parser = MakeTlsParserAfterStartTls(parser_options_);
+    flow.vdpi_proto = kVdpiTls;
     counters_.Inc(WorkerCounters::kStartTlsFlows);
   }
   AccountParser(flow, ctx);

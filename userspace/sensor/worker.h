@@ -64,7 +64,7 @@ class Worker {
   // Every `dns` record also goes to `log` (the DNS text log), if set.
   void set_dns_log(RecordSink* log) { records_.set_dns_tap(log); }
   // LOGIN of every record from `logins` (shared, reloadable), if set.
-  void set_login_map(const LoginMap* logins) { records_.set_login_map(logins); }
+  void set_subscribers(const Subscribers* subscribers) { records_.set_subscribers(subscribers); }
   void set_bypass_callback(BypassCallback cb) { bypass_cb_ = std::move(cb); }
   // BRIDGE_CHANNEL_NUM of the flows the next frames create: `vchannel` when configured, else
   // the number of the capture interface (bridge) they came through (live: 1, 2, ... in the
