@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "testing/corpus.h"
@@ -113,6 +115,76 @@ TEST(RawGoldenTest, UdpDirDataFollowsTheFirstSender) {
     }
   }
   EXPECT_GT(server_port_senders, 0);
+}
+
+// NNTP (a Leafnode reader session): recognised by the server's 200 greeting and the client's
+// MODE READER; every payload packet is a raw record with META_PROTO 11, in capture order,
+// byte for byte as tshark reads it.
+TEST(RawGoldenTest, NntpPacketsAreRawRecords) {
+  std::string pcap = testing::CorpusFile("ndpi/nntp.pcap");
+  XS_REQUIRE_FILE(pcap);
+  if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
+  std::string out = testing::RunCommand("tshark -r '" + pcap +
+                                        "' -Y 'tcp.len>0' -T fields -E separator=/t "
+                                        "-e tcp.srcport -e tcp.payload 2>/dev/null");
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  Config c = DefaultConfig();
+  c.raw_export = true;
+  auto raws = testing::RecordsOf<schema::Raw>(testing::RunPipeline({pcap}, c), "raw");
+  ASSERT_EQ(raws.size(), lines.size());
+  ASSERT_GT(raws.size(), 10u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::vector<std::string> f = absl::StrSplit(lines[i], '\t');
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_EQ(raws[i].raw_data(), absl::HexStringToBytes(f[1])) << i;
+    EXPECT_EQ(raws[i].meta_proto(), 11u);
+    EXPECT_EQ(raws[i].vdpi_proto(), 11u);
+    EXPECT_EQ(raws[i].dir_data(), f[0] == "119" ? 1u : 0u);
+  }
+}
+
+// H.323: RAS over UDP, Q.931/H.225.0 call signalling on 1720 and H.245 on a port the call
+// chose, recognised by their structure. Every packet tshark decodes as h225, q931 or h245 is
+// a raw record with META_PROTO 12, and every raw record is one of the capture's packets of
+// those flows.
+TEST(RawGoldenTest, H323PacketsAreRawRecords) {
+  std::string pcap = testing::CorpusFile("ndpi/h323.pcap");
+  XS_REQUIRE_FILE(pcap);
+  if (!testing::HaveCommand("tshark")) GTEST_SKIP() << "tshark not installed";
+  std::string out = testing::RunCommand(
+      "tshark -r '" + pcap +
+      "' -Y 'tcp.len>0 || udp' -T fields -E separator=/t -e frame.protocols -e tcp.payload "
+      "-e udp.payload 2>/dev/null");
+  std::map<std::string, bool> payloads;  // payload -> tshark calls it H.323
+  int h323 = 0;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    ASSERT_EQ(f.size(), 3u);
+    bool is = absl::StrContains(f[0], "h225") || absl::StrContains(f[0], "q931") ||
+              absl::StrContains(f[0], "h245");
+    payloads[absl::HexStringToBytes(f[1] + f[2])] |= is;
+    h323 += is;
+  }
+  Config c = DefaultConfig();
+  c.raw_export = true;
+  auto raws = testing::RecordsOf<schema::Raw>(testing::RunPipeline({pcap}, c), "raw");
+  std::set<std::string> exported;
+  int tcp = 0, udp = 0;
+  for (const schema::Raw& r : raws) {
+    EXPECT_TRUE(payloads.count(r.raw_data())) << "not a packet of the capture";
+    EXPECT_EQ(r.meta_proto(), 12u);
+    EXPECT_EQ(r.vdpi_proto(), 12u);
+    exported.insert(r.raw_data());
+    (r.protocol_identifier() == 6 ? tcp : udp)++;
+  }
+  ASSERT_GT(h323, 20);
+  for (const auto& [payload, is] : payloads) {
+    if (is) {
+      EXPECT_TRUE(exported.count(payload)) << "an H.323 packet tshark decodes is missing";
+    }
+  }
+  EXPECT_GT(tcp, 0);
+  EXPECT_GT(udp, 0);
 }
 
 }  // namespace

@@ -160,6 +160,10 @@ struct ParserInfo {
   // How a flow's first payload starts on any port when `sniff` or `sniff_server_first` may
   // accept it (the client's request, or the server's greeting): what XDP steers on.
   std::vector<std::string> starts;
+  // True when the parser takes a flow only on its ports and only when the client's first
+  // payload passes `sniff` (a weak structure, such as H.225 RAS's PER header, that would take
+  // other protocols' packets on other ports).
+  bool port_and_sniff = false;
 };
 
 const std::vector<ParserInfo>& Parsers();
@@ -191,7 +195,8 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
 
 // VDPI_PROTO: the protocol the sensor's own classification found for a flow (README, "Field
 // values"), by parser name: 1 HTTP, 2 TLS, 3 QUIC, 4 DNS, 5 SIP, 6 FTP, 7 SMTP, 8 POP3, 9 IMAP,
-// 10 XMPP; 0 unknown. A flow that switches to TLS (STARTTLS) is TLS from then on.
+// 10 XMPP, 11 NNTP, 12 H.323; 0 unknown. A flow that switches to TLS (STARTTLS) is TLS from
+// then on.
 inline constexpr uint8_t kVdpiTls = 2;
 uint8_t VdpiProto(absl::string_view parser_name);
 

@@ -13,6 +13,7 @@
 #include "parsers/mail/smtp_parser.h"
 #include "parsers/parser.h"
 #include "parsers/quic/quic_parser.h"
+#include "parsers/raw_only/raw_only.h"
 #include "parsers/sip/sip_parser.h"
 #include "parsers/tls/tls_parser.h"
 #include "parsers/xmpp/xmpp_parser.h"
@@ -99,7 +100,7 @@ static std::vector<std::string> Strings(std::vector<absl::string_view> v) {
 
 // The one list of parsers. Adding a protocol means adding a row here.
 const std::vector<ParserInfo>& Parsers() {
-  // META_PROTO (SPEC.md): 3 SIP, 4 FTP, 5 SMTP, 6 POP3, 7 IMAP, 8 XMPP.
+  // META_PROTO (SPEC.md): 3 SIP, 4 FTP, 5 SMTP, 6 POP3, 7 IMAP, 8 XMPP, 11 NNTP, 12 H.323.
   static const auto* parsers = [] {
     auto http = HttpRequestMethods();
     auto sip = SipMessageStarts();
@@ -137,6 +138,18 @@ const std::vector<ParserInfo>& Parsers() {
          &MakeXmppParser,
          nullptr,
          {"<?xml", "<stream:stream"}},
+        {"nntp", 6, 11, {119}, nullptr, &MakeRawOnlyParser, &NntpServerFirst, {"200 ", "201 "}},
+        {"h225",
+         6,
+         12,
+         {1720},
+         &LooksLikeH225CallSignalling,
+         &MakeRawOnlyParser,
+         nullptr,
+         {},
+         true},
+        {"h245", 6, 12, {}, &LooksLikeH245, &MakeRawOnlyParser, nullptr, {}},
+        {"ras", 17, 12, {1719}, &LooksLikeH225Ras, &MakeRawOnlyParser, nullptr, {}, true},
     };
   }();
   return *parsers;
@@ -175,12 +188,16 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
   for (const auto& p : Parsers()) {
     if (p.l4_proto != l4_proto) continue;
     for (uint16_t port : p.ports) {
-      if (port == server_port && !chosen) chosen = &p;
+      if (port == server_port && !chosen && (!p.port_and_sniff || p.sniff(client_payload))) {
+        chosen = &p;
+      }
     }
   }
   for (const auto& p : Parsers()) {
     if (chosen || client_payload.empty()) break;
-    if (p.l4_proto == l4_proto && p.sniff && p.sniff(client_payload)) chosen = &p;
+    if (p.l4_proto == l4_proto && p.sniff && !p.port_and_sniff && p.sniff(client_payload)) {
+      chosen = &p;
+    }
   }
   for (const auto& p : Parsers()) {
     if (chosen || client_payload.empty() || server_greeting.empty()) break;
@@ -196,10 +213,12 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
 }
 
 uint8_t VdpiProto(absl::string_view parser_name) {
-  static constexpr absl::string_view kNames[] = {"http", "tls",  "quic", "dns",  "sip",
-                                                 "ftp",  "smtp", "pop3", "imap", "xmpp"};
-  for (size_t i = 0; i < std::size(kNames); ++i) {
-    if (kNames[i] == parser_name) return static_cast<uint8_t>(i + 1);
+  static constexpr std::pair<absl::string_view, uint8_t> kIds[] = {
+      {"http", 1},  {"tls", 2},   {"quic", 3},  {"dns", 4},  {"sip", 5},
+      {"ftp", 6},   {"smtp", 7},  {"pop3", 8},  {"imap", 9}, {"xmpp", 10},
+      {"nntp", 11}, {"h225", 12}, {"h245", 12}, {"ras", 12}};
+  for (const auto& [name, id] : kIds) {
+    if (name == parser_name) return id;
   }
   return 0;
 }
