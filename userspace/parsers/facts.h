@@ -81,7 +81,7 @@ struct MailFact {
 
 // An instant-messaging session (XMPP).
 struct ImSessionFact {
-  absl::string_view login, password, screen_name, receivers;
+  absl::string_view login, password, screen_name, uin, receivers;
   uint32_t protocol = 0;
   uint32_t result = 0;
 };

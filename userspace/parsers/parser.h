@@ -195,7 +195,7 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
 
 // VDPI_PROTO: the protocol the sensor's own classification found for a flow (README, "Field
 // values"), by parser name: 1 HTTP, 2 TLS, 3 QUIC, 4 DNS, 5 SIP, 6 FTP, 7 SMTP, 8 POP3, 9 IMAP,
-// 10 XMPP, 11 NNTP, 12 H.323; 0 unknown. A flow that switches to TLS (STARTTLS) is TLS from
+// 10 XMPP, 11 NNTP, 12 H.323, 13 ICQ; 0 unknown. A flow that switches to TLS (STARTTLS) is TLS from
 // then on.
 inline constexpr uint8_t kVdpiTls = 2;
 uint8_t VdpiProto(absl::string_view parser_name);

@@ -9,6 +9,7 @@
 #include "parsers/dns/name_cache.h"
 #include "parsers/ftp/ftp_parser.h"
 #include "parsers/http/http_parser.h"
+#include "parsers/icq/icq_parser.h"
 #include "parsers/mail/pop3_imap_parser.h"
 #include "parsers/mail/smtp_parser.h"
 #include "parsers/parser.h"
@@ -100,7 +101,8 @@ static std::vector<std::string> Strings(std::vector<absl::string_view> v) {
 
 // The one list of parsers. Adding a protocol means adding a row here.
 const std::vector<ParserInfo>& Parsers() {
-  // META_PROTO (SPEC.md): 3 SIP, 4 FTP, 5 SMTP, 6 POP3, 7 IMAP, 8 XMPP, 11 NNTP, 12 H.323.
+  // META_PROTO (SPEC.md): 3 SIP, 4 FTP, 5 SMTP, 6 POP3, 7 IMAP, 8 XMPP, 9 ICQ, 11 NNTP,
+  // 12 H.323.
   static const auto* parsers = [] {
     auto http = HttpRequestMethods();
     auto sip = SipMessageStarts();
@@ -138,6 +140,7 @@ const std::vector<ParserInfo>& Parsers() {
          &MakeXmppParser,
          nullptr,
          {"<?xml", "<stream:stream"}},
+        {"icq", 6, 9, {5190}, &LooksLikeFlapSignOn, &MakeIcqParser, nullptr, {}},
         {"nntp", 6, 11, {119}, nullptr, &MakeRawOnlyParser, &NntpServerFirst, {"200 ", "201 "}},
         {"h225",
          6,
@@ -216,7 +219,7 @@ uint8_t VdpiProto(absl::string_view parser_name) {
   static constexpr std::pair<absl::string_view, uint8_t> kIds[] = {
       {"http", 1},  {"tls", 2},   {"quic", 3},  {"dns", 4},  {"sip", 5},
       {"ftp", 6},   {"smtp", 7},  {"pop3", 8},  {"imap", 9}, {"xmpp", 10},
-      {"nntp", 11}, {"h225", 12}, {"h245", 12}, {"ras", 12}};
+      {"nntp", 11}, {"h225", 12}, {"h245", 12}, {"ras", 12}, {"icq", 13}};
   for (const auto& [name, id] : kIds) {
     if (name == parser_name) return id;
   }

@@ -189,6 +189,7 @@ void RecordAssembler::ImSession(const ImSessionFact& f) {
   Put(r->mutable_im_login(), f.login);
   Put(r->mutable_im_passw(), f.password);
   Put(r->mutable_im_screen_name(), f.screen_name);
+  Put(r->mutable_im_uin(), f.uin);
   r->set_im_protocol(f.protocol);
   Put(r->mutable_im_receivers(), f.receivers);
   r->set_result_code(f.result);
