@@ -202,6 +202,20 @@ case $CASE in
     recv_stop || { echo "FAIL: xsensor-recv reported lost rows"; fail=1; }
     grep -q "insert of .* rows" recv.err || { echo "FAIL: no insert failed while the server was down"; fail=1; }
     python3 "$HERE/clickhouse_check.py" records "$(ch_url ch xs)" xs "" records.json || fail=1
+    # A table dropped under the receiver (a server reset) is made again, and the batch lands.
+    recv_start reset.json --clickhouse "$(ch_url ch xs2)" --clickhouse_flush_ms 100
+    export_pcap "$CORPUS/suricata-verify/dns-udp-google.com-a-aaaa-mx.pcap"
+    sleep 1
+    chq ch "DROP TABLE xs2.dns" >/dev/null
+    before=$(grep -c '"template":"dns"' reset.json)
+    export_pcap "$CORPUS/tcpdump/dns_tcp.pcap"
+    sleep 1.5
+    recv_stop >/dev/null || { echo "FAIL: lost rows after the table was dropped"; fail=1; }
+    want=$(( $(grep -c '"template":"dns"' reset.json) - before ))
+    n=$(chq ch "SELECT count() FROM xs2.dns")
+    [ "$want" -gt 0 ] && [ "$n" = "$want" ] &&
+      echo "ok: a dns table dropped mid-run is made again; the $n records after it are there" ||
+      { echo "FAIL: after the table was dropped: $n rows, want $want"; fail=1; }
     # No server at all: the receiver still takes the records, and at exit says what it lost.
     dead=$(free_port)
     recv_start dead.json --clickhouse "http://127.0.0.1:$dead/xs" --clickhouse_close_ms 500

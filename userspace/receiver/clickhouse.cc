@@ -126,6 +126,19 @@ std::string OrderBy(const TemplateSpec& t) {
   return absl::StrJoin(keys, ", ");
 }
 
+// "Code: 60, e.displayText() = ..." (18.x) or "Code: 60. DB::Exception: ..." (later).
+bool HasErrorCode(absl::string_view message, int code) {
+  std::string key = absl::StrCat("Code: ", code);
+  for (size_t at = message.find(key); at != absl::string_view::npos;
+       at = message.find(key, at + 1)) {
+    size_t end = at + key.size();
+    if (end == message.size() || !absl::ascii_isdigit(static_cast<unsigned char>(message[end]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -576,9 +589,8 @@ bool ClickHouseSink::Insert(Batch& b) {
     if (absl::IsInternal(r.status())) {
       // The server answered and refused: a missing table (a server reset) is made again; other
       // refusals count against the batch.
-      std::string msg(r.status().message());
-      if (msg.find("Code: 60,") != std::string::npos ||
-          msg.find("Code: 81,") != std::string::npos) {
+      absl::string_view msg = r.status().message();
+      if (HasErrorCode(msg, 60) || HasErrorCode(msg, 81)) {  // UNKNOWN_TABLE, UNKNOWN_DATABASE
         tables_ready_ = false;
       } else {
         ++b.failures;
