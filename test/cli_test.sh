@@ -44,6 +44,9 @@ check 'expect_rc 2 "$XSENSOR" --config "$tmp/redact.conf" --check_config && grep
   "--check_config refuses redact_credentials=hash without redact_key"
 check 'expect_rc 0 "$XSENSOR" --config "$tmp/redact.conf" --redact_key=s3 --check_config' \
   "redact_credentials=hash with a key is accepted"
+printf 'netflow_timeout=10\nradius_acct_listen=127.0.0.1:0\n' >"$tmp/radius.conf"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/radius.conf" --check_config && grep -q "radius.conf:2: key .radius_acct_listen.: RADIUS accounting needs its shared secret in radius_secret" "$tmp/out"' \
+  "--check_config refuses radius_acct_listen without radius_secret"
 printf 'user=xs-no-such-user\n' >"$tmp/user.conf"
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/user.conf" --check_config && grep -q "user.conf:1: key .user.: no such user: xs-no-such-user" "$tmp/out"' \
   "--check_config refuses a user that does not exist"

@@ -128,6 +128,11 @@ TEST(ConfigTest, BadValuesNameFileLineKeyAndReason) {
       {"\n\nxsk_ring_size=3000\n", "s.conf:3: key 'xsk_ring_size': 3000 is not a power of two"},
       {"xsk_ring_size=65536\n", "key 'xsk_ring_size': 65536 is out of range [512, 32768]"},
       {"flow_affinity=rss\n", "key 'flow_affinity'"},
+      {"subscriber_nets=10.0.0.0/8, 300.1.2.3/24\n",
+       "key 'subscriber_nets': '300.1.2.3/24' is not ADDRESS[/PREFIX]"},
+      {"subscriber_nets=2001:db8::/129\n", "key 'subscriber_nets': '2001:db8::/129'"},
+      {"radius_acct_listen=1813\n", "key 'radius_acct_listen'"},
+      {"radius_login_attribute=nas-ip\n", "key 'radius_login_attribute': 'nas-ip' is not"},
   };
   for (const auto& c : cases) {
     Config cfg = DefaultConfig();

@@ -22,8 +22,7 @@ class RecordAssembler : public FactSink {
   explicit RecordAssembler(RecordSink* sink) : sink_(sink) {}
   // Also hands every `dns` record to `tap` (the DNS text log), if set.
   void set_dns_tap(RecordSink* tap) { dns_tap_ = tap; }
-  // LOGIN is looked up here for every record, if set.
-  // LOGIN and, for raw records, FLW_DIR come from them.
+  // Who the subscriber is, for every record, if set: LOGIN and, in raw records, FLW_DIR.
   void set_subscribers(const Subscribers* subscribers) { subscribers_ = subscribers; }
   // Credentials are redacted in every record, if set (redact_credentials).
   void set_redactor(const Redactor* redactor) { redactor_ = redactor; }
