@@ -200,17 +200,7 @@ TEST(WorkerTest, AServerAckBeforeTheRequestDoesNotMakeTheServerTheClient) {
   EXPECT_EQ(replies[0].result_code(), 200u);
 }
 
-// A TLS 1.2 ClientHello naming `sni`: one cipher suite, no compression, the SNI extension.
-std::string ClientHello(const std::string& sni) {
-  auto u16 = [](size_t v) { return std::string{char(v >> 8), char(v & 0xff)}; };
-  std::string name = std::string(1, '\0') + u16(sni.size()) + sni;
-  std::string ext = u16(0) + u16(name.size() + 2) + u16(name.size()) + name;
-  std::string body = std::string("\x03\x03", 2) + std::string(32, 'r') + std::string(1, '\0') +
-                     u16(2) + std::string("\x13\x01", 2) + std::string("\x01\x00", 2) +
-                     u16(ext.size()) + ext;
-  std::string hs = std::string(1, '\x01') + std::string(1, '\0') + u16(body.size()) + body;
-  return std::string("\x16\x03\x01", 3) + u16(hs.size()) + hs;
-}
+std::string ClientHello(const std::string& sni) { return testing::TlsClientHello(sni); }
 
 TEST(WorkerTest, BypassWaitsUntilRawExportHasItsPackets) {
   // SMTP, STARTTLS, then TLS: the TLS parser is done after the ClientHello, but raw export

@@ -46,6 +46,9 @@ std::vector<std::string> FragmentIp(const std::string& frame, size_t chunk, uint
 void WritePcap(const std::string& path, const std::vector<std::string>& frames, int link_type = 1,
                int64_t first_ts_us = 1700000000000000, const std::vector<int64_t>* ts_us = nullptr);
 
+// A TLS 1.2 ClientHello record naming `sni`: one cipher suite, no compression, the SNI extension.
+std::string TlsClientHello(const std::string& sni);
+
 // A DNS name in wire form, uncompressed: each label after its length, then the root's 0.
 std::string DnsWireName(const std::vector<std::string>& labels);
 

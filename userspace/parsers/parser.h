@@ -113,6 +113,10 @@ class AppParser {
   // AUTH TLS, XMPP <starttls/>): the worker ends this parser and hands the rest of the flow to
   // the TLS parser, which exports the handshake as on a TLS port.
   virtual bool StartsTls() const { return false; }
+  // A META_PROTO the parser found the flow to be besides what chose it (a Zello session by its
+  // TLS server name or HTTP Host: 13); 0 when none. The worker then exports the flow's packets
+  // from there on as raw records of that protocol.
+  virtual uint8_t FoundMetaProto() const { return 0; }
   // Heap bytes the parser's buffers take (their capacity, not their length: what is really
   // held), for the worker's budget over all its flows' parsers (parser_total_bytes).
   virtual size_t HeldBytes() const { return 0; }
@@ -195,9 +199,19 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
 
 // VDPI_PROTO: the protocol the sensor's own classification found for a flow (README, "Field
 // values"), by parser name: 1 HTTP, 2 TLS, 3 QUIC, 4 DNS, 5 SIP, 6 FTP, 7 SMTP, 8 POP3, 9 IMAP,
-// 10 XMPP, 11 NNTP, 12 H.323, 13 ICQ; 0 unknown. A flow that switches to TLS (STARTTLS) is TLS from
-// then on.
+// 10 XMPP, 11 NNTP, 12 H.323, 13 ICQ, 14 Zello (found by name: kVdpiZello); 0 unknown. A flow that
+// switches to TLS (STARTTLS) is TLS from then on.
 inline constexpr uint8_t kVdpiTls = 2;
+inline constexpr uint8_t kVdpiZello = 14;
+
+// Zello, push-to-talk over TLS/WebSocket: recognised by its server names (zello.com,
+// zellowork.com and their subdomains); META_PROTO 13, IM_PROTOCOL 106.
+inline constexpr uint8_t kMetaProtoZello = 13;
+inline constexpr uint32_t kImProtocolZello = 106;
+bool IsZelloServerName(absl::string_view name);
+// Tells the im fact of a Zello session seen by `name` (IM_SCREEN_NAME the server name, as XMPP
+// gives its server when no JID is bound).
+void TellZelloSession(ParseContext& ctx, absl::string_view name);
 uint8_t VdpiProto(absl::string_view parser_name);
 
 }  // namespace xsensor

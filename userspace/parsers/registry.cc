@@ -215,6 +215,24 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
   return chosen ? chosen->make(options) : nullptr;
 }
 
+bool IsZelloServerName(absl::string_view name) {
+  for (absl::string_view domain : {"zello.com", "zellowork.com"}) {
+    if (absl::EqualsIgnoreCase(name, domain)) return true;
+    if (name.size() > domain.size() + 1 && name[name.size() - domain.size() - 1] == '.' &&
+        absl::EndsWithIgnoreCase(name, domain)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void TellZelloSession(ParseContext& ctx, absl::string_view name) {
+  ImSessionFact f;
+  f.screen_name = name;
+  f.protocol = kImProtocolZello;
+  ctx.facts->ImSession(f);
+}
+
 uint8_t VdpiProto(absl::string_view parser_name) {
   static constexpr std::pair<absl::string_view, uint8_t> kIds[] = {
       {"http", 1},  {"tls", 2},   {"quic", 3},  {"dns", 4},  {"sip", 5},

@@ -515,6 +515,12 @@ void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data,
     ParseContext sctx = Context(flow, Dir::kToClient, ts_us);
     flow.parser->OnData(sctx, server_before, server_before_seq);
   }
+  if (uint8_t found = flow.parser->FoundMetaProto(); found && found != flow.meta_proto) {
+    // The parser found the flow to be a service of its own (Zello): its packets from here on
+    // are raw records of it.
+    flow.meta_proto = found;
+    if (found == kMetaProtoZello) flow.vdpi_proto = kVdpiZello;
+  }
   if (flow.parser->StartsTls()) {
     // STARTTLS and the like, accepted: the plain-text protocol ends here and the connection
     // continues as TLS, parsed (and exported) as on a TLS port.

@@ -467,6 +467,10 @@ void HttpParser::FinishRequest(ParseContext& ctx, Stream& s, absl::string_view b
   fact.tcp_sequence = s.head_seq;
   ctx.facts->HttpRequest(fact);
   exported_ = true;
+  if (!found_ && IsZelloServerName(fact.host)) {  // Zello's WebSocket, in clear
+    found_ = kMetaProtoZello;
+    TellZelloSession(ctx, fact.host);
+  }
   if (options_.http_parse_reply && pending_count_ < 64) {
     pending_heads_ |= uint64_t{h.method == "HEAD"} << pending_count_++;
   }

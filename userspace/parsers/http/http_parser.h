@@ -68,6 +68,7 @@ class HttpParser : public AppParser {
   // Content-Length, or a chunk's size) may be skipped.
   bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
   bool WantsSkip(Dir* dir, uint64_t* bytes) const override;
+  uint8_t FoundMetaProto() const override { return found_; }
   void OnSkipped(ParseContext& ctx, uint64_t bytes) override;
 
   size_t HeldBytes() const override {
@@ -122,6 +123,7 @@ class HttpParser : public AppParser {
   uint64_t pending_heads_ = 0;
   uint8_t pending_count_ = 0;
   bool exported_ = false;         // a request was exported
+  uint8_t found_ = 0;             // kMetaProtoZello once a request names Zello in its Host
   HttpRequestHead request_head_;  // reused for every request
 };
 

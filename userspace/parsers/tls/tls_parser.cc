@@ -333,6 +333,10 @@ void TlsParser::OnHandshake(ParseContext& ctx, Direction& d, uint8_t type, absl:
       fact.cipher_suites = hello.cipher_suites;
       fact.tcp_sequence = d.handshake_seq;
       ctx.facts->ClientHello(fact);
+      if (!hello.sni.empty() && IsZelloServerName(hello.sni)) {
+        found_ = kMetaProtoZello;
+        TellZelloSession(ctx, hello.sni);
+      }
     }
     d.done = true;  // what follows from the client is of no use to the sensor
     return;

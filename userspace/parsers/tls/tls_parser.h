@@ -49,6 +49,7 @@ class TlsParser : public AppParser {
   void OnGap(ParseContext& ctx) override;
   void OnEnd(ParseContext& ctx) override;
   bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
+  uint8_t FoundMetaProto() const override { return found_; }
 
   size_t HeldBytes() const override {
     return HeldBytesOf(dir_[0].record, dir_[0].handshake, dir_[1].record, dir_[1].handshake, cname_,
@@ -75,6 +76,7 @@ class TlsParser : public AppParser {
   Direction dir_[2];
   ServerHelloInfo server_;
   bool have_server_hello_ = false;
+  uint8_t found_ = 0;  // kMetaProtoZello once the SNI names Zello
   bool reply_sent_ = false;
   std::string cname_;
   std::string record_out_;  // the record being handled
