@@ -161,14 +161,18 @@ def check_readme(readme, url, db, paths):
     queries = readme_queries(readme)
     fail = 0
 
-    def run(title, sql, subs):
+    broken = []  # queries the README lost or changed: a failure
+
+    def run(title, subs):
         if title not in queries:
             print(f"FAIL: the README has no query '-- {title}'")
+            broken.append(title)
             return None
         q = queries[title].replace("xsensor.", db + ".")
         for old, new in subs:
             if old not in q:
                 print(f"FAIL: '{title}' lost its example value {old}")
+                broken.append(title)
                 return None
             q = q.replace(old, new)
         return rows(url, q)
@@ -178,7 +182,7 @@ def check_readme(readme, url, db, paths):
     per = collections.defaultdict(collections.Counter)
     for r in clicks:
         per[r["login"]][r["hostname"]] += 1
-    got = run("top hosts per subscriber", None, [])
+    got = run("top hosts per subscriber", [])
     if got is not None:
         want = []
         for login in sorted(per):
@@ -201,8 +205,7 @@ def check_readme(readme, url, db, paths):
             print(f"FAIL: no {template} record to try the session query on")
             fail = 1
             continue
-        got = run("a session's requests, replies and raw packets", None,
-                  [("1234567890123", str(sid))])
+        got = run("a session's requests, replies and raw packets", [("1234567890123", str(sid))])
         if got is None:
             fail = 1
             continue
@@ -223,7 +226,7 @@ def check_readme(readme, url, db, paths):
         print("FAIL: no dns record to try the DNS query on")
         return 1
     name = collections.Counter(r["domain"] for r in dns).most_common(1)[0][0]
-    got = run("DNS answers for a name", None, [("'example.com'", f"'{name}'")])
+    got = run("DNS answers for a name", [("'example.com'", f"'{name}'")])
     if got is not None:
         def answer(r):
             data = bytes.fromhex(r["rdata"])
@@ -239,7 +242,7 @@ def check_readme(readme, url, db, paths):
             fail = 1
         else:
             print(f"ok: DNS answers for {name}: {len(have)}")
-    return fail
+    return fail or bool(broken)
 
 
 def main():
