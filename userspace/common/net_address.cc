@@ -86,6 +86,32 @@ std::string FormatMac(absl::string_view b) {
                          static_cast<uint8_t>(b[5]));
 }
 
+absl::StatusOr<IpPrefix> ParseIpPrefix(absl::string_view text) {
+  IpPrefix p;
+  absl::string_view addr = text;
+  int bits = -1;
+  if (size_t slash = addr.find('/'); slash != absl::string_view::npos) {
+    if (!absl::SimpleAtoi(addr.substr(slash + 1), &bits) || bits < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "': bad prefix length"));
+    }
+    addr = addr.substr(0, slash);
+  }
+  std::string a(addr);
+  if (inet_pton(AF_INET, a.c_str(), p.addr.data()) == 1) {
+    p.len = 4;
+  } else if (inet_pton(AF_INET6, a.c_str(), p.addr.data()) == 1) {
+    p.len = 16;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("'", addr, "' is not an IPv4 or IPv6 address"));
+  }
+  if (bits < 0) bits = p.len * 8;
+  if (bits > p.len * 8) {
+    return absl::InvalidArgumentError(absl::StrCat("prefix /", bits, " is too long"));
+  }
+  p.prefix = bits;
+  return p;
+}
+
 Endpoint BoundEndpoint(int fd) {
   Endpoint ep;
   ep.len = sizeof(ep.addr);

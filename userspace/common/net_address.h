@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +21,15 @@ struct Endpoint {
   const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&addr); }
   std::string ToString() const;
 };
+
+// An IPv4 or IPv6 address or prefix.
+struct IpPrefix {
+  std::array<uint8_t, 16> addr{};
+  int len = 0;     // 4 or 16 bytes
+  int prefix = 0;  // bits
+};
+// "ADDRESS[/PREFIX]"; the error says what is wrong.
+absl::StatusOr<IpPrefix> ParseIpPrefix(absl::string_view text);
 
 // The address a socket is bound to (a port 0 resolved).
 Endpoint BoundEndpoint(int fd);

@@ -1,6 +1,5 @@
 #include "config/config.h"
 
-#include <arpa/inet.h>
 #include <pwd.h>
 
 #include <algorithm>
@@ -192,15 +191,7 @@ struct Prefixes {
   absl::Status operator()(absl::string_view v, std::vector<std::string>* out) const {
     *out = SplitList(v, ',');
     for (const auto& p : *out) {
-      std::string addr = p.substr(0, p.find('/'));
-      uint8_t buf[16];
-      int bits = inet_pton(AF_INET, addr.c_str(), buf) == 1    ? 32
-                 : inet_pton(AF_INET6, addr.c_str(), buf) == 1 ? 128
-                                                               : 0;
-      int len = bits;
-      if (bits == 0 ||
-          (p.find('/') != std::string::npos &&
-           (!absl::SimpleAtoi(p.substr(p.find('/') + 1), &len) || len < 0 || len > bits))) {
+      if (!ParseIpPrefix(p).ok()) {
         return absl::InvalidArgumentError(absl::StrCat("'", p, "' is not ", Accepts()));
       }
     }

@@ -465,7 +465,8 @@ void ClickHouseSink::SealLocked(const std::string& table) {
 }
 
 void ClickHouseSink::Add(const ReceivedRecord& r) {
-  std::string row;
+  thread_local std::string row;  // encoded outside the lock; its capacity kept across records
+  row.clear();
   bool known = AppendRowBinary(r, &row);
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.rows_added;

@@ -24,32 +24,6 @@ std::array<uint8_t, 16> Masked(const uint8_t* addr, int len_bytes, int prefix) {
 
 }  // namespace
 
-absl::StatusOr<PrefixEntry> ParsePrefix(absl::string_view text) {
-  PrefixEntry e;
-  absl::string_view addr = text;
-  int prefix = -1;
-  if (size_t slash = addr.find('/'); slash != absl::string_view::npos) {
-    if (!absl::SimpleAtoi(addr.substr(slash + 1), &prefix) || prefix < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("'", text, "': bad prefix length"));
-    }
-    addr = addr.substr(0, slash);
-  }
-  std::string a(addr);
-  if (inet_pton(AF_INET, a.c_str(), e.addr.data()) == 1) {
-    e.len = 4;
-  } else if (inet_pton(AF_INET6, a.c_str(), e.addr.data()) == 1) {
-    e.len = 16;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("'", addr, "' is not an IPv4 or IPv6 address"));
-  }
-  if (prefix < 0) prefix = e.len * 8;
-  if (prefix > e.len * 8) {
-    return absl::InvalidArgumentError(absl::StrCat("prefix /", prefix, " is too long"));
-  }
-  e.prefix = prefix;
-  return e;
-}
-
 std::shared_ptr<const LoginTable> LoginTable::Build(const std::vector<PrefixEntry>& entries) {
   auto t = std::make_shared<LoginTable>();
   for (const PrefixEntry& e : entries) {
@@ -62,7 +36,7 @@ std::shared_ptr<const LoginTable> LoginTable::Build(const std::vector<PrefixEntr
 
 absl::StatusOr<std::shared_ptr<const LoginTable>> LoginTable::Parse(absl::string_view file_name,
                                                                     absl::string_view text) {
-  auto t = std::make_shared<LoginTable>();
+  std::vector<PrefixEntry> entries;
   int line_no = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
@@ -74,13 +48,11 @@ absl::StatusOr<std::shared_ptr<const LoginTable>> LoginTable::Parse(absl::string
       return absl::InvalidArgumentError(absl::StrCat(file_name, ":", line_no, ": ", why));
     };
     if (f.size() != 2) return bad("expected 'ADDRESS[/PREFIX] LOGIN'");
-    auto e = ParsePrefix(f[0]);
-    if (!e.ok()) return bad(e.status().message());
-    auto& table = e->len == 4 ? t->v4_ : t->v6_;
-    table[e->prefix][Masked(e->addr.data(), e->len, e->prefix)] = std::string(f[1]);
-    ++t->size_;
+    auto p = ParseIpPrefix(f[0]);
+    if (!p.ok()) return bad(p.status().message());
+    entries.push_back({*p, std::string(f[1])});
   }
-  return std::shared_ptr<const LoginTable>(std::move(t));
+  return Build(entries);
 }
 
 const std::string* LoginTable::Find(absl::string_view addr) const {
@@ -108,14 +80,6 @@ absl::Status LoginMap::Reload() {
   if (!t.ok()) return t.status();
   std::atomic_store(&table_, *t);
   return absl::OkStatus();
-}
-
-std::string LoginMap::Lookup(absl::string_view a, absl::string_view b) const {
-  std::shared_ptr<const LoginTable> t = std::atomic_load(&table_);
-  if (!t) return "";
-  if (const std::string* l = t->Find(a)) return *l;
-  if (const std::string* l = t->Find(b)) return *l;
-  return "";
 }
 
 bool LoginMap::Find(absl::string_view addr, std::string* login) const {

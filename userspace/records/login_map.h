@@ -14,18 +14,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/net_address.h"
 
 namespace xsensor {
 
 // One address or prefix and its login.
-struct PrefixEntry {
-  std::array<uint8_t, 16> addr{};
-  int len = 0;     // 4 or 16
-  int prefix = 0;  // bits
+struct PrefixEntry : IpPrefix {
   std::string login;
 };
-// "ADDRESS[/PREFIX]" (IPv4 or IPv6); the error says what is wrong.
-absl::StatusOr<PrefixEntry> ParsePrefix(absl::string_view text);
 
 class LoginTable {
  public:
@@ -49,8 +45,6 @@ class LoginMap {
   absl::Status Load(const std::string& path);
   // Loads the file again; on error the current table stays (and the error is returned).
   absl::Status Reload();
-  // The login of the first of `a`, `b` (4 or 16 bytes each) that a prefix covers, or null.
-  std::string Lookup(absl::string_view a, absl::string_view b) const;
   // The login of `addr`, or false when no prefix covers it.
   bool Find(absl::string_view addr, std::string* login) const;
   // Replaces the table (a map filled by other means than a file: RADIUS accounting).

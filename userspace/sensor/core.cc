@@ -19,12 +19,12 @@ absl::StatusOr<SensorCore> SensorCore::Create(const Config& config) {
   if (!config.subscriber_nets.empty()) {
     std::vector<PrefixEntry> nets;
     for (const std::string& n : config.subscriber_nets) {
-      auto e = ParsePrefix(n);
-      if (!e.ok()) {
+      auto p = ParseIpPrefix(n);
+      if (!p.ok()) {
         return absl::InvalidArgumentError(
-            absl::StrCat(config.Where("subscriber_nets"), ": ", e.status().message()));
+            absl::StrCat(config.Where("subscriber_nets"), ": ", p.status().message()));
       }
-      nets.push_back(*e);
+      nets.push_back({*p, ""});
     }
     c.subscribers->nets = LoginTable::Build(nets);
   }
