@@ -22,7 +22,7 @@ TEST=(git clang-format libgtest-dev libgmock-dev procps
       libfixbuf-tools tshark dnsmasq-base dnsutils sip-tester vsftpd curl swaks python3 prosody sendxmpp
       python3-prometheus-client systemd logrotate nginx-light openssl python3-aiosmtpd
       dovecot-imapd debootstrap prometheus chromium clickhouse-server
-      clickhouse-client freeradius-utils)
+      clickhouse-client freeradius-utils inn2)
 FUZZ=(libclang-rt-14-dev)
 
 SET=${1:-test}
@@ -62,4 +62,17 @@ fi
 # tshark asks whether non-root users may capture; answer for it.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# INN (the NNTP test's server) does not configure on a machine whose name has no domain
+# unless inn.conf names one: its configuration package first, then a test domain, then INN.
+inn=0
+for i in "${!missing[@]}"; do
+  [ "${missing[$i]}" = inn2 ] && { inn=1; unset 'missing[i]'; }
+done
+[ ${#missing[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ $inn -eq 1 ]; then
+  apt-get install -y -qq --no-install-recommends inn2-inews >/dev/null
+  if ! hostname --fqdn 2>/dev/null | grep -q '\.' && ! grep -q '^domain:' /etc/news/inn.conf; then
+    sed -i 's/^#domain:.*/domain: xsensor.invalid/' /etc/news/inn.conf
+  fi
+  apt-get install -y -qq --no-install-recommends inn2 >/dev/null
+fi
