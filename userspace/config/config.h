@@ -121,7 +121,8 @@ namespace xsensor {
   X(dns_max_records, uint32_t, Integer(1, 65535), "128",                                           \
     "dns records exported per DNS message at most (the rest counted)")                             \
   X(raw_export, bool, Flag(), "0",                                                                 \
-    "1: export the payload of SIP/FTP/SMTP/POP3/IMAP/XMPP packets as raw records")                 \
+    "1: export the payload of SIP/FTP/SMTP/POP3/IMAP/XMPP/ICQ/NNTP/H.323/Zello packets and of "    \
+    "HTTP exchanges carrying an RSS/Atom feed as raw records")                                     \
   X(raw_max_bytes, uint32_t, Integer(1, 4000), "1500",                                             \
     "Payload bytes of one packet in a raw record (longer is cut)")                                 \
   X(raw_max_packets, uint32_t, Integer(1, 1000000), "64", "Raw records per flow at most")          \

@@ -89,7 +89,9 @@ struct Flow {
   uint32_t raw_exported = 0;  // raw records of this flow so far
   uint32_t parser_held = 0;   // heap bytes its parser's buffers took when last looked at
   // Packets with payload seen before the parser was chosen (a greeting, a client's first bytes
-  // that crossed queues), held for their raw records until it is (raw_export; bounded).
+  // that crossed queues), or while it cannot tell whether they are of a raw protocol (an HTTP
+  // request before its reply says whether it is a feed's), held for their raw records until
+  // it is told (raw_export; bounded).
   struct HeldPacket {
     Dir dir;
     uint8_t tcp_flags;

@@ -67,6 +67,9 @@ struct ParserOptions {
   uint32_t dns_max_records = 128;  // dns records per message; the answers past it are counted
   bool http_parse_reply = false;
   bool ssl_parse_reply = false;
+  // Raw records are exported (raw_export): HTTP reads every reply head, with or without
+  // http_parse_reply, to find the exchanges whose reply is an RSS or Atom feed.
+  bool detect_feeds = false;
 };
 
 // Everything a parser may use while handling one call.
@@ -114,9 +117,14 @@ class AppParser {
   // the TLS parser, which exports the handshake as on a TLS port.
   virtual bool StartsTls() const { return false; }
   // A META_PROTO the parser found the flow to be besides what chose it (a Zello session by its
-  // TLS server name or HTTP Host: 13); 0 when none. The worker then exports the flow's packets
-  // from there on as raw records of that protocol.
+  // TLS server name or HTTP Host: 13, for the rest of the flow; an HTTP exchange whose reply is
+  // a feed: 10, until the next request starts); 0 when none. The worker exports the flow's
+  // packets as raw records of that protocol while it is given.
   virtual uint8_t FoundMetaProto() const { return 0; }
+  // True while the parser cannot tell yet whether the packets it is reading belong to such a
+  // protocol (an HTTP request whose reply has not said whether it is a feed): the worker holds
+  // them (bounded) for the raw records, and drops them when the answer is no.
+  virtual bool HoldsRaw() const { return false; }
   // Heap bytes the parser's buffers take (their capacity, not their length: what is really
   // held), for the worker's budget over all its flows' parsers (parser_total_bytes).
   virtual size_t HeldBytes() const { return 0; }
@@ -207,6 +215,8 @@ inline constexpr uint8_t kVdpiZello = 14;
 // Zello, push-to-talk over TLS/WebSocket: recognised by its server names (zello.com,
 // zellowork.com and their subdomains); META_PROTO 13, IM_PROTOCOL 106.
 inline constexpr uint8_t kMetaProtoZello = 13;
+// An HTTP exchange whose reply is an RSS or Atom feed (raw records only).
+inline constexpr uint8_t kMetaProtoRss = 10;
 inline constexpr uint32_t kImProtocolZello = 106;
 bool IsZelloServerName(absl::string_view name);
 // Tells the im fact of a Zello session seen by `name` (IM_SCREEN_NAME the server name, as XMPP

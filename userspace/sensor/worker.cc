@@ -114,6 +114,7 @@ Worker::Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNam
   parser_options_.http_max_header_bytes = config.http_max_header_bytes;
   parser_options_.dns_max_records = config.dns_max_records;
   parser_options_.http_parse_reply = config.http_parse_reply;
+  parser_options_.detect_feeds = config.raw_export;
   parser_options_.ssl_parse_reply = config.ssl_parse_reply;
   ip_reassembly_ = config.ip_reassembly;
   if (config.redact_credentials != Config::Redact::kNone) {
@@ -240,8 +241,12 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
 void Worker::HandleRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) {
   if (!flow.meta_proto) {
     // Until the parser is chosen, the packets that will choose it (a greeting, a client's first
-    // bytes that crossed queues) are held: whatever order they came in, they are exported.
-    if (flow.parser_chosen) {
+    // bytes that crossed queues) are held: whatever order they came in, they are exported. So
+    // are those of an exchange the parser cannot tell yet (an HTTP request, until its reply
+    // says whether it is a feed).
+    const bool hold = !flow.parser_chosen || (flow.parser && flow.parser->HoldsRaw() &&
+                                              flow.raw_exported < raw_max_packets_);
+    if (!hold) {
       flow.raw_held.reset();
       return;
     }
@@ -516,10 +521,12 @@ void Worker::Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data,
     flow.parser->OnData(sctx, server_before, server_before_seq);
   }
   if (uint8_t found = flow.parser->FoundMetaProto(); found && found != flow.meta_proto) {
-    // The parser found the flow to be a service of its own (Zello): its packets from here on
-    // are raw records of it.
+    // The parser found the flow (Zello) or the exchange it reads (a feed) to be a service of
+    // its own: its packets from here on are raw records of it.
     flow.meta_proto = found;
     if (found == kMetaProtoZello) flow.vdpi_proto = kVdpiZello;
+  } else if (!found && flow.meta_proto == kMetaProtoRss) {
+    flow.meta_proto = 0;  // the feed's exchange is over: the next request starts another
   }
   if (flow.parser->StartsTls()) {
     // STARTTLS and the like, accepted: the plain-text protocol ends here and the connection

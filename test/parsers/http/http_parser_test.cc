@@ -225,6 +225,87 @@ TEST_F(HttpParserTest, ProxyRequestsWithoutHostTakeTheTargetsAuthority) {
   EXPECT_EQ(sink_.records[2].hostname(), "b.example");  // a Host header is taken as given
 }
 
+// With raw export on, reply heads are read (without http_reply records unless configured) to
+// tell each exchange that is a feed: undecided from its request's first byte, a feed by the
+// reply's type or its body's root element, until the next request starts.
+TEST_F(HttpParserTest, FeedExchangesAreToldFromTheReply) {
+  options_.detect_feeds = true;
+  parser_ = std::make_unique<HttpParser>(options_);
+  EXPECT_FALSE(parser_->HoldsRaw());
+  Feed("GET /a.rss HTTP/1.1\r\nHo");
+  EXPECT_TRUE(parser_->HoldsRaw());  // a request started: its reply will tell
+  EXPECT_EQ(parser_->FoundMetaProto(), 0);
+  Feed("st: h\r\n\r\n");
+  bool to_client = false, to_server = false;
+  EXPECT_FALSE(parser_->WantsBypass(&to_client, &to_server));  // replies are still needed
+  Feed("HTTP/1.1 200 OK\r\nContent-Type: Application/RSS+XML\r\nContent-Length: 5\r\n\r\n<rss",
+       Dir::kToClient);
+  EXPECT_FALSE(parser_->HoldsRaw());
+  EXPECT_EQ(parser_->FoundMetaProto(), kMetaProtoRss);
+  Feed(">", Dir::kToClient);
+  EXPECT_EQ(parser_->FoundMetaProto(), kMetaProtoRss);  // the exchange lasts until the next request
+  Feed("GET /x.xml HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(parser_->HoldsRaw());
+  EXPECT_EQ(parser_->FoundMetaProto(), 0);
+  // text/xml: the body decides, here from a root name split between segments.
+  Feed(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 44\r\n\r\n<?xml "
+      "version='1.0'?><fe",
+      Dir::kToClient);
+  EXPECT_TRUE(parser_->HoldsRaw());
+  Dir dir;
+  uint64_t bytes = 0;
+  EXPECT_FALSE(parser_->WantsSkip(&dir, &bytes));  // the body is needed while it decides
+  Feed("ed xmlns='a'></feed>", Dir::kToClient);
+  EXPECT_FALSE(parser_->HoldsRaw());
+  EXPECT_EQ(parser_->FoundMetaProto(), kMetaProtoRss);
+  // An XML document with another root, then a page: no feed, and the page's body may be
+  // skipped as with replies parsed.
+  Feed("GET /note HTTP/1.1\r\n\r\n");
+  Feed("HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 6\r\n\r\n<note>",
+       Dir::kToClient);
+  EXPECT_FALSE(parser_->HoldsRaw());
+  EXPECT_EQ(parser_->FoundMetaProto(), 0);
+  Feed("GET /page HTTP/1.1\r\n\r\n");
+  Feed("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 90000\r\n\r\n<html>",
+       Dir::kToClient);
+  EXPECT_FALSE(parser_->HoldsRaw());
+  EXPECT_EQ(parser_->FoundMetaProto(), 0);
+  ASSERT_TRUE(parser_->WantsSkip(&dir, &bytes));
+  EXPECT_EQ(bytes, 90000u - 6);
+  EXPECT_EQ(sink_.records.size(), 4u);
+  EXPECT_TRUE(sink_.replies.empty());  // read, not exported: http_parse_reply is off
+}
+
+TEST(HttpHelpersTest, FeedsByTypeAndRootElement) {
+  EXPECT_EQ(FeedByContentType("application/rss+xml"), FeedVerdict::kYes);
+  EXPECT_EQ(FeedByContentType(" application/atom+xml ; charset=utf-8"), FeedVerdict::kYes);
+  EXPECT_EQ(FeedByContentType("text/xml; charset=utf-8"), FeedVerdict::kSniff);
+  EXPECT_EQ(FeedByContentType("application/rdf+xml"), FeedVerdict::kSniff);
+  EXPECT_EQ(FeedByContentType(""), FeedVerdict::kSniff);
+  EXPECT_EQ(FeedByContentType("text/html"), FeedVerdict::kNo);
+  EXPECT_EQ(FeedByContentType("image/png"), FeedVerdict::kNo);
+  EXPECT_EQ(FeedByContentType("application/rss+xmlx"), FeedVerdict::kNo);
+
+  const std::string atom =
+      "\xEF\xBB\xBF<?xml version=\"1.0\"?>\r\n<!-- a <feed> in a comment -->"
+      "<!DOCTYPE feed [<!ENTITY a \"<b>\">]>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">";
+  const size_t decided = atom.find("<feed xmlns") + 5;  // the name ends at the space after it
+  for (size_t n = 0; n <= atom.size(); ++n) {
+    SCOPED_TRACE(n);
+    EXPECT_EQ(FeedByXmlRoot(absl::string_view(atom).substr(0, n)),
+              n <= decided ? FeedVerdict::kSniff : FeedVerdict::kYes);
+  }
+  EXPECT_EQ(FeedByXmlRoot("<rss version=\"2.0\">"), FeedVerdict::kYes);
+  EXPECT_EQ(FeedByXmlRoot("\n <rdf:RDF xmlns:rdf=\"x\">"), FeedVerdict::kYes);
+  EXPECT_EQ(FeedByXmlRoot("<feed>"), FeedVerdict::kYes);
+  EXPECT_EQ(FeedByXmlRoot("<rssx>"), FeedVerdict::kNo);
+  EXPECT_EQ(FeedByXmlRoot("<html><rss>"), FeedVerdict::kNo);
+  EXPECT_EQ(FeedByXmlRoot("rss"), FeedVerdict::kNo);
+  EXPECT_EQ(FeedByXmlRoot("\x1f\x8b\x08"), FeedVerdict::kNo);  // compressed
+  EXPECT_EQ(FeedByXmlRoot("<![CDATA[x]]>"), FeedVerdict::kNo);
+}
+
 TEST(HttpHelpersTest, HostFromTarget) {
   EXPECT_EQ(HttpHostFromTarget("GET", "http://h.example/p"), "h.example");
   EXPECT_EQ(HttpHostFromTarget("GET", "https://[2001:db8::1]:8443/"), "[2001:db8::1]");

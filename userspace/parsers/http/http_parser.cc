@@ -19,6 +19,8 @@ constexpr absl::string_view kMethods[] = {
     "COPY ",       "MOVE ",      "LOCK ",   "UNLOCK ",   "SEARCH ",    "REPORT ",
     "MKCALENDAR ", "SUBSCRIBE ", "NOTIFY ", "PURGE ",    "LINK ",      "UNLINK "};
 constexpr size_t kMaxLine = 8192;
+// A feed's root element must start within the body's first bytes (after its prolog).
+constexpr size_t kMaxFeedSniff = 1024;
 
 // tchar (RFC 9110 5.6.2), as a table.
 constexpr auto kTokenChars = [] {
@@ -254,7 +256,7 @@ bool ParseHttpReplyHead(absl::string_view block, HttpReplyHead* h) {
 
 void HttpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq) {
   Stream& s = streams_[static_cast<int>(ctx.dir)];
-  if (!s.requests && !options_.http_parse_reply) return;
+  if (!s.requests && !ReadsReplies()) return;
   while (!data.empty()) {
     size_t n = 0;
     switch (s.state) {
@@ -264,9 +266,13 @@ void HttpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq)
       case State::kBody:
         n = static_cast<size_t>(std::min<uint64_t>(s.body_left, data.size()));
         s.body_left -= n;
+        if (!s.requests && feed_ == Feed::kSniffing) SniffBody(data.substr(0, n), s.body_left == 0);
         if (s.body_left == 0) s.state = State::kHead;
         break;
       case State::kBodyToClose:
+        n = data.size();
+        if (!s.requests && feed_ == Feed::kSniffing) SniffBody(data, false);
+        break;
       case State::kDone:
         n = data.size();
         break;
@@ -287,6 +293,7 @@ void HttpParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t seq)
 
 void HttpParser::OnGap(ParseContext& ctx) {
   Stream& s = streams_[static_cast<int>(ctx.dir)];
+  if (!s.requests && feed_ == Feed::kSniffing) feed_ = Feed::kNone;  // the body's start is lost
   if (s.state == State::kBodyToClose || s.state == State::kDone) return;
   // Framing is lost: drop partial state and look for the next first line. (The pairing queue
   // stays: a lost reply leaves one request unpaired, which only matters for HEAD.)
@@ -301,10 +308,10 @@ void HttpParser::OnGap(ParseContext& ctx) {
 }
 
 bool HttpParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const {
-  if (!exported_) return false;
-  // With replies parsed, a reply whose body runs to the connection's end is the last thing
-  // the server sends.
-  if (options_.http_parse_reply && streams_[1].state != State::kBodyToClose) return false;
+  if (!exported_ || feed_ == Feed::kSniffing) return false;
+  // With replies read, a reply whose body runs to the connection's end is the last thing the
+  // server sends.
+  if (ReadsReplies() && streams_[1].state != State::kBodyToClose) return false;
   *skip_to_client = true;
   *skip_to_server_data = false;
   return true;
@@ -312,7 +319,8 @@ bool HttpParser::WantsBypass(bool* skip_to_client, bool* skip_to_server_data) co
 
 bool HttpParser::WantsSkip(Dir* dir, uint64_t* bytes) const {
   const Stream& s = streams_[static_cast<int>(Dir::kToClient)];
-  if (!options_.http_parse_reply || (s.state != State::kBody && s.state != State::kChunkData)) {
+  if (!ReadsReplies() || feed_ == Feed::kSniffing ||
+      (s.state != State::kBody && s.state != State::kChunkData)) {
     return false;
   }
   *dir = Dir::kToClient;
@@ -362,6 +370,8 @@ size_t HttpParser::ConsumeHead(ParseContext& ctx, Stream& s, absl::string_view d
     while (skip < data.size() && (data[skip] == '\r' || data[skip] == '\n')) ++skip;
     if (skip) return skip;
     s.head_seq = seq;
+    // A request starts an exchange: whether it is a feed's, its reply will tell.
+    if (s.requests && options_.detect_feeds) feed_ = Feed::kUndecided;
   }
   if (!s.first_line_ok) {
     // Check the first line as soon as it is complete, consuming no byte past it if bad.
@@ -471,7 +481,7 @@ void HttpParser::FinishRequest(ParseContext& ctx, Stream& s, absl::string_view b
     found_ = kMetaProtoZello;
     TellZelloSession(ctx, fact.host);
   }
-  if (options_.http_parse_reply && pending_count_ < 64) {
+  if (ReadsReplies() && pending_count_ < 64) {
     pending_heads_ |= uint64_t{h.method == "HEAD"} << pending_count_++;
   }
 
@@ -495,6 +505,7 @@ void HttpParser::FinishReply(ParseContext& ctx, Stream& s, absl::string_view blo
   // connection to another protocol: nothing more to read).
   if (h.status == 101) {
     s.state = State::kDone;
+    if (feed_ != Feed::kYes) feed_ = Feed::kNone;
     return;
   }
   if (h.status < 200) return;
@@ -507,13 +518,24 @@ void HttpParser::FinishReply(ParseContext& ctx, Stream& s, absl::string_view blo
     --pending_count_;
   }
   ctx.counters->Inc(ParserCounters::kHttpReplies);
-  HttpReplyFact fact;
-  fact.status = h.status;
-  fact.content_length = h.content_length;
-  fact.content_type = h.content_type;
-  fact.location = h.location;
-  ctx.facts->HttpReply(fact);
+  if (options_.http_parse_reply) {
+    HttpReplyFact fact;
+    fact.status = h.status;
+    fact.content_length = h.content_length;
+    fact.content_type = h.content_type;
+    fact.location = h.location;
+    ctx.facts->HttpReply(fact);
+  }
   // RFC 9112 6.3: the reply's body length.
+  const bool no_body = head || h.status == 204 || h.status == 304 ||
+                       (h.has_content_length && h.content_length == 0 && !h.chunked);
+  if (options_.detect_feeds) {
+    const FeedVerdict v = FeedByContentType(h.content_type);
+    feed_ = v == FeedVerdict::kYes                 ? Feed::kYes
+            : v == FeedVerdict::kSniff && !no_body ? Feed::kSniffing
+                                                   : Feed::kNone;
+    sniff_.clear();
+  }
   if (head || h.status == 204 || h.status == 304) return;
   if (h.chunked) {
     s.state = State::kChunkSize;
@@ -526,6 +548,23 @@ void HttpParser::FinishReply(ParseContext& ctx, Stream& s, absl::string_view blo
   } else {
     s.state = State::kBodyToClose;  // delimited by the connection's end
   }
+}
+
+void HttpParser::SniffBody(absl::string_view part, bool end) {
+  FeedVerdict v;
+  if (sniff_.empty()) {
+    v = FeedByXmlRoot(part.substr(0, kMaxFeedSniff));  // mostly decided here, without a copy
+    if (v == FeedVerdict::kSniff && !end && part.size() < kMaxFeedSniff) {
+      sniff_.assign(part.data(), part.size());  // the prolog goes on in the next bytes
+      return;
+    }
+  } else {
+    sniff_.append(part.data(), std::min(part.size(), kMaxFeedSniff - sniff_.size()));
+    v = FeedByXmlRoot(sniff_);
+    if (v == FeedVerdict::kSniff && !end && sniff_.size() < kMaxFeedSniff) return;
+  }
+  feed_ = v == FeedVerdict::kYes ? Feed::kYes : Feed::kNone;
+  sniff_.clear();
 }
 
 size_t HttpParser::ConsumeLine(Stream& s, absl::string_view data, bool* complete) {
@@ -541,6 +580,7 @@ size_t HttpParser::ConsumeChunked(ParseContext& ctx, Stream& s, absl::string_vie
   if (s.state == State::kChunkData) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(s.body_left, data.size()));
     s.body_left -= n;
+    if (!s.requests && feed_ == Feed::kSniffing) SniffBody(data.substr(0, n), false);
     if (s.body_left == 0) s.state = State::kChunkDataEnd;
     return n;
   }
@@ -561,6 +601,7 @@ size_t HttpParser::ConsumeChunked(ParseContext& ctx, Stream& s, absl::string_vie
       }
       if (size == 0) {
         s.state = State::kChunkTrailer;
+        if (!s.requests && feed_ == Feed::kSniffing) SniffBody({}, true);
       } else {
         s.body_left = size;
         s.state = State::kChunkData;
@@ -592,6 +633,74 @@ size_t HttpParser::ConsumeResync(Stream& s, absl::string_view data) {
   if (eol == absl::string_view::npos) return data.size();
   s.at_line_start = true;
   return eol + 1;
+}
+
+FeedVerdict FeedByContentType(absl::string_view content_type) {
+  absl::string_view t = absl::StripAsciiWhitespace(content_type.substr(0, content_type.find(';')));
+  if (absl::EqualsIgnoreCase(t, "application/rss+xml") ||
+      absl::EqualsIgnoreCase(t, "application/atom+xml")) {
+    return FeedVerdict::kYes;
+  }
+  if (t.empty() || absl::EqualsIgnoreCase(t, "text/xml") ||
+      absl::EqualsIgnoreCase(t, "application/xml") || absl::EndsWithIgnoreCase(t, "+xml") ||
+      absl::EqualsIgnoreCase(t, "text/plain") ||
+      absl::EqualsIgnoreCase(t, "application/octet-stream")) {
+    return FeedVerdict::kSniff;
+  }
+  return FeedVerdict::kNo;
+}
+
+FeedVerdict FeedByXmlRoot(absl::string_view b) {
+  constexpr absl::string_view kBom = "\xEF\xBB\xBF";
+  if (b.size() < kBom.size() && absl::StartsWith(kBom, b)) return FeedVerdict::kSniff;
+  absl::ConsumePrefix(&b, kBom);
+  // Whether `b` starts with `what`, may still (it is shorter), or does not.
+  auto starts = [&b](absl::string_view what) {
+    return b.size() >= what.size() ? absl::StartsWith(b, what) : absl::StartsWith(what, b);
+  };
+  for (;;) {
+    b = absl::StripLeadingAsciiWhitespace(b);
+    if (b.empty()) return FeedVerdict::kSniff;
+    if (b[0] != '<') return FeedVerdict::kNo;
+    if (b.size() < 2) return FeedVerdict::kSniff;
+    size_t end = absl::string_view::npos;
+    if (b[1] == '?') {  // the XML declaration, a processing instruction
+      end = b.find("?>", 2);
+      if (end == absl::string_view::npos) return FeedVerdict::kSniff;
+      b.remove_prefix(end + 2);
+      continue;
+    }
+    if (b[1] == '!') {
+      if (starts("<!--")) {
+        if (b.size() < 4) return FeedVerdict::kSniff;
+        end = b.find("-->", 4);
+        if (end == absl::string_view::npos) return FeedVerdict::kSniff;
+        b.remove_prefix(end + 3);
+        continue;
+      }
+      if (!starts("<!DOCTYPE")) return FeedVerdict::kNo;
+      // Up to its '>', past an internal subset in brackets.
+      int depth = 0;
+      for (size_t i = 2; i < b.size() && end == absl::string_view::npos; ++i) {
+        if (b[i] == '[') ++depth;
+        if (b[i] == ']') --depth;
+        if (b[i] == '>' && depth <= 0) end = i;
+      }
+      if (end == absl::string_view::npos) return FeedVerdict::kSniff;
+      b.remove_prefix(end + 1);
+      continue;
+    }
+    // The root element: its name ends at white space, '>' or '/'.
+    size_t n = 1;
+    while (n < b.size() && !absl::ascii_isspace(static_cast<unsigned char>(b[n])) && b[n] != '>' &&
+           b[n] != '/') {
+      ++n;
+    }
+    if (n == b.size()) return FeedVerdict::kSniff;
+    absl::string_view name = b.substr(1, n - 1);
+    return name == "rss" || name == "feed" || name == "rdf:RDF" ? FeedVerdict::kYes
+                                                                : FeedVerdict::kNo;
+  }
 }
 
 }  // namespace xsensor

@@ -57,6 +57,17 @@ struct HttpReplyHead {
 // not a status line.
 bool ParseHttpReplyHead(absl::string_view block, HttpReplyHead* head);
 
+// Whether a reply is an RSS or Atom feed, by its Content-Type: kYes for application/rss+xml
+// and application/atom+xml; kSniff when the type allows an XML body whose root then decides
+// (none, text/xml, application/xml, any other +xml, text/plain, application/octet-stream);
+// kNo for any other type.
+enum class FeedVerdict { kNo, kYes, kSniff };
+FeedVerdict FeedByContentType(absl::string_view content_type);
+// Whether a reply body starting with `head` is a feed: its root element (after a byte order
+// mark, the XML declaration, processing instructions, comments, a DOCTYPE and white space) is
+// <rss>, <feed> (Atom) or <rdf:RDF> (RSS 1.0). kSniff: `head` ends before the root's name does.
+FeedVerdict FeedByXmlRoot(absl::string_view head);
+
 class HttpParser : public AppParser {
  public:
   explicit HttpParser(const ParserOptions& options) : options_(options) {}
@@ -68,15 +79,18 @@ class HttpParser : public AppParser {
   // Content-Length, or a chunk's size) may be skipped.
   bool WantsBypass(bool* skip_to_client, bool* skip_to_server_data) const override;
   bool WantsSkip(Dir* dir, uint64_t* bytes) const override;
-  uint8_t FoundMetaProto() const override { return found_; }
+  uint8_t FoundMetaProto() const override {
+    return found_ ? found_ : feed_ == Feed::kYes ? kMetaProtoRss : 0;
+  }
+  bool HoldsRaw() const override { return feed_ == Feed::kUndecided || feed_ == Feed::kSniffing; }
   void OnSkipped(ParseContext& ctx, uint64_t bytes) override;
 
   size_t HeldBytes() const override {
     return HeldBytesOf(streams_[0].buf, streams_[0].line, streams_[1].buf, streams_[1].line,
-                       request_head_.cookie);
+                       request_head_.cookie, sniff_);
   }
   void ReleaseIdle() override {
-    ReleaseIfEmpty(streams_[0].buf, streams_[0].line, streams_[1].buf, streams_[1].line);
+    ReleaseIfEmpty(streams_[0].buf, streams_[0].line, streams_[1].buf, streams_[1].line, sniff_);
   }
 
  private:
@@ -114,6 +128,10 @@ class HttpParser : public AppParser {
   void FinishRequest(ParseContext& ctx, Stream& s, absl::string_view block);
   void FinishReply(ParseContext& ctx, Stream& s, absl::string_view block);
   void BadFirstLine(ParseContext& ctx, Stream& s);
+  // Reply heads are read: for http_reply records, or to find feeds.
+  bool ReadsReplies() const { return options_.http_parse_reply || options_.detect_feeds; }
+  // Body bytes of the reply being sniffed for a feed's root element; `end`: the body ends here.
+  void SniffBody(absl::string_view part, bool end);
   bool FirstLineOk(const Stream& s, absl::string_view line, bool* http09) const;
 
   ParserOptions options_;
@@ -122,8 +140,14 @@ class HttpParser : public AppParser {
   // no body). A bit set, not a container: an HTTP flow allocates nothing for it.
   uint64_t pending_heads_ = 0;
   uint8_t pending_count_ = 0;
-  bool exported_ = false;         // a request was exported
-  uint8_t found_ = 0;             // kMetaProtoZello once a request names Zello in its Host
+  bool exported_ = false;  // a request was exported
+  uint8_t found_ = 0;      // kMetaProtoZello once a request names Zello in its Host
+  // With detect_feeds, whether the current exchange (from its request's first byte to the next
+  // request's) is a feed: undecided until its reply head, sniffing while the head left it to
+  // the body's root element.
+  enum class Feed : uint8_t { kNone, kUndecided, kSniffing, kYes };
+  Feed feed_ = Feed::kNone;
+  std::string sniff_;             // the body's first bytes while sniffing
   HttpRequestHead request_head_;  // reused for every request
 };
 
