@@ -137,6 +137,10 @@ static __always_inline const __u8 *payload_at(void *data, __u64 off) {
 static __always_inline int looks_interesting(const __u8 *p, void *end, __u8 want) {
   if ((void *)(p + 4) > end) return 0;
   if (want == XS_PORT_TCP && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04) return 1;
+  /* A TPKT (RFC 1006, version 3) of a plausible length: H.245 on the port a call negotiated
+   * (and H.225.0 call signalling off 1720); userspace tells them from X.224 (RDP, ISO-TSAP) and
+   * gives the rest back as a flow without a parser. */
+  if (want == XS_PORT_TCP && p[0] == 0x03 && p[1] == 0x00 && ((p[2] << 8) | p[3]) >= 7) return 1;
   __u32 w = ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
   __u8 *f = bpf_map_lookup_elem(&XS_MAP_PREFIXES, &w);
   return f && (*f & want);

@@ -80,12 +80,16 @@ TEST_F(XdpSteeringTest, EveryParserPortAndPayloadStartIsSteeredByDefault) {
   }
   // Greetings of servers that speak first: the server's port is 9999.
   for (const char* g : {"220 ftp ready\r\n", "220-mail\r\n", "+OK POP3\r\n", "* OK IMAP4\r\n",
-                        "* PREAUTH hi\r\n"}) {
+                        "* PREAUTH hi\r\n", "200 news ready\r\n", "201 news, no posting\r\n"}) {
     EXPECT_EQ(Tcp(9999, next_port_++, g), "steered") << g;
   }
   EXPECT_EQ(Tcp(next_port_++, 9999, "<?xml version='1.0'?>"), "steered");
   EXPECT_EQ(Tcp(next_port_++, 9999, "<stream:stream to='x'>"), "steered");
   EXPECT_EQ(Tcp(next_port_++, 9999, std::string("\x16\x03\x01\x00\x10", 5)), "steered");
+  // A TPKT (H.245 on the port a call negotiated): version 3, a length of 7 or more.
+  EXPECT_EQ(Tcp(next_port_++, 9999, std::string("\x03\x00\x00\x07\x21\x80\x01", 7)), "steered");
+  EXPECT_EQ(Tcp(next_port_++, 9999, std::string("\x03\x00\x00\x03\x21\x80\x01", 7)), "passed");
+  EXPECT_EQ(Tcp(next_port_++, 9999, std::string("\x03\x01\x00\x07\x21\x80\x01", 7)), "passed");
   // Of no interest: other payloads and ports, HTTP over UDP.
   EXPECT_EQ(Tcp(next_port_++, 9999, "HELLO there\r\n"), "passed");
   EXPECT_EQ(Tcp(next_port_++, 9999), "passed");

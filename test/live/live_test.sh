@@ -575,6 +575,47 @@ time.sleep(600)' "$work/stalled.port" &
       "live records equal offline records ($(wc -l <"$work/live.json") vs $(wc -l <"$work/offline.json"))"
     [ -s "$work/diff" ] && { head -20 "$work/diff"; grep -E "^(xdp|parser|worker|flow)" "$work/counters" | grep -v " 0$"; }
     ;;
+  rawonly)
+    # The raw-only protocols off the ports XDP is given: H.323's call signalling and H.245
+    # (TPKT), steered by their first bytes, and NNTP moved to 1119, steered by its greeting. Raw
+    # export on: the live raw records equal what --pcap gives for the same captures.
+    command -v tcprewrite >/dev/null || skip "tcprewrite (tcpreplay package) not installed"
+    command -v tshark >/dev/null || skip "tshark not installed (to keep the TCP part of h323.pcap)"
+    [ -f "$C/ndpi/h323.pcap" ] && [ -f "$C/ndpi/nntp.pcap" ] || skip "shared corpus not found"
+    # RAS (UDP 1719) has no first bytes to steer by: the TCP part only.
+    tshark -r "$C/ndpi/h323.pcap" -Y tcp -w "$work/h323-tcp.pcap" 2>/dev/null
+    tcprewrite --portmap=119:1119 -i "$C/ndpi/nntp.pcap" -o "$work/nntp-moved.pcap"
+    pcaps=("$work/h323-tcp.pcap" "$work/nntp-moved.pcap")
+    extra=(--steer_tcp_ports=80 --steer_udp_ports=53 --raw_export=1)
+    offline_records "$work/offline.json" "${pcaps[@]}"
+    start_receiver "$work/live.json" 3
+    start_sensor $(collectors) "${extra[@]}"
+    for p in "${pcaps[@]}"; do
+      ip netns exec "$NS" tcpreplay -q --pps=2000 -i "$NAME-p" "$p" >/dev/null
+    done
+    sleep 1
+    stop_sensor
+    for m in 11 12; do
+      check 'grep -q "\"template\":\"raw\".*\"meta_proto\":$m," "$work/live.json"' \
+        "live raw records of META_PROTO $m"
+    done
+    check '[ "$(counter xdp.steer_sniff "$work/counters")" -gt 0 ] && [ "$(counter xdp.steer_port "$work/counters")" -eq 0 ]' \
+      "steered by their first bytes, not by port"
+    # XDP steers H.245 from its first TPKT, not its SYN: live, which end opened the connection
+    # is not known (neither port is a service's), and the first payload's sender is taken as
+    # the client. Its direction fields are compared apart: each direction constant, opposite.
+    h245='"source_transport_port":(1232|32804),'
+    undir() { sed -E 's/"flw_dir":[01],"dir_data":[01],//' | normalize /dev/stdin; }
+    check 'diff <(undir <"$work/offline.json") <(undir <"$work/live.json") >"$work/diff"' \
+      "live records equal offline records but H.245's directions ($(wc -l <"$work/live.json") vs $(wc -l <"$work/offline.json"))"
+    check 'diff <(grep -vE "$h245" "$work/offline.json" | normalize /dev/stdin) <(grep -vE "$h245" "$work/live.json" | normalize /dev/stdin) >>"$work/diff"' \
+      "live records equal offline records but H.245's"
+    grep -E "$h245" "$work/live.json" | sed -E 's/.*"dir_data":([01]).*"source_transport_port":([0-9]+),.*/\2 \1/' |
+      sort -u >"$work/h245-dirs"
+    check '[ "$(wc -l <"$work/h245-dirs")" -eq 2 ] && [ "$(cut -d" " -f2 "$work/h245-dirs" | sort -u | wc -l)" -eq 2 ]' \
+      "live H.245 records: one direction per sender"
+    [ -s "$work/diff" ] && { head -20 "$work/diff"; grep -E "^(xdp|parser|worker|flow)" "$work/counters" | grep -v " 0$"; }
+    ;;
   ipv6)
     # Every protocol the sensor parses, over IPv4 and over IPv6 (the same captures rewritten by
     # to_ipv6.py), on two queues: each flow's client frames on queue 0 and its server frames on

@@ -71,6 +71,8 @@ TEST(ServerGreetingTest, WholeGreetingLinesOfServersThatSpeakFirst) {
   EXPECT_TRUE(LooksLikeServerGreeting("+OK POP3 server ready\r\n"));
   EXPECT_TRUE(LooksLikeServerGreeting("* OK [CAPABILITY IMAP4rev1] ready\r\n"));
   EXPECT_TRUE(LooksLikeServerGreeting("* PREAUTH logged in\r\n"));
+  EXPECT_TRUE(LooksLikeServerGreeting("200 news.example InterNetNews NNRP server ready\r\n"));
+  EXPECT_TRUE(LooksLikeServerGreeting("201 news.example ready (no posting)\r\n"));
   EXPECT_FALSE(LooksLikeServerGreeting("220 no end of line yet"));
   EXPECT_FALSE(LooksLikeServerGreeting("GET / HTTP/1.1\r\n"));
   EXPECT_FALSE(LooksLikeServerGreeting("2200 not a reply\r\n"));

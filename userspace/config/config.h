@@ -74,8 +74,8 @@ namespace xsensor {
   X(ip_reassembly, bool, Flag(), "1",                                                              \
     "1: reassemble IP fragments before parsing (live: XDP steers UDP fragments)")                  \
   X(xdp_sniff, bool, Flag(), "1",                                                                  \
-    "1: also steer flows whose payload starts like HTTP, TLS, SIP, XMPP or an FTP/SMTP/POP3/IMAP " \
-    "greeting")                                                                                    \
+    "1: also steer flows whose payload starts like HTTP, TLS, SIP, XMPP, a TPKT (H.323) or an "    \
+    "FTP/SMTP/POP3/IMAP/NNTP greeting")                                                            \
   X(steer_tcp_ports, PortList, Ports(), "parsers",                                                 \
     "TCP ports whose flows are steered to userspace; 'parsers': every port a parser serves (more " \
     "may follow: parsers,8081)")                                                                   \

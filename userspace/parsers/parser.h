@@ -192,7 +192,8 @@ std::vector<std::string> ParserPayloadStarts(uint8_t l4_proto);
 // *meta_proto, if given, is set to the chosen parser's META_PROTO (0 when none);
 // *by_greeting, if given, to whether the greeting chose it (the parser must then read it).
 // True when a TCP payload starts like the greeting of a server that speaks first (FTP/SMTP
-// "220", POP3 "+OK", IMAP "* OK"/"* PREAUTH"), in one whole line: its sender is the server.
+// "220", POP3 "+OK", IMAP "* OK"/"* PREAUTH", NNTP "200"/"201": the greeting starts of
+// Parsers()), in one whole line: its sender is the server.
 bool LooksLikeServerGreeting(absl::string_view payload);
 // True when a TCP payload begins as only a server answers: an HTTP status line or a TLS
 // ServerHello (a flow picked up at its reply: live, the reply crossed queues and came first).

@@ -84,8 +84,15 @@ bool ImapServerFirst(absl::string_view g, absl::string_view c) {
 bool LooksLikeServerGreeting(absl::string_view p) {
   size_t eol = p.find('\n');
   if (eol == absl::string_view::npos || eol > 512) return false;
-  return Greeting220(p) || absl::StartsWith(p, "+OK") || absl::StartsWith(p, "* OK") ||
-         absl::StartsWith(p, "* PREAUTH");
+  // How the greeting of a protocol whose server speaks first starts (FTP, SMTP, POP3, IMAP,
+  // NNTP).
+  for (const ParserInfo& parser : Parsers()) {
+    if (parser.l4_proto != 6 || !parser.sniff_server_first) continue;
+    for (const std::string& start : parser.starts) {
+      if (absl::StartsWith(p, start)) return true;
+    }
+  }
+  return false;
 }
 
 bool LooksLikeServerReply(absl::string_view p) {
