@@ -30,16 +30,7 @@ echo "body { color: red }" >www/style.css
 echo "<html>secure</html>" >www/secure.html
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$SITE" -keyout key.pem \
   -out cert.pem 2>/dev/null
-cat >nginx.conf <<CONF
-daemon off;
-user root;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp;
+e2e_nginx <<CONF
   types { text/html html; text/css css; }
   server {
     listen $A:80;
@@ -53,10 +44,7 @@ http {
     location /api/ { default_type application/json; return 201 '{"ok":true}'; }
     location = /old { return 301 http://$SITE/index.html; }
   }
-}
 CONF
-ip netns exec "$NS" nginx -c "$work/nginx.conf" -p "$work" 2>nginx.start.err &
-pids+=($!)
 ip netns exec "$NS" dumpcap -q -i lo -f "host $A" -w cap.pcap 2>/dev/null &
 cap=$!
 pids+=($cap)

@@ -22,6 +22,28 @@ e2e_netns() {
   ip -n "$NS" link set lo up
 }
 
+# Starts nginx in $NS (daemon off, as root, one worker, its files in $work) with the
+# directives of its http block read from stdin.
+e2e_nginx() {
+  {
+    cat <<CONF
+daemon off;
+user root;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $work/tmp;
+CONF
+    cat
+    echo "}"
+  } >nginx.conf
+  ip netns exec "$NS" nginx -c "$work/nginx.conf" -p "$work" 2>nginx.start.err &
+  pids+=($!)
+}
+
 # Waits until ADDR:PORT accepts connections inside $NS and capture FILE has started.
 e2e_wait_listening() {  # addr port capture-file
   for _ in $(seq 100); do

@@ -23,22 +23,11 @@ cd "$work"
 e2e_netns
 mkdir -p www
 for p in first second third fourth; do echo "<html>$p</html>" >"www/$p"; done
-cat >nginx.conf <<CONF
-daemon off;
-user root;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 64; }
-http {
-  access_log off;
+e2e_nginx <<CONF
   types { text/html html; }
   default_type text/html;
   server { listen $A:80; root $work/www; }
-}
 CONF
-ip netns exec "$NS" nginx -c "$work/nginx.conf" -p "$work" 2>nginx.start.err &
-pids+=($!)
 ip netns exec "$NS" dumpcap -q -i lo -f "host $A" -w cap.pcap 2>/dev/null &
 cap=$!
 pids+=($cap)

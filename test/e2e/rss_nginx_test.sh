@@ -50,26 +50,14 @@ cp www/feed.rss www/feed.xml
   echo '</notes>'
 } >www/note.xml
 { echo "<html><body>"; items '<p>paragraph %s %s %s</p>\n'; echo "</body></html>"; } >www/index.html
-cat >nginx.conf <<CONF
-daemon off;
-user root;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp;
+e2e_nginx <<CONF
   types { text/html html; text/xml xml; application/rss+xml rss; application/atom+xml atom; }
   server {
     listen $A:80;
     server_name $SITE;
     root $work/www;
   }
-}
 CONF
-ip netns exec "$NS" nginx -c "$work/nginx.conf" -p "$work" 2>nginx.start.err &
-pids+=($!)
 ip netns exec "$NS" dumpcap -q -i lo -f "host $A" -w cap.pcap 2>/dev/null &
 cap=$!
 pids+=($cap)

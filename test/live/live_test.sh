@@ -164,6 +164,20 @@ offline_records() {  # $1 = output; rest = captures
   wait "$recv_pid"
 }
 
+# The records of captures read by --pcap (offline.json) and replayed into the veth at 2000
+# frames/s to a live sensor (live.json), both with "${extra[@]}".
+offline_and_replayed() {
+  local p
+  offline_records "$work/offline.json" "$@"
+  start_receiver "$work/live.json" 3
+  start_sensor $(collectors) "${extra[@]}"
+  for p in "$@"; do
+    ip netns exec "$NS" tcpreplay -q --pps=2000 -i "$NAME-p" "$p" >/dev/null
+  done
+  sleep 1
+  stop_sensor
+}
+
 C=$SHARED/corpus
 case "$CASE" in
   parity)
@@ -553,14 +567,7 @@ time.sleep(600)' "$work/stalled.port" &
     done
     [ ${#pcaps[@]} -gt 0 ] || skip "shared corpus not found"
     extra=(--steer_tcp_ports=80 --steer_udp_ports=53)
-    offline_records "$work/offline.json" "${pcaps[@]}"
-    start_receiver "$work/live.json" 3
-    start_sensor $(collectors) "${extra[@]}"
-    for p in "${pcaps[@]}"; do
-      ip netns exec "$NS" tcpreplay -q --pps=2000 -i "$NAME-p" "$p" >/dev/null
-    done
-    sleep 1
-    stop_sensor
+    offline_and_replayed "${pcaps[@]}"
     for t in ftp mail im sip; do
       check 'grep -q "\"template\":\"$t\"" "$work/live.json"' "live $t records present"
     done
@@ -587,14 +594,7 @@ time.sleep(600)' "$work/stalled.port" &
     tcprewrite --portmap=119:1119 -i "$C/ndpi/nntp.pcap" -o "$work/nntp-moved.pcap"
     pcaps=("$work/h323-tcp.pcap" "$work/nntp-moved.pcap")
     extra=(--steer_tcp_ports=80 --steer_udp_ports=53 --raw_export=1)
-    offline_records "$work/offline.json" "${pcaps[@]}"
-    start_receiver "$work/live.json" 3
-    start_sensor $(collectors) "${extra[@]}"
-    for p in "${pcaps[@]}"; do
-      ip netns exec "$NS" tcpreplay -q --pps=2000 -i "$NAME-p" "$p" >/dev/null
-    done
-    sleep 1
-    stop_sensor
+    offline_and_replayed "${pcaps[@]}"
     for m in 11 12; do
       check 'grep -q "\"template\":\"raw\".*\"meta_proto\":$m," "$work/live.json"' \
         "live raw records of META_PROTO $m"
