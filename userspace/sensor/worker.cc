@@ -243,9 +243,11 @@ void Worker::HandleRaw(Flow& flow, Dir dir, const PacketView& p, int64_t ts_us) 
     // Until the parser is chosen, the packets that will choose it (a greeting, a client's first
     // bytes that crossed queues) are held: whatever order they came in, they are exported. So
     // are those of an exchange the parser cannot tell yet (an HTTP request, until its reply
-    // says whether it is a feed).
+    // says whether it is a feed) while the server's side is seen at all: a flow captured one
+    // way holds nothing for a reply that will not come.
     const bool hold = !flow.parser_chosen || (flow.parser && flow.parser->HoldsRaw() &&
-                                              flow.raw_exported < raw_max_packets_);
+                                              flow.raw_exported < raw_max_packets_ &&
+                                              flow.packets[static_cast<int>(Dir::kToClient)] > 0);
     if (!hold) {
       flow.raw_held.reset();
       return;
