@@ -53,6 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.http_max_header_bytes = 1024;  // reach the limits quickly
     o.dns_max_records = 16;
     o.http_parse_reply = o.ssl_parse_reply = true;
+    o.detect_feeds = true;  // HTTP: reply bodies sniffed for a feed's root element
     return o;
   }();
   static const xsensor::ParserInfo& info = Info();
@@ -90,6 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     bool skip_to_client, skip_to_server_data;
     (void)parser->WantsBypass(&skip_to_client, &skip_to_server_data);
+    (void)parser->FoundMetaProto();
+    (void)parser->HoldsRaw();
   }
   xsensor::ParseContext end{
       xsensor::Dir::kToServer, ts, XS_FUZZ_L4, server, &records, &counters, &options};
