@@ -20,8 +20,6 @@
 namespace xsensor {
 namespace {
 
-using testing::PacketBuilder;
-
 std::string U16(uint16_t v) { return {static_cast<char>(v >> 8), static_cast<char>(v)}; }
 std::string Tlv(uint16_t type, const std::string& v) {
   return U16(type) + U16(static_cast<uint16_t>(v.size())) + v;
@@ -42,42 +40,10 @@ std::string Roast(const std::string& password) {
 }
 const std::string kVersion("\0\0\0\1", 4);
 
-// One TCP connection: handshake, the payloads in order (true: from the client), FIN both ways.
+// One TCP connection from 10.0.0.5:cport to server:5190 carrying `payloads` in order.
 void Connection(std::vector<std::string>* frames, uint16_t cport, const std::string& server,
-                const std::vector<std::pair<bool, std::string>>& payloads) {
-  const std::string client = "10.0.0.5";
-  uint32_t cseq = 1000, sseq = 50000;
-  auto c = [&](uint8_t flags, const std::string& data) {
-    frames->push_back(PacketBuilder()
-                          .Eth()
-                          .Ipv4(client, server)
-                          .Tcp(cport, 5190, cseq, flags, sseq)
-                          .Payload(data)
-                          .Build());
-    cseq += static_cast<uint32_t>(data.size()) + ((flags & 0x03) ? 1 : 0);
-  };
-  auto s = [&](uint8_t flags, const std::string& data) {
-    frames->push_back(PacketBuilder()
-                          .Eth()
-                          .Ipv4(server, client)
-                          .Tcp(5190, cport, sseq, flags, cseq)
-                          .Payload(data)
-                          .Build());
-    sseq += static_cast<uint32_t>(data.size()) + ((flags & 0x03) ? 1 : 0);
-  };
-  c(0x02, "");
-  s(0x12, "");
-  c(0x10, "");
-  for (const auto& [from_client, data] : payloads) {
-    if (from_client) {
-      c(0x18, data);
-    } else {
-      s(0x18, data);
-    }
-  }
-  c(0x11, "");
-  s(0x11, "");
-  c(0x10, "");
+                const std::vector<testing::TcpSegment>& payloads) {
+  testing::AppendTcpConnection(frames, "10.0.0.5", cport, server, 5190, payloads);
 }
 
 TEST(IcqGoldenTest, SignOnMessagesAndRawRecords) {
@@ -164,6 +130,31 @@ TEST(IcqGoldenTest, SignOnMessagesAndRawRecords) {
   }
   EXPECT_EQ(absl::StrJoin(unique, ","), bos.im_receivers());
   if (!getenv("XS_KEEP_PCAP")) std::remove(pcap.c_str());
+}
+
+// FLAP frames are read across TCP segments: the client's frames of a BOS connection, joined and
+// cut into 7-byte segments (a frame split, and frames sharing a segment), give the same record.
+TEST(IcqGoldenTest, FramesAcrossSegments) {
+  auto message = [](const std::string& to) {
+    return Snac(4, 6,
+                std::string("\1\2\3\4\5\6\7\x08", 8) + U16(1) + static_cast<char>(to.size()) + to +
+                    Tlv(2, "hello"));
+  };
+  const std::string client = Flap(1, 8, kVersion + Tlv(6, "cookie")) +
+                             Flap(2, 9, message("987654321")) + Flap(2, 10, message("555111"));
+  std::vector<testing::TcpSegment> segments = {{false, Flap(1, 1, kVersion)}};
+  for (size_t i = 0; i < client.size(); i += 7) segments.push_back({true, client.substr(i, 7)});
+  segments.push_back(
+      {false, Flap(2, 2, Snac(1, 15, std::string("\x09") + "123456789" + U16(0) + U16(0)))});
+  std::vector<std::string> frames;
+  Connection(&frames, 40010, "64.12.2.2", segments);
+  std::string pcap = ::testing::TempDir() + "/icq_segments.pcap";
+  testing::WritePcap(pcap, frames);
+  auto ims = testing::RecordsOf<schema::Im>(testing::RunPipeline({pcap}), "im");
+  ASSERT_EQ(ims.size(), 1u);
+  EXPECT_EQ(ims[0].im_screen_name(), "123456789");
+  EXPECT_EQ(ims[0].im_receivers(), "987654321,555111");
+  std::remove(pcap.c_str());
 }
 
 }  // namespace

@@ -27,32 +27,11 @@
 namespace xsensor {
 namespace {
 
-using testing::PacketBuilder;
-
-// One TCP connection from 10.0.0.9:cport to 198.51.100.20:80 carrying `segments` in order
-// (true: from the client), between a handshake and FINs.
+// One TCP connection from 10.0.0.9:cport to 198.51.100.20:80 carrying `segments` in order.
 void Connection(std::vector<std::string>* frames, uint16_t cport,
-                const std::vector<std::pair<bool, std::string>>& segments) {
-  const std::string client = "10.0.0.9", server = "198.51.100.20";
-  uint32_t c = 5000, s = 70000;
-  auto add = [&](bool from_client, uint8_t flags, const std::string& data) {
-    PacketBuilder b;
-    b.Eth();
-    if (from_client) {
-      b.Ipv4(client, server).Tcp(cport, 80, c, flags, s);
-      c += static_cast<uint32_t>(data.size()) + ((flags & 0x03) ? 1 : 0);
-    } else {
-      b.Ipv4(server, client).Tcp(80, cport, s, flags, c);
-      s += static_cast<uint32_t>(data.size()) + ((flags & 0x03) ? 1 : 0);
-    }
-    frames->push_back(b.Payload(data).Build());
-  };
-  add(true, 0x02, "");
-  add(false, 0x12, "");
-  add(true, 0x10, "");
-  for (const auto& [from_client, data] : segments) add(from_client, 0x18, data);
-  add(false, 0x11, "");
-  add(true, 0x11, "");
+                const std::vector<testing::TcpSegment>& segments) {
+  testing::AppendTcpConnection(frames, "10.0.0.9", cport, "198.51.100.20", 80, segments, 5000,
+                               70000);
 }
 
 std::string Get(const std::string& path, const std::string& method = "GET") {

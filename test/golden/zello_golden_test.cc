@@ -18,32 +18,12 @@
 namespace xsensor {
 namespace {
 
-using testing::PacketBuilder;
-
 // One TCP connection from 10.0.0.7:cport to server:sport carrying `request`, then a reply.
 void Connection(std::vector<std::string>* frames, uint16_t cport, const std::string& server,
                 uint16_t sport, const std::string& request) {
-  const std::string client = "10.0.0.7";
-  uint32_t c = 100, s = 9000;
-  auto add = [&](bool from_client, uint8_t flags, const std::string& data) {
-    PacketBuilder b;
-    b.Eth();
-    if (from_client) {
-      b.Ipv4(client, server).Tcp(cport, sport, c, flags, s);
-      c += static_cast<uint32_t>(data.size()) + ((flags & 0x03) ? 1 : 0);
-    } else {
-      b.Ipv4(server, client).Tcp(sport, cport, s, flags, c);
-      s += static_cast<uint32_t>(data.size()) + ((flags & 0x03) ? 1 : 0);
-    }
-    frames->push_back(b.Payload(data).Build());
-  };
-  add(true, 0x02, "");
-  add(false, 0x12, "");
-  add(true, 0x10, "");
-  add(true, 0x18, request);
-  add(false, 0x18, std::string(200, 'z'));  // the server's answer (opaque here)
-  add(true, 0x11, "");
-  add(false, 0x11, "");
+  testing::AppendTcpConnection(frames, "10.0.0.7", cport, server, sport,
+                               {{true, request}, {false, std::string(200, 'z')}},  // opaque answer
+                               100, 9000);
 }
 
 TEST(ZelloGoldenTest, SessionsByServerNameGiveImAndRawRecords) {

@@ -235,6 +235,31 @@ std::string DnsWireName(const std::vector<std::string>& labels) {
   return out;
 }
 
+void AppendTcpConnection(std::vector<std::string>* frames, const std::string& client,
+                         uint16_t client_port, const std::string& server, uint16_t server_port,
+                         const std::vector<TcpSegment>& segments, uint32_t client_seq,
+                         uint32_t server_seq) {
+  uint32_t seq[2] = {server_seq, client_seq};  // by from_client
+  auto add = [&](bool from_client, uint8_t flags, const std::string& data) {
+    PacketBuilder b;
+    b.Eth();
+    if (from_client) {
+      b.Ipv4(client, server).Tcp(client_port, server_port, seq[1], flags, seq[0]);
+    } else {
+      b.Ipv4(server, client).Tcp(server_port, client_port, seq[0], flags, seq[1]);
+    }
+    frames->push_back(b.Payload(data).Build());
+    seq[from_client] += static_cast<uint32_t>(data.size()) + ((flags & 0x03) ? 1 : 0);  // SYN/FIN
+  };
+  add(true, 0x02, "");
+  add(false, 0x12, "");
+  add(true, 0x10, "");
+  for (const TcpSegment& s : segments) add(s.from_client, 0x18, s.data);
+  add(true, 0x11, "");
+  add(false, 0x11, "");
+  add(true, 0x10, "");
+}
+
 std::string TlsClientHello(const std::string& sni) {
   auto u16 = [](size_t v) { return std::string{char(v >> 8), char(v & 0xff)}; };
   std::string name = std::string(1, '\0') + u16(sni.size()) + sni;

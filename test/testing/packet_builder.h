@@ -46,6 +46,18 @@ std::vector<std::string> FragmentIp(const std::string& frame, size_t chunk, uint
 void WritePcap(const std::string& path, const std::vector<std::string>& frames, int link_type = 1,
                int64_t first_ts_us = 1700000000000000, const std::vector<int64_t>* ts_us = nullptr);
 
+// One IPv4 TCP connection appended to `frames` (Ethernet): the handshake, `segments` in order
+// (true: from the client), each with PSH|ACK, then the client's FIN, the server's, the last ACK.
+// Sequence numbers start at `client_seq` and `server_seq` and follow the bytes sent.
+struct TcpSegment {
+  bool from_client;
+  std::string data;
+};
+void AppendTcpConnection(std::vector<std::string>* frames, const std::string& client,
+                         uint16_t client_port, const std::string& server, uint16_t server_port,
+                         const std::vector<TcpSegment>& segments, uint32_t client_seq = 1000,
+                         uint32_t server_seq = 50000);
+
 // A TLS 1.2 ClientHello record naming `sni`: one cipher suite, no compression, the SNI extension.
 std::string TlsClientHello(const std::string& sni);
 

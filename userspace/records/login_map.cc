@@ -1,11 +1,8 @@
 #include "records/login_map.h"
 
-#include <arpa/inet.h>
-
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"

@@ -38,10 +38,15 @@ class IcqParser : public AppParser {
   void OnData(ParseContext& ctx, absl::string_view data, uint32_t) override {
     std::string& buf = buf_[static_cast<int>(ctx.dir)];
     if (broken_) return;
-    buf.append(data.data(), data.size());
+    // Whole frames are read from the packet itself; only a partial one waits in `buf`.
+    absl::string_view in = data;
+    if (!buf.empty()) {
+      buf.append(data.data(), data.size());
+      in = buf;
+    }
     size_t off = 0;
-    while (buf.size() - off >= kFlapHeader) {
-      absl::string_view rest(buf.data() + off, buf.size() - off);
+    while (in.size() - off >= kFlapHeader) {
+      absl::string_view rest = in.substr(off);
       if (rest[0] != '*') {  // lost framing: nothing more can be read
         broken_ = true;
         break;
@@ -51,7 +56,11 @@ class IcqParser : public AppParser {
       Frame(ctx.dir, static_cast<uint8_t>(rest[1]), rest.substr(kFlapHeader, len));
       off += kFlapHeader + len;
     }
-    buf.erase(0, off);
+    if (buf.empty()) {
+      buf.assign(in.data() + off, in.size() - off);
+    } else {
+      buf.erase(0, off);
+    }
     if (broken_ || buf.size() > kMaxBuffered) {
       broken_ = true;
       std::string().swap(buf_[0]);
