@@ -171,8 +171,13 @@ __noinline int decide(struct xdp_md *ctx, struct xs_flow_key *key, __u32 from_lo
   /* Bypass: flows userspace has finished with. */
   struct xs_bypass *b = bpf_map_lookup_elem(&XS_MAP_BYPASS, key);
   if (b) {
-    if (bpf_ktime_get_ns() > b->expires_ns) {
+    /* A client's SYN opens a new connection on the addresses and ports of the one the entry
+     * was for (a port reused, a NAT): its packets are not that one's. Removed here, before its
+     * first data arrives, not when userspace gets to the SYN (at line rate, after it). */
+    const int new_connection = proto == IPPROTO_TCP && (flags & 0x12) == 0x02;
+    if (new_connection || bpf_ktime_get_ns() > b->expires_ns) {
       bpf_map_delete_elem(&XS_MAP_BYPASS, key);
+      count(new_connection ? XS_CNT_BYPASS_NEW_CONNECTION : XS_CNT_BYPASS_EXPIRED);
     } else if (!(flags & 0x07)) { /* SYN/FIN/RST always go to userspace */
       const int to_server = from_lo != b->server_is_lo;
       /* A reply body: the payload ends at or before the sequence number where the next reply

@@ -60,7 +60,9 @@ enum xs_port_flags {
  *   STEER_MAP      ... because the flow is in the steer map
  *   NO_SOCKET      of interest, but no AF_XDP socket on the queue
  *   STEER_FRAGMENT steered: a UDP IP fragment, for reassembly in userspace
- *   BYPASSED_BODY  ... of BYPASSED: inside a reply body userspace skips */
+ *   BYPASSED_BODY  ... of BYPASSED: inside a reply body userspace skips
+ *   BYPASS_EXPIRED / BYPASS_NEW_CONNECTION  bypass entries removed by the program: past their
+ *                  expiry, or by a client's SYN on their addresses and ports */
 #define XS_XDP_COUNTERS(X)              \
   X(SEEN, "seen")                       \
   X(STEERED, "steered")                 \
@@ -79,7 +81,9 @@ enum xs_port_flags {
   X(PARSE_IP, "parse_ip")               \
   X(PARSE_L4, "parse_l4")               \
   X(STEER_FRAGMENT, "steer_fragment")   \
-  X(BYPASSED_BODY, "bypassed_body")
+  X(BYPASSED_BODY, "bypassed_body")     \
+  X(BYPASS_EXPIRED, "bypass_expired")   \
+  X(BYPASS_NEW_CONNECTION, "bypass_new_connection")
 
 #define XS_XDP_COUNTER_ENUM_(id, name) XS_CNT_##id,
 enum xs_counter { XS_XDP_COUNTERS(XS_XDP_COUNTER_ENUM_) XS_CNT_MAX };

@@ -95,8 +95,9 @@ search() {  # $1 = label; finds the highest lossless rate
     fi
     if [ "$lost" -eq 0 ]; then
       best=$got; lo=$rate
-      # The injector's own ceiling: asking for more gives no more.
-      [ "$got" -lt $(( rate * 8 / 10 )) ] && break
+      # The injectors' own ceiling: asking for more gives no more. The figure is then theirs,
+      # not the receiver's (said in the summary).
+      if [ "$got" -lt $(( rate * 8 / 10 )) ]; then echo "$1" >>"$work/injector_bound"; break; fi
       rate=$(( rate * 2 ))
     else
       hi=$rate; break
@@ -158,6 +159,11 @@ run_sensor() {  # $1 = label, rest = flags; prints the lossless rate
   kill -INT "$rx_pid"; wait "$rx_pid" || true
   rx_pid=
 }
+bound_note() {  # which receivers lost nothing at the most the injectors could send
+  [ -s "$work/injector_bound" ] || return 0
+  echo "  (no loss at the highest rate the injectors delivered, so bounded by them, not by the" \
+       "receiver: $(paste -sd, "$work/injector_bound"))"
+}
 if [ "$MODE" = bulk ]; then
   # The sensor on a mirror port (capture_mode=mirror: what it does not need is dropped in
   # XDP, as the ceiling drops everything); inline, what is not steered goes on to the kernel's
@@ -176,6 +182,7 @@ if [ "$MODE" = bulk ]; then
     printf "live, bulk, two queues, replies parsed: xsensor (mirror) %d frames/s lossless, XDP_DROP ceiling %d frames/s: ratio %.2f (target >= 0.80); %.0f%% of frames bypassed in XDP (%.0f%% as reply bodies)\n",
            n, c, (c > 0 ? n / c : 0), (seen > 0 ? 100 * by / seen : 0), (seen > 0 ? 100 * body / seen : 0)
   }'
+  bound_note
   exit 0
 fi
 bare=$(run_bare bare)
@@ -195,3 +202,4 @@ awk -v b="$bare" -v s="$sensor" -v q="$by_queue" -v m="${MIX:+many-flow mix, two
            m, s, b, (b > 0 ? s / b : 0)
   }
 }'
+bound_note

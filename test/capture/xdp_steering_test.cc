@@ -215,5 +215,61 @@ TEST_F(XdpSteeringTest, ReplyBodyIsBypassedUpToItsEndSequenceNumber) {
   }
 }
 
+// A bypass entry belongs to one connection: a client's SYN on its addresses and ports (a port
+// reused) removes it in XDP, so the new connection's first data is steered even before
+// userspace has seen the SYN; a SYN-ACK or FIN does not; an expired entry is removed when next
+// looked up. Both removals are counted.
+TEST_F(XdpSteeringTest, NewConnectionOrExpiryRemovesTheBypassEntry) {
+  Load(DefaultConfig());
+  if (!prog_) return;
+  auto segment = [](bool from_client, uint8_t flags, const std::string& payload) {
+    PacketBuilder b;
+    b.Eth();
+    if (from_client) {
+      b.Ipv4("10.1.0.1", "192.0.2.44").Tcp(41000, 443, 5000, flags);
+    } else {
+      b.Ipv4("192.0.2.44", "10.1.0.1").Tcp(443, 41000, 9000, flags);
+    }
+    if (!payload.empty()) b.Payload(payload);
+    return b.Build();
+  };
+  const std::string hello = std::string("\x16\x03\x01\x00\x05", 5) + "hello";
+  PacketView p;
+  std::string frame = segment(true, 0x18, hello);
+  ASSERT_EQ(DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(frame.data()),
+                         frame.size(), frame.size(), &p),
+            DecodeCounters::kOk);
+  bool client_is_lo;
+  FlowKey key = MakeFlowKey(p, &client_is_lo);
+  auto set = [&](int64_t expires_in_us) {
+    xs_bypass v{};
+    v.expires_ns = static_cast<uint64_t>(MonotonicMicros() + expires_in_us) * 1000;
+    v.server_is_lo = client_is_lo ? 0 : 1;
+    v.skip_to_client = 1;
+    v.skip_to_server_data = 1;
+    ASSERT_TRUE(prog_->SetBypass(key, v).ok());
+  };
+  auto removed = [&](int id) { return prog_->Counters()[id]; };
+  const uint64_t by_syn = removed(XS_CNT_BYPASS_NEW_CONNECTION);
+  const uint64_t by_expiry = removed(XS_CNT_BYPASS_EXPIRED);
+
+  set(60'000'000);
+  EXPECT_EQ(Run(segment(true, 0x18, hello)), "bypassed") << "the old connection's bulk";
+  EXPECT_EQ(Run(segment(false, 0x12, "")), "steered") << "a SYN-ACK goes to userspace";
+  EXPECT_EQ(Run(segment(true, 0x11, "")), "steered") << "so does a FIN";
+  EXPECT_EQ(Run(segment(false, 0x18, "bulk")), "bypassed") << "neither removed the entry";
+  EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn);
+  EXPECT_EQ(Run(segment(true, 0x02, "")), "steered") << "the new connection's SYN";
+  EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn + 1);
+  EXPECT_EQ(Run(segment(true, 0x18, hello)), "steered") << "its ClientHello";
+  EXPECT_FALSE(prog_->ClearBypass(key).ok()) << "the entry is gone";
+
+  set(-1'000'000);
+  EXPECT_EQ(Run(segment(false, 0x18, "bulk")), "steered") << "expired";
+  EXPECT_EQ(removed(XS_CNT_BYPASS_EXPIRED), by_expiry + 1);
+  EXPECT_FALSE(prog_->ClearBypass(key).ok()) << "the expired entry is gone";
+  EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn + 1);
+}
+
 }  // namespace
 }  // namespace xsensor

@@ -4,6 +4,7 @@
 #   parity   captures replayed with tcpreplay give exactly the records --pcap gives
 #   handoff  each flow's directions injected on different queues: same records, hand-offs counted
 #   bypass   a bulk download after an HTTP request is bypassed in XDP once the request is exported
+#   reuse    a TLS connection replayed twice on the same ports: both parsed and bypassed
 #   replies  real nginx downloads with replies parsed: the bodies stay in XDP, records = offline
 #   metrics  curl on the metrics endpoint: well-formed Prometheus text (parsed by the Prometheus
 #            client's parser) whose counters match the records the collector decoded; the
@@ -360,6 +361,33 @@ EOF2
     # data and its ACKs are bypassed, but for the few already in flight when the entry landed.
     check '[ "$frames" -le 40 ]' "userspace saw $frames frames of the flow"
     check '[ "$bypassed" -ge 3960 ]' "XDP bypassed $bypassed frames"
+    ;;
+  reuse)
+    # A client reusing its port: one TLS 1.2 connection (handshake, data, close) replayed twice
+    # on the same addresses and ports, the first paced, the second at full speed. The first
+    # one's handshake (the server's certificate: replies parsed) bypasses the flow both ways
+    # and the closed flow's entry stays for flow_closed_timeout; the second connection's SYN
+    # must remove it in XDP, or its ClientHello, microseconds later, is bypassed before
+    # userspace has read the SYN.
+    p=$C/zeek/tls_tls1.2.pcap
+    [ -f "$p" ] || skip "shared corpus not found"
+    extra=(--ssl_parse_reply=1)
+    offline_records "$work/offline.json" "$p"
+    start_receiver "$work/live.json" 3
+    start_sensor $(collectors) "${extra[@]}"
+    ip netns exec "$NS" tcpreplay -q --pps=1000 -i "$NAME-p" "$p" >/dev/null
+    sleep 0.3
+    ip netns exec "$NS" tcpreplay -q --topspeed -i "$NAME-p" "$p" >/dev/null
+    sleep 1
+    stop_sensor
+    check '[ "$(wc -l <"$work/offline.json")" -ge 1 ]' \
+      "offline: $(wc -l <"$work/offline.json") record(s) of the connection"
+    check 'cmp -s <(normalize <(cat "$work/offline.json" "$work/offline.json")) <(normalize "$work/live.json")' \
+      "live: the records of both connections ($(wc -l <"$work/live.json"))"
+    check '[ "$(counter xdp.bypass_new_connection "$work/counters")" -eq 1 ]' \
+      "the second SYN removed the first connection's entry in XDP"
+    check '[ "$(sum_counter "^queue\\..*\\.bypass_set$" "$work/counters")" -eq 2 ]' \
+      "each connection was bypassed once ($(sum_counter "^queue\\..*\\.bypass_set$" "$work/counters"))"
     ;;
   replies)
     for t in nginx curl dumpcap capinfos ethtool; do command -v $t >/dev/null || skip "$t not installed"; done

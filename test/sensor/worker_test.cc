@@ -325,6 +325,43 @@ struct HttpFlowFeeder {
   }
 };
 
+// A client's SYN with another sequence number on the addresses and ports of a flow whose end
+// was not seen (a port reused, a NAT) starts a new flow: its request is parsed and its bulk
+// bypassed again, as XDP has removed the old connection's entry. A retransmitted SYN (the same
+// number) is the same connection.
+TEST(WorkerTest, ANewConnectionOnTheSamePortsIsANewFlow) {
+  Sink sink;
+  Worker worker(DefaultConfig(), 0, &sink);
+  std::vector<Worker::BypassRequest> asked;
+  worker.set_bypass_callback(
+      [&](const Flow&, const Worker::BypassRequest& r) { asked.push_back(r); });
+  HttpFlowFeeder flow{&worker, 40002};
+  auto connection = [&](uint32_t cseq, uint32_t sseq, const std::string& path) {
+    flow.Send(true, cseq - 1, kSyn, "");
+    flow.Send(true, cseq - 1, kSyn, "");  // retransmitted
+    flow.Send(false, sseq - 1, kSyn | kAck, "", cseq);
+    flow.Send(true, cseq, kAck | kPsh,
+              "GET " + path + " HTTP/1.1\r\nHost: reuse.example.org\r\n\r\n", sseq);
+    flow.Send(false, sseq, kAck, "HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n");
+  };
+  connection(1000, 900000, "/first");
+  EXPECT_EQ(worker.flows().counters().Get(FlowCounters::kCreated), 1u);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_TRUE(asked[0].skip_to_client);
+  // No FIN or RST seen: the client reuses its port for a new connection.
+  connection(3000000000u, 77, "/second");
+  EXPECT_EQ(worker.flows().counters().Get(FlowCounters::kCreated), 2u);
+  ASSERT_EQ(asked.size(), 3u) << "the old entry cleared, the new connection bypassed";
+  EXPECT_EQ(asked[1].kind, Worker::BypassRequest::Kind::kClear);
+  EXPECT_TRUE(asked[2].skip_to_client);
+  worker.Finish();
+  auto clicks = sink.Of<schema::Clickstream>();
+  ASSERT_EQ(clicks.size(), 2u);
+  EXPECT_EQ(clicks[0].path(), "/first");
+  EXPECT_EQ(clicks[1].path(), "/second");
+  EXPECT_NE(clicks[0].session_id(), clicks[1].session_id());
+}
+
 // Live, with replies parsed: a reply body of known length is left in XDP from the first
 // segments on (the worker asks for it with the sequence number where the next reply starts),
 // the bytes that never come are skipped, and the next reply on the connection is parsed as if

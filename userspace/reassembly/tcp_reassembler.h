@@ -75,6 +75,9 @@ class TcpReassembler {
 
   // A SYN (or SYN-ACK): data starts at seq + 1.
   void OnSyn(uint32_t seq);
+  // A SYN with this sequence number belongs to another connection than the one this stream
+  // started with (a retransmitted SYN of this one has the same number).
+  bool OtherConnection(uint32_t syn_seq) const { return started_ && syn_seq + 1 != isn_; }
   // One segment's payload (without the SYN's sequence slot).
   void OnSegment(uint32_t seq, absl::string_view data, Sink& sink, ReassemblyBudget& budget,
                  ReassemblyCounters& counters);

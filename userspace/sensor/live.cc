@@ -440,6 +440,13 @@ std::string LiveSensor::MetricsText() const {
   m.Counter("xsensor_xdp_bypassed_reply_body_packets_total",
             "Bypassed packets that were inside an HTTP reply body userspace skipped.", {},
             xdp[XS_CNT_BYPASSED_BODY]);
+  for (auto [i, why] : {std::pair{XS_CNT_BYPASS_EXPIRED, "expired"},
+                        std::pair{XS_CNT_BYPASS_NEW_CONNECTION, "new_connection"}}) {
+    m.Counter("xsensor_xdp_bypass_entries_removed_total",
+              "Bypass entries the XDP program removed, by why (past their expiry, or a client's "
+              "SYN opening a new connection on their addresses and ports).",
+              {{"reason", why}}, xdp[i]);
+  }
   if (core_.dns_log) {
     DnsLogStats st = core_.dns_log->stats();
     m.Counter("xsensor_dns_log_lines_written_total", "DNS text log lines written.", {},

@@ -187,9 +187,12 @@ void Worker::HandleDecoded(const PacketView& p, size_t wire_len, int64_t ts_us,
   if (!flow_hash) flow_hash = FlowHash(key);
   bool created = false;
   Flow* flow = flows_.Lookup(key, flow_hash, ts_us, &created);
-  if (!created && flow->closing && p.l4_proto == 6 && (p.tcp_flags & (kSyn | kAck)) == kSyn) {
-    // A new connection on the addresses and ports of one that has closed (a client reusing its
-    // port, a NAT): a new flow, with its own session.
+  if (!created && p.l4_proto == 6 && (p.tcp_flags & (kSyn | kAck)) == kSyn &&
+      (flow->closing ||
+       flow->tcp[static_cast<int>(flow->DirOf(from_lo))].OtherConnection(p.tcp_seq))) {
+    // A new connection on the addresses and ports of one that has closed, or whose end was not
+    // seen (a client reusing its port, a NAT): a new flow, with its own session. (XDP has
+    // removed the old one's bypass entry on this SYN.)
     flows_.EndNow(flow);
     flow = flows_.Lookup(key, flow_hash, ts_us, &created);
   }
