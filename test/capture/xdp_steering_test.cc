@@ -55,6 +55,23 @@ class XdpSteeringTest : public ::testing::Test {
                    .Payload(payload)
                    .Build());
   }
+  // The key userspace gives a frame's flow (the key XDP looks up), and whether the frame's
+  // sender is the key's "lo" side.
+  static FlowKey KeyOf(const std::string& frame, bool* sender_is_lo) {
+    PacketView p;
+    EXPECT_EQ(DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(frame.data()),
+                           frame.size(), frame.size(), &p),
+              DecodeCounters::kOk);
+    return MakeFlowKey(p, sender_is_lo);
+  }
+  // A bypass entry for a flow whose client is (or is not) the key's "lo" side, expiring this
+  // many microseconds from now; what it skips is left to the test.
+  static xs_bypass Entry(bool client_is_lo, int64_t expires_in_us = 60'000'000) {
+    xs_bypass v{};
+    v.expires_ns = static_cast<uint64_t>(MonotonicMicros() + expires_in_us) * 1000;
+    v.server_is_lo = client_is_lo ? 0 : 1;
+    return v;
+  }
   std::unique_ptr<XdpProgram> prog_;
   uint16_t next_port_ = 20000;  // a new client port each time: sniffed TCP flows are remembered
 };
@@ -141,16 +158,9 @@ TEST_F(XdpSteeringTest, UserspaceFlowKeysAreTheKeysXdpLooksUp) {
       b.Tcp(from_a ? c.pa : c.pb, from_a ? c.pb : c.pa, 5000, 0x18).Payload(payload);
       return b.Build();
     };
-    PacketView p;
-    std::string a_to_b = frame(true, "data");
-    ASSERT_EQ(DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(a_to_b.data()),
-                           a_to_b.size(), a_to_b.size(), &p),
-              DecodeCounters::kOk);
     bool a_is_lo;
-    FlowKey key = MakeFlowKey(p, &a_is_lo);
-    xs_bypass v{};
-    v.expires_ns = static_cast<uint64_t>(MonotonicMicros() + 60'000'000) * 1000;
-    v.server_is_lo = a_is_lo ? 0 : 1;  // b serves
+    FlowKey key = KeyOf(frame(true, "data"), &a_is_lo);
+    xs_bypass v = Entry(a_is_lo);  // b serves
     v.skip_to_client = 1;
     v.skip_to_server_data = 1;
     ASSERT_TRUE(prog_->SetBypass(key, v).ok());
@@ -182,15 +192,9 @@ TEST_F(XdpSteeringTest, ReplyBodyIsBypassedUpToItsEndSequenceNumber) {
                             .Tcp(41000, 80, 77, 0x18)
                             .Payload("x")
                             .Build();
-    PacketView p;
-    ASSERT_EQ(DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(frame.data()),
-                           frame.size(), frame.size(), &p),
-              DecodeCounters::kOk);
     bool client_is_lo;
-    FlowKey key = MakeFlowKey(p, &client_is_lo);
-    xs_bypass v{};
-    v.expires_ns = static_cast<uint64_t>(MonotonicMicros() + 60'000'000) * 1000;
-    v.server_is_lo = client_is_lo ? 0 : 1;
+    FlowKey key = KeyOf(frame, &client_is_lo);
+    xs_bypass v = Entry(client_is_lo);
     v.to_client_until_set = 1;
     v.to_client_until = until;
     ASSERT_TRUE(prog_->SetBypass(key, v).ok());
@@ -234,17 +238,10 @@ TEST_F(XdpSteeringTest, NewConnectionOrExpiryRemovesTheBypassEntry) {
     return b.Build();
   };
   const std::string hello = std::string("\x16\x03\x01\x00\x05", 5) + "hello";
-  PacketView p;
-  std::string frame = segment(true, 0x18, hello);
-  ASSERT_EQ(DecodePacket(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(frame.data()),
-                         frame.size(), frame.size(), &p),
-            DecodeCounters::kOk);
   bool client_is_lo;
-  FlowKey key = MakeFlowKey(p, &client_is_lo);
+  FlowKey key = KeyOf(segment(true, 0x18, hello), &client_is_lo);
   auto set = [&](int64_t expires_in_us) {
-    xs_bypass v{};
-    v.expires_ns = static_cast<uint64_t>(MonotonicMicros() + expires_in_us) * 1000;
-    v.server_is_lo = client_is_lo ? 0 : 1;
+    xs_bypass v = Entry(client_is_lo, expires_in_us);
     v.skip_to_client = 1;
     v.skip_to_server_data = 1;
     ASSERT_TRUE(prog_->SetBypass(key, v).ok());
