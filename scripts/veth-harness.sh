@@ -5,9 +5,11 @@
 #   veth-harness.sh down [NAME]            remove
 #   veth-harness.sh replay [NAME] PCAP...  send captures into the sensor end with tcpreplay
 #   veth-harness.sh exec [NAME] CMD...     run a command in the traffic namespace
-# The sensor end gets 10.213.0.1/30 and the traffic end 10.213.0.2/30, with permanent neighbour
-# entries both ways, so real clients and servers can talk across the pair too. MTU 3000 (XDP on
-# veth needs <= 3506 without fragments); offloads off so frames are what the wire would carry.
+# The sensor end is a capture port, as a SPAN or TAP port is: no address of this host (the
+# sensor's default mirror mode refuses an interface that has one). The traffic end has
+# 10.213.0.2/30 and a permanent neighbour entry for 10.213.0.1, so what is sent there leaves
+# without ARP. MTU 3000 (XDP on veth needs <= 3506 without fragments); offloads off so frames
+# are what the wire would carry.
 set -euo pipefail
 cmd=${1:-}
 shift || true
@@ -30,14 +32,11 @@ case "$cmd" in
     ip link set "$PEER" netns "$NS"
     ip link set "$NAME" mtu 3000
     ip -n "$NS" link set "$PEER" mtu 3000
-    ip addr add 10.213.0.1/30 dev "$NAME"
     ip -n "$NS" addr add 10.213.0.2/30 dev "$PEER"
     ip link set "$NAME" up
     ip -n "$NS" link set "$PEER" up
     ip -n "$NS" link set lo up
     mac_s=$(cat /sys/class/net/"$NAME"/address)
-    mac_p=$(ip -n "$NS" -o link show "$PEER" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
-    ip neigh replace 10.213.0.2 lladdr "$mac_p" dev "$NAME" nud permanent
     ip -n "$NS" neigh replace 10.213.0.1 lladdr "$mac_s" dev "$PEER" nud permanent
     if command -v ethtool >/dev/null; then
       ethtool -K "$NAME" gro off lro off tso off gso off >/dev/null 2>&1 || true

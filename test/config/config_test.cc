@@ -28,10 +28,12 @@ TEST(ConfigTest, FlagHelpSaysWhatTheKeyAccepts) {
   Config c = DefaultConfig();
   EXPECT_TRUE(ApplyConfigKey(&c, "netflow_timeout", "3600").ok());
   EXPECT_FALSE(ApplyConfigKey(&c, "netflow_timeout", "3601").ok());
-  EXPECT_TRUE(absl::StrContains(ConfigFlagHelp("capture_mode"), "inline, mirror"));
+  EXPECT_TRUE(absl::StrContains(ConfigFlagHelp("capture_mode"), "mirror, inline"));
   EXPECT_FALSE(ApplyConfigKey(&c, "capture_mode", "tap").ok());
-  ASSERT_TRUE(ApplyConfigKey(&c, "capture_mode", "mirror").ok());
+  // Passive by default: the sensor never sits in a path unless told to.
   EXPECT_TRUE(c.capture_mirror());
+  ASSERT_TRUE(ApplyConfigKey(&c, "capture_mode", "inline").ok());
+  EXPECT_FALSE(c.capture_mirror());
   for (const auto& k : ConfigKeys()) EXPECT_FALSE(k.accepts.empty()) << k.key;
 }
 

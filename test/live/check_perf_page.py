@@ -85,6 +85,9 @@ check(page.ids.get("status") == "live", f"the page read /metrics (status: {page.
 info = before["xsensor_build_info"][0][0] if before["xsensor_build_info"] else {}
 check(info.get("version", "?") in page.ids.get("version", ""),
       f"it shows the version {page.ids.get('version')!r}")
+cap = before["xsensor_capture_info"][0][0] if before.get("xsensor_capture_info") else {}
+check(cap.get("mode") == "mirror" and page.ids.get("mode", "").startswith("mirror: "),
+      f"it says the capture mode {page.ids.get('mode')!r} (metrics: {cap.get('mode')!r})")
 check(len(page.rows) >= 20, f"{len(page.rows)} quantities shown")
 metrics_shown = {r["metric"] for r in page.rows}
 for m in ("xsensor_xdp_packets_total", "xsensor_queue_received_frames_total",

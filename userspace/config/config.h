@@ -69,8 +69,13 @@ namespace xsensor {
   X(xsk_ring_size, uint32_t, PowerOfTwo(512, 32768), "4096",                                       \
     "Frames each AF_XDP receive ring holds (the UMEM has twice as many, 4 KiB each): what a "      \
     "worker can fall behind in a burst before the kernel drops")                                   \
-  X(capture_mode, std::string, OneOf("inline", "mirror"), "inline",                                \
-    "inline: pass what is not steered; mirror: drop it (SPAN copies)")                             \
+  X(capture_mode, std::string, OneOf("mirror", "inline"), "mirror",                                \
+    "mirror: the capture interface receives copies (a SPAN/TAP/mirror port): steered frames are "  \
+    "read, the rest dropped; refused on an interface that carries this host's or a bridge's "      \
+    "traffic. inline: a bump in the wire between the capture interface and inline_peer (ports of " \
+    "one kernel bridge): every frame is forwarded, the bridge forwards all if the sensor stops")   \
+  X(inline_peer, std::string, Interface(), "",                                                     \
+    "capture_mode=inline: the bridge's other port (frames from each port leave by the other)")     \
   X(ip_reassembly, bool, Flag(), "1",                                                              \
     "1: reassemble IP fragments before parsing (live: XDP steers UDP fragments)")                  \
   X(xdp_sniff, bool, Flag(), "1",                                                                  \

@@ -197,8 +197,9 @@ int main(int argc, char** argv) {
       XS_LOG_INFO("privileges dropped", config->user.empty() ? "" : " to user ", config->user,
                   "; effective capabilities 0x", absl::Hex(EffectiveCapabilities()));
     }
-    const std::string capturing = absl::StrCat("capturing on ", absl::StrJoin(ifaces, ","),
-                                               " with ", (*live)->workers(), " workers");
+    const std::string capturing =
+        absl::StrCat("capturing on ", absl::StrJoin(ifaces, ","), " with ", (*live)->workers(),
+                     " workers, ", (*live)->mode_description());
     XS_LOG_INFO(capturing, "; SIGINT/SIGTERM to stop");
     // SIGUSR1: write the counters now (to --counters_out, else stderr).
     std::signal(SIGUSR1, OnDump);

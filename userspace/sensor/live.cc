@@ -13,9 +13,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
 #include "common/time_util.h"
+#include "sensor/placement.h"
 #include "sensor/report.h"
 
 namespace xsensor {
@@ -79,8 +81,11 @@ XdpProgramOptions XdpOptionsFor(const Config& config) {
 
 absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& config,
                                                                std::vector<std::string> ifaces) {
+  // Before anything is attached: a mode that does not fit the link is refused, not run.
+  if (absl::Status st = CheckPlacement(config, ifaces); !st.ok()) return st;
   std::unique_ptr<LiveSensor> s(new LiveSensor());
   s->config_ = config;
+  s->mode_description_ = CaptureModeDescription(config, ifaces);
   auto prog = XdpProgram::Load(XdpOptionsFor(config));
   if (!prog.ok()) return prog.status();
   s->program_ = std::move(*prog);
@@ -469,6 +474,13 @@ std::string LiveSensor::MetricsText() const {
     m.Gauge("xsensor_radius_sessions", "Subscriber addresses with a login from RADIUS now.", {},
             r.sessions.load());
   }
+  m.Gauge("xsensor_capture_info",
+          "How the sensor sits on the link: mode mirror (the capture interfaces receive copies) "
+          "or inline (a bridge of two ports whose frames it forwards).",
+          {{"mode", config_.capture_mode},
+           {"interfaces", absl::StrJoin(attached_names(), ",")},
+           {"inline_peer", config_.inline_peer}},
+          1);
   ExporterMetrics(*core_.exporter, &m);
   ProcessMetrics(&m);
   return m.Render();

@@ -66,6 +66,8 @@ class LiveSensor {
   absl::Status ReloadLogins();
   size_t workers() const { return queues_.size(); }
   const XdpProgram& program() const { return *program_; }
+  // "mirror mode on IF (...)" or "inline mode, bridging A <-> B (...)": for the start-up line.
+  const std::string& mode_description() const { return mode_description_; }
 
  private:
   struct Queue {
@@ -93,7 +95,14 @@ class LiveSensor {
   static bool InboxEmpty(Queue& q);
   void WakeOwners(std::vector<uint8_t>* handed_to);
 
+  std::vector<std::string> attached_names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, mode] : attached_) out.push_back(name);
+    return out;
+  }
+
   Config config_;
+  std::string mode_description_;
   std::unique_ptr<XdpProgram> program_;
   SensorCore core_;  // exporter, name cache, login map, DNS log
   std::unique_ptr<MetricsServer> metrics_;
