@@ -37,6 +37,15 @@ static __always_inline __u32 xsk_slot(struct xdp_md *ctx) {
   return (base ? *base : 0) + ctx->rx_queue_index;
 }
 
+/* Inline mode: a socket-map slot whose worker is behind has its entry set by userspace; what
+ * would be steered there is passed (to the bridge) uninspected until it is cleared. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, XS_MAX_QUEUES);
+  __type(key, __u32);
+  __type(value, __u32);
+} XS_MAP_SHED SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, 65536);
@@ -217,6 +226,8 @@ __noinline int decide(struct xdp_md *ctx, struct xs_flow_key *key, __u32 from_lo
   if (!why) return other();
 
   __u32 q = xsk_slot(ctx);
+  __u32 *shed = bpf_map_lookup_elem(&XS_MAP_SHED, &q);
+  if (shed && *shed) return fail(XS_CNT_SHED);
   if (!bpf_map_lookup_elem(&XS_MAP_XSKS, &q)) return fail(XS_CNT_NO_SOCKET);
   count(why);
   count(XS_CNT_STEERED);

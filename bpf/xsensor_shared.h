@@ -20,6 +20,7 @@
 #define XS_MAP_COUNTERS xs_counters
 #define XS_MAP_PREFIXES xs_prefixes
 #define XS_MAP_IFSLOTS xs_ifslots
+#define XS_MAP_SHED xs_shed
 
 /* The canonical flow key: both directions give the same key. The "lo" side is the one whose
  * (address, port) sorts first; vlan is the innermost VLAN id (0 without tags). */
@@ -62,28 +63,31 @@ enum xs_port_flags {
  *   STEER_FRAGMENT steered: a UDP IP fragment, for reassembly in userspace
  *   BYPASSED_BODY  ... of BYPASSED: inside a reply body userspace skips
  *   BYPASS_EXPIRED / BYPASS_NEW_CONNECTION  bypass entries removed by the program: past their
- *                  expiry, or by a client's SYN on their addresses and ports */
-#define XS_XDP_COUNTERS(X)              \
-  X(SEEN, "seen")                       \
-  X(STEERED, "steered")                 \
-  X(BYPASSED, "bypassed")               \
-  X(PASSED, "passed")                   \
-  X(DROPPED, "dropped")                 \
-  X(STEER_PORT, "steer_port")           \
-  X(STEER_SNIFF, "steer_sniff")         \
-  X(STEER_MAP, "steer_map")             \
-  X(NO_SOCKET, "no_socket")             \
-  X(NOT_IP, "not_ip")                   \
-  X(NOT_TCP_UDP, "not_tcp_udp")         \
-  X(FRAGMENT, "fragment")               \
-  X(PARSE_ETH, "parse_eth")             \
-  X(PARSE_VLAN_MPLS, "parse_vlan_mpls") \
-  X(PARSE_IP, "parse_ip")               \
-  X(PARSE_L4, "parse_l4")               \
-  X(STEER_FRAGMENT, "steer_fragment")   \
-  X(BYPASSED_BODY, "bypassed_body")     \
-  X(BYPASS_EXPIRED, "bypass_expired")   \
-  X(BYPASS_NEW_CONNECTION, "bypass_new_connection")
+ *                  expiry, or by a client's SYN on their addresses and ports
+ *   SHED           of interest, but passed uninspected (inline): the socket's worker is behind,
+ *                  and the sensor skips inspection rather than drop traffic */
+#define XS_XDP_COUNTERS(X)                          \
+  X(SEEN, "seen")                                   \
+  X(STEERED, "steered")                             \
+  X(BYPASSED, "bypassed")                           \
+  X(PASSED, "passed")                               \
+  X(DROPPED, "dropped")                             \
+  X(STEER_PORT, "steer_port")                       \
+  X(STEER_SNIFF, "steer_sniff")                     \
+  X(STEER_MAP, "steer_map")                         \
+  X(NO_SOCKET, "no_socket")                         \
+  X(NOT_IP, "not_ip")                               \
+  X(NOT_TCP_UDP, "not_tcp_udp")                     \
+  X(FRAGMENT, "fragment")                           \
+  X(PARSE_ETH, "parse_eth")                         \
+  X(PARSE_VLAN_MPLS, "parse_vlan_mpls")             \
+  X(PARSE_IP, "parse_ip")                           \
+  X(PARSE_L4, "parse_l4")                           \
+  X(STEER_FRAGMENT, "steer_fragment")               \
+  X(BYPASSED_BODY, "bypassed_body")                 \
+  X(BYPASS_EXPIRED, "bypass_expired")               \
+  X(BYPASS_NEW_CONNECTION, "bypass_new_connection") \
+  X(SHED, "shed")
 
 #define XS_XDP_COUNTER_ENUM_(id, name) XS_CNT_##id,
 enum xs_counter { XS_XDP_COUNTERS(XS_XDP_COUNTER_ENUM_) XS_CNT_MAX };

@@ -168,8 +168,11 @@ if [ $HOST -eq 1 ]; then
   ethtool -K "$IFACE" tso off gso off >/dev/null 2>&1 && note "TSO/GSO off on $IFACE" || true
   tc qdisc add dev "$IFACE" clsact 2>/dev/null || true
   for dir in ingress egress; do
-    tc filter replace dev "$IFACE" $dir pref $TC_PREF matchall \
-      action mirred egress mirror dev "$MIRROR_DEV"
+    # matchall where the kernel has it, else u32's catch-all (every kernel with tc has u32).
+    tc filter replace dev "$IFACE" $dir pref $TC_PREF protocol all matchall \
+      action mirred egress mirror dev "$MIRROR_DEV" 2>/dev/null ||
+      tc filter replace dev "$IFACE" $dir pref $TC_PREF protocol all u32 match u32 0 0 \
+        action mirred egress mirror dev "$MIRROR_DEV"
   done
   note "$IFACE mirrored both ways onto $MIRROR_CAP ($nq queues); capturing there"
   CAPTURE=$MIRROR_CAP

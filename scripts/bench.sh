@@ -134,12 +134,25 @@ if [ "$(id -u)" -eq 0 ]; then
   if [ -s "$BULK" ]; then
     bash scripts/live-bench.sh "$BUILD" "$SHARED" "$BULK" bulk | tee "$live"
     hist "live, bulk, two queues: mirror / XDP_DROP" \
-      "$(sed -n 's/^live, bulk, two queues: .*(mirror) .*(ratio \([0-9.]*\)); inline.*/\1/p' "$live")" ratio
+      "$(sed -n 's/^live, bulk, two queues: .*(mirror) .*(ratio \([0-9.]*\)).*/\1/p' "$live")" ratio
     hist "live, bulk, two queues, replies parsed: mirror / XDP_DROP" \
       "$(sed -n 's/^live, bulk, two queues, replies parsed: .*ratio \([0-9.]*\) (target.*/\1/p' "$live")" ratio
   else
     echo "live, bulk: skipped (scripts/make-bulk.sh needs nginx, curl, dumpcap, openssl, ethtool)"
   fi
+  # Inline (a bridge of two ports): forwarding rate beside the bridge alone, bulk and many-flow,
+  # replies parsed; the round trip added through the bridge.
+  bash scripts/inline-bench.sh "$BUILD" "$BULK" "$MIX" | tee "$live"
+  for c in bulk "many-flow mix"; do
+    hist "live, inline, $c, replies parsed: lossless forwarding rate" \
+      "$(sed -n "s/^inline, $c, replies parsed: \([0-9]*\) frames.*/\1/p" "$live")" frames/s
+    hist "live, inline, $c, replies parsed: forwarding / bridge alone" \
+      "$(sed -n "s/^inline, $c, replies parsed: .*ratio \([0-9.]*\);.*/\1/p" "$live")" ratio
+  done
+  hist "live, inline, UDP round trip on a steered port: added p50" \
+    "$(sed -n 's/^inline, round trip .*steered port.*: +\(-*[0-9]*\) us at p50.*/\1/p' "$live")" us
+  hist "live, inline, UDP round trip on a steered port: added p99" \
+    "$(sed -n 's/^inline, round trip .*steered port.*, +\(-*[0-9]*\) us at p99.*/\1/p' "$live")" us
   rm -f "$live"
 fi
 python3 scripts/bench-history.py "$HISTORY" "$BUILD/bench-history.html" &&

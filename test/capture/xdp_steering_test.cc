@@ -28,7 +28,8 @@ class XdpSteeringTest : public ::testing::Test {
     ASSERT_TRUE(prog.ok()) << prog.status();
     prog_ = std::move(*prog);
   }
-  // "steered" or "passed" (or the counter that moved otherwise) for one frame.
+  // "steered", "bypassed" or "passed" (not steered: passed to the kernel, or dropped in mirror
+  // mode, the default), or "other", for one frame.
   std::string Run(const std::string& frame) {
     auto before = prog_->Counters();
     std::string data = frame;
@@ -38,7 +39,10 @@ class XdpSteeringTest : public ::testing::Test {
     auto after = prog_->Counters();
     if (after[XS_CNT_BYPASSED] > before[XS_CNT_BYPASSED]) return "bypassed";
     if (after[XS_CNT_NO_SOCKET] > before[XS_CNT_NO_SOCKET]) return "steered";
-    if (after[XS_CNT_PASSED] > before[XS_CNT_PASSED]) return "passed";
+    if (after[XS_CNT_PASSED] > before[XS_CNT_PASSED] ||
+        after[XS_CNT_DROPPED] > before[XS_CNT_DROPPED]) {
+      return "passed";
+    }
     return "other";
   }
   std::string Tcp(uint16_t sport, uint16_t dport, const std::string& payload = "") {
@@ -125,6 +129,33 @@ TEST_F(XdpSteeringTest, PortListsReplaceOrExtendTheParsersPorts) {
   EXPECT_EQ(Udp(next_port_++, 6000, "x"), "steered");
   EXPECT_EQ(Udp(next_port_++, 53, "x"), "steered");
   EXPECT_EQ(Udp(next_port_++, 6001, "x"), "passed");
+}
+
+// What is not steered is dropped in mirror mode (the default: the frames are copies) and passed
+// to the kernel (the bridge) inline. Inline, a queue whose worker is behind is shed: what would
+// be steered there is passed uninspected and counted, until userspace clears the flag.
+TEST_F(XdpSteeringTest, MirrorDropsInlinePassesAndShedsWhatItCannotRead) {
+  auto moved = [&](int counter, auto&& run) {
+    uint64_t before = prog_->Counters()[counter];
+    run();
+    return prog_->Counters()[counter] - before;
+  };
+  Load(DefaultConfig());
+  if (!prog_) return;
+  EXPECT_EQ(moved(XS_CNT_DROPPED, [&] { Tcp(next_port_++, 9999, "HELLO\r\n"); }), 1u);
+  EXPECT_EQ(moved(XS_CNT_PASSED, [&] { Tcp(next_port_++, 9999, "HELLO\r\n"); }), 0u);
+  Config c = DefaultConfig();
+  ASSERT_TRUE(ApplyConfigKey(&c, "capture_mode", "inline").ok());
+  Load(c);
+  EXPECT_EQ(moved(XS_CNT_PASSED, [&] { Tcp(next_port_++, 9999, "HELLO\r\n"); }), 1u);
+  EXPECT_EQ(moved(XS_CNT_DROPPED, [&] { Tcp(next_port_++, 9999, "HELLO\r\n"); }), 0u);
+  EXPECT_EQ(Tcp(next_port_++, 80), "steered");  // (no socket in the test: counted no_socket)
+  ASSERT_TRUE(prog_->SetShed(0, true).ok());    // BPF_PROG_RUN frames arrive on queue 0
+  EXPECT_EQ(moved(XS_CNT_SHED, [&] { EXPECT_EQ(Tcp(next_port_++, 80), "passed"); }), 1u);
+  EXPECT_EQ(moved(XS_CNT_SHED, [&] { EXPECT_EQ(Tcp(next_port_++, 9999, "HELLO"), "passed"); }),
+            0u);  // of no interest: passed, not shed
+  ASSERT_TRUE(prog_->SetShed(0, false).ok());
+  EXPECT_EQ(Tcp(next_port_++, 80), "steered");
 }
 
 // The flow key is put in canonical order by the XDP program and by userspace from one

@@ -169,6 +169,14 @@ absl::Status XdpProgram::RegisterSocket(uint32_t slot, int xsk_fd) {
   return absl::OkStatus();
 }
 
+absl::Status XdpProgram::SetShed(uint32_t slot, bool shed) {
+  const uint32_t v = shed ? 1 : 0;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.xs_shed), &slot, &v, BPF_ANY) != 0) {
+    return absl::InternalError(absl::StrCat("shed map, slot ", slot, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status XdpProgram::SetBypass(const xs_flow_key& key, const xs_bypass& value) {
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.xs_bypass), &key, &value, BPF_ANY) != 0) {
     return absl::InternalError(absl::StrCat("bypass map: ", strerror(errno)));

@@ -57,6 +57,8 @@ class XdpProgram {
   absl::Status RegisterInterface(uint32_t ifindex, uint32_t base);
   // The AF_XDP socket of socket-map slot `slot` (base + queue).
   absl::Status RegisterSocket(uint32_t slot, int xsk_fd);
+  // Inline mode: while set, what slot `slot`'s socket would receive is passed uninspected.
+  absl::Status SetShed(uint32_t slot, bool shed);
   absl::Status SetBypass(const xs_flow_key& key, const xs_bypass& value);
   // Removes the flow's bypass entry (NotFound when it has none).
   absl::Status ClearBypass(const xs_flow_key& key);

@@ -106,46 +106,95 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
   XdpMode want = config.xdp_mode == "native" ? XdpMode::kNative
                  : config.xdp_mode == "skb"  ? XdpMode::kSkb
                                              : XdpMode::kAuto;
-  uint16_t interface_number = 0;
-  for (const std::string& ifname : ifaces) {
-    ++interface_number;
+  XskOptions xo;
+  xo.ring_size = config.xsk_ring_size;
+  // Queue `q` of `ifname`, read through `xsk`, socket-map slot = its index in queues_.
+  auto add_queue = [&s](const std::string& ifname, uint32_t q, uint16_t channel,
+                        std::unique_ptr<XskSocket> xsk, XdpMode mode) -> absl::Status {
+    auto queue = std::make_unique<Queue>();
+    queue->ifname = ifname;
+    queue->queue = q;
+    queue->channel = channel;
+    queue->slot = static_cast<uint32_t>(s->queues_.size());
+    queue->xsk = std::move(xsk);
+    if (auto st = s->program_->RegisterSocket(queue->slot, queue->xsk->fd()); !st.ok()) return st;
+    XS_LOG_INFO(ifname, " queue ", q, ": XDP ", XdpModeName(mode), ", AF_XDP ",
+                queue->xsk->zero_copy() ? "zero-copy" : "copy", " mode",
+                queue->xsk->forwarding() ? ", forwarding to the peer port" : "");
+    s->queues_.push_back(std::move(queue));
+    return absl::OkStatus();
+  };
+  auto queues_of = [&config](const std::string& ifname) {
     uint32_t nq = InterfaceRxQueues(ifname);
-    if (nq == 0) return absl::NotFoundError(absl::StrCat("interface ", ifname, " not found"));
-    if (config.in_queues > 0) nq = std::min(nq, config.in_queues);
-    // Sockets first, then attach: the program never sees a queue without its socket.
-    std::vector<std::unique_ptr<Queue>> made;
-    for (uint32_t q = 0; q < nq; ++q) {
-      auto queue = std::make_unique<Queue>();
-      queue->ifname = ifname;
-      queue->queue = q;
-      queue->channel = interface_number;
-      made.push_back(std::move(queue));
-    }
-    const auto base = static_cast<uint32_t>(s->queues_.size());
-    if (auto st = s->program_->RegisterInterface(if_nametoindex(ifname.c_str()), base); !st.ok()) {
-      return st;
-    }
-    auto mode = s->program_->Attach(ifname, want);
-    if (!mode.ok()) return mode.status();
-    s->attached_.emplace_back(ifname, *mode);
-    for (auto& queue : made) {
-      XskOptions xo;
-      xo.skb_mode = *mode == XdpMode::kSkb;
-      xo.ring_size = config.xsk_ring_size;
-      auto xsk = XskSocket::Create(ifname, queue->queue, xo);
-      if (!xsk.ok()) return xsk.status();
-      queue->xsk = std::move(*xsk);
-      if (auto st = s->program_->RegisterSocket(base + queue->queue, queue->xsk->fd()); !st.ok()) {
+    return config.in_queues > 0 ? std::min(nq, config.in_queues) : nq;
+  };
+  if (!config.capture_mirror()) {
+    // Inline: the bridge's two ports, one program on each; queue q of both ports read by a
+    // pair of sockets on one UMEM, each sending what it reads out of the other port. Queues
+    // beyond the smaller count have no socket: the program passes their frames to the bridge.
+    const std::string& a = ifaces.front();
+    const std::string& b = config.inline_peer;
+    const uint32_t nq = std::min(queues_of(a), queues_of(b));
+    if (nq == 0) return absl::NotFoundError(absl::StrCat("no receive queues on ", a, " or ", b));
+    for (const auto& [ifname, base] : {std::pair{a, 0u}, std::pair{b, nq}}) {
+      if (auto st = s->program_->RegisterInterface(if_nametoindex(ifname.c_str()), base);
+          !st.ok()) {
         return st;
       }
-      XS_LOG_INFO(ifname, " queue ", queue->queue, ": XDP ", XdpModeName(*mode), ", AF_XDP ",
-                  queue->xsk->zero_copy() ? "zero-copy" : "copy", " mode");
-      s->queues_.push_back(std::move(queue));
+      auto mode = s->program_->Attach(ifname, want);
+      if (!mode.ok()) return mode.status();
+      s->attached_.emplace_back(ifname, *mode);
+    }
+    xo.skb_mode =
+        s->attached_[0].second == XdpMode::kSkb || s->attached_[1].second == XdpMode::kSkb;
+    std::vector<std::unique_ptr<XskSocket>> peers;
+    for (uint32_t q = 0; q < nq; ++q) {
+      auto pair = XskSocket::CreateBridgePair(a, b, q, xo);
+      if (!pair.ok()) return pair.status();
+      // One bridge, one channel: both ports' records carry BRIDGE_CHANNEL_NUM 1.
+      if (auto st = add_queue(a, q, 1, std::move(pair->first), s->attached_[0].second); !st.ok()) {
+        return st;
+      }
+      peers.push_back(std::move(pair->second));
+    }
+    for (uint32_t q = 0; q < nq; ++q) {
+      if (auto st = add_queue(b, q, 1, std::move(peers[q]), s->attached_[1].second); !st.ok()) {
+        return st;
+      }
+    }
+  } else {
+    uint16_t interface_number = 0;
+    for (const std::string& ifname : ifaces) {
+      ++interface_number;
+      const uint32_t nq = queues_of(ifname);
+      if (nq == 0) return absl::NotFoundError(absl::StrCat("interface ", ifname, " not found"));
+      const auto base = static_cast<uint32_t>(s->queues_.size());
+      if (auto st = s->program_->RegisterInterface(if_nametoindex(ifname.c_str()), base);
+          !st.ok()) {
+        return st;
+      }
+      auto mode = s->program_->Attach(ifname, want);
+      if (!mode.ok()) return mode.status();
+      s->attached_.emplace_back(ifname, *mode);
+      xo.skb_mode = *mode == XdpMode::kSkb;
+      for (uint32_t q = 0; q < nq; ++q) {
+        auto xsk = XskSocket::Create(ifname, q, xo);
+        if (!xsk.ok()) return xsk.status();
+        if (auto st = add_queue(ifname, q, interface_number, *std::move(xsk), *mode); !st.ok()) {
+          return st;
+        }
+      }
     }
   }
   const size_t n = s->queues_.size();
-  // Workers hand frames to each other only when a flow's owner is chosen by hash.
-  s->handoff_ = n > 1 && !config.affinity_by_queue();
+  // Workers hand frames to each other only when a flow's owner is chosen by hash. Inline, a
+  // flow's two directions come in on two ports, so by hash whatever flow_affinity says.
+  s->handoff_ = n > 1 && (!config.affinity_by_queue() || !config.capture_mirror());
+  if (config.affinity_by_queue() && !config.capture_mirror()) {
+    XS_LOG_WARN(config.Where("flow_affinity"),
+                ": queue is not possible inline (a flow's directions arrive on two ports); "
+                "flows are given to workers by hash");
+  }
   if (s->handoff_) {
     size_t slots = HandoffRingSlots(n);
     XS_LOG_INFO("hand-off rings: ", n * (n - 1), " of ", slots, " frames (",
@@ -300,6 +349,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     });
     if (got) me.received.fetch_add(got, std::memory_order_relaxed);
     if (last_pass && got) last_pass = false;  // the ring is not empty yet
+    if (me.xsk->forwarding()) UpdateShed(me);
     if (got) WakeOwners(&handed_to);
     drained += DrainInbox(me);
     if (got || drained) me.worker->PublishGauges();
@@ -316,13 +366,35 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
         me.sleeping.store(false, std::memory_order_relaxed);
         continue;
       }
-      me.xsk->Wait(2, me.wake.get());
+      // Inline: what was sent out of the peer port comes back to the fill ring; a frame still
+      // on the TX ring is sent now, not when the next one arrives.
+      me.xsk->ServiceForwarding();
+      me.xsk->Wait(me.xsk->InFlight() ? 0 : 2, me.wake.get());
       me.sleeping.store(false, std::memory_order_relaxed);
     }
   }
+  // Inline: the frames read last still go out of the peer port (bounded: a port that is down
+  // completes nothing).
+  for (int i = 0; i < 1000 && me.xsk->InFlight() > 0; ++i) {
+    me.xsk->ServiceForwarding();
+    if (me.xsk->InFlight() > 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  if (me.shed) (void)program_->SetShed(me.slot, false);
   // Take what the other workers already handed over; they may still be handing more, so the
   // last drain happens after all have stopped receiving (see Run).
   workers_done_.fetch_add(1);
+}
+
+void LiveSensor::UpdateShed(Queue& q) {
+  // Skip inspection before traffic is dropped: with half the ring waiting, what this queue
+  // would steer is passed to the bridge uninspected until the worker has caught up (an eighth).
+  const uint32_t backlog = q.xsk->Backlog();
+  const bool shed =
+      q.shed ? backlog > config_.xsk_ring_size / 8 : backlog > config_.xsk_ring_size / 2;
+  if (shed == q.shed) return;
+  if (!program_->SetShed(q.slot, shed).ok()) return;
+  q.shed = shed;
+  if (shed) q.shed_episodes.fetch_add(1, std::memory_order_relaxed);
 }
 
 void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>& on_tick) {
@@ -409,6 +481,21 @@ std::string LiveSensor::MetricsText() const {
     m.Counter("xsensor_queue_records_dropped_total",
               "Records dropped because the export thread was behind (ring full).", l,
               q->sink->dropped());
+    if (q->xsk->forwarding()) {
+      XskForwardStats fw = q->xsk->forward_stats();
+      m.Counter("xsensor_queue_forwarded_frames_total",
+                "Inline: frames read from this queue and sent out of the peer port (AF_XDP TX).", l,
+                fw.forwarded);
+      m.Counter("xsensor_queue_forward_dropped_total",
+                "Inline: frames read from this queue that the peer port's TX ring had no room for.",
+                l, fw.tx_dropped);
+      m.Counter("xsensor_queue_forward_kick_errors_total",
+                "Inline: failed sends on the peer port (other than busy).", l, fw.tx_kick_errors);
+      m.Counter("xsensor_queue_shed_episodes_total",
+                "Inline: times the worker fell behind and its queue's traffic was passed "
+                "uninspected until it caught up.",
+                l, q->shed_episodes.load());
+    }
     m.Counter("xsensor_queue_bypass_set_total", "Flows bypassed in XDP.", l, q->bypass_set.load());
     m.Counter("xsensor_queue_bypass_errors_total", "Bypass map updates that failed.", l,
               q->bypass_errors.load());
@@ -440,6 +527,10 @@ std::string LiveSensor::MetricsText() const {
               "not TCP/UDP, a header it could not parse); passed or dropped.",
               {{"reason", XdpProgram::CounterName(i)}}, xdp[i]);
   }
+  m.Counter("xsensor_xdp_shed_packets_total",
+            "Inline: packets of interest passed uninspected because their queue's worker was "
+            "behind (the sensor skips inspection before it drops traffic).",
+            {}, xdp[XS_CNT_SHED]);
   m.Counter("xsensor_xdp_fragments_total", "IP fragments the XDP program saw.", {},
             xdp[XS_CNT_FRAGMENT]);
   m.Counter("xsensor_xdp_bypassed_reply_body_packets_total",
@@ -501,6 +592,12 @@ std::string LiveSensor::CountersText() const {
                     st.rx_dropped, "\n", id, "xsk_rx_ring_full ", st.rx_ring_full, "\n", id,
                     "xsk_fill_ring_empty ", st.rx_fill_ring_empty, "\n", id, "xsk_invalid_descs ",
                     st.rx_invalid_descs, "\n");
+    if (q->xsk->forwarding()) {
+      XskForwardStats fw = q->xsk->forward_stats();
+      absl::StrAppend(&out, id, "forwarded ", fw.forwarded, "\n", id, "forward_dropped ",
+                      fw.tx_dropped, "\n", id, "forward_kick_errors ", fw.tx_kick_errors, "\n", id,
+                      "shed_episodes ", q->shed_episodes.load(), "\n");
+    }
   }
   auto xdp = program_->Counters();
   for (int i = 0; i < XS_CNT_MAX; ++i) {

@@ -74,6 +74,8 @@ class LiveSensor {
     std::string ifname;
     uint32_t queue = 0;
     uint16_t channel = 0;  // 1-based number of the interface in the capture list
+    uint32_t slot = 0;     // the socket's slot in the XDP program's socket map
+    bool shed = false;     // inline: its worker is behind, the program passes what it would steer
     int cpu = -1;
     std::unique_ptr<XskSocket> xsk;
     std::unique_ptr<SpscRing<EncodedRecord>> records;
@@ -86,7 +88,7 @@ class LiveSensor {
     UniqueFd wake;
     std::atomic<bool> sleeping{false};
     std::atomic<uint64_t> received{0}, handed_out{0}, handed_in{0}, handoff_dropped{0},
-        bypass_set{0}, bypass_errors{0};
+        bypass_set{0}, bypass_errors{0}, shed_episodes{0};
     std::thread thread;
   };
   LiveSensor() = default;
@@ -94,6 +96,7 @@ class LiveSensor {
   size_t DrainInbox(Queue& q);
   static bool InboxEmpty(Queue& q);
   void WakeOwners(std::vector<uint8_t>* handed_to);
+  void UpdateShed(Queue& q);
 
   std::vector<std::string> attached_names() const {
     std::vector<std::string> out;

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Inline mode on the bench: a client namespace, the sensor's namespace with its two ports in a
+# kernel bridge (as attach-nic.sh --inline-peer makes it), a server namespace.
+#   inline-bench.sh BUILD [BULK] [MIX]
+# 1. Forwarding rate: frames of BULK (scripts/make-bulk.sh) and of MIX (the many-flow capture,
+#    its first 400k frames, 16 renumbered copies of every flow) are injected into the client's
+#    end (BPF_PROG_RUN live frames, two injectors, one per CPU and rx queue) and counted where
+#    they leave the bridge, at the server's end. The highest rate at which every frame arrives
+#    is searched for the bridge alone and for xsensor inline with replies parsed. Learning is
+#    off on the bridge's ports: the captures' hosts are all behind one port, and every frame
+#    must cross.
+# 2. Round-trip latency through the bridge: UDP probes between client and server, 2000 each,
+#    on a port the sensor steers (5060) and one it passes in XDP (9999), p50 and p99, the
+#    bridge alone and with the sensor inline.
+# Prints one line per figure, starting "inline, ".
+set -euo pipefail
+BUILD=${1:-build}
+BULK=${2:-}
+MIX=${3:-}
+COPIES=${COPIES:-16}
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "inline bench: needs root"; exit 0; }
+for t in ip python3 editcap; do
+  command -v $t >/dev/null || { echo "inline bench: $t not installed"; exit 0; }
+done
+P=xsib
+CLI=$P-cli SEN=$P-sen SRV=$P-srv
+work=$(mktemp -d)
+rx_pid=
+cleanup() {
+  [ -n "$rx_pid" ] && kill -9 "$rx_pid" 2>/dev/null
+  for n in "$CLI" "$SEN" "$SRV"; do ip netns del "$n" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+for n in "$CLI" "$SEN" "$SRV"; do
+  ip netns del "$n" 2>/dev/null || true
+  ip netns add "$n"
+  ip -n "$n" link set lo up
+  ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+ip link add c0 netns "$CLI" numtxqueues 2 numrxqueues 2 type veth peer name "${P}a" netns "$SEN" \
+  numtxqueues 2 numrxqueues 2
+ip link add s0 netns "$SRV" numtxqueues 2 numrxqueues 2 type veth peer name "${P}b" netns "$SEN" \
+  numtxqueues 2 numrxqueues 2
+ip -n "$CLI" addr add 10.216.0.1/24 dev c0
+ip -n "$SRV" addr add 10.216.0.2/24 dev s0
+ip -n "$SEN" link add "${P}br" type bridge stp_state 0 forward_delay 0
+for e in "$CLI c0" "$SRV s0" "$SEN ${P}a" "$SEN ${P}b"; do
+  read -r ns dev <<<"$e"
+  ip -n "$ns" link set "$dev" mtu 3000 up
+  ip netns exec "$ns" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 || true
+done
+for port in "${P}a" "${P}b"; do
+  ip -n "$SEN" link set "$port" master "${P}br"
+  ip -n "$SEN" link set dev "$port" type bridge_slave learning off
+done
+ip -n "$SEN" link set "${P}br" up
+# Each injector keeps its program on an interface of its own (a live-frames run whose program is
+# attached nowhere costs the kernel a dispatcher update per call).
+for k in 0 1; do
+  ip -n "$CLI" link add "xsinj$k" type veth peer name "xsinj${k}p"
+  ip -n "$CLI" link set "xsinj$k" up
+done
+
+arrived() { ip netns exec "$SRV" cat /sys/class/net/s0/statistics/rx_packets; }
+start_sensor() {  # the sensor inline, replies parsed; its log in $work/log
+  : >"$work/log"
+  ip netns exec "$SEN" "$BUILD/userspace/xsensor" --interface "${P}a" --capture_mode=inline \
+    --inline_peer="${P}b" --http_parse_reply=1 --ssl_parse_reply=1 --metrics_listen=off \
+    --print_counters=false --counters_out "$work/c" 2>"$work/log" &
+  rx_pid=$!
+  for _ in $(seq 200); do grep -q "capturing on" "$work/log" && return 0; sleep 0.05; done
+  echo "inline bench: the sensor did not start"; cat "$work/log"; exit 1
+}
+stop_sensor() {
+  [ -n "$rx_pid" ] || return 0
+  kill -INT "$rx_pid"; wait "$rx_pid" || true
+  rx_pid=
+}
+
+# One trial at `rate` frames/s of capture $CAP, continuing where the last one stopped: prints
+# "achieved_rate lost".
+trial() {
+  local rate=$1 count offset secs sent a0 a1
+  count=$(( rate * 6 / 10 / (2 * COPIES) + 1 ))
+  offset=$(cat "$work/offset" 2>/dev/null || echo 0)
+  a0=$(arrived)
+  for k in 0 1; do
+    ip netns exec "$CLI" "$BUILD/test/xsensor-inject" --dev c0 --pcap "$CAP" --cpu $k \
+      --shard $k/2 --copies "$COPIES" --offset "$offset" --count "$count" --hold_dev "xsinj$k" \
+      --rate $(( rate / 2 )) >"$work/inj$k" 2>/dev/null &
+  done
+  wait
+  echo $(( offset + count )) >"$work/offset"
+  sleep 0.3
+  a1=$(arrived)
+  sent=$(cat "$work/inj0" "$work/inj1" | awk '{s += $2} END {print s + 0}')
+  secs=$(cat "$work/inj0" "$work/inj1" | sed -n 's/.* in \([0-9.]*\) s .*/\1/p' | sort -n | tail -1)
+  awk -v s="$sent" -v secs="$secs" -v got=$(( a1 - a0 )) \
+    'BEGIN {lost = s - got; if (lost < 0) lost = 0; printf "%d %d\n", s / secs, lost}'
+}
+search() {  # $1 = label: the highest rate at which every injected frame crossed the bridge
+  local best=0 lo=0 hi=0 rate=100000 got lost
+  rm -f "$work/offset"
+  while [ $rate -le 3200000 ]; do
+    read -r got lost < <(trial $rate)
+    printf "  %-14s target %8d/s: %8d frames/s sent, %6d not arrived\n" "$1" "$rate" "$got" "$lost" >&2
+    if [ "$lost" -eq 0 ]; then
+      best=$got; lo=$rate
+      [ "$got" -lt $(( rate * 8 / 10 )) ] && { echo "$1" >>"$work/injector_bound"; break; }
+      rate=$(( rate * 2 ))
+    else
+      hi=$rate; break
+    fi
+  done
+  for _ in 1 2; do
+    [ $hi -gt 0 ] || break
+    local mid=$(( (lo + hi) / 2 ))
+    read -r got lost < <(trial $mid)
+    printf "  %-14s target %8d/s: %8d frames/s sent, %6d not arrived\n" "$1" "$mid" "$got" "$lost" >&2
+    if [ "$lost" -eq 0 ]; then best=$got; lo=$mid; else hi=$mid; fi
+  done
+  echo "$best"
+}
+forwarding() {  # $1 = label of the capture
+  local bridge sensor fwd rcv
+  rm -f "$work/injector_bound"
+  bridge=$(search "bridge alone")
+  start_sensor
+  sensor=$(search "xsensor inline")
+  kill -USR1 "$rx_pid"; sleep 0.3
+  stop_sensor
+  rcv=$(awk '$1 ~ /^queue\..*\.received$/ {s += $2} END {print s + 0}' "$work/c")
+  fwd=$(awk '$1 ~ /forwarded$/ {s += $2} END {print s + 0}' "$work/c")
+  awk -v l="$1" -v b="$bridge" -v s="$sensor" -v r="$rcv" -v f="$fwd" \
+      -v seen="$(awk '$1 == "xdp.seen" {print $2}' "$work/c")" \
+      -v shed="$(awk '$1 == "xdp.shed" {print $2}' "$work/c")" 'BEGIN {
+    printf "inline, %s, replies parsed: %d frames/s forwarded without loss, bridge alone %d: ratio %.2f; %.1f%% of frames through the sensor'"'"'s AF_XDP TX (%d), %d passed uninspected\n",
+           l, s, b, (b > 0 ? s / b : 0), (seen > 0 ? 100 * f / seen : 0), f, shed
+  }'
+  [ -s "$work/injector_bound" ] &&
+    echo "  (bounded by the injectors, not the receiver: $(paste -sd, "$work/injector_bound"))"
+  return 0
+}
+
+if [ -n "$BULK" ] && [ -s "$BULK" ]; then
+  CAP=$BULK
+  forwarding "bulk"
+fi
+if [ -n "$MIX" ] && [ -s "$MIX" ]; then
+  editcap -r "$MIX" "$work/mix.pcap" 1-400000 2>/dev/null
+  CAP=$work/mix.pcap
+  forwarding "many-flow mix"
+fi
+
+# Latency: UDP request/answer, client -> server -> client, through the bridge.
+ip netns exec "$SRV" python3 -c '
+import socket, threading
+def echo(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("10.216.0.2", port))
+    while True:
+        d, a = s.recvfrom(2048)
+        s.sendto(d, a)
+for p in (5060, 9999):
+    threading.Thread(target=echo, args=(p,), daemon=True).start()
+threading.Event().wait()' &
+echo_pid=$!
+sleep 0.5
+probe() {  # prints "p50_us p99_us" for port $1
+  ip netns exec "$CLI" python3 - "$1" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.2)
+msg = b"OPTIONS sip:probe@bench.test SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n"
+rtts = []
+for i in range(2200):
+    t = time.perf_counter()
+    s.sendto(msg, ("10.216.0.2", port))
+    try:
+        s.recv(2048)
+    except socket.timeout:
+        continue
+    if i >= 200:  # after the warm-up
+        rtts.append((time.perf_counter() - t) * 1e6)
+    time.sleep(0.0005)
+rtts.sort()
+print("%.0f %.0f" % (rtts[len(rtts) // 2], rtts[int(len(rtts) * 0.99)]))
+PY
+}
+read -r b50 b99 < <(probe 5060)
+read -r p50 p99 < <(probe 9999)
+start_sensor
+read -r s50 s99 < <(probe 5060)
+read -r q50 q99 < <(probe 9999)
+stop_sensor
+kill "$echo_pid" 2>/dev/null || true
+echo "inline, round trip through the bridge, UDP on a steered port (5060): p50 ${s50} us, p99 ${s99} us with xsensor; bridge alone ${b50} / ${b99} us: +$(( s50 - b50 )) us at p50, +$(( s99 - b99 )) us at p99"
+echo "inline, round trip through the bridge, UDP on a port passed in XDP (9999): p50 ${q50} us, p99 ${q99} us with xsensor; bridge alone ${p50} / ${p99} us"
