@@ -180,14 +180,27 @@ __noinline int decide(struct xdp_md *ctx, struct xs_flow_key *key, __u32 from_lo
   /* Bypass: flows userspace has finished with. */
   struct xs_bypass *b = bpf_map_lookup_elem(&XS_MAP_BYPASS, key);
   if (b) {
-    /* A client's SYN opens a new connection on the addresses and ports of the one the entry
-     * was for (a port reused, a NAT): its packets are not that one's. Removed here, before its
-     * first data arrives, not when userspace gets to the SYN (at line rate, after it). */
-    const int new_connection = proto == IPPROTO_TCP && (flags & 0x12) == 0x02;
+    /* A client's SYN that opens a new connection on the addresses and ports of the one the
+     * entry was for (a port reused, a NAT): its packets are not that one's. Removed here,
+     * before its first data arrives, not when userspace gets to the SYN (at line rate, after
+     * it). The rule is userspace's (see xs_bypass): a retransmitted SYN keeps the entry. */
+    const int syn = proto == IPPROTO_TCP && (flags & 0x12) == 0x02;
+    const __u8 ends = b->ends_seen;
+    const int closing =
+        (ends & (XS_END_FIN_LO | XS_END_FIN_HI)) == (XS_END_FIN_LO | XS_END_FIN_HI) ||
+        (ends & XS_END_RST);
+    const int new_connection =
+        syn && (closing || (b->client_isn_set && tcp_seq + 1 != b->client_isn));
     if (new_connection || bpf_ktime_get_ns() > b->expires_ns) {
       bpf_map_delete_elem(&XS_MAP_BYPASS, key);
       count(new_connection ? XS_CNT_BYPASS_NEW_CONNECTION : XS_CNT_BYPASS_EXPIRED);
-    } else if (!(flags & 0x07)) { /* SYN/FIN/RST always go to userspace */
+    } else if (flags & 0x07) { /* SYN/FIN/RST always go to userspace */
+      if (proto == IPPROTO_TCP && (flags & 0x05)) {
+        b->ends_seen = ends | ((flags & 0x04) ? XS_END_RST
+                               : from_lo      ? XS_END_FIN_LO
+                                              : XS_END_FIN_HI);
+      }
+    } else {
       const int to_server = from_lo != b->server_is_lo;
       /* A reply body: the payload ends at or before the sequence number where the next reply
        * can start (a signed difference: sequence numbers wrap). */

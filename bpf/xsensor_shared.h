@@ -36,7 +36,11 @@ struct xs_flow_key {
 
 /* A flow whose metadata is complete: XDP stops steering the parts userspace does not need
  * until expires_ns (bpf_ktime_get_ns clock). Packets with SYN, FIN or RST are always steered
- * so that userspace sees the flow end. */
+ * so that userspace sees the flow end.
+ * A client's SYN (SYN without ACK) on the entry's addresses and ports starts a new connection,
+ * and removes the entry, by the rule userspace applies to its flow (Worker::HandleDecoded):
+ * when the connection was closing (FIN both ways, or RST), or when its sequence number is not
+ * the one the client's stream started with. A retransmitted SYN (the same number) keeps it. */
 struct xs_bypass {
   __u64 expires_ns;
   __u8 server_is_lo;        /* which side of the key is the server */
@@ -45,6 +49,16 @@ struct xs_bypass {
                             /* (client -> server packets without payload never are) */
   __u8 to_client_until_set; /* server -> client packets whose payload ends at or before */
   __u32 to_client_until;    /* this sequence number are not steered (a reply body) */
+  __u32 client_isn;         /* the client's stream starts at this number (its SYN's + 1) */
+  __u8 client_isn_set;      /* client_isn is known (userspace saw that stream start) */
+  __u8 ends_seen;           /* written by the program: XS_END_* of the packets it saw */
+  __u8 pad[2];
+};
+
+enum xs_end_flags {
+  XS_END_FIN_LO = 1, /* FIN from the key's lo side */
+  XS_END_FIN_HI = 2,
+  XS_END_RST = 4,
 };
 
 /* xs_ports values: which transports make a port interesting. */

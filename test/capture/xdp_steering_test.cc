@@ -252,16 +252,19 @@ TEST_F(XdpSteeringTest, ReplyBodyIsBypassedUpToItsEndSequenceNumber) {
 
 // A bypass entry belongs to one connection: a client's SYN on its addresses and ports (a port
 // reused) removes it in XDP, so the new connection's first data is steered even before
-// userspace has seen the SYN; a SYN-ACK or FIN does not; an expired entry is removed when next
+// userspace has seen the SYN; a SYN-ACK or FIN does not, nor a retransmitted SYN (the number
+// the client's stream started with), unless the connection had closed: the worker's rule for
+// its flow (TcpReassembler::OtherConnection, Flow::closing); an expired entry is removed when next
 // looked up. Both removals are counted.
 TEST_F(XdpSteeringTest, NewConnectionOrExpiryRemovesTheBypassEntry) {
   Load(DefaultConfig());
   if (!prog_) return;
-  auto segment = [](bool from_client, uint8_t flags, const std::string& payload) {
+  auto segment = [](bool from_client, uint8_t flags, const std::string& payload,
+                    uint32_t client_seq = 5000) {
     PacketBuilder b;
     b.Eth();
     if (from_client) {
-      b.Ipv4("10.1.0.1", "192.0.2.44").Tcp(41000, 443, 5000, flags);
+      b.Ipv4("10.1.0.1", "192.0.2.44").Tcp(41000, 443, client_seq, flags);
     } else {
       b.Ipv4("192.0.2.44", "10.1.0.1").Tcp(443, 41000, 9000, flags);
     }
@@ -271,10 +274,13 @@ TEST_F(XdpSteeringTest, NewConnectionOrExpiryRemovesTheBypassEntry) {
   const std::string hello = std::string("\x16\x03\x01\x00\x05", 5) + "hello";
   bool client_is_lo;
   FlowKey key = KeyOf(segment(true, 0x18, hello), &client_is_lo);
+  // The old connection's client stream started at 1001 (its SYN: 1000).
   auto set = [&](int64_t expires_in_us) {
     xs_bypass v = Entry(client_is_lo, expires_in_us);
     v.skip_to_client = 1;
     v.skip_to_server_data = 1;
+    v.client_isn_set = 1;
+    v.client_isn = 1001;
     ASSERT_TRUE(prog_->SetBypass(key, v).ok());
   };
   auto removed = [&](int id) { return prog_->Counters()[id]; };
@@ -287,16 +293,32 @@ TEST_F(XdpSteeringTest, NewConnectionOrExpiryRemovesTheBypassEntry) {
   EXPECT_EQ(Run(segment(true, 0x11, "")), "steered") << "so does a FIN";
   EXPECT_EQ(Run(segment(false, 0x18, "bulk")), "bypassed") << "neither removed the entry";
   EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn);
+  // The old connection's SYN again (a retransmission, as userspace takes it): it goes to
+  // userspace, and the flow stays bypassed.
+  EXPECT_EQ(Run(segment(true, 0x02, "", 1000)), "steered") << "a retransmitted SYN";
+  EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn);
+  EXPECT_EQ(Run(segment(true, 0x18, hello)), "bypassed") << "the entry stayed";
   EXPECT_EQ(Run(segment(true, 0x02, "")), "steered") << "the new connection's SYN";
   EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn + 1);
   EXPECT_EQ(Run(segment(true, 0x18, hello)), "steered") << "its ClientHello";
+  EXPECT_FALSE(prog_->ClearBypass(key).ok()) << "the entry is gone";
+
+  // A connection that closed (FIN both ways, before userspace cleared its entry) reopened
+  // with the same number (a replay, a client that reuses its ISN): a new connection too.
+  set(60'000'000);
+  EXPECT_EQ(Run(segment(false, 0x11, "")), "steered") << "the server's FIN";
+  EXPECT_EQ(Run(segment(true, 0x02, "", 1000)), "steered") << "a SYN, one side closed";
+  EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn + 1) << "a retransmission still";
+  EXPECT_EQ(Run(segment(true, 0x11, "")), "steered") << "the client's FIN";
+  EXPECT_EQ(Run(segment(true, 0x02, "", 1000)), "steered") << "the SYN after the close";
+  EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn + 2);
   EXPECT_FALSE(prog_->ClearBypass(key).ok()) << "the entry is gone";
 
   set(-1'000'000);
   EXPECT_EQ(Run(segment(false, 0x18, "bulk")), "steered") << "expired";
   EXPECT_EQ(removed(XS_CNT_BYPASS_EXPIRED), by_expiry + 1);
   EXPECT_FALSE(prog_->ClearBypass(key).ok()) << "the expired entry is gone";
-  EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn + 1);
+  EXPECT_EQ(removed(XS_CNT_BYPASS_NEW_CONNECTION), by_syn + 2);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@
 namespace xsensor {
 
 static_assert(sizeof(xs_flow_key) == 40, "xs_flow_key has no padding");
-static_assert(sizeof(xs_bypass) == 16, "xs_bypass has no padding");
+static_assert(sizeof(xs_bypass) == 24, "xs_bypass has no padding");
 
 namespace {
 

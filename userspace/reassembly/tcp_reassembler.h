@@ -78,6 +78,9 @@ class TcpReassembler {
   // A SYN with this sequence number belongs to another connection than the one this stream
   // started with (a retransmitted SYN of this one has the same number).
   bool OtherConnection(uint32_t syn_seq) const { return started_ && syn_seq + 1 != isn_; }
+  // The sequence number of offset 0 (a started stream): XDP applies OtherConnection's rule
+  // with it (xs_bypass.client_isn).
+  uint32_t isn() const { return isn_; }
   // One segment's payload (without the SYN's sequence slot).
   void OnSegment(uint32_t seq, absl::string_view data, Sink& sink, ReassemblyBudget& budget,
                  ReassemblyCounters& counters);

@@ -230,6 +230,13 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
           b.skip_to_server_data = r.skip_to_server_data ? 1 : 0;
           b.to_client_until_set = r.to_client_until_set ? 1 : 0;
           b.to_client_until = r.to_client_until;
+          // A SYN with the client stream's own number is a retransmission to XDP as it is to
+          // the worker: the entry stays.
+          const TcpReassembler& client = f.tcp[static_cast<int>(Dir::kToServer)];
+          if (f.key.proto == 6 && client.started()) {
+            b.client_isn_set = 1;
+            b.client_isn = client.isn();
+          }
           if (prog_ptr->SetBypass(f.key, b).ok()) {
             qp->bypass_set.fetch_add(1, std::memory_order_relaxed);
           } else {
