@@ -2,10 +2,9 @@
 # Inline mode on the bench: a client namespace, the sensor's namespace with its two ports in a
 # kernel bridge (as attach-nic.sh --inline-peer makes it), a server namespace.
 #   inline-bench.sh BUILD [BULK] [MIX]
-# 1. Forwarding rate: frames of BULK (scripts/make-bulk.sh) and of MIX (the many-flow capture,
-#    its first 400k frames, 16 renumbered copies of every flow) are injected into the client's
-#    end (BPF_PROG_RUN live frames, two injectors, one per CPU and rx queue) and counted where
-#    they leave the bridge, at the server's end. The highest rate at which every frame arrives
+# 1. Forwarding rate: frames of BULK (scripts/make-bulk.sh) and of MIX (the many-flow capture
+#    of ../shared/bench/make-mix.sh), their first 400k frames in slices, are sent by tcpreplay
+#    out of the client's end and counted where they leave the bridge, at the server's end. The highest rate at which every frame arrives
 #    is searched for the bridge alone and for xsensor inline with replies parsed. Learning is
 #    off on the bridge's ports: the captures' hosts are all behind one port, and every frame
 #    must cross.
@@ -17,10 +16,9 @@ set -euo pipefail
 BUILD=${1:-build}
 BULK=${2:-}
 MIX=${3:-}
-COPIES=${COPIES:-16}
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "inline bench: needs root"; exit 0; }
-for t in ip python3 editcap; do
+for t in ip python3 editcap tcpreplay tcprewrite; do
   command -v $t >/dev/null || { echo "inline bench: $t not installed"; exit 0; }
 done
 P=xsib
@@ -33,6 +31,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+[ -n "${XS_INLINE_BENCH_DEBUG:-}" ] && trap - EXIT
 for n in "$CLI" "$SEN" "$SRV"; do
   ip netns del "$n" 2>/dev/null || true
   ip netns add "$n"
@@ -56,12 +55,6 @@ for port in "${P}a" "${P}b"; do
   ip -n "$SEN" link set dev "$port" type bridge_slave learning off
 done
 ip -n "$SEN" link set "${P}br" up
-# Each injector keeps its program on an interface of its own (a live-frames run whose program is
-# attached nowhere costs the kernel a dispatcher update per call).
-for k in 0 1; do
-  ip -n "$CLI" link add "xsinj$k" type veth peer name "xsinj${k}p"
-  ip -n "$CLI" link set "xsinj$k" up
-done
 
 arrived() { ip netns exec "$SRV" cat /sys/class/net/s0/statistics/rx_packets; }
 start_sensor() {  # the sensor inline, replies parsed; its log in $work/log
@@ -79,33 +72,41 @@ stop_sensor() {
   rx_pid=
 }
 
-# One trial at `rate` frames/s of capture $CAP, continuing where the last one stopped: prints
-# "achieved_rate lost".
+# One trial at `rate` frames/s: the next slice of the capture (slices of $SLICE frames, taken in
+# turn) sent by tcpreplay out of the client's end; prints "achieved_rate lost".
+# (tcpreplay, not the BPF_PROG_RUN live-frames injectors of live-bench.sh: this kernel may
+# refuse live frames, and tcpreplay is what reaches a bridge's port as a wire would.)
+SLICE=100000
 trial() {
-  local rate=$1 count offset secs sent a0 a1
-  count=$(( rate * 6 / 10 / (2 * COPIES) + 1 ))
-  offset=$(cat "$work/offset" 2>/dev/null || echo 0)
+  local rate=$1 n slice a0 a1 out sent pps
+  n=$(ls "$work"/slice_* | wc -l)
+  slice=$(ls "$work"/slice_* | sed -n "$(( $(cat "$work/next" 2>/dev/null || echo 0) % n + 1 ))p")
+  echo $(( $(cat "$work/next" 2>/dev/null || echo 0) + 1 )) >"$work/next"
   a0=$(arrived)
-  for k in 0 1; do
-    ip netns exec "$CLI" "$BUILD/test/xsensor-inject" --dev c0 --pcap "$CAP" --cpu $k \
-      --shard $k/2 --copies "$COPIES" --offset "$offset" --count "$count" --hold_dev "xsinj$k" \
-      --rate $(( rate / 2 )) >"$work/inj$k" 2>/dev/null &
-  done
-  wait
-  echo $(( offset + count )) >"$work/offset"
+  out=$(ip netns exec "$CLI" tcpreplay --pps="$rate" --limit=$(( rate * 6 / 10 < SLICE ? rate * 6 / 10 : SLICE )) \
+          -i c0 "$slice" 2>&1 || true)
   sleep 0.3
   a1=$(arrived)
-  sent=$(cat "$work/inj0" "$work/inj1" | awk '{s += $2} END {print s + 0}')
-  secs=$(cat "$work/inj0" "$work/inj1" | sed -n 's/.* in \([0-9.]*\) s .*/\1/p' | sort -n | tail -1)
-  awk -v s="$sent" -v secs="$secs" -v got=$(( a1 - a0 )) \
-    'BEGIN {lost = s - got; if (lost < 0) lost = 0; printf "%d %d\n", s / secs, lost}'
+  sent=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' <<<"$out")
+  pps=$(sed -n 's/.*Rated: [0-9.]* Bps, [0-9.]* Mbps, \([0-9.]*\) pps.*/\1/p' <<<"$out")
+  awk -v s="${sent:-0}" -v pps="${pps:-0}" -v got=$(( a1 - a0 )) \
+    'BEGIN {lost = s - got; if (lost < 0) lost = 0; printf "%d %d\n", pps, lost}'
+}
+# The capture's first 400k frames in slices (each trial sends new packets of the flows).
+slices() {  # $1 = capture
+  rm -f "$work"/slice_* "$work/next"
+  editcap -r "$1" "$work/part.pcap" 1-400000 2>/dev/null
+  # Valid unicast MACs: a bridge drops frames from 00:00:00:00:00:00 (captures on a loopback).
+  tcprewrite --enet-smac=02:00:00:00:00:01 --enet-dmac=02:00:00:00:00:02 -i "$work/part.pcap" \
+    -o "$work/part2.pcap" 2>/dev/null
+  editcap -c "$SLICE" "$work/part2.pcap" "$work/slice_.pcap" 2>/dev/null
+  rm -f "$work/part.pcap" "$work/part2.pcap"
 }
 search() {  # $1 = label: the highest rate at which every injected frame crossed the bridge
-  local best=0 lo=0 hi=0 rate=100000 got lost
-  rm -f "$work/offset"
+  local best=0 lo=0 hi=0 rate=50000 got lost
   while [ $rate -le 3200000 ]; do
     read -r got lost < <(trial $rate)
-    printf "  %-14s target %8d/s: %8d frames/s sent, %6d not arrived\n" "$1" "$rate" "$got" "$lost" >&2
+    printf "  %-14s target %8d/s: %8d frames/s sent, %6d did not cross\n" "$1" "$rate" "$got" "$lost" >&2
     if [ "$lost" -eq 0 ]; then
       best=$got; lo=$rate
       [ "$got" -lt $(( rate * 8 / 10 )) ] && { echo "$1" >>"$work/injector_bound"; break; }
@@ -118,7 +119,7 @@ search() {  # $1 = label: the highest rate at which every injected frame crossed
     [ $hi -gt 0 ] || break
     local mid=$(( (lo + hi) / 2 ))
     read -r got lost < <(trial $mid)
-    printf "  %-14s target %8d/s: %8d frames/s sent, %6d not arrived\n" "$1" "$mid" "$got" "$lost" >&2
+    printf "  %-14s target %8d/s: %8d frames/s sent, %6d did not cross\n" "$1" "$mid" "$got" "$lost" >&2
     if [ "$lost" -eq 0 ]; then best=$got; lo=$mid; else hi=$mid; fi
   done
   echo "$best"
@@ -145,12 +146,11 @@ forwarding() {  # $1 = label of the capture
 }
 
 if [ -n "$BULK" ] && [ -s "$BULK" ]; then
-  CAP=$BULK
+  slices "$BULK"
   forwarding "bulk"
 fi
 if [ -n "$MIX" ] && [ -s "$MIX" ]; then
-  editcap -r "$MIX" "$work/mix.pcap" 1-400000 2>/dev/null
-  CAP=$work/mix.pcap
+  slices "$MIX"
   forwarding "many-flow mix"
 fi
 

@@ -35,6 +35,10 @@ TEST(PlacementTest, MirrorByDefaultOnACapturePortOnly) {
   EXPECT_TRUE(absl::StrContains(s.message(), "eth1 is a port of bridge br0")) << s;
   s = CheckPlacement(c, {Port("eth2", {}, "bond0", "bond")}, {});
   EXPECT_TRUE(absl::StrContains(s.message(), "port of bond bond0")) << s;
+  // A test rig's capture port with an address, on purpose.
+  Config rig = c;
+  rig.mirror_port_check = false;
+  EXPECT_TRUE(CheckPlacement(rig, {Port("eth0", {"192.0.2.7"})}, {}).ok());
   // inline_peer means nothing in mirror mode.
   Config peer = c;
   peer.inline_peer = "eth3";

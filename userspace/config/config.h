@@ -74,6 +74,9 @@ namespace xsensor {
     "read, the rest dropped; refused on an interface that carries this host's or a bridge's "      \
     "traffic. inline: a bump in the wire between the capture interface and inline_peer (ports of " \
     "one kernel bridge): every frame is forwarded, the bridge forwards all if the sensor stops")   \
+  X(mirror_port_check, bool, Flag(), "1",                                                          \
+    "1: mirror mode refuses an interface with an address of this host or in a bridge or bond; 0: " \
+    "take it as a mirror port all the same (a test rig whose capture port has an address)")        \
   X(inline_peer, std::string, Interface(), "",                                                     \
     "capture_mode=inline: the bridge's other port (frames from each port leave by the other)")     \
   X(ip_reassembly, bool, Flag(), "1",                                                              \
