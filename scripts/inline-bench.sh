@@ -3,8 +3,10 @@
 # kernel bridge (as attach-nic.sh --inline-peer makes it), a server namespace.
 #   inline-bench.sh BUILD [BULK] [MIX]
 # 1. Forwarding rate: frames of BULK (scripts/make-bulk.sh) and of MIX (the many-flow capture
-#    of ../shared/bench/make-mix.sh), their first 400k frames in slices, are sent by tcpreplay
-#    out of the client's end and counted where they leave the bridge, at the server's end. The highest rate at which every frame arrives
+#    of ../shared/bench/make-mix.sh), their first 400k frames in slices of 60k, are sent by
+#    tcpreplay out of the client's end and counted where they leave the bridge, at the server's
+#    end, against what the bridge alone forwards of the same slice sent slowly. Mirror mode on
+#    a capture port beside it gets the same slices (its loss: its own counters). The highest rate at which every frame arrives
 #    is searched for the bridge alone and for xsensor inline with replies parsed. Learning is
 #    off on the bridge's ports: the captures' hosts are all behind one port, and every frame
 #    must cross.
@@ -18,7 +20,7 @@ BULK=${2:-}
 MIX=${3:-}
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "inline bench: needs root"; exit 0; }
-for t in ip python3 editcap tcpreplay tcprewrite; do
+for t in ip python3 editcap tcpreplay; do
   command -v $t >/dev/null || { echo "inline bench: $t not installed"; exit 0; }
 done
 P=xsib
@@ -55,13 +57,23 @@ for port in "${P}a" "${P}b"; do
   ip -n "$SEN" link set dev "$port" type bridge_slave learning off
 done
 ip -n "$SEN" link set "${P}br" up
+# Beside it, a mirror port for the same sensor in mirror mode: m0 (client) -> ${P}m.
+ip link add m0 netns "$CLI" numtxqueues 2 numrxqueues 2 type veth peer name "${P}m" netns "$SEN" \
+  numtxqueues 2 numrxqueues 2
+for e in "$CLI m0" "$SEN ${P}m"; do
+  read -r ns dev <<<"$e"
+  ip -n "$ns" link set "$dev" mtu 3000 up
+  ip netns exec "$ns" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 || true
+done
 
 arrived() { ip netns exec "$SRV" cat /sys/class/net/s0/statistics/rx_packets; }
-start_sensor() {  # the sensor inline, replies parsed; its log in $work/log
+start_sensor() {  # the sensor inline (or: mirror), replies parsed; its log in $work/log
   : >"$work/log"
-  ip netns exec "$SEN" "$BUILD/userspace/xsensor" --interface "${P}a" --capture_mode=inline \
-    --inline_peer="${P}b" --http_parse_reply=1 --ssl_parse_reply=1 --metrics_listen=off \
-    --print_counters=false --counters_out "$work/c" 2>"$work/log" &
+  local where=(--interface "${P}a" --capture_mode=inline --inline_peer="${P}b")
+  [ "${1:-}" = mirror ] && where=(--interface "${P}m")
+  ip netns exec "$SEN" "$BUILD/userspace/xsensor" "${where[@]}" --http_parse_reply=1 \
+    --ssl_parse_reply=1 --metrics_listen=off --print_counters=false --counters_out "$work/c" \
+    2>"$work/log" &
   rx_pid=$!
   for _ in $(seq 200); do grep -q "capturing on" "$work/log" && return 0; sleep 0.05; done
   echo "inline bench: the sensor did not start"; cat "$work/log"; exit 1
@@ -76,31 +88,75 @@ stop_sensor() {
 # turn) sent by tcpreplay out of the client's end; prints "achieved_rate lost".
 # (tcpreplay, not the BPF_PROG_RUN live-frames injectors of live-bench.sh: this kernel may
 # refuse live frames, and tcpreplay is what reaches a bridge's port as a wire would.)
-SLICE=100000
+SLICE=60000
+# Lost: what did not arrive at the server's end; on the mirror port, what the program steered
+# and the sensor did not read or dropped (its counters).
+lost_so_far() {
+  if [ "$DEV" = m0 ]; then
+    rm -f "$work/c"
+    kill -USR1 "$rx_pid"
+    for _ in $(seq 100); do [ -f "$work/c" ] && break; sleep 0.02; done
+    awk '$1 == "xdp.steered" {t = $2} $1 ~ /\.received$/ {r += $2}
+         $1 ~ /(xsk_rx_dropped|xsk_rx_ring_full|handoff_dropped|records_dropped)$/ {d += $2}
+         END {print t - r + d}' "$work/c"
+  else
+    echo $(( 0 - $(arrived) ))
+  fi
+}
+DEV=c0
 trial() {
   local rate=$1 n slice a0 a1 out sent pps
-  n=$(ls "$work"/slice_* | wc -l)
-  slice=$(ls "$work"/slice_* | sed -n "$(( $(cat "$work/next" 2>/dev/null || echo 0) % n + 1 ))p")
+  n=$(ls "$work"/slice_*.pcap | wc -l)
+  slice=$(ls "$work"/slice_*.pcap | sed -n "$(( $(cat "$work/next" 2>/dev/null || echo 0) % n + 1 ))p")
   echo $(( $(cat "$work/next" 2>/dev/null || echo 0) + 1 )) >"$work/next"
-  a0=$(arrived)
-  out=$(ip netns exec "$CLI" tcpreplay --pps="$rate" --limit=$(( rate * 6 / 10 < SLICE ? rate * 6 / 10 : SLICE )) \
-          -i c0 "$slice" 2>&1 || true)
+  a0=$(lost_so_far)
+  out=$(ip netns exec "$CLI" tcpreplay --pps="$rate" -i "$DEV" "$slice" 2>&1 || true)
   sleep 0.3
-  a1=$(arrived)
+  a1=$(lost_so_far)
   sent=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' <<<"$out")
   pps=$(sed -n 's/.*Rated: [0-9.]* Bps, [0-9.]* Mbps, \([0-9.]*\) pps.*/\1/p' <<<"$out")
-  awk -v s="${sent:-0}" -v pps="${pps:-0}" -v got=$(( a1 - a0 )) \
-    'BEGIN {lost = s - got; if (lost < 0) lost = 0; printf "%d %d\n", pps, lost}'
+  if [ "$DEV" = m0 ]; then  # the counters' loss
+    echo "${pps%.*} $(( a1 - a0 ))"
+  else  # what the bridge alone forwards of this slice (calibrated), less what arrived
+    awk -v e="$(cat "$slice.expected" 2>/dev/null || echo "${sent:-0}")" -v pps="${pps:-0}" \
+      -v got=$(( a0 - a1 )) 'BEGIN {lost = e - got; if (lost < 0) lost = 0; printf "%d %d\n", pps, lost}'
+  fi
+}
+# What the bridge alone forwards of each slice, sent slowly (a few frames of some captures it
+# does not forward as they are): the reference for the loss of every later trial.
+calibrate() {
+  local f a0 a1
+  for f in "$work"/slice_*.pcap; do
+    a0=$(arrived)
+    ip netns exec "$CLI" tcpreplay -q --pps=50000 -i c0 "$f" >/dev/null 2>&1 || true
+    sleep 0.3
+    a1=$(arrived)
+    echo $(( a1 - a0 )) >"$f.expected"
+  done
 }
 # The capture's first 400k frames in slices (each trial sends new packets of the flows).
 slices() {  # $1 = capture
   rm -f "$work"/slice_* "$work/next"
-  editcap -r "$1" "$work/part.pcap" 1-400000 2>/dev/null
-  # Valid unicast MACs: a bridge drops frames from 00:00:00:00:00:00 (captures on a loopback).
-  tcprewrite --enet-smac=02:00:00:00:00:01 --enet-dmac=02:00:00:00:00:02 -i "$work/part.pcap" \
-    -o "$work/part2.pcap" 2>/dev/null
-  editcap -c "$SLICE" "$work/part2.pcap" "$work/slice_.pcap" 2>/dev/null
+  editcap -F pcap -r "$1" "$work/part.pcap" 1-400000 2>/dev/null
+  # Valid unicast MACs (a bridge drops frames from 00:00:00:00:00:00: captures on a loopback);
+  # frames a 3000-byte MTU carries (tcpreplay stops at a record of 1 MB).
+  python3 - "$work/part.pcap" "$work/part2.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+macs = bytes.fromhex("020000000002" "020000000001")  # destination, source
+out = [data[:24]]
+off = 24
+while off + 16 <= len(data):
+    caplen = struct.unpack_from(endian + "I", data, off + 8)[0]
+    if 14 <= caplen <= 3014:
+        out.append(data[off:off + 16] + macs + data[off + 28:off + 16 + caplen])
+    off += 16 + caplen
+open(sys.argv[2], "wb").write(b"".join(out))
+PY
+  editcap -F pcap -c "$SLICE" "$work/part2.pcap" "$work/slice_.pcap" 2>/dev/null
   rm -f "$work/part.pcap" "$work/part2.pcap"
+  calibrate
 }
 search() {  # $1 = label: the highest rate at which every injected frame crossed the bridge
   local best=0 lo=0 hi=0 rate=50000 got lost
@@ -125,23 +181,29 @@ search() {  # $1 = label: the highest rate at which every injected frame crossed
   echo "$best"
 }
 forwarding() {  # $1 = label of the capture
-  local bridge sensor fwd rcv
+  local bridge sensor mirror
   rm -f "$work/injector_bound"
+  DEV=c0
   bridge=$(search "bridge alone")
   start_sensor
   sensor=$(search "xsensor inline")
   kill -USR1 "$rx_pid"; sleep 0.3
   stop_sensor
-  rcv=$(awk '$1 ~ /^queue\..*\.received$/ {s += $2} END {print s + 0}' "$work/c")
-  fwd=$(awk '$1 ~ /forwarded$/ {s += $2} END {print s + 0}' "$work/c")
-  awk -v l="$1" -v b="$bridge" -v s="$sensor" -v r="$rcv" -v f="$fwd" \
-      -v seen="$(awk '$1 == "xdp.seen" {print $2}' "$work/c")" \
-      -v shed="$(awk '$1 == "xdp.shed" {print $2}' "$work/c")" 'BEGIN {
-    printf "inline, %s, replies parsed: %d frames/s forwarded without loss, bridge alone %d: ratio %.2f; %.1f%% of frames through the sensor'"'"'s AF_XDP TX (%d), %d passed uninspected\n",
-           l, s, b, (b > 0 ? s / b : 0), (seen > 0 ? 100 * f / seen : 0), f, shed
+  cp "$work/c" "$work/c.inline"
+  DEV=m0
+  start_sensor mirror
+  mirror=$(search "xsensor mirror")
+  stop_sensor
+  DEV=c0
+  awk -v l="$1" -v b="$bridge" -v s="$sensor" -v m="$mirror" \
+      -v f="$(awk '$1 ~ /forwarded$/ {s += $2} END {print s + 0}' "$work/c.inline")" \
+      -v seen="$(awk '$1 == "xdp.seen" {print $2}' "$work/c.inline")" \
+      -v shed="$(awk '$1 == "xdp.shed" {print $2}' "$work/c.inline")" 'BEGIN {
+    printf "inline, %s, replies parsed: %d frames/s forwarded without loss, bridge alone %d: ratio %.2f; mirror mode, same sender: %d frames/s lossless; %.1f%% of frames through the sensor'"'"'s AF_XDP TX (%d), %d passed uninspected\n",
+           l, s, b, (b > 0 ? s / b : 0), m, (seen > 0 ? 100 * f / seen : 0), f, shed
   }'
   [ -s "$work/injector_bound" ] &&
-    echo "  (bounded by the injectors, not the receiver: $(paste -sd, "$work/injector_bound"))"
+    echo "  (no loss at the most tcpreplay sent, so bounded by it: $(sort -u "$work/injector_bound" | paste -sd,))"
   return 0
 }
 
