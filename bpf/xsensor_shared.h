@@ -68,7 +68,8 @@ enum xs_port_flags {
 };
 
 /* Per-CPU counters (xs_counters index), with the names userspace reports them by. Every
- * packet counts once in SEEN and once in exactly one of STEERED, BYPASSED, PASSED or DROPPED;
+ * packet counts once in exactly one of STEERED, BYPASSED, PASSED or DROPPED (SEEN, their sum,
+ * is added up by userspace: the program spares a map access per packet);
  * parse failures count besides.
  *   STEER_PORT     steered because of a configured port
  *   STEER_SNIFF    ... because the payload starts like a protocol of interest

@@ -140,6 +140,23 @@ if [ "$(id -u)" -eq 0 ]; then
   else
     echo "live, bulk: skipped (scripts/make-bulk.sh needs nginx, curl, dumpcap, openssl, ethtool)"
   fi
+  # CPU per frame at a fixed rate, one pass, tcpreplay as the sender: what an operator sizes a
+  # box by, whatever the sender's speed (scripts/cpu-cost.sh).
+  for c in "$MIX:mix" "$BULK:bulk"; do
+    cap=${c%%:*} label=${c##*:}
+    [ -s "$cap" ] || continue
+    bash scripts/cpu-cost.sh "$BUILD" "$cap" "$label" | tee "$live"
+    for r in "bare AF_XDP loop" "xsensor, flow_affinity=hash" "xsensor, flow_affinity=queue"; do
+      hist "live cpu, $label, $r: ns per frame to userspace" \
+        "$(sed -n "s/^cpu, $label, $r at .*s: [0-9]* ns CPU per frame seen, \([0-9]*\) per frame to userspace.*/\1/p" "$live")" ns
+    done
+    for r in "XDP_DROP ceiling" "xsensor, flow_affinity=hash"; do
+      hist "live cpu, $label, $r: XDP ns per packet" \
+        "$(sed -n "s/^cpu, $label, $r at .*XDP \([0-9.]*\) ns per packet/\1/p" "$live")" ns
+    done
+    hist "live cpu, $label, one offline worker: ns per frame" \
+      "$(sed -n "s/^cpu, $label, one offline worker .*: \([0-9]*\) ns CPU per frame/\1/p" "$live")" ns
+  done
   # Inline (a bridge of two ports): forwarding rate beside the bridge alone, bulk and many-flow,
   # replies parsed; the round trip added through the bridge.
   bash scripts/inline-bench.sh "$BUILD" "$BULK" "$MIX" | tee "$live"

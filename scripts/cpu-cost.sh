@@ -2,8 +2,8 @@
 # What a frame costs the live receiver in CPU, whatever the injector's speed (on two shared CPUs
 # a "lossless rate" mostly measures the injector): each receiver, started fresh on a two-queue
 # capture port (veth), gets one pass of the same capture at one fixed rate that all of them
-# sustain, sent by tcpreplay; its process CPU time (all threads, user + system, from
-# /proc/PID/stat) is divided by the frames the XDP program saw and by the frames that reached
+# sustain, sent by tcpreplay; its process CPU time (all threads, from the scheduler's
+# /proc/PID/task/*/schedstat) is divided by the frames the XDP program saw and by the frames that reached
 # userspace. Kernel work in softirq (XDP, the copy into the rings) is charged to whichever task
 # runs it, mostly the sender: not counted here. The XDP program's own cost per packet comes from
 # kernel.bpf_stats_enabled (run_time_ns / run_cnt), beside the same program dropping everything
@@ -33,9 +33,12 @@ cleanup() {
 trap cleanup EXIT
 bash scripts/veth-harness.sh up "$NAME" 2 >/dev/null
 sysctl -qw kernel.bpf_stats_enabled=1
-editcap -F pcap -r "$CAP" "$work/cap.pcap" "1-$FRAMES" 2>/dev/null
-TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+editcap -F pcap -r "$CAP" "$work/part.pcap" "1-$FRAMES" 2>/dev/null
+python3 scripts/pcap-for-replay.py "$work/part.pcap" "$work/cap.pcap"
+# CPU time from the scheduler (schedstat: nanoseconds on CPU, per thread, summed), not from
+# /proc/PID/stat: its ticks charge a whole tick to whichever task runs when it fires, and a
+# receiver that wakes every millisecond is charged many ticks it did not use.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 counters() {  # prints: seen steered received drops (the receiver's counters, on SIGUSR1)
   rm -f "$work/c"
   kill -USR1 "$rx_pid"
@@ -65,18 +68,18 @@ one() {
   read -r s0 t0 r0 d0 < <(counters)
   read -r x0 n0 < <(xdp_stats)
   local p0
-  p0=$(cpu_ticks "$rx_pid")
+  p0=$(cpu_ns "$rx_pid")
   ip netns exec "$NAME-ns" tcpreplay -q --pps="$RATE" -i "$NAME-p" "$work/cap.pcap" >/dev/null 2>&1 || true
   sleep 0.5
   local p1
-  p1=$(cpu_ticks "$rx_pid")
+  p1=$(cpu_ns "$rx_pid")
   read -r s1 t1 r1 d1 < <(counters)
   read -r x1 n1 < <(xdp_stats)
   kill -INT "$rx_pid"; wait "$rx_pid" 2>/dev/null || true
   rx_pid=
-  awk -v p=$((p1 - p0)) -v tck="$TCK" -v s=$((s1 - s0)) -v r=$((r1 - r0)) -v st=$((t1 - t0)) \
+  awk -v p=$((p1 - p0)) -v s=$((s1 - s0)) -v r=$((r1 - r0)) -v st=$((t1 - t0)) \
       -v d=$((d1 - d0)) -v xt=$((x1 - x0)) -v xn=$((n1 - n0)) 'BEGIN {
-    ns = p / tck * 1e9
+    ns = p
     lost = st - r + d; if (lost < 0) lost = 0
     printf "%.0f %.0f %.1f %.2f %.3f %.1f\n", (s ? ns / s : 0), (r ? ns / r : 0),
            (s ? 100 * r / s : 0), (s ? 100 * lost / s : 0), (ns ? s / ns * 1e3 : 0),

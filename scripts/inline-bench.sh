@@ -138,22 +138,7 @@ calibrate() {
 slices() {  # $1 = capture
   rm -f "$work"/slice_* "$work/next"
   editcap -F pcap -r "$1" "$work/part.pcap" 1-400000 2>/dev/null
-  # Valid unicast MACs (a bridge drops frames from 00:00:00:00:00:00: captures on a loopback);
-  # frames a 3000-byte MTU carries (tcpreplay stops at a record of 1 MB).
-  python3 - "$work/part.pcap" "$work/part2.pcap" <<'PY'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-macs = bytes.fromhex("020000000002" "020000000001")  # destination, source
-out = [data[:24]]
-off = 24
-while off + 16 <= len(data):
-    caplen = struct.unpack_from(endian + "I", data, off + 8)[0]
-    if 14 <= caplen <= 3014:
-        out.append(data[off:off + 16] + macs + data[off + 28:off + 16 + caplen])
-    off += 16 + caplen
-open(sys.argv[2], "wb").write(b"".join(out))
-PY
+  python3 scripts/pcap-for-replay.py "$work/part.pcap" "$work/part2.pcap" --macs
   editcap -F pcap -c "$SLICE" "$work/part2.pcap" "$work/slice_.pcap" 2>/dev/null
   rm -f "$work/part.pcap" "$work/part2.pcap"
   calibrate

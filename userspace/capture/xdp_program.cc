@@ -202,6 +202,9 @@ std::array<uint64_t, XS_CNT_MAX> XdpProgram::Counters() const {
     if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0) continue;
     for (uint64_t v : per_cpu) out[i] += v;
   }
+  // Every packet counts once in exactly one action; the program does not count SEEN itself.
+  out[XS_CNT_SEEN] = out[XS_CNT_STEERED] + out[XS_CNT_BYPASSED] + out[XS_CNT_PASSED] +
+                     out[XS_CNT_DROPPED];
   return out;
 }
 

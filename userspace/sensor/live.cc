@@ -43,6 +43,16 @@ size_t HandoffRingSlots(size_t workers) {
 
 namespace {
 constexpr uint32_t kBatch = 64;
+// Mirror mode: a worker whose ring ran empty less than kBusyWindowUs after its last frame
+// sleeps kCoalesceUs on a timer and takes what has come meanwhile, instead of sleeping in
+// poll() until the next frame wakes it. At tens of thousands of frames a second per queue a
+// poll() wake-up (an IPI and two context switches) came for every frame or two; a timer gives
+// one a batch. Idle longer than the window, it sleeps in poll() again. Not inline, where frames
+// wait in the ring before they are forwarded (latency first), nor with hand-offs between
+// workers: a worker that slept on a timer would find a flow's frames in its own ring and in its
+// inbox with nothing to say which came first (poll() wakes it at the first of them).
+constexpr int64_t kCoalesceUs = 200;
+constexpr int64_t kBusyWindowUs = 20'000;
 
 int64_t MonotonicNanos() {
   timespec ts;
@@ -301,6 +311,8 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
   }
   const size_t n = queues_.size();
   int64_t last_expire = 0;
+  int64_t last_frame = 0;  // when the last batch had frames (WallMicros)
+  const bool coalesce = !me.xsk->forwarding() && !handoff_;
   std::vector<uint8_t> handed_to(n, 0);  // owners this batch handed frames to
   (void)stop;  // Run() watches it: it detaches the program first, then sets receiving_stop_
   for (bool last_pass = false;;) {
@@ -359,11 +371,18 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     if (me.xsk->forwarding()) UpdateShed(me);
     if (got) WakeOwners(&handed_to);
     drained += DrainInbox(me);
-    if (got || drained) me.worker->PublishGauges();
+    if (got || drained) {
+      me.worker->PublishGauges();
+      last_frame = now;
+    }
     if (got == 0 && drained == 0) {
       if (now - last_expire > 100'000) {
         me.worker->Expire(now);
         last_expire = now;
+      }
+      if (coalesce && now - last_frame < kBusyWindowUs && !last_pass) {
+        std::this_thread::sleep_for(std::chrono::microseconds(kCoalesceUs));
+        continue;
       }
       // Asleep before the inboxes are looked at once more: a sender that publishes after this
       // look sees the flag (both sides fence) and writes the eventfd.
@@ -432,6 +451,7 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     }
   };
   core_.exporter->Tick(MonotonicMicros());
+  int idle_rounds = 0;
   while (workers_done_.load() < queues_.size()) {
     if (stop->load(std::memory_order_relaxed) && !receiving_stop_.load()) {
       // Inline mode: traffic must keep flowing while the last frames are read and every flow
@@ -446,7 +466,10 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
     core_.exporter->Tick(now);
     if (metrics_) metrics_->Poll(now, [this] { return MetricsText(); });
     if (on_tick) on_tick();
-    if (moved == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // Idle, the export thread wakes every 5 ms (records wait that long at most; a worker's ring
+    // holds 16k of them), not every millisecond; busy, it keeps up every millisecond.
+    idle_rounds = moved ? 0 : idle_rounds + 1;
+    if (moved == 0) std::this_thread::sleep_for(std::chrono::milliseconds(idle_rounds > 1 ? 5 : 1));
   }
   for (auto& q : queues_) q->thread.join();
   // All receiving has stopped: deliver the last hand-offs, end every flow, export the rest.
