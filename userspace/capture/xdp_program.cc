@@ -203,8 +203,8 @@ std::array<uint64_t, XS_CNT_MAX> XdpProgram::Counters() const {
     for (uint64_t v : per_cpu) out[i] += v;
   }
   // Every packet counts once in exactly one action; the program does not count SEEN itself.
-  out[XS_CNT_SEEN] = out[XS_CNT_STEERED] + out[XS_CNT_BYPASSED] + out[XS_CNT_PASSED] +
-                     out[XS_CNT_DROPPED];
+  out[XS_CNT_SEEN] =
+      out[XS_CNT_STEERED] + out[XS_CNT_BYPASSED] + out[XS_CNT_PASSED] + out[XS_CNT_DROPPED];
   return out;
 }
 
