@@ -758,10 +758,25 @@ PY' "vchannel=$vchannel: every request carries its interface's number (1, 2) or 
     "$TBIN/xsensor-demo-pcap" "$work/bulk.pcap" bulk 200
     status() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$sensor_pid/status"; }
     start_receiver "$work/live.json" 3
-    start_sensor $(collectors)
+    # With the RADIUS listener and the DNS text log, whose threads the sensor starts itself.
+    start_sensor $(collectors) --radius_acct_listen=127.0.0.1:0 --radius_secret=s3cret \
+      --ajb_save_dns=on --ajb_dns_path="$work/dnslog/dns.log"
     check '[ "$(status CapEff)" = 0000000000000000 ] && [ "$(status CapPrm)" = 0000000000000000 ] && [ "$(status CapBnd)" = 0000000000000000 ]' \
       "no capability left (CapEff $(status CapEff), CapPrm $(status CapPrm), CapBnd $(status CapBnd))"
     check '[ "$(status NoNewPrivs)" = 1 ]' "no_new_privs set"
+    # Capabilities and no_new_privs are per thread: every task of the process, not only its
+    # main thread (the RADIUS and DNS log threads were once started before the drop).
+    tasks=0 privileged=()
+    for t in /proc/"$sensor_pid"/task/*; do
+      tasks=$((tasks + 1))
+      eff=$(awk '$1 == "CapEff:" {print $2}' "$t/status")
+      bnd=$(awk '$1 == "CapBnd:" {print $2}' "$t/status")
+      nnp=$(awk '$1 == "NoNewPrivs:" {print $2}' "$t/status")
+      [ "$eff" = 0000000000000000 ] && [ "$bnd" = 0000000000000000 ] && [ "$nnp" = 1 ] ||
+        privileged+=("$(cat "$t/comm") CapEff $eff CapBnd $bnd NoNewPrivs $nnp")
+    done
+    check '[ "$tasks" -ge 5 ] && [ ${#privileged[@]} -eq 0 ]' \
+      "no capability in any of the $tasks threads ${privileged[*]:-}"
     ip netns exec "$NS" tcpreplay -q -i "$NAME-p" "$work/bulk.pcap" >/dev/null
     sleep 0.5
     stop_sensor

@@ -67,6 +67,16 @@ std::string FormatDnsLogLine(const schema::Dns& r, const std::vector<std::string
 }
 
 absl::StatusOr<std::unique_ptr<DnsTextLog>> DnsTextLog::Start(const DnsLogOptions& options) {
+  auto log = Open(options);
+  if (log.ok()) (*log)->Begin();
+  return log;
+}
+
+void DnsTextLog::Begin() {
+  if (!writer_.joinable()) writer_ = std::thread([this] { Run(); });
+}
+
+absl::StatusOr<std::unique_ptr<DnsTextLog>> DnsTextLog::Open(const DnsLogOptions& options) {
   std::unique_ptr<DnsTextLog> log(new DnsTextLog(options));
   // A file left by an earlier run is closed off first, never appended to or overwritten.
   struct stat st;
@@ -77,7 +87,6 @@ absl::StatusOr<std::unique_ptr<DnsTextLog>> DnsTextLog::Start(const DnsLogOption
           absl::StrCat(options.path, ": cannot rename the previous log: ", strerror(errno)));
     }
   }
-  log->writer_ = std::thread([p = log.get()] { p->Run(); });
   return log;
 }
 

@@ -45,7 +45,13 @@ std::string FormatDnsLogLine(const schema::Dns& rec, const std::vector<std::stri
 
 class DnsTextLog : public RecordSink {
  public:
+  // Open (the previous file closed off) and Begin (the writer thread); Start does both.
   static absl::StatusOr<std::unique_ptr<DnsTextLog>> Start(const DnsLogOptions& options);
+  static absl::StatusOr<std::unique_ptr<DnsTextLog>> Open(const DnsLogOptions& options);
+  // Starts the writer thread (once): lines added before it wait in the queue. A process that
+  // drops its privileges calls it after the drop, so that the thread has none (capabilities are
+  // per thread: a thread started earlier keeps them).
+  void Begin();
   ~DnsTextLog();
   DnsTextLog(const DnsTextLog&) = delete;
   DnsTextLog& operator=(const DnsTextLog&) = delete;

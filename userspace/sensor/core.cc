@@ -29,8 +29,8 @@ absl::StatusOr<SensorCore> SensorCore::Create(const Config& config) {
     c.subscribers->nets = LoginTable::Build(nets);
   }
   if (config.radius_acct_listen) {
-    auto r = RadiusListener::Start(*config.radius_acct_listen, config.radius_secret,
-                                   config.radius_login_attribute == "calling-station-id");
+    auto r = RadiusListener::Open(*config.radius_acct_listen, config.radius_secret,
+                                  config.radius_login_attribute == "calling-station-id");
     if (!r.ok()) {
       return absl::UnavailableError(
           absl::StrCat(config.Where("radius_acct_listen"), ": ", r.status().message()));
@@ -39,11 +39,16 @@ absl::StatusOr<SensorCore> SensorCore::Create(const Config& config) {
     c.subscribers->radius = c.radius->sessions();
   }
   if (config.ajb_save_dns) {
-    auto log = DnsTextLog::Start(DnsLogOptions::FromConfig(config));
+    auto log = DnsTextLog::Open(DnsLogOptions::FromConfig(config));
     if (!log.ok()) return log.status();
     c.dns_log = std::move(*log);
   }
   return c;
+}
+
+void SensorCore::StartThreads() {
+  if (radius) radius->Begin();
+  if (dns_log) dns_log->Begin();
 }
 
 std::unique_ptr<Worker> SensorCore::MakeWorker(const Config& config, uint8_t id,

@@ -27,7 +27,11 @@ struct SensorCore {
   std::unique_ptr<DnsTextLog> dns_log;       // ajb_save_dns; null when off
 
   // Errors name what failed (a collector address, the login map file and line, the DNS log).
+  // Opens everything and starts no thread: StartThreads does (after a privilege drop, so
+  // that no thread keeps a capability: capabilities and no_new_privs are per thread).
   static absl::StatusOr<SensorCore> Create(const Config& config);
+  // The RADIUS listener's and the DNS text log's threads.
+  void StartThreads();
   // Worker `id`, its records to `sink`, with the name cache, login map and DNS log.
   std::unique_ptr<Worker> MakeWorker(const Config& config, uint8_t id, RecordSink* sink) const;
   absl::Status ReloadLogins() { return logins ? logins->Reload() : absl::OkStatus(); }

@@ -424,6 +424,9 @@ void LiveSensor::UpdateShed(Queue& q) {
 }
 
 void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>& on_tick) {
+  // Here, not in Create: the process has dropped its privileges by now, and every thread it
+  // starts from here on has none (capabilities and no_new_privs are per thread).
+  core_.StartThreads();
   for (size_t i = 0; i < queues_.size(); ++i) {
     queues_[i]->thread = std::thread([this, i, stop] { WorkerLoop(i, stop); });
   }

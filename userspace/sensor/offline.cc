@@ -34,6 +34,7 @@ absl::StatusOr<std::unique_ptr<OfflineSensor>> OfflineSensor::Create(const Confi
   auto core = SensorCore::Create(config);
   if (!core.ok()) return core.status();
   s->core_ = std::move(*core);
+  s->core_.StartThreads();  // (offline drops no privilege)
   size_t n = OfflineWorkers(config.pcap_workers);
   for (size_t i = 0; i < n; ++i) {
     auto lane = std::make_unique<Lane>();

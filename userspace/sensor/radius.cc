@@ -78,6 +78,18 @@ bool RadiusRequestAuthentic(absl::string_view packet, absl::string_view secret) 
 absl::StatusOr<std::unique_ptr<RadiusListener>> RadiusListener::Start(const Endpoint& listen,
                                                                       std::string secret,
                                                                       bool calling_station_id) {
+  auto r = Open(listen, std::move(secret), calling_station_id);
+  if (r.ok()) (*r)->Begin();
+  return r;
+}
+
+void RadiusListener::Begin() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+}
+
+absl::StatusOr<std::unique_ptr<RadiusListener>> RadiusListener::Open(const Endpoint& listen,
+                                                                     std::string secret,
+                                                                     bool calling_station_id) {
   std::unique_ptr<RadiusListener> r(new RadiusListener());
   r->fd_ = UniqueFd(socket(listen.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   int one = 1;
@@ -90,7 +102,6 @@ absl::StatusOr<std::unique_ptr<RadiusListener>> RadiusListener::Start(const Endp
   r->secret_ = std::move(secret);
   r->calling_station_id_ = calling_station_id;
   r->published_.Publish(LoginTable::Build({}));
-  r->thread_ = std::thread([p = r.get()] { p->Run(); });
   XS_LOG_INFO("RADIUS accounting: listening on udp ", r->endpoint_.ToString());
   return r;
 }

@@ -40,10 +40,16 @@ bool RadiusRequestAuthentic(absl::string_view packet, absl::string_view secret);
 
 class RadiusListener {
  public:
-  // Binds `listen`; the error names the address.
+  // Binds `listen` (Open) and starts answering (Begin); the error names the address.
   static absl::StatusOr<std::unique_ptr<RadiusListener>> Start(const Endpoint& listen,
                                                                std::string secret,
                                                                bool calling_station_id);
+  static absl::StatusOr<std::unique_ptr<RadiusListener>> Open(const Endpoint& listen,
+                                                              std::string secret,
+                                                              bool calling_station_id);
+  // Starts the listener's thread (once); requests sent before wait in the socket. After a
+  // privilege drop, so that the thread has no capability (they are per thread).
+  void Begin();
   ~RadiusListener();
   const LoginMap* sessions() const { return &published_; }
   const RadiusStats& stats() const { return stats_; }
