@@ -787,10 +787,18 @@ PY' "vchannel=$vchannel: every request carries its interface's number (1, 2) or 
     chmod 0777 "$work"  # where it writes its counters
     : >"$work/sensor.log"
     start_receiver "$work/live-nobody.json" 3
-    start_sensor $(collectors) --user=nobody --log_dir="$work/nobody-log"
+    # A DNS log whose file is there from an earlier run, in a folder all may write in.
+    mkdir -m 0777 "$work/nobody-dns"
+    echo "an earlier run's line" >"$work/nobody-dns/dns.log"
+    start_sensor $(collectors) --user=nobody --log_dir="$work/nobody-log" --ajb_save_dns=on \
+      --ajb_dns_path="$work/nobody-dns/dns.log"
+    check '[ ! -d "$work/nobody-dns/dns.log" ] && [ "$(stat -c %U "$work/nobody-dns")" = root ]' \
+      "ajb_dns_path is the log, not a folder made for it; its folder left as it was"
     check '[ "$(status Uid | cut -f1)" = "$(id -u nobody)" ]' "running as nobody (uid $(status Uid))"
     check '[ "$(status CapEff)" = 0000000000000000 ]' "no capability as nobody"
     check '[ "$(stat -c %U "$work/nobody-log")" = nobody ]' "log_dir given to nobody"
+    check '[ "$(stat -c %U "$work")" = root ]' \
+      "the counters' existing folder left to its owner (writable by all here), not given away"
     ip netns exec "$NS" tcpreplay -q -i "$NAME-p" "$work/bulk.pcap" >/dev/null
     sleep 0.5
     stop_sensor

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -187,7 +188,9 @@ int main(int argc, char** argv) {
         if (slash != std::string::npos && slash > 0) drop.dirs.push_back(out.substr(0, slash));
       }
       if (config->ajb_save_dns && !config->ajb_dns_path.empty()) {
-        drop.dirs.push_back(config->ajb_dns_path);
+        // The log's folder (the log is renamed there when it is switched), not the log itself.
+        const std::string parent = std::filesystem::path(config->ajb_dns_path).parent_path();
+        if (!parent.empty()) drop.dirs.push_back(parent);
       }
       drop.keep = CapabilitiesNeededLater(!config->ipfix_dev.empty());
       if (auto s = DropPrivileges(drop); !s.ok()) {

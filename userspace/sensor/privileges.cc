@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <pwd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -63,6 +64,47 @@ std::vector<int> CapabilitiesNeededLater(bool bind_to_device) {
   return keep;
 }
 
+absl::Status PrepareFoldersFor(const std::vector<std::string>& dirs, const std::string& user,
+                               uid_t uid, gid_t gid) {
+  for (const std::string& dir : dirs) {
+    if (dir.empty()) continue;
+    // The missing part of the path, top first: made, then given to the user.
+    std::vector<std::filesystem::path> made;
+    std::error_code ec;
+    for (std::filesystem::path p = dir; !p.empty() && !std::filesystem::exists(p, ec);
+         p = p.parent_path()) {
+      made.insert(made.begin(), p);
+      if (p == p.parent_path()) break;
+    }
+    for (const auto& p : made) {
+      if (mkdir(p.c_str(), 0755) != 0 && errno != EEXIST) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("user=", user, ": cannot make ", p.string(), ": ", strerror(errno)));
+      }
+      if (chown(p.c_str(), uid, gid) != 0) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("user=", user, ": cannot give ", p.string(), " to it: ", strerror(errno)));
+      }
+    }
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("user=", user, ": ", dir, " is not a folder"));
+    }
+    const bool writable = (st.st_uid == uid && (st.st_mode & S_IWUSR)) ||
+                          (st.st_gid == gid && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH);
+    if (!writable) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("user=", user, ": cannot write in ", dir, " (owner uid ", st.st_uid,
+                       ", mode ", absl::Hex(st.st_mode & 07777),
+                       "); the sensor does not change a folder it did not make: "
+                       "give it to ",
+                       user, " (chown) or name a folder of its own"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DropPrivileges(const PrivilegeDrop& drop) {
   uint64_t keep = 0;
   for (int cap : drop.keep) keep |= uint64_t{1} << cap;
@@ -75,15 +117,7 @@ absl::Status DropPrivileges(const PrivilegeDrop& drop) {
     }
     uid = pw->pw_uid;
     gid = pw->pw_gid;
-    for (const std::string& dir : drop.dirs) {
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      if (ec || chown(dir.c_str(), uid, gid) != 0) {
-        return absl::PermissionDeniedError(
-            absl::StrCat("user=", drop.user, ": cannot give ", dir,
-                         " to it: ", ec ? ec.message() : std::string(strerror(errno))));
-      }
-    }
+    if (auto s = PrepareFoldersFor(drop.dirs, drop.user, uid, gid); !s.ok()) return s;
   }
   // The bounding set first (it needs CAP_SETPCAP, about to go): nothing can come back, not
   // even through an executable with file capabilities.
