@@ -79,6 +79,11 @@ case "$CASE" in
     link "$P-srv" "${P}h" 10.214.0.1/30 "$P-cli" "${P}c" 10.214.0.2/30
     servers "$P-srv" 10.214.0.1 "$P-cli"
     check 'traffic_ok "$P-cli" 10.214.0.1' "curl and dig to the server work before the sensor"
+    rc=0
+    ip netns exec "$P-srv" "$BIN/xsensor" --check_config --interface "${P}h" \
+      >"$work/check.out" 2>"$work/check.log" || rc=$?
+    check '[ "$rc" -eq 2 ] && grep -q "has this host.s address 10.214.0.1" "$work/check.log"' \
+      "--check_config refuses it too (exit $rc)"
     # The default configuration (no --capture_mode) on the server's own interface.
     rc=0
     timeout 20 ip netns exec "$P-srv" "$BIN/xsensor" --interface "${P}h" --metrics_listen=off \

@@ -34,6 +34,7 @@
 #include "sensor/live.h"
 #include "sensor/metrics.h"
 #include "sensor/offline.h"
+#include "sensor/placement.h"
 #include "sensor/privileges.h"
 #include "sensor/report.h"
 #include "sensor/worker.h"
@@ -135,6 +136,19 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < warnings.size(); ++i) {
     if (i >= warnings_logged) XS_LOG_WARN(warnings[i]);
   }
+  // The live capture interfaces (--interface, else in_dev), and whether the capture mode fits
+  // them: refused by --check_config as at start (a mirror of a host's own interface, inline on
+  // one interface or without a bridge).
+  std::vector<std::string> ifaces = config->in_dev;
+  if (const std::string flag = absl::GetFlag(FLAGS_interface); !flag.empty()) {
+    ifaces = absl::StrSplit(flag, ',', absl::SkipEmpty());
+  }
+  if (absl::GetFlag(FLAGS_pcap).empty() && !ifaces.empty()) {
+    if (absl::Status st = CheckPlacement(*config, ifaces); !st.ok()) {
+      XS_LOG_ERROR(st.message());
+      return 2;
+    }
+  }
   if (absl::GetFlag(FLAGS_check_config)) {
     std::cout << (absl::GetFlag(FLAGS_config).empty() ? "defaults" : absl::GetFlag(FLAGS_config))
               << ": configuration ok" << (warnings.empty() ? "" : " (with warnings above)") << "\n";
@@ -172,8 +186,6 @@ int main(int argc, char** argv) {
   std::signal(SIGHUP, OnReload);
 
   if (pcap.empty()) {
-    std::vector<std::string> ifaces = config->in_dev;
-    if (!iface.empty()) ifaces = absl::StrSplit(iface, ',', absl::SkipEmpty());
     auto live = LiveSensor::Create(*config, ifaces);
     if (!live.ok()) {
       XS_LOG_ERROR(live.status().message());

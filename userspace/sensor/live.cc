@@ -395,7 +395,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
       // Inline: what was sent out of the peer port comes back to the fill ring; a frame still
       // on the TX ring is sent now, not when the next one arrives.
       me.xsk->ServiceForwarding();
-      me.xsk->Wait(me.xsk->InFlight() ? 0 : 2, me.wake.get());
+      me.xsk->Wait(me.xsk->InFlight() ? 1 : 2, me.wake.get());
       me.sleeping.store(false, std::memory_order_relaxed);
     }
   }
