@@ -150,5 +150,57 @@ TEST_F(RadiusTest, AccountingOnEndsTheNasSessions) {
   EXPECT_EQ(listener_->stats().sessions, 0u);
 }
 
+// A recorded request does not change the table again: a byte-identical Start replayed after
+// its Stop is answered (the NAS expects it) and ignored; a Start or Stop of an older session
+// (Acct-Session-Id, Event-Timestamp) leaves the address with its current user.
+TEST_F(RadiusTest, ReplayedOrStaleRequestsLeaveTheCurrentSessionAlone) {
+  const std::string ip = Attr(8, std::string("\x0a\x00\x00\x07", 4));
+  auto acct = [&](uint32_t status, const std::string& user, const std::string& session,
+                  uint32_t when) {
+    return Attr(40, U32(status)) + Attr(1, user) + ip + Attr(44, session) + Attr(55, U32(when));
+  };
+  auto settle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(250)); };
+  // Alice's session: Start then Stop; the Start replayed byte for byte afterwards.
+  const std::string alice_start = Request(30, acct(1, "alice", "S-A", 1700000000), "s3cret");
+  ASSERT_EQ(Exchange(alice_start).size(), 20u);
+  settle();
+  EXPECT_EQ(LoginOf("10.0.0.7"), "alice");
+  ASSERT_EQ(Exchange(Request(31, acct(2, "alice", "S-A", 1700000600), "s3cret")).size(), 20u);
+  settle();
+  EXPECT_EQ(LoginOf("10.0.0.7"), "(none)");
+  EXPECT_EQ(Exchange(alice_start).size(), 20u) << "answered";
+  settle();
+  EXPECT_EQ(LoginOf("10.0.0.7"), "(none)") << "a replayed Start maps nothing back";
+  EXPECT_EQ(listener_->stats().duplicates, 1u);
+  // Bob has the address now; an older Start of Carol's (delayed, or replayed with another
+  // identifier) and the late Stop of Alice's session change nothing.
+  ASSERT_EQ(Exchange(Request(32, acct(1, "bob", "S-B", 1700001000), "s3cret")).size(), 20u);
+  ASSERT_EQ(Exchange(Request(33, acct(1, "carol", "S-C", 1700000800), "s3cret")).size(), 20u);
+  ASSERT_EQ(Exchange(Request(34, acct(2, "alice", "S-A", 1700000900), "s3cret")).size(), 20u);
+  settle();
+  EXPECT_EQ(LoginOf("10.0.0.7"), "bob");
+  EXPECT_EQ(listener_->stats().stale, 2u);
+  // Bob's own Interim and Stop do apply.
+  ASSERT_EQ(Exchange(Request(35, acct(3, "bob", "S-B", 1700001300), "s3cret")).size(), 20u);
+  ASSERT_EQ(Exchange(Request(36, acct(2, "bob", "S-B", 1700001600), "s3cret")).size(), 20u);
+  settle();
+  EXPECT_EQ(LoginOf("10.0.0.7"), "(none)");
+}
+
+TEST(RadiusCapTest, TheSessionTableIsBoundedAndCounted) {
+  auto ep = ParseEndpoint("127.0.0.1:0", true);
+  auto l = RadiusListener::Open(*ep, "s3cret", false);
+  ASSERT_TRUE(l.ok()) << l.status();
+  (*l)->set_max_sessions(2);
+  for (int i = 1; i <= 3; ++i) {
+    std::string ip = {10, 0, 1, static_cast<char>(i)};
+    std::string req =
+        Request(static_cast<uint8_t>(i),
+                Attr(40, U32(1)) + Attr(1, "u" + std::to_string(i)) + Attr(8, ip), "s3cret");
+    EXPECT_EQ((*l)->Handle(req, "192.0.2.1").size(), 20u) << "answered all the same";
+  }
+  EXPECT_EQ((*l)->stats().table_full, 1u);
+}
+
 }  // namespace
 }  // namespace xsensor

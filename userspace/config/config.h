@@ -116,6 +116,8 @@ namespace xsensor {
   X(radius_acct_listen, std::optional<Endpoint>, Listen(), "off",                                  \
     "Take subscriber logins from RADIUS accounting (RFC 2866) sent to this UDP ADDR:PORT, or off") \
   X(radius_secret, std::string, Text(), "", "The RADIUS shared secret of radius_acct_listen")      \
+  X(radius_max_sessions, uint32_t, Integer(1, 100000000), "4000000",                               \
+    "Subscriber addresses the RADIUS listener maps at most (more is refused and counted)")         \
   X(radius_login_attribute, std::string, OneOf("user-name", "calling-station-id"), "user-name",    \
     "The RADIUS attribute that is the subscriber's LOGIN")                                         \
   X(flow_max, uint32_t, Integer(16, 100000000), "1000000",                                         \

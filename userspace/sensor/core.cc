@@ -36,6 +36,7 @@ absl::StatusOr<SensorCore> SensorCore::Create(const Config& config) {
           absl::StrCat(config.Where("radius_acct_listen"), ": ", r.status().message()));
     }
     c.radius = std::move(*r);
+    c.radius->set_max_sessions(config.radius_max_sessions);
     c.subscribers->radius = c.radius->sessions();
   }
   if (config.ajb_save_dns) {
@@ -62,12 +63,13 @@ std::unique_ptr<Worker> SensorCore::MakeWorker(const Config& config, uint8_t id,
 std::string SensorCore::RadiusCountersText() const {
   if (!radius) return "";
   const RadiusStats& s = radius->stats();
-  return absl::StrCat("radius.requests ", s.requests.load(), "\nradius.bad_authenticator ",
-                      s.bad_authenticator.load(), "\nradius.malformed ", s.malformed.load(),
-                      "\nradius.starts ", s.starts.load(), "\nradius.interim_updates ",
-                      s.interim_updates.load(), "\nradius.stops ", s.stops.load(),
-                      "\nradius.without_address ", s.without_address.load(), "\nradius.sessions ",
-                      s.sessions.load(), "\n");
+  return absl::StrCat(
+      "radius.requests ", s.requests.load(), "\nradius.bad_authenticator ",
+      s.bad_authenticator.load(), "\nradius.malformed ", s.malformed.load(), "\nradius.starts ",
+      s.starts.load(), "\nradius.interim_updates ", s.interim_updates.load(), "\nradius.stops ",
+      s.stops.load(), "\nradius.without_address ", s.without_address.load(), "\nradius.sessions ",
+      s.sessions.load(), "\nradius.duplicates ", s.duplicates.load(), "\nradius.stale ",
+      s.stale.load(), "\nradius.table_full ", s.table_full.load(), "\n");
 }
 
 }  // namespace xsensor

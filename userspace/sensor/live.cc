@@ -597,6 +597,15 @@ std::string LiveSensor::MetricsText() const {
               {{"reason", "malformed"}}, r.malformed.load());
     m.Gauge("xsensor_radius_sessions", "Subscriber addresses with a login from RADIUS now.", {},
             r.sessions.load());
+    for (auto [why, v] :
+         {std::pair{"duplicate", r.duplicates.load()}, std::pair{"stale", r.stale.load()},
+          std::pair{"table_full", r.table_full.load()}}) {
+      m.Counter("xsensor_radius_ignored_total",
+                "Authentic RADIUS requests answered but not applied: seen already (retransmitted "
+                "or replayed), stale (older than the address's session, or the Stop of another "
+                "session), or the session table full (radius_max_sessions).",
+                {{"reason", why}}, v);
+    }
   }
   m.Gauge("xsensor_capture_info",
           "How the sensor sits on the link: mode mirror (the capture interfaces receive copies) "

@@ -25,6 +25,12 @@ constexpr uint8_t kUserName = 1;
 constexpr uint8_t kFramedIpAddress = 8;
 constexpr uint8_t kCallingStationId = 31;
 constexpr uint8_t kAcctStatusType = 40;
+constexpr uint8_t kAcctDelayTime = 41;
+constexpr uint8_t kAcctSessionId = 44;
+constexpr uint8_t kEventTimestamp = 55;
+// Requests remembered to recognise a retransmission or a replay of one (the NAS, the
+// Identifier and the Request Authenticator, RFC 2866 2.2 and 3): answered, not applied again.
+constexpr size_t kRecentRequests = 65536;
 constexpr uint8_t kFramedIpv6Prefix = 97;
 constexpr uint8_t kDelegatedIpv6Prefix = 123;
 enum StatusType : uint32_t { kStart = 1, kStop = 2, kInterim = 3, kOn = 7, kOff = 8 };
@@ -57,6 +63,12 @@ bool Ipv6Prefix(absl::string_view v, PrefixEntry* e) {
 std::string Key(const PrefixEntry& e) {
   return absl::StrCat(absl::string_view(reinterpret_cast<const char*>(e.addr.data()), e.len), "/",
                       e.prefix);
+}
+
+int64_t WallSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 int64_t NowMs() {
@@ -135,8 +147,9 @@ std::string RadiusListener::Handle(absl::string_view packet, const std::string& 
     return "";
   }
   // The attributes.
-  uint32_t status = 0;
-  std::string login, calling;
+  uint32_t status = 0, event_timestamp = 0, delay = 0;
+  bool has_timestamp = false;
+  std::string login, calling, session_id;
   std::vector<PrefixEntry> where;
   for (size_t p = kHeader; p < packet.size();) {
     if (p + 2 > packet.size() || static_cast<uint8_t>(packet[p + 1]) < 2 ||
@@ -154,6 +167,12 @@ std::string RadiusListener::Handle(absl::string_view packet, const std::string& 
       login = std::string(v);
     } else if (type == kCallingStationId) {
       calling = std::string(v);
+    } else if (type == kAcctSessionId) {
+      session_id = std::string(v);
+    } else if (type == kEventTimestamp && v.size() == 4) {
+      has_timestamp = ByteReader(v).ReadU32(&event_timestamp);
+    } else if (type == kAcctDelayTime && v.size() == 4) {
+      ByteReader(v).ReadU32(&delay);
     } else if (type == kFramedIpAddress && v.size() == 4) {
       e.len = 4;
       e.prefix = 32;
@@ -164,6 +183,27 @@ std::string RadiusListener::Handle(absl::string_view packet, const std::string& 
     }
   }
   ++stats_.requests;
+  // The Accounting-Response is due whatever is done with the request (else the NAS sends it
+  // again).
+  std::string head = {static_cast<char>(kAccountingResponse), static_cast<char>(id), 0,
+                      static_cast<char>(kHeader)};
+  std::string answer = head + Md5(head, packet.substr(4, 16), "", secret_);
+  // A request seen already (a retransmission, or a replay of a recorded one): not applied
+  // again, so that an old Start replayed after its Stop maps no address back to its user.
+  std::string seen = absl::StrCat(nas, "/", id, "/", packet.substr(4, 16));
+  if (!recent_set_.insert(seen).second) {
+    ++stats_.duplicates;
+    return answer;
+  }
+  recent_.push_back(std::move(seen));
+  if (recent_.size() > kRecentRequests) {
+    recent_set_.erase(recent_.front());
+    recent_.pop_front();
+  }
+  // When it happened at the NAS: Event-Timestamp, else now less Acct-Delay-Time (RFC 2869 5.3,
+  // RFC 2866 5.2).
+  const int64_t event_time =
+      has_timestamp ? int64_t{event_timestamp} : WallSeconds() - static_cast<int64_t>(delay);
   if (calling_station_id_) login = calling;
   switch (status) {
     case kStart:
@@ -175,13 +215,37 @@ std::string RadiusListener::Handle(absl::string_view packet, const std::string& 
       }
       for (PrefixEntry& e : where) {
         e.login = login;
-        sessions_[Key(e)] = {e, nas};
+        auto it = sessions_.find(Key(e));
+        if (it != sessions_.end() && it->second.session_id != session_id &&
+            event_time < it->second.event_time) {
+          // Another session holds the address since later than this request's event: this one
+          // is stale (delayed, or replayed) and must not take the address back.
+          ++stats_.stale;
+          continue;
+        }
+        if (it == sessions_.end() && sessions_.size() >= max_sessions_) {
+          ++stats_.table_full;
+          continue;
+        }
+        sessions_[Key(e)] = {e, nas, session_id, event_time};
+        dirty_ = true;
       }
-      dirty_ = true;
       break;
     case kStop:
       ++stats_.stops;
-      for (const PrefixEntry& e : where) dirty_ |= sessions_.erase(Key(e)) > 0;
+      for (const PrefixEntry& e : where) {
+        auto it = sessions_.find(Key(e));
+        if (it == sessions_.end()) continue;
+        // The Stop of another session than the one holding the address now (a late Stop of
+        // the address's previous user), or of an event before it started: the current one
+        // stays.
+        if (it->second.session_id != session_id || event_time < it->second.event_time) {
+          ++stats_.stale;
+          continue;
+        }
+        sessions_.erase(it);
+        dirty_ = true;
+      }
       break;
     case kOn:
     case kOff:
@@ -200,9 +264,7 @@ std::string RadiusListener::Handle(absl::string_view packet, const std::string& 
   }
   // Accounting-Response (RFC 2866 3): no attributes; the Response Authenticator is
   // MD5(Code + Identifier + Length + Request Authenticator + attributes + secret).
-  std::string head = {static_cast<char>(kAccountingResponse), static_cast<char>(id), 0,
-                      static_cast<char>(kHeader)};
-  return head + Md5(head, packet.substr(4, 16), "", secret_);
+  return answer;
 }
 
 void RadiusListener::Run() {

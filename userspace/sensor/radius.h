@@ -10,10 +10,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_set>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -32,6 +34,10 @@ struct RadiusStats {
   std::atomic<uint64_t> stops{0};
   std::atomic<uint64_t> without_address{0};  // Start/Interim without a framed address or login
   std::atomic<uint64_t> sessions{0};         // addresses with a login now
+  std::atomic<uint64_t> duplicates{0};       // a request seen already (retransmitted or replayed)
+  std::atomic<uint64_t> stale{0};            // a Start/Interim older than the address's session, or
+                                             // the Stop of another session than the one holding it
+  std::atomic<uint64_t> table_full{0};       // addresses not mapped: radius_max_sessions reached
 };
 
 // The RFC 2866 3 Request Authenticator of `packet` (its own field ignored), and whether the
@@ -55,6 +61,8 @@ class RadiusListener {
   const RadiusStats& stats() const { return stats_; }
   const Endpoint& endpoint() const { return endpoint_; }
 
+  // Addresses mapped at most (radius_max_sessions); before Begin.
+  void set_max_sessions(size_t n) { max_sessions_ = n; }
   // One datagram from `nas`; the answer to send back, empty when none. (The thread calls it;
   // tests too.)
   std::string Handle(absl::string_view packet, const std::string& nas);
@@ -67,12 +75,17 @@ class RadiusListener {
   struct Session {
     PrefixEntry where;
     std::string nas;
+    std::string session_id;  // Acct-Session-Id ("" when the NAS sends none)
+    int64_t event_time = 0;  // seconds: Event-Timestamp, else arrival less Acct-Delay-Time
   };
   UniqueFd fd_;
   Endpoint endpoint_;
   std::string secret_;
   bool calling_station_id_ = false;
   std::map<std::string, Session> sessions_;  // by address bytes + prefix length (thread only)
+  size_t max_sessions_ = 4'000'000;
+  std::deque<std::string> recent_;  // requests seen, oldest first (kRecentRequests at most)
+  std::unordered_set<std::string> recent_set_;
   bool dirty_ = false;
   LoginMap published_;
   RadiusStats stats_;
