@@ -487,7 +487,9 @@ TEST(ExporterTest, TcpCollectorDownLongQueuesUpToTheBoundThenDropsAndCountsExact
   Listener back(/*udp=*/false, &ep);
   ASSERT_NE(back.receiver, nullptr);
   StartUntilSessionCloses(back);
-  ASSERT_TRUE(TickUntil(**e, [&] { return col->connected() && col->queued_bytes() == 0; }));
+  ASSERT_TRUE(TickUntil(**e, [&] {
+    return col->connected() && col->queued_bytes() == 0 && col->unacknowledged_messages() == 0;
+  }));
   CollectorStats stats = col->stats();
   e->reset();
   back.thread.join();
@@ -542,9 +544,63 @@ TEST(ExporterTest, TcpCollectorThatStopsReadingCostsBoundedMemoryAndCountsDrops)
   EXPECT_GT(st.messages_dropped, 0u);
   EXPECT_GT(st.messages_sent, 0u);
   EXPECT_TRUE(col.connected()) << "a slow collector is not a dead one";
-  // Every message is accounted for: written, dropped, or waiting in the bounded queue.
-  EXPECT_EQ(st.messages_sent + st.messages_dropped + col.queued_bytes() / message.size(),
+  // Every message is accounted for: acknowledged by the collector's TCP, dropped, written and
+  // waiting for the acknowledgement, or waiting in the bounded queue.
+  EXPECT_EQ(st.messages_sent + st.messages_dropped + col.unacknowledged_messages() +
+                col.queued_bytes() / message.size(),
             kMessages);
+  EXPECT_EQ(st.records_dropped, st.messages_dropped * 10);
+}
+
+// A collector that takes the connection, takes little (a small window, never read) and then
+// resets it: what it did not acknowledge is not delivered, whatever reached our socket.
+TEST(ExporterTest, TcpMessagesCountAsSentWhenAcknowledgedNotWhenWritten) {
+  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(listener.valid());
+  int small = 4096;  // inherited by the accepted socket: the window it offers stays small
+  setsockopt(listener.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  Endpoint ep = *ParseEndpoint("127.0.0.1:0", true);
+  ASSERT_EQ(bind(listener.get(), ep.sa(), ep.len), 0);
+  ASSERT_EQ(listen(listener.get(), 1), 0);
+  socklen_t len = sizeof(ep.addr);
+  ASSERT_EQ(getsockname(listener.get(), reinterpret_cast<sockaddr*>(&ep.addr), &len), 0);
+  ep.len = len;
+  Collector col(ep, /*tcp=*/true, "", 16 << 20);
+  int64_t deadline = MonotonicMicros() + 5'000'000;
+  while (!col.connected() && MonotonicMicros() < deadline) {
+    col.Poll(MonotonicMicros());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(col.connected());
+  UniqueFd peer(accept(listener.get(), nullptr, nullptr));
+  ASSERT_TRUE(peer.valid());
+  std::string message(1400, 'x');
+  message[0] = 0;
+  message[1] = 10;
+  constexpr uint64_t kMessages = 200;  // 280 KB: written at once into our send buffer
+  for (uint64_t i = 0; i < kMessages; ++i) col.Send(message, 10);
+  for (int i = 0; i < 50; ++i) {
+    col.Poll(MonotonicMicros());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_GT(col.unacknowledged_messages(), 100u) << "written, not acknowledged";
+  const uint64_t acknowledged = col.stats().messages_sent;
+  EXPECT_LT(acknowledged, 40u) << "no more than its small window took";
+  // The collector resets the connection (close with unread data, linger 0).
+  linger l{1, 0};
+  setsockopt(peer.get(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  peer.Reset();
+  listener.Reset();
+  deadline = MonotonicMicros() + 5'000'000;
+  while (col.unacknowledged_messages() > 0 && MonotonicMicros() < deadline) {
+    col.Send(message, 10);  // a write meets the reset
+    col.Poll(MonotonicMicros());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const CollectorStats& st = col.stats();
+  EXPECT_EQ(col.unacknowledged_messages(), 0u);
+  EXPECT_EQ(st.messages_sent, acknowledged) << "nothing more counted as delivered";
+  EXPECT_GE(st.messages_dropped, kMessages - acknowledged) << "the rest went with the connection";
   EXPECT_EQ(st.records_dropped, st.messages_dropped * 10);
 }
 

@@ -2,11 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/string_view.h"
@@ -97,6 +100,10 @@ void Collector::Connect(int64_t now_us) {
 void Collector::Disconnect(int64_t now_us, int err) {
   if (err) NoteError(err);
   ++stats_.disconnects;
+  // What the collector acknowledged before the end was delivered; the rest went with the
+  // connection (written into a socket that was reset is not delivered).
+  CountAcknowledged();
+  DropUnacknowledged();
   fd_.Reset();
   connected_ = connecting_ = false;
   need_templates_ = true;
@@ -137,9 +144,30 @@ void Collector::DropQueue() {
   front_written_ = 0;
 }
 
-void Collector::CountSent(const Queued& q) {
+void Collector::CountSent(uint32_t records, bool options) {
   ++stats_.messages_sent;
-  (q.options ? stats_.options_records_sent : stats_.records_sent) += q.records;
+  (options ? stats_.options_records_sent : stats_.records_sent) += records;
+}
+
+void Collector::CountAcknowledged() {
+  if (unacked_.empty() || !fd_.valid()) return;
+  // SIOCOUTQ: the bytes written and not yet acknowledged by the peer.
+  int outq = 0;
+  if (ioctl(fd_.get(), SIOCOUTQ, &outq) != 0 || outq < 0) return;
+  const uint64_t acked = written_ - std::min<uint64_t>(written_, static_cast<uint64_t>(outq));
+  while (!unacked_.empty() && unacked_.front().end <= acked) {
+    CountSent(unacked_.front().records, unacked_.front().options);
+    unacked_.pop_front();
+  }
+}
+
+void Collector::DropUnacknowledged() {
+  for (const Unacked& u : unacked_) {
+    ++stats_.messages_dropped;
+    stats_.records_dropped += u.records;
+  }
+  unacked_.clear();
+  written_ = 0;
 }
 
 void Collector::Send(absl::string_view message, uint32_t records, bool options) {
@@ -159,9 +187,10 @@ void Collector::Send(absl::string_view message, uint32_t records, bool options) 
   }
   bytes.assign(message.data(), message.size());
   SetU32At(&bytes, 8, sequence_);
-  // TCP: counted when queued, since a session's queue is either written in order or dropped
-  // with the session. UDP: the records count whether or not the collector takes them (RFC
-  // 7011 10.3.2: the sequence number tells the collector what it lost).
+  // The sequence number counts the records when queued. TCP: a session's queue is either
+  // written in order or dropped with the session. UDP: the records count whether or not the
+  // collector takes them (RFC 7011 10.3.2: the sequence number tells the collector what it
+  // lost). (The delivery statistics are another matter: CountSent, CountAcknowledged.)
   sequence_ += records;
   queued_bytes_ += message.size();
   if (tcp_ && options) {
@@ -245,16 +274,20 @@ void Collector::WriteQueued() {
     NoteOk();
     size_t left = static_cast<size_t>(w);
     stats_.bytes_sent += left;
+    uint64_t at = written_;
+    written_ += left;
     while (left > 0) {
       Queued& q = queue_.front();
       size_t rest = q.bytes.size() - front_written_;
       if (left < rest) {
         front_written_ += left;
+        CountAcknowledged();
         return;  // the socket is full
       }
       left -= rest;
+      at += rest;
       front_written_ = 0;
-      CountSent(q);
+      unacked_.push_back({at, q.records, q.options});
       queued_bytes_ -= q.bytes.size();
       if (spare_.size() < kBatch) spare_.push_back(std::move(q.bytes));
       queue_.pop_front();
@@ -303,6 +336,7 @@ void Collector::Poll(int64_t now_us) {
     }
   }
   if (connected_ && !queue_.empty()) WriteQueued();
+  if (connected_) CountAcknowledged();
 }
 
 void Collector::Drain(int64_t deadline_us, const std::function<void()>& send_templates) {
@@ -316,14 +350,17 @@ void Collector::Drain(int64_t deadline_us, const std::function<void()>& send_tem
   while (MonotonicMicros() < deadline_us && (connected_ || connecting_)) {
     if (need_templates_) send_templates();
     Poll(MonotonicMicros());
-    if (connected_ && queue_.empty()) return;
+    if (connected_ && queue_.empty() && unacked_.empty()) return;
     pollfd p{fd_.get(), static_cast<short>(POLLOUT), 0};
     if (fd_.valid()) poll(&p, 1, 20);
   }
-  if (!queue_.empty()) {
-    XS_LOG_WARN("collector tcp ", endpoint_.ToString(), ": ", queue_.size(),
-                " messages not delivered at shutdown");
+  if (!queue_.empty() || !unacked_.empty()) {
+    XS_LOG_WARN("collector tcp ", endpoint_.ToString(), ": ", queue_.size() + unacked_.size(),
+                " messages not delivered at shutdown (", unacked_.size(),
+                " written but not acknowledged)");
   }
+  CountAcknowledged();
+  DropUnacknowledged();
   DropQueue();
 }
 

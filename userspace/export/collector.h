@@ -70,6 +70,9 @@ class Collector {
   void Drain(int64_t deadline_us, const std::function<void()>& send_templates);
   size_t queued_bytes() const { return queued_bytes_; }
   size_t queued_messages() const { return queue_.size(); }
+  // TCP: messages written whole that the collector has not acknowledged yet (sent when it
+  // does, dropped if the connection ends first).
+  size_t unacknowledged_messages() const { return unacked_.size(); }
   static constexpr size_t kBatch = 64;
   bool connected() const { return connected_; }
   // UDP: socket open; TCP: connected or connecting.
@@ -103,7 +106,19 @@ class Collector {
     uint32_t records;
     bool options;
   };
-  void CountSent(const Queued& q);
+  void CountSent(const Queued& q) { CountSent(q.records, q.options); }
+  void CountSent(uint32_t records, bool options);
+  // TCP: messages written whole, waiting for the collector's TCP to acknowledge their last
+  // byte; counted as sent then, and as dropped when the connection ends before.
+  struct Unacked {
+    uint64_t end;  // offset just past the message in this connection's byte stream
+    uint32_t records;
+    bool options;
+  };
+  void CountAcknowledged();
+  void DropUnacknowledged();
+  std::deque<Unacked> unacked_;
+  uint64_t written_ = 0;  // bytes written on this connection
   std::deque<Queued> queue_;
   size_t front_written_ = 0;  // TCP: bytes of queue_.front() already written
   size_t unwritten_ = 0;      // messages queued since the last write attempt
