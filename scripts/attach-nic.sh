@@ -202,7 +202,10 @@ fi
 args=(--interface "$CAPTURE" --xdp_mode "$MODE")
 [ -n "$CONFIG" ] && args+=(--config "$CONFIG")
 [ -n "$PEER" ] && args+=(--capture_mode inline --inline_peer "$PEER")
-if [ "${symmetric:-0}" -eq 1 ] && ! { [ -n "$CONFIG" ] && grep -q '^[[:space:]]*flow_affinity' "$CONFIG"; }; then
+# (Not for --host, whose capture end is a veth without RSS, nor inline, where a flow's two
+# directions come in on two ports: flows go to workers by hash there.)
+if [ "${symmetric:-0}" -eq 1 ] && [ $HOST -eq 0 ] && [ -z "$PEER" ] &&
+   ! { [ -n "$CONFIG" ] && grep -q '^[[:space:]]*flow_affinity' "$CONFIG"; }; then
   args+=(--flow_affinity queue)
 fi
 note "starting: $XSENSOR ${args[*]} ${EXTRA[*]}"
