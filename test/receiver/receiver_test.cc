@@ -208,7 +208,8 @@ TEST(ReceiverTest, UdpExportersAreForgottenPastTheCap) {
     sendto(s.get(), hello.data(), hello.size(), 0, ep.sa(), ep.len);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the last ones read
+  // The last ones read (1 s: under a loaded parallel test run 200 ms once was not enough).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   r->stop = true;
   r->thread.join();
   EXPECT_LE(r->rx->udp_sessions(), 8u);
