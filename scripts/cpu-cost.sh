@@ -3,9 +3,10 @@
 # a "lossless rate" mostly measures the injector): each receiver, started fresh on a two-queue
 # capture port (veth), gets one pass of the same capture at one fixed rate that all of them
 # sustain, sent by tcpreplay; its process CPU time (all threads, from the scheduler's
-# /proc/PID/task/*/schedstat) is divided by the frames the XDP program saw and by the frames that reached
-# userspace. Kernel work in softirq (XDP, the copy into the rings) is charged to whichever task
-# runs it, mostly the sender: not counted here. The XDP program's own cost per packet comes from
+# /proc/PID/task/*/schedstat) is divided by the frames the XDP program saw and by the frames
+# that reached userspace. Kernel work in softirq (XDP, the copy into the rings) is charged to
+# the task it interrupts, mostly the sender, so it is mostly not in these figures; the
+# receiver's own system calls (poll, the fill ring's wake-ups) are. The XDP program's cost from
 # kernel.bpf_stats_enabled (run_time_ns / run_cnt), beside the same program dropping everything
 # (the ceiling). One offline worker's CPU per frame on the same capture is the yardstick.
 #   cpu-cost.sh BUILD CAPTURE [LABEL]    (env: RATE=150000 frames/s, FRAMES=300000, REPS=3)
