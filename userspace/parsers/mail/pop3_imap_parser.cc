@@ -62,7 +62,10 @@ void MailboxParser::OnData(ParseContext& ctx, absl::string_view data, uint32_t) 
       literal_left_ -= n;
       data.remove_prefix(n);
       for (absl::string_view l : absl::StrSplit(chunk, '\n')) {
-        partial_[d].append(l.data(), std::min(l.size(), kMaxLine));
+        // A line longer than the limit keeps its first kMaxLine bytes, however many segments
+        // it spans (a literal without line ends grew the buffer by a segment each).
+        partial_[d].append(l.data(),
+                           std::min(l.size(), kMaxLine - std::min(kMaxLine, partial_[d].size())));
         if (l.data() + l.size() < chunk.data() + chunk.size()) {  // a complete line
           absl::string_view line = absl::StripSuffix(partial_[d], "\r");
           scanner_.Line(line);
