@@ -100,3 +100,11 @@ e2e_compare_and_exit() {  # what-the-client-did ok-line log...
   fi
   exit "$fail"
 }
+
+# JSON records (xsensor-recv --out) without what differs between runs of the same traffic by
+# design (session ids, times, the exporter's port, the channel number: live, the capture
+# interface's, offline none), sorted: two runs' records compare with diff.
+normalize_records() {
+  sed -E 's/"session_id":[0-9]+,//; s/"time_stamp":[0-9]+,//; s/"exporter":"[^"]*",//;
+          s/,?"bridge_channel_num":[0-9]+//' "$1" | sort
+}

@@ -508,32 +508,53 @@ TEST(ExporterTest, TcpCollectorDownLongQueuesUpToTheBoundThenDropsAndCountsExact
   EXPECT_GE(prefix + 16, back.sessions.size()) << "all but the last message a prefix";
 }
 
-TEST(ExporterTest, TcpCollectorThatStopsReadingCostsBoundedMemoryAndCountsDrops) {
-  // A collector that accepts the connection and never reads from it.
-  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(listener.valid());
-  Endpoint ep = *ParseEndpoint("127.0.0.1:0", true);
-  ASSERT_EQ(bind(listener.get(), ep.sa(), ep.len), 0);
-  ASSERT_EQ(listen(listener.get(), 1), 0);
+// A collector on a loopback port that accepts and never reads (`rcvbuf`: the receive buffer
+// its connection gets, 0: the default).
+struct SilentCollector {
+  UniqueFd listener;
+  Endpoint endpoint;
+};
+SilentCollector ListenSilently(int rcvbuf = 0) {
+  SilentCollector c{UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)),
+                    *ParseEndpoint("127.0.0.1:0", true)};
+  Endpoint& ep = c.endpoint;
+  if (rcvbuf) setsockopt(c.listener.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  EXPECT_EQ(bind(c.listener.get(), ep.sa(), ep.len), 0);
+  EXPECT_EQ(listen(c.listener.get(), 1), 0);
   socklen_t len = sizeof(ep.addr);
-  ASSERT_EQ(getsockname(listener.get(), reinterpret_cast<sockaddr*>(&ep.addr), &len), 0);
+  EXPECT_EQ(getsockname(c.listener.get(), reinterpret_cast<sockaddr*>(&ep.addr), &len), 0);
   ep.len = len;
-
-  constexpr size_t kBound = 64 << 10;
-  Collector col(ep, /*tcp=*/true, "", kBound);
-  int64_t deadline = MonotonicMicros() + 5'000'000;
+  return c;
+}
+// Polls `col` until its connection is up (5 s at most); whether it is.
+bool PollUntilConnected(Collector& col) {
+  const int64_t deadline = MonotonicMicros() + 5'000'000;
   while (!col.connected() && MonotonicMicros() < deadline) {
     col.Poll(MonotonicMicros());
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  ASSERT_TRUE(col.connected());
-  UniqueFd stalled(accept(listener.get(), nullptr, nullptr));
-  ASSERT_TRUE(stalled.valid());
-
-  // 40 MB of messages: far more than loopback socket buffers hold. Send never blocks.
+  return col.connected();
+}
+// 1400 bytes that start like an IPFIX message.
+std::string IpfixSizedMessage() {
   std::string message(1400, 'x');
   message[0] = 0;
   message[1] = 10;  // IPFIX version
+  return message;
+}
+
+TEST(ExporterTest, TcpCollectorThatStopsReadingCostsBoundedMemoryAndCountsDrops) {
+  // A collector that accepts the connection and never reads from it.
+  SilentCollector silent = ListenSilently();
+  ASSERT_TRUE(silent.listener.valid());
+  constexpr size_t kBound = 64 << 10;
+  Collector col(silent.endpoint, /*tcp=*/true, "", kBound);
+  ASSERT_TRUE(PollUntilConnected(col));
+  UniqueFd stalled(accept(silent.listener.get(), nullptr, nullptr));
+  ASSERT_TRUE(stalled.valid());
+
+  // 40 MB of messages: far more than loopback socket buffers hold. Send never blocks.
+  const std::string message = IpfixSizedMessage();
   constexpr uint64_t kMessages = 30000;
   for (uint64_t i = 0; i < kMessages; ++i) {
     col.Send(message, 10);
@@ -555,28 +576,14 @@ TEST(ExporterTest, TcpCollectorThatStopsReadingCostsBoundedMemoryAndCountsDrops)
 // A collector that takes the connection, takes little (a small window, never read) and then
 // resets it: what it did not acknowledge is not delivered, whatever reached our socket.
 TEST(ExporterTest, TcpMessagesCountAsSentWhenAcknowledgedNotWhenWritten) {
-  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(listener.valid());
-  int small = 4096;  // inherited by the accepted socket: the window it offers stays small
-  setsockopt(listener.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-  Endpoint ep = *ParseEndpoint("127.0.0.1:0", true);
-  ASSERT_EQ(bind(listener.get(), ep.sa(), ep.len), 0);
-  ASSERT_EQ(listen(listener.get(), 1), 0);
-  socklen_t len = sizeof(ep.addr);
-  ASSERT_EQ(getsockname(listener.get(), reinterpret_cast<sockaddr*>(&ep.addr), &len), 0);
-  ep.len = len;
-  Collector col(ep, /*tcp=*/true, "", 16 << 20);
-  int64_t deadline = MonotonicMicros() + 5'000'000;
-  while (!col.connected() && MonotonicMicros() < deadline) {
-    col.Poll(MonotonicMicros());
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ASSERT_TRUE(col.connected());
-  UniqueFd peer(accept(listener.get(), nullptr, nullptr));
+  // 4 KB, inherited by the accepted socket: the window it offers stays small.
+  SilentCollector silent = ListenSilently(4096);
+  ASSERT_TRUE(silent.listener.valid());
+  Collector col(silent.endpoint, /*tcp=*/true, "", 16 << 20);
+  ASSERT_TRUE(PollUntilConnected(col));
+  UniqueFd peer(accept(silent.listener.get(), nullptr, nullptr));
   ASSERT_TRUE(peer.valid());
-  std::string message(1400, 'x');
-  message[0] = 0;
-  message[1] = 10;
+  const std::string message = IpfixSizedMessage();
   constexpr uint64_t kMessages = 200;  // 280 KB: written at once into our send buffer
   for (uint64_t i = 0; i < kMessages; ++i) col.Send(message, 10);
   for (int i = 0; i < 50; ++i) {
@@ -590,8 +597,8 @@ TEST(ExporterTest, TcpMessagesCountAsSentWhenAcknowledgedNotWhenWritten) {
   linger l{1, 0};
   setsockopt(peer.get(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
   peer.Reset();
-  listener.Reset();
-  deadline = MonotonicMicros() + 5'000'000;
+  silent.listener.Reset();
+  const int64_t deadline = MonotonicMicros() + 5'000'000;
   while (col.unacknowledged_messages() > 0 && MonotonicMicros() < deadline) {
     col.Send(message, 10);  // a write meets the reset
     col.Poll(MonotonicMicros());

@@ -6,16 +6,11 @@
 #include "export/exporter.h"
 #include "sensor/worker.h"
 #include "testing/corpus.h"
+#include "testing/counting_sink.h"
 #include "testing/pipeline.h"
 
 namespace xsensor {
 namespace {
-
-class NullSink : public RecordSink {
- public:
-  void Emit(const google::protobuf::Message&) override { ++n; }
-  uint64_t n = 0;
-};
 
 TEST(CorpusRobustnessTest, EveryCaptureEveryFrameAccountedFor) {
   auto captures = testing::AllCorpusCaptures();
@@ -24,7 +19,7 @@ TEST(CorpusRobustnessTest, EveryCaptureEveryFrameAccountedFor) {
   Config config = DefaultConfig();
   for (const auto& path : captures) {
     SCOPED_TRACE(path);
-    NullSink sink;
+    testing::CountingSink sink;
     Worker worker(config, 0, &sink);
     auto r = ReadPcapFile(path, [&](LinkType l, const uint8_t* d, size_t c, size_t w, int64_t t) {
       worker.HandleFrame(l, d, c, w, t);
@@ -33,7 +28,7 @@ TEST(CorpusRobustnessTest, EveryCaptureEveryFrameAccountedFor) {
     worker.Finish();
     EXPECT_EQ(worker.counters().Get(WorkerCounters::kFrames), r->frames);
     EXPECT_EQ(worker.decode_counters().Sum(), r->frames);
-    EXPECT_EQ(sink.n, worker.records_emitted());
+    EXPECT_EQ(sink.records, worker.records_emitted());
   }
 }
 

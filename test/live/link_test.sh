@@ -20,6 +20,7 @@ BIN=$BUILD/userspace
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, XDP, AF_XDP)"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+source "$ROOT/test/e2e/lib.sh"  # e2e_nginx, normalize_records
 for t in ip curl dig dnsmasq python3 ethtool; do command -v $t >/dev/null || skip "$t not installed"; done
 
 P="xk${CASE:0:3}$$"
@@ -28,6 +29,9 @@ work=$(mktemp -d)
 pids=()
 namespaces=()
 cleanup() {
+  # TERM first (nginx's master takes its worker with it), then KILL what is left.
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.2
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   for n in "${namespaces[@]}"; do ip netns del "$n" 2>/dev/null || true; done
   [ -n "${XS_KEEP:-}" ] && cp -r "$work" "$XS_KEEP"; rm -rf "$work"
@@ -36,6 +40,20 @@ trap cleanup EXIT
 fail=0
 check() { if eval "$1"; then echo "ok: $2"; else echo "FAIL: $2"; fail=1; fi; }
 netns() { ip netns add "$1" && namespaces+=("$1") && ip -n "$1" link set lo up; }
+# xsensor-recv in namespace $1 ("" for this one), JSON records to $2, ending after $3 TCP
+# sessions: sets recv_pid and col (its ADDR:PORT).
+receiver() {
+  local ready="$work/ready.$RANDOM" in_ns=()
+  [ -n "$1" ] && in_ns=(ip netns exec "$1")
+  "${in_ns[@]}" "$BIN/xsensor-recv" --tcp 127.0.0.1:0 --ready_file "$ready" --out "$2" \
+    --exit_after_tcp_sessions "$3" --max_run_ms 120000 2>>"$work/recv.log" &
+  recv_pid=$!
+  pids+=($recv_pid)
+  for _ in $(seq 100); do [ -f "$ready" ] && break; sleep 0.05; done
+  col=$(awk '/^tcp/ {print $2}' "$ready")
+}
+# Waits (5 s at most) for the sensor whose log is $1 to say it captures.
+capturing() { for _ in $(seq 100); do grep -q "capturing on" "$1" && break; sleep 0.05; done; }
 # A veth pair between two namespaces, 2 queues each, offloads off: $1 ns $2 if $3 addr/len, $4..$6
 # the same for the other end (no address: "").
 link() {
@@ -117,20 +135,14 @@ case "$CASE" in
     cap_if=$(sed -n 's/.*mirrored both ways onto \([a-z0-9]*\) .*/\1/p' "$work/attach.log")
     check '[ -n "$cap_if" ] && ip -n "$P-srv" link show "$cap_if" >/dev/null 2>&1' \
       "attach-nic.sh made the mirror port ${cap_if:-?}"
-    ip netns exec "$P-srv" "$BIN/xsensor-recv" --tcp 127.0.0.1:0 --ready_file "$work/ready" \
-      --out "$work/records.json" --exit_after_tcp_sessions 2 --max_run_ms 60000 \
-      2>"$work/recv.log" &
-    recv_pid=$!
-    pids+=($recv_pid)
-    for _ in $(seq 100); do [ -f "$work/ready" ] && break; sleep 0.05; done
-    col=$(awk '/^tcp/ {print $2}' "$work/ready")
+    receiver "$P-srv" "$work/records.json" 2
     # The default configuration (mirror mode), on the mirror port.
     ip netns exec "$P-srv" "$BIN/xsensor" --interface "$cap_if" --ipfix_tcp_collectors="$col" \
       --ipfix_dns_tcp_collectors="$col" --metrics_listen=off --print_counters=false \
       2>"$work/sensor.log" &
     sensor_pid=$!
     pids+=($sensor_pid)
-    for _ in $(seq 100); do grep -q "capturing on" "$work/sensor.log" && break; sleep 0.05; done
+    capturing "$work/sensor.log"
     check 'grep -q "capturing on $cap_if .*mirror mode" "$work/sensor.log"' "the sensor runs on the mirror"
     check 'traffic_ok "$P-cli" 10.214.0.1' "curl and dig to the server work while it runs"
     check 'traffic_ok "$P-cli" 10.214.0.1' "and again"
@@ -171,16 +183,9 @@ case "$CASE" in
     head -c 200000 /dev/urandom >"$work/www/small.bin"
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=inline.test" \
       -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-    cat >"$work/nginx.conf" <<CONF
-daemon off;
-master_process off;
-user root;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp;
+    NS=$SRV
+    cd "$work"  # (e2e_nginx writes its configuration here)
+    e2e_nginx <<CONF
   server {
     listen 10.215.0.2:80;
     listen 10.215.0.2:443 ssl;
@@ -189,10 +194,7 @@ http {
     ssl_certificate_key $work/key.pem;
     root $work/www;
   }
-}
 CONF
-    ip netns exec "$SRV" nginx -c "$work/nginx.conf" -p "$work" 2>"$work/nginx.start.err" &
-    pids+=($!); disown
     ip netns exec "$SRV" dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts \
       --bind-interfaces --listen-address=10.215.0.2 --port=53 \
       --host-record=host.inline.test,192.0.2.2 2>"$work/dnsmasq.log" &
@@ -214,21 +216,18 @@ while True:
     done
 
     # The receiver and the sensor, inline, in the sensor's namespace.
-    ip netns exec "$SEN" "$BIN/xsensor-recv" --tcp 127.0.0.1:0 --ready_file "$work/ready" \
-      --out "$work/inline.json" --exit_after_tcp_sessions 3 --max_run_ms 120000 \
-      2>"$work/recv.log" &
-    recv_pid=$!
-    pids+=($recv_pid)
-    for _ in $(seq 100); do [ -f "$work/ready" ] && break; sleep 0.05; done
-    col=$(awk '/^tcp/ {print $2}' "$work/ready")
-    flags=(--ipfix_tcp_collectors="$col" --ipfix_meta_tcp_collectors="$col"
-           --ipfix_dns_tcp_collectors="$col" --http_parse_reply=1 --ssl_parse_reply=1
-           --metrics_listen=off --print_counters=false)
+    receiver "$SEN" "$work/inline.json" 3
+    collectors() {
+      echo "--ipfix_tcp_collectors=$col --ipfix_meta_tcp_collectors=$col" \
+           "--ipfix_dns_tcp_collectors=$col"
+    }
+    flags=(--http_parse_reply=1 --ssl_parse_reply=1 --metrics_listen=off --print_counters=false)
     ip netns exec "$SEN" "$BIN/xsensor" --interface "$A" --capture_mode=inline \
-      --inline_peer="$B" --counters_out "$work/counters" "${flags[@]}" 2>"$work/sensor.log" &
+      --inline_peer="$B" --counters_out "$work/counters" $(collectors) "${flags[@]}" \
+      2>"$work/sensor.log" &
     sensor_pid=$!
     pids+=($sensor_pid)
-    for _ in $(seq 100); do grep -q "capturing on" "$work/sensor.log" && break; sleep 0.05; done
+    capturing "$work/sensor.log"
     check 'grep -q "inline mode, bridging $A <-> $B" "$work/sensor.log"' "the sensor says it runs inline"
     ip netns exec "$CLI" dumpcap -q -i "${P}c" -w "$work/client.pcap" 2>/dev/null &
     cap=$!
@@ -276,29 +275,17 @@ while True:
     M=${P}m
     bash "$ROOT/scripts/veth-harness.sh" up "$M" 2 >/dev/null
     namespaces+=("$M-ns")
-    "$BIN/xsensor-recv" --tcp 127.0.0.1:0 --ready_file "$work/ready2" --out "$work/mirror.json" \
-      --exit_after_tcp_sessions 3 --max_run_ms 120000 2>>"$work/recv.log" &
-    recv_pid=$!
-    pids+=($recv_pid)
-    for _ in $(seq 100); do [ -f "$work/ready2" ] && break; sleep 0.05; done
-    col=$(awk '/^tcp/ {print $2}' "$work/ready2")
-    flags[0]=--ipfix_tcp_collectors="$col"; flags[1]=--ipfix_meta_tcp_collectors="$col"
-    flags[2]=--ipfix_dns_tcp_collectors="$col"
-    "$BIN/xsensor" --interface "$M" "${flags[@]}" 2>"$work/mirror.log" &
+    receiver "" "$work/mirror.json" 3
+    "$BIN/xsensor" --interface "$M" $(collectors) "${flags[@]}" 2>"$work/mirror.log" &
     sensor_pid=$!
     pids+=($sensor_pid)
-    for _ in $(seq 100); do grep -q "capturing on" "$work/mirror.log" && break; sleep 0.05; done
+    capturing "$work/mirror.log"
     ip netns exec "$M-ns" tcpreplay -q --pps=3000 -i "$M-p" "$work/client.pcap" >/dev/null 2>&1
     sleep 1
     kill -INT "$sensor_pid"; wait "$sensor_pid" || true
     wait "$recv_pid" || true
     ip link del "$M" 2>/dev/null || true
-    # What differs between runs by design: sessions, times, the exporter, the channel number.
-    normalize() {
-      sed -E 's/"session_id":[0-9]+,//; s/"time_stamp":[0-9]+,//; s/"exporter":"[^"]*",//;
-              s/,?"bridge_channel_num":[0-9]+//' "$1" | sort
-    }
-    check 'diff <(normalize "$work/inline.json") <(normalize "$work/mirror.json") >"$work/diff"' \
+    check 'diff <(normalize_records "$work/inline.json") <(normalize_records "$work/mirror.json") >"$work/diff"' \
       "inline records equal mirror mode's on the same traffic ($(wc -l <"$work/inline.json") records)"
     [ -s "$work/diff" ] && head -6 "$work/diff"
 
@@ -307,7 +294,7 @@ while True:
       --inline_peer="$B" --metrics_listen=off --print_counters=false 2>"$work/sensor2.log" &
     sensor_pid=$!
     pids+=($sensor_pid); disown
-    for _ in $(seq 100); do grep -q "capturing on" "$work/sensor2.log" && break; sleep 0.05; done
+    capturing "$work/sensor2.log"
     ip netns exec "$CLI" python3 - "$work/probe.txt" <<'PY' &
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -28,6 +28,7 @@
 set -euo pipefail
 CASE=$1 BUILD=$2 SHARED=$3
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+source "$ROOT/test/e2e/lib.sh"  # normalize_records
 BIN=$BUILD/userspace
 TBIN=$BUILD/test
 skip() { echo "SKIP: $*"; exit 77; }
@@ -149,12 +150,6 @@ settled_metrics() {
   done
 }
 
-# Records without what differs between runs by design (session ids, times, exporter port).
-# BRIDGE_CHANNEL_NUM too: live it is the capture interface's number, offline there is none.
-normalize() {
-  sed -E 's/"session_id":[0-9]+,//; s/"time_stamp":[0-9]+,//; s/"exporter":"[^"]*",//;
-          s/,?"bridge_channel_num":[0-9]+//' "$1" | sort
-}
 offline_records() {  # $1 = output; rest = captures
   local out=$1
   shift
@@ -214,7 +209,7 @@ case "$CASE" in
       check 'grep -q "\"template\":\"$t\"" "$work/live.json"' "live $t records present"
     done
     check 'grep -q "\"host_type\":4" "$work/live.json"' "live QUIC SNI records present"
-    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+    check 'diff <(normalize_records "$work/offline.json") <(normalize_records "$work/live.json") >"$work/diff"' \
       "live records equal offline records ($n_live vs $n_off)"
     [ -s "$work/diff" ] && head -20 "$work/diff"
     check '[ "$(counter xdp.steered "$work/counters")" -gt 0 ]' "XDP steered packets"
@@ -303,7 +298,7 @@ EOF2
     check_both_queues
     check '[ "$out" -gt 0 ] && [ "$out" -eq "$in" ]' "hand-offs counted ($out out, $in in)"
     check '[ "$(sum_counter handoff_dropped "$work/counters")" -eq 0 ]' "no hand-off dropped"
-    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+    check 'diff <(normalize_records "$work/offline.json") <(normalize_records "$work/live.json") >"$work/diff"' \
       "records complete: equal to offline ($(wc -l <"$work/live.json") records)"
     [ -s "$work/diff" ] && head -20 "$work/diff"
     ;;
@@ -334,7 +329,7 @@ EOF2
     check_both_queues
     check '[ "$(sum_counter "handed_out$" "$work/counters")" -eq 0 ]' "no frame handed between workers"
     check '[ "$(counter worker.flows_one_way "$work/counters")" -eq 0 ]' "no flow seen one way"
-    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+    check 'diff <(normalize_records "$work/offline.json") <(normalize_records "$work/live.json") >"$work/diff"' \
       "records equal offline ($(wc -l <"$work/live.json") records)"
     [ -s "$work/diff" ] && head -20 "$work/diff"
     # The same setting on a NIC that splits the directions (clients' frames on queue 0, servers'
@@ -385,7 +380,7 @@ EOF2
     stop_sensor
     check '[ "$(wc -l <"$work/offline.json")" -ge 1 ]' \
       "offline: $(wc -l <"$work/offline.json") record(s) of the connection"
-    check 'cmp -s <(normalize <(cat "$work/offline.json" "$work/offline.json")) <(normalize "$work/live.json")' \
+    check 'cmp -s <(normalize_records <(cat "$work/offline.json" "$work/offline.json")) <(normalize_records "$work/live.json")' \
       "live: the records of both connections ($(wc -l <"$work/live.json"))"
     check '[ "$(counter xdp.bypass_new_connection "$work/counters")" -eq 1 ]' \
       "the second SYN removed the first connection's entry in XDP"
@@ -452,7 +447,7 @@ CONF
     body=$(counter xdp.bypassed_body "$work/counters")
     check '[ "$(grep -c "\"template\":\"http_reply\"" "$work/offline.json")" -eq 4 ]' \
       "offline: four replies"
-    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+    check 'diff <(normalize_records "$work/offline.json") <(normalize_records "$work/live.json") >"$work/diff"' \
       "live records equal offline ($(wc -l <"$work/live.json") records)"
     [ -s "$work/diff" ] && head -20 "$work/diff"
     check '[ "$(counter worker.bypass_reply_bodies "$work/counters")" -ge 3 ]' \
@@ -609,7 +604,7 @@ time.sleep(600)' "$work/stalled.port" &
     # Only the captures' few DNS packets match a configured port (53).
     check '[ "$(counter xdp.steer_sniff "$work/counters")" -gt 0 ] && [ "$(counter xdp.steer_port "$work/counters")" -le 4 ]' \
       "steered by their first bytes, not by port"
-    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+    check 'diff <(normalize_records "$work/offline.json") <(normalize_records "$work/live.json") >"$work/diff"' \
       "live records equal offline records ($(wc -l <"$work/live.json") vs $(wc -l <"$work/offline.json"))"
     [ -s "$work/diff" ] && { head -20 "$work/diff"; grep -E "^(xdp|parser|worker|flow)" "$work/counters" | grep -v " 0$"; }
     ;;
@@ -636,10 +631,10 @@ time.sleep(600)' "$work/stalled.port" &
     # is not known (neither port is a service's), and the first payload's sender is taken as
     # the client. Its direction fields are compared apart: each direction constant, opposite.
     h245='"source_transport_port":(1232|32804),'
-    undir() { sed -E 's/"flw_dir":[01],"dir_data":[01],//' | normalize /dev/stdin; }
+    undir() { sed -E 's/"flw_dir":[01],"dir_data":[01],//' | normalize_records /dev/stdin; }
     check 'diff <(undir <"$work/offline.json") <(undir <"$work/live.json") >"$work/diff"' \
       "live records equal offline records but H.245's directions ($(wc -l <"$work/live.json") vs $(wc -l <"$work/offline.json"))"
-    check 'diff <(grep -vE "$h245" "$work/offline.json" | normalize /dev/stdin) <(grep -vE "$h245" "$work/live.json" | normalize /dev/stdin) >>"$work/diff"' \
+    check 'diff <(grep -vE "$h245" "$work/offline.json" | normalize_records /dev/stdin) <(grep -vE "$h245" "$work/live.json" | normalize_records /dev/stdin) >>"$work/diff"' \
       "live records equal offline records but H.245's"
     grep -E "$h245" "$work/live.json" | sed -E 's/.*"dir_data":([01]).*"source_transport_port":([0-9]+),.*/\2 \1/' |
       sort -u >"$work/h245-dirs"
@@ -687,7 +682,7 @@ time.sleep(600)' "$work/stalled.port" &
       check 'grep -q "\"template\":\"$t\",[^,]*,\"ipv6\":true" "$work/live.json"' \
         "live $t records over IPv6"
     done
-    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+    check 'diff <(normalize_records "$work/offline.json") <(normalize_records "$work/live.json") >"$work/diff"' \
       "live records equal offline records ($(wc -l <"$work/live.json") vs $(wc -l <"$work/offline.json"))"
     [ -s "$work/diff" ] && { head -20 "$work/diff"; grep -E "^(xdp|parser|worker|flow|queue)" "$work/counters" | grep -v " 0$"; }
     ;;
@@ -707,7 +702,7 @@ time.sleep(600)' "$work/stalled.port" &
       "XDP steered the 80 fragments ($(counter xdp.steer_fragment "$work/counters"))"
     check '[ "$(counter ipfrag.datagrams_reassembled "$work/counters")" -eq 40 ]' \
       "40 datagrams reassembled"
-    check 'diff <(normalize "$work/offline.json") <(normalize "$work/live.json") >"$work/diff"' \
+    check 'diff <(normalize_records "$work/offline.json") <(normalize_records "$work/live.json") >"$work/diff"' \
       "live records equal offline records"
     [ -s "$work/diff" ] && head -5 "$work/diff"
     ;;

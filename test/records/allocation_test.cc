@@ -11,16 +11,11 @@
 #include "parsers/dns/dns_message.h"
 #include "records/assembler.h"
 #include "testing/allocation_counter.h"
+#include "testing/counting_sink.h"
 #include "testing/packet_builder.h"
 
 namespace xsensor {
 namespace {
-
-class CountingSink : public RecordSink {
- public:
-  void Emit(const google::protobuf::Message&) override { ++records; }
-  int records = 0;
-};
 
 template <typename Fn>
 uint64_t NewsDuring(Fn fn) {
@@ -30,7 +25,7 @@ uint64_t NewsDuring(Fn fn) {
 }
 
 TEST(AllocationTest, AWarmAssemblerAllocatesNothingPerRecord) {
-  CountingSink sink;
+  testing::CountingSink sink;
   RecordAssembler assembler(&sink);
   assembler.Bind(nullptr, 42, 0, 1700000000'000000);
   // Values longer than std::string's small buffer (15 bytes): each would allocate if copied
@@ -58,7 +53,7 @@ TEST(AllocationTest, AWarmAssemblerAllocatesNothingPerRecord) {
               }
             }),
             0u);
-  EXPECT_EQ(sink.records, 202);
+  EXPECT_EQ(sink.records, 202u);
 }
 
 // A response to one A question with `n` CNAME answers whose names are long.

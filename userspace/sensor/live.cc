@@ -134,6 +134,15 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     s->queues_.push_back(std::move(queue));
     return absl::OkStatus();
   };
+  // The program on `ifname`, its queues' sockets at slots `base` on.
+  auto attach = [&s, want](const std::string& ifname, uint32_t base) -> absl::StatusOr<XdpMode> {
+    if (auto st = s->program_->RegisterInterface(if_nametoindex(ifname.c_str()), base); !st.ok()) {
+      return st;
+    }
+    auto mode = s->program_->Attach(ifname, want);
+    if (mode.ok()) s->attached_.emplace_back(ifname, *mode);
+    return mode;
+  };
   auto queues_of = [&config](const std::string& ifname) {
     uint32_t nq = InterfaceRxQueues(ifname);
     return config.in_queues > 0 ? std::min(nq, config.in_queues) : nq;
@@ -146,29 +155,23 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     const std::string& b = config.inline_peer;
     const uint32_t nq = std::min(queues_of(a), queues_of(b));
     if (nq == 0) return absl::NotFoundError(absl::StrCat("no receive queues on ", a, " or ", b));
-    for (const auto& [ifname, base] : {std::pair{a, 0u}, std::pair{b, nq}}) {
-      if (auto st = s->program_->RegisterInterface(if_nametoindex(ifname.c_str()), base);
-          !st.ok()) {
-        return st;
-      }
-      auto mode = s->program_->Attach(ifname, want);
-      if (!mode.ok()) return mode.status();
-      s->attached_.emplace_back(ifname, *mode);
-    }
-    xo.skb_mode =
-        s->attached_[0].second == XdpMode::kSkb || s->attached_[1].second == XdpMode::kSkb;
+    auto mode_a = attach(a, 0);
+    if (!mode_a.ok()) return mode_a.status();
+    auto mode_b = attach(b, nq);
+    if (!mode_b.ok()) return mode_b.status();
+    xo.skb_mode = *mode_a == XdpMode::kSkb || *mode_b == XdpMode::kSkb;
     std::vector<std::unique_ptr<XskSocket>> peers;
     for (uint32_t q = 0; q < nq; ++q) {
       auto pair = XskSocket::CreateBridgePair(a, b, q, xo);
       if (!pair.ok()) return pair.status();
       // One bridge, one channel: both ports' records carry BRIDGE_CHANNEL_NUM 1.
-      if (auto st = add_queue(a, q, 1, std::move(pair->first), s->attached_[0].second); !st.ok()) {
+      if (auto st = add_queue(a, q, 1, std::move(pair->first), *mode_a); !st.ok()) {
         return st;
       }
       peers.push_back(std::move(pair->second));
     }
     for (uint32_t q = 0; q < nq; ++q) {
-      if (auto st = add_queue(b, q, 1, std::move(peers[q]), s->attached_[1].second); !st.ok()) {
+      if (auto st = add_queue(b, q, 1, std::move(peers[q]), *mode_b); !st.ok()) {
         return st;
       }
     }
@@ -178,14 +181,8 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
       ++interface_number;
       const uint32_t nq = queues_of(ifname);
       if (nq == 0) return absl::NotFoundError(absl::StrCat("interface ", ifname, " not found"));
-      const auto base = static_cast<uint32_t>(s->queues_.size());
-      if (auto st = s->program_->RegisterInterface(if_nametoindex(ifname.c_str()), base);
-          !st.ok()) {
-        return st;
-      }
-      auto mode = s->program_->Attach(ifname, want);
+      auto mode = attach(ifname, static_cast<uint32_t>(s->queues_.size()));
       if (!mode.ok()) return mode.status();
-      s->attached_.emplace_back(ifname, *mode);
       xo.skb_mode = *mode == XdpMode::kSkb;
       for (uint32_t q = 0; q < nq; ++q) {
         auto xsk = XskSocket::Create(ifname, q, xo);

@@ -2,17 +2,12 @@
 #include <gtest/gtest.h>
 
 #include "parsers/mail/pop3_imap_parser.h"
+#include "testing/counting_sink.h"
 #include "testing/packet_builder.h"
 #include "testing/parse_harness.h"
 
 namespace xsensor {
 namespace {
-
-class NullSink : public RecordSink {
- public:
-  void Emit(const google::protobuf::Message&) override { ++records; }
-  int records = 0;
-};
 
 // A server's FETCH literal of 1 MB without a single line end, in 1400-byte segments: the
 // unfinished line is kept to its limit (8 KiB), not grown by every segment.
@@ -25,7 +20,7 @@ TEST(ImapParserTest, ALiteralWithoutLineEndsKeepsTheLineLimit) {
             DecodeCounters::kOk);
   ParserOptions options;
   ParserCounters counters;
-  NullSink sink;
+  testing::CountingSink sink;
   testing::ParseHarness harness(&sink, &options, &counters, c2s);
   std::unique_ptr<AppParser> parser = MakeImapParser(options);
   auto feed = [&](Dir dir, absl::string_view text) {
@@ -43,7 +38,8 @@ TEST(ImapParserTest, ALiteralWithoutLineEndsKeepsTheLineLimit) {
     feed(Dir::kToClient, segment);
     most = std::max(most, parser->HeldBytes());
   }
-  EXPECT_LE(most, size_t{64} << 10) << "held at most";
+  // The 8 KiB line and the few KiB of the session's other state (1.4 MB before the limit).
+  EXPECT_LE(most, size_t{12} << 10) << "held at most";
 }
 
 }  // namespace
