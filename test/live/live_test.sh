@@ -176,7 +176,7 @@ offline_and_replayed() {
 
 C=$SHARED/corpus
 case "$CASE" in
-  parity)
+  parity | busypoll)
     pcaps=()
     for f in zeek/http_get.pcap zeek/http_pipelined-requests.pcap zeek/http_methods.pcap \
              zeek/vlan-qinqinq.pcap zeek/mpls-in-vlan.pcap zeek/mixed-vlan-mpls.pcap \
@@ -193,7 +193,11 @@ case "$CASE" in
     extra=(--http_parse_reply=1 --ssl_parse_reply=1)
     offline_records "$work/offline.json" "${pcaps[@]}"
     start_receiver "$work/live.json" 3
+    # busypoll: the same records with the workers busy polling their sockets, never asleep.
+    [ "$CASE" = busypoll ] && extra+=(--xsk_busy_poll=50)
     start_sensor $(collectors) "${extra[@]}"
+    [ "$CASE" = busypoll ] &&
+      check 'grep -q "AF_XDP copy mode, busy polling" "$work/sensor.log"' "the sockets busy poll"
     # At 20k frames/s, not top speed: veth has no RSS, so a flow's two directions can come in
     # on two queues, and at top speed a reply reached its owner before the request still in
     # the other queue's ring (one http_reply of mpls-in-vlan.pcap missing in 1 run of 6).

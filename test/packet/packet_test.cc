@@ -91,6 +91,31 @@ TEST(PacketTest, MplsStackKeptRaw) {
   EXPECT_EQ(p.dport, 80);
 }
 
+// A frame copied to another worker keeps its decoded view: the views follow the copy.
+TEST(PacketTest, MoveViewsFollowTheCopy) {
+  std::string f = PacketBuilder()
+                      .Eth()
+                      .Mpls(16, true)
+                      .Ipv4("1.1.1.1", "2.2.2.2")
+                      .Tcp(5, 80, 1)
+                      .Payload("GET / HTTP/1.1\r\n")
+                      .Build();
+  PacketView p;
+  ASSERT_EQ(Decode(f, &p), DecodeCounters::kOk);
+  std::string copy = f;
+  const auto* from = reinterpret_cast<const uint8_t*>(f.data());
+  const auto* to = reinterpret_cast<const uint8_t*>(copy.data());
+  f.assign(f.size(), 'x');  // the original's bytes are gone
+  MoveViews(&p, from, to);
+  EXPECT_EQ(p.payload, "GET / HTTP/1.1\r\n");
+  EXPECT_EQ(p.payload.data(), copy.data() + copy.size() - p.payload.size());
+  ASSERT_EQ(p.mpls.size(), 4u);
+  EXPECT_EQ(p.mpls.data(), copy.data() + 14);
+  PacketView none;
+  MoveViews(&none, from, to);
+  EXPECT_EQ(none.payload.data(), nullptr);  // a view that was not set stays unset
+}
+
 TEST(PacketTest, Ipv4OptionsAndEthernetTrailer) {
   std::string f =
       PacketBuilder().Eth().Ipv4("1.1.1.1", "2.2.2.2", 2).Udp(1000, 53).Payload("abc").Build();

@@ -82,6 +82,19 @@ absl::Status XskSocket::Bind(const std::string& ifname, uint32_t queue, const Xs
         ifname, " queue ", queue, ": ", zc ? "zero-copy" : "copy", ": ", strerror(-err)));
   }
   zero_copy_ = zc;
+  if (o.busy_poll_us) {
+    const int fd = xsk_socket__fd(xsk_);
+    const int prefer = 1, usecs = static_cast<int>(o.busy_poll_us),
+              budget = static_cast<int>(o.busy_poll_budget);
+    if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &prefer, sizeof(prefer)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)) != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(ifname, " queue ", queue, ": busy polling (xsk_busy_poll): ",
+                       strerror(errno)));
+    }
+    busy_poll_ = true;
+  }
   return absl::OkStatus();
 }
 
@@ -256,6 +269,11 @@ void XskSocket::Wait(int timeout_ms, int wake_fd) {
     uint64_t n;
     (void)!read(wake_fd, &n, sizeof(n));
   }
+}
+
+void XskSocket::BusyPoll() {
+  // With SO_PREFER_BUSY_POLL, a non-blocking receive call runs the queue's NAPI here.
+  recvfrom(fd(), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
 }
 
 XskStats XskSocket::Stats() const {

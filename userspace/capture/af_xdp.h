@@ -47,6 +47,11 @@ struct XskOptions {
   uint32_t ring_size = 4096;
   bool try_zero_copy = true;
   bool skb_mode = false;  // the program is attached in generic mode: copy only
+  // Busy polling (SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET): the driver's NAPI
+  // runs in the caller's BusyPoll() for up to this many microseconds, not in softirq after an
+  // interrupt. 0: off.
+  uint32_t busy_poll_us = 0;
+  uint32_t busy_poll_budget = 64;  // frames a busy poll takes at most
 };
 
 class XskSocket {
@@ -89,6 +94,10 @@ class XskSocket {
   // Waits up to timeout_ms for frames (poll), or until `wake_fd` (an eventfd; -1: none) is
   // written, which it then resets.
   void Wait(int timeout_ms, int wake_fd = -1);
+  // Busy polling (XskOptions::busy_poll_us): runs the driver's receive in this thread (a
+  // recvfrom that does not sleep) instead of Wait.
+  void BusyPoll();
+  bool busy_polling() const { return busy_poll_; }
   XskStats Stats() const;
 
  private:
@@ -120,6 +129,7 @@ class XskSocket {
   uint32_t queue_ = 0;
   uint32_t frame_size_ = 0;
   bool zero_copy_ = false;
+  bool busy_poll_ = false;
 };
 
 template <typename Fn>

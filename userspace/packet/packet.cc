@@ -286,4 +286,16 @@ DecodeResult DecodePacket(LinkType link, const uint8_t* data, size_t size, size_
   return DecodeCounters::kUnsupportedLink;
 }
 
+void MoveViews(PacketView* p, const uint8_t* from, const uint8_t* to) {
+  auto move = [&](absl::string_view v) {
+    if (v.data() == nullptr) return v;
+    return absl::string_view(reinterpret_cast<const char*>(to) +
+                                 (reinterpret_cast<const uint8_t*>(v.data()) - from),
+                             v.size());
+  };
+  p->payload = move(p->payload);
+  p->mpls = move(p->mpls);
+  if (p->frag.ip_header) p->frag.ip_header = to + (p->frag.ip_header - from);
+}
+
 }  // namespace xsensor

@@ -107,4 +107,8 @@ using DecodeResult = DecodeCounters::Id;
 DecodeResult DecodePacket(LinkType link, const uint8_t* data, size_t size, size_t wire_len,
                           PacketView* out);
 
+// `p` was decoded from a frame at `from` that has been copied to `to`: its views (payload,
+// MPLS labels, a fragment's IP header) are moved to the copy, so it need not be decoded again.
+void MoveViews(PacketView* p, const uint8_t* from, const uint8_t* to);
+
 }  // namespace xsensor

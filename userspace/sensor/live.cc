@@ -118,6 +118,12 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
                                              : XdpMode::kAuto;
   XskOptions xo;
   xo.ring_size = config.xsk_ring_size;
+  xo.busy_poll_us = config.xsk_busy_poll;
+  xo.busy_poll_budget = kBatch;
+  if (config.xsk_busy_poll && config.worker_cpus.empty()) {
+    XS_LOG_WARN("xsk_busy_poll: the workers never sleep, and without worker_cpus they spin on "
+                "CPUs the rest of this host uses");
+  }
   // Queue `q` of `ifname`, read through `xsk`, socket-map slot = its index in queues_.
   auto add_queue = [&s](const std::string& ifname, uint32_t q, uint16_t channel,
                         std::unique_ptr<XskSocket> xsk, XdpMode mode) -> absl::Status {
@@ -130,7 +136,8 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     if (auto st = s->program_->RegisterSocket(queue->slot, queue->xsk->fd()); !st.ok()) return st;
     XS_LOG_INFO(ifname, " queue ", q, ": XDP ", XdpModeName(mode), ", AF_XDP ",
                 queue->xsk->zero_copy() ? "zero-copy" : "copy", " mode",
-                queue->xsk->forwarding() ? ", forwarding to the peer port" : "");
+                queue->xsk->forwarding() ? ", forwarding to the peer port" : "",
+                queue->xsk->busy_polling() ? ", busy polling" : "");
     s->queues_.push_back(std::move(queue));
     return absl::OkStatus();
   };
@@ -270,7 +277,7 @@ size_t LiveSensor::DrainInbox(Queue& q) {
     if (!ring) continue;
     while (HandoffFrame* f = ring->Peek()) {
       q.worker->set_interface_channel(f->channel);
-      q.worker->HandleHandedOff(LinkType::kEthernet, f->data, f->len, f->ts_us);
+      q.worker->HandleDecoded(f->view, f->len, f->ts_us, f->flow_hash);
       ring->Release();
       ++n;
     }
@@ -341,9 +348,10 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
       } else if (r != DecodeCounters::kOk) {
         return;
       }
+      bool from_lo;
+      const uint64_t hash = FlowHash(MakeFlowKey(p, &from_lo));
       if (handoff_) {
-        bool from_lo;
-        size_t owner = FlowHash(MakeFlowKey(p, &from_lo)) % n;
+        size_t owner = hash % n;
         if (owner != index) {
           HandoffFrame* slot = queues_[owner]->inbox[index]->Claim();
           if (!slot || frame.size() > kHandoffFrameMax) {
@@ -353,7 +361,10 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
           slot->len = static_cast<uint32_t>(frame.size());
           slot->ts_us = now;
           slot->channel = me.channel;
+          slot->flow_hash = hash;
+          slot->view = p;
           std::memcpy(slot->data, frame.data(), frame.size());
+          MoveViews(&slot->view, data, slot->data);
           queues_[owner]->inbox[index]->Publish();
           me.handed_out.fetch_add(1, std::memory_order_relaxed);
           handed_to[owner] = 1;
@@ -361,7 +372,7 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
         }
       }
       me.worker->set_interface_channel(me.channel);
-      me.worker->HandleDecoded(p, frame.size(), now);
+      me.worker->HandleDecoded(p, frame.size(), now, hash);
     });
     if (got) me.received.fetch_add(got, std::memory_order_relaxed);
     if (last_pass && got) last_pass = false;  // the ring is not empty yet
@@ -376,6 +387,12 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
       if (now - last_expire > 100'000) {
         me.worker->Expire(now);
         last_expire = now;
+      }
+      if (me.xsk->busy_polling() && !last_pass) {
+        // The operator gave this worker its core: no sleep, the driver runs here.
+        me.xsk->ServiceForwarding();
+        me.xsk->BusyPoll();
+        continue;
       }
       if (coalesce && now - last_frame < kBusyWindowUs && !last_pass) {
         std::this_thread::sleep_for(std::chrono::microseconds(kCoalesceUs));

@@ -35,10 +35,14 @@
 namespace xsensor {
 
 inline constexpr size_t kHandoffFrameMax = 4096;
+// A frame handed to its flow's owner, with what the sender found decoding it: the owner
+// neither decodes it nor hashes its key again.
 struct HandoffFrame {
   uint32_t len = 0;
   uint16_t channel = 0;  // the receiving interface's number
   int64_t ts_us = 0;
+  uint64_t flow_hash = 0;
+  PacketView view;  // its views point into `data`
   uint8_t data[kHandoffFrameMax];
 };
 
