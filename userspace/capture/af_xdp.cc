@@ -89,9 +89,8 @@ absl::Status XskSocket::Bind(const std::string& ifname, uint32_t queue, const Xs
     if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &prefer, sizeof(prefer)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)) != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(ifname, " queue ", queue, ": busy polling (xsk_busy_poll): ",
-                       strerror(errno)));
+      return absl::FailedPreconditionError(absl::StrCat(
+          ifname, " queue ", queue, ": busy polling (xsk_busy_poll): ", strerror(errno)));
     }
     busy_poll_ = true;
   }

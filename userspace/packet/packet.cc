@@ -289,9 +289,9 @@ DecodeResult DecodePacket(LinkType link, const uint8_t* data, size_t size, size_
 void MoveViews(PacketView* p, const uint8_t* from, const uint8_t* to) {
   auto move = [&](absl::string_view v) {
     if (v.data() == nullptr) return v;
-    return absl::string_view(reinterpret_cast<const char*>(to) +
-                                 (reinterpret_cast<const uint8_t*>(v.data()) - from),
-                             v.size());
+    return absl::string_view(
+        reinterpret_cast<const char*>(to) + (reinterpret_cast<const uint8_t*>(v.data()) - from),
+        v.size());
   };
   p->payload = move(p->payload);
   p->mpls = move(p->mpls);

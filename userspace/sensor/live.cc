@@ -121,8 +121,9 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
   xo.busy_poll_us = config.xsk_busy_poll;
   xo.busy_poll_budget = kBatch;
   if (config.xsk_busy_poll && config.worker_cpus.empty()) {
-    XS_LOG_WARN("xsk_busy_poll: the workers never sleep, and without worker_cpus they spin on "
-                "CPUs the rest of this host uses");
+    XS_LOG_WARN(
+        "xsk_busy_poll: the workers never sleep, and without worker_cpus they spin on "
+        "CPUs the rest of this host uses");
   }
   // Queue `q` of `ifname`, read through `xsk`, socket-map slot = its index in queues_.
   auto add_queue = [&s](const std::string& ifname, uint32_t q, uint16_t channel,

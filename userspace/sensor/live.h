@@ -34,17 +34,22 @@
 
 namespace xsensor {
 
-inline constexpr size_t kHandoffFrameMax = 4096;
 // A frame handed to its flow's owner, with what the sender found decoding it: the owner
-// neither decodes it nor hashes its key again.
-struct HandoffFrame {
+// neither decodes it nor hashes its key again. A slot is 4 KiB, the frame what is left of it
+// (an AF_XDP frame of 4 KiB holds less after its headroom).
+struct HandoffHead {
   uint32_t len = 0;
   uint16_t channel = 0;  // the receiving interface's number
   int64_t ts_us = 0;
   uint64_t flow_hash = 0;
   PacketView view;  // its views point into `data`
-  uint8_t data[kHandoffFrameMax];
 };
+inline constexpr size_t kHandoffSlotBytes = 4096;
+struct HandoffFrame : HandoffHead {
+  uint8_t data[kHandoffSlotBytes - sizeof(HandoffHead)];
+};
+inline constexpr size_t kHandoffFrameMax = sizeof(HandoffFrame::data);
+static_assert(sizeof(HandoffFrame) == kHandoffSlotBytes);
 
 // What the XDP program steers for `config`: the parsers' ports (unless the port keys leave
 // `parsers` out) with the ports listed, and the parsers' payload starts.
