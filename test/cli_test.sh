@@ -13,6 +13,8 @@ expect_rc() {  # expected-rc command...; output in $tmp/out
   "$@" >"$tmp/out" 2>&1 || rc=$?
   [ "$rc" -eq "$want" ]
 }
+check 'expect_rc 0 "$XSENSOR" --help && grep -q -- "--check_config" "$tmp/out" && grep -q "^  netflow_timeout (default: 30)" "$tmp/out" && ! grep -q "Flags from" "$tmp/out"' \
+  "--help exits 0 with the program's flags and every configuration key, no build paths"
 version=$("$XSENSOR" --version 2>&1 || true)
 check 'grep -qE "^xsensor [0-9]+\.[0-9]+\.[0-9]+" <<<"$version"' "--version names the release: $version"
 printf 'ipfix_mtu_limit=1200\n# a comment\nnetflow_timeout=10\n' >"$tmp/good.conf"
@@ -22,9 +24,14 @@ printf 'netflow_timeout=10\nipfix_mtu_limit=12\n' >"$tmp/bad.conf"
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/bad.conf" --check_config && grep -q "bad.conf:2: key .ipfix_mtu_limit.: 12 is out of range" "$tmp/out"' \
   "--check_config rejects a bad value with file, line and key (exit 2)"
 printf 'ipfix_mtu_limit=1200\nipfix_mtu_limt=1300\n' >"$tmp/typo.conf"
-check 'expect_rc 0 "$XSENSOR" --config "$tmp/typo.conf" --check_config && grep -q "typo.conf:2: unknown key .ipfix_mtu_limt. ignored (did you mean .ipfix_mtu_limit.?)" "$tmp/out" && grep -q "with warnings" "$tmp/out"' \
-  "--check_config warns of an unknown key by line, with the key meant"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/typo.conf" --check_config && grep -q "typo.conf:2: unknown key .ipfix_mtu_limt. (did you mean .ipfix_mtu_limit.?)" "$tmp/out"' \
+  "--check_config refuses an unknown key by line, with the key meant (exit 2)"
+printf 'netflow_timeout=10\nipfix_mtu_limit=1200\nnetflow_timeout=20\n' >"$tmp/twice.conf"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/twice.conf" --check_config && grep -q "twice.conf:3: key .netflow_timeout. given twice (first at .*twice.conf:1)" "$tmp/out"' \
+  "--check_config refuses a key given twice, naming both lines (exit 2)"
 recv="$(dirname "$XSENSOR")/xsensor-recv"
+check 'expect_rc 2 "$recv" --format csv && grep -q "format .csv.: json or table" "$tmp/out"' \
+  "xsensor-recv --format refuses what it cannot write (exit 2)"
 "$recv" --help >"$tmp/out" 2>&1 || true  # (Abseil ends --help with status 1)
 check 'grep -q -- "--udp (" "$tmp/out" && grep -q -- "--format (" "$tmp/out" && ! grep -q "No flags matched" "$tmp/out"' \
   "xsensor-recv --help lists its flags"

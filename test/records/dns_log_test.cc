@@ -71,6 +71,15 @@ TEST_F(DnsLogTest, CustomFormat) {
   EXPECT_EQ(FormatDnsLogLine(Record(1), {"host", "rdata", "ttl"}), "host1.example\t10.0.0.1\t300");
 }
 
+// The specification: host is "the name that was asked about", not the answer's owner (a
+// question for mail.patriots.in answered by a record of patriots.in).
+TEST_F(DnsLogTest, HostIsTheNameAsked) {
+  schema::Dns r = Record(1);
+  r.set_domain("patriots.in");
+  EXPECT_EQ(FormatDnsLogLine(r, {"host", "ttl"}, "mail.patriots.in"), "mail.patriots.in\t300");
+  EXPECT_EQ(FormatDnsLogLine(r, {"host"}), "patriots.in");  // no question known
+}
+
 TEST_F(DnsLogTest, RotationBySizeLosesNothing) {
   options_.max_bytes = 600;
   options_.buffer_bytes = 256;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "parsers/parser.h"
+#include "parsers/secrets.h"
 #include "sensor/worker.h"
 #include "testing/packet_builder.h"
 #include "xsensor/records.pb.h"
@@ -13,6 +15,25 @@ namespace xsensor {
 namespace {
 
 const Redactor kEmpty(Redactor::Mode::kEmpty, "");
+
+// The raw records of one direction of a flow of META_PROTO `meta`, one packet per chunk (TCP,
+// consecutive sequence numbers unless `seqs` says otherwise), redacted: the outputs joined by '|'.
+std::string Raw(uint8_t meta, std::vector<std::string> chunks, const Redactor& r = kEmpty,
+                Dir dir = Dir::kToServer, std::vector<uint32_t> seqs = {}) {
+  auto scanner = MakeSecretScanner(meta, dir);
+  if (!scanner) return "(no scanner)";
+  StreamRedaction redaction(std::move(scanner));
+  std::string out;
+  uint32_t seq = 1000;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (i) out += '|';
+    if (i < seqs.size()) seq = seqs[i];
+    redaction.Apply(
+        chunks[i], true, seq, [&](absl::string_view s) { return r.Value(s); }, &out);
+    seq += static_cast<uint32_t>(chunks[i].size());
+  }
+  return out;
+}
 
 TEST(RedactTest, KeyedHashIsHmacSha256) {
   // RFC 4231, test case 1: key 0x0b x 20, data "Hi There".
@@ -23,44 +44,137 @@ TEST(RedactTest, KeyedHashIsHmacSha256) {
   // The same secret, the same value; another key, another value.
   Redactor other(Redactor::Mode::kHash, "other key");
   EXPECT_NE(other.Value("Hi There"), h.Value("Hi There"));
-  EXPECT_EQ(h.RawPayload(4, "PASS Hi There\r\n"), "PASS hmac:b0344c61d8db38535ca8afceaf0bf12b\r\n");
+  EXPECT_EQ(Raw(kMetaProtoFtp, {"PASS Hi There\r\n"}, h),
+            "PASS hmac:b0344c61d8db38535ca8afceaf0bf12b\r\n");
+  // Cut by the packets, the whole secret's value where it ends, nothing before.
+  EXPECT_EQ(Raw(kMetaProtoFtp, {"PASS Hi", " Th", "ere\r\n"}, h),
+            "PASS ||hmac:b0344c61d8db38535ca8afceaf0bf12b\r\n");
 }
 
 TEST(RedactTest, LoginLinesLoseTheirSecretsAndNothingElse) {
-  EXPECT_EQ(kEmpty.RawPayload(4, "USER anonymous\r\nPASS guest@x\r\nACCT billing\r\n"),
+  EXPECT_EQ(Raw(kMetaProtoFtp, {"USER anonymous\r\nPASS guest@x\r\nACCT billing\r\n"}),
             "USER anonymous\r\nPASS \r\nACCT \r\n");
-  EXPECT_EQ(kEmpty.RawPayload(4, "RETR pass.txt\r\n"), "RETR pass.txt\r\n");
-  EXPECT_EQ(kEmpty.RawPayload(6, "APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n"),
+  EXPECT_EQ(Raw(kMetaProtoFtp, {"RETR pass.txt\r\n"}), "RETR pass.txt\r\n");
+  EXPECT_EQ(Raw(kMetaProtoPop3, {"APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n"}),
             "APOP mrose \r\n");
-  EXPECT_EQ(kEmpty.RawPayload(6, "pass tanstaaf\r\n"), "pass \r\n");
-  EXPECT_EQ(kEmpty.RawPayload(7, "a001 LOGIN alice \"s3cret word\"\r\na002 SELECT INBOX\r\n"),
+  EXPECT_EQ(Raw(kMetaProtoPop3, {"pass tanstaaf\r\n"}), "pass \r\n");
+  EXPECT_EQ(Raw(kMetaProtoImap, {"a001 LOGIN alice \"s3cret word\"\r\na002 SELECT INBOX\r\n"}),
             "a001 LOGIN alice \r\na002 SELECT INBOX\r\n");
-  EXPECT_EQ(kEmpty.RawPayload(7, "a1 AUTHENTICATE PLAIN AGFsaWNlAHMzY3JldA==\r\n"),
+  EXPECT_EQ(Raw(kMetaProtoImap, {"a1 AUTHENTICATE PLAIN AGFsaWNlAHMzY3JldA==\r\n"}),
             "a1 AUTHENTICATE PLAIN \r\n");
   // SMTP AUTH: the initial response, then SASL responses on lines of their own; commands stay.
-  EXPECT_EQ(kEmpty.RawPayload(5, "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n"), "AUTH PLAIN \r\n");
-  EXPECT_EQ(kEmpty.RawPayload(5, "AUTH LOGIN\r\n"), "AUTH LOGIN\r\n");
-  EXPECT_EQ(kEmpty.RawPayload(5, "YWxpY2U=\r\n"), "\r\n");
-  EXPECT_EQ(kEmpty.RawPayload(5, "czNjcmV0\r\n"), "\r\n");
+  EXPECT_EQ(Raw(kMetaProtoSmtp, {"AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n"}), "AUTH PLAIN \r\n");
+  EXPECT_EQ(Raw(kMetaProtoSmtp, {"AUTH LOGIN\r\n", "YWxpY2U=\r\n", "czNjcmV0\r\n", "QUIT\r\n"}),
+            "AUTH LOGIN\r\n|\r\n|\r\n|QUIT\r\n");
+  EXPECT_EQ(Raw(kMetaProtoSmtp, {"YWxpY2U=\r\n"}), "\r\n");  // seen from after its AUTH line
   for (const char* command : {"QUIT\r\n", "STARTTLS\r\n", "DATA\r\n", "quit\r\n",
                               "MAIL FROM:<alice@example.org>\r\n", "Subject: Hello\r\n"}) {
-    EXPECT_EQ(kEmpty.RawPayload(5, command), command);
+    EXPECT_EQ(Raw(kMetaProtoSmtp, {command}), command);
   }
   // XMPP: the content of <auth>, <response> and legacy <password>, in one packet or cut by it.
-  EXPECT_EQ(kEmpty.RawPayload(8,
-                              "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
-                              "mechanism='PLAIN'>AGFsaWNlAHMzY3JldA==</auth>"),
+  EXPECT_EQ(Raw(kMetaProtoXmpp, {"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                                 "mechanism='PLAIN'>AGFsaWNlAHMzY3JldA==</auth>"}),
             "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'></auth>");
-  EXPECT_EQ(kEmpty.RawPayload(8,
-                              "<iq type='set'><query><username>a</username><password>pw"
-                              "</password></query></iq>"),
+  EXPECT_EQ(Raw(kMetaProtoXmpp, {"<iq type='set'><query><username>a</username><password>pw"
+                                 "</password></query></iq>"}),
             "<iq type='set'><query><username>a</username><password></password></query></iq>");
-  EXPECT_EQ(kEmpty.RawPayload(8, "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>Yz1i"),
+  EXPECT_EQ(Raw(kMetaProtoXmpp, {"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>Yz1i"}),
             "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
-  EXPECT_EQ(kEmpty.RawPayload(8, "<auth mechanism='EXTERNAL'/><message>hi</message>"),
+  EXPECT_EQ(Raw(kMetaProtoXmpp, {"<auth mechanism='EXTERNAL'/><message>hi</message>"}),
             "<auth mechanism='EXTERNAL'/><message>hi</message>");
-  // SIP (3) carries no password: unchanged.
-  EXPECT_EQ(kEmpty.RawPayload(3, "PASS x\r\n"), "PASS x\r\n");
+  // H.323 carries no password: unchanged.
+  EXPECT_EQ(Raw(kMetaProtoH323, {"PASS x\r\n"}), "PASS x\r\n");
+}
+
+// Secrets do not respect packet boundaries (#32 item 4): each of these went out in clear when
+// redaction read one packet at a time.
+TEST(RedactTest, SecretsSplitAcrossPacketsStayHidden) {
+  EXPECT_EQ(Raw(kMetaProtoFtp, {"PASS s3", "cret\r\n"}), "PASS |\r\n");
+  std::vector<std::string> typed;  // a password typed one character per packet
+  for (char c : std::string("PASS hunter2\r\n")) typed.emplace_back(1, c);
+  EXPECT_EQ(Raw(kMetaProtoFtp, typed), "P|A|S|S| ||||||||\r|\n");
+  // IMAP LOGIN with its password sent as a literal (RFC 9051 4.3), and with both as literals.
+  EXPECT_EQ(Raw(kMetaProtoImap, {"a LOGIN alice {6}\r\n", "s3cret\r\n", "b SELECT x\r\n"}),
+            "a LOGIN alice |\r\n|b SELECT x\r\n");
+  EXPECT_EQ(Raw(kMetaProtoImap, {"a LOGIN {5}\r\n", "alice {6+}\r\n", "s3cret\r\n"}),
+            "a LOGIN {5}\r\n|alice |\r\n");
+  EXPECT_EQ(Raw(kMetaProtoImap, {"a AUTHENTICATE PLAIN\r\n", "AGFsaWNlAHMzY3JldA==\r\n"}),
+            "a AUTHENTICATE PLAIN\r\n|\r\n");
+  // XMPP <auth> cut inside its content and inside its tag.
+  EXPECT_EQ(Raw(kMetaProtoXmpp, {"<auth mechanism='PLAIN'>AGFs", "aWNl</auth>"}),
+            "<auth mechanism='PLAIN'>|</auth>");
+  EXPECT_EQ(Raw(kMetaProtoXmpp, {"<au", "th mechanism='PLAIN'>AGFsaWNl<", "/auth>"}),
+            "<au|th mechanism='PLAIN'><|/auth>");
+  // A segment sent again is not read again: what was secret in it stays hidden.
+  EXPECT_EQ(Raw(kMetaProtoFtp, {"PASS s3cret\r\n", "PASS s3cret\r\n", "cret\r\n"}, kEmpty,
+                Dir::kToServer, {100, 100, 107}),
+            "PASS \r\n|PASS \r\n|\r\n");
+}
+
+TEST(RedactTest, EveryProtocolThatCarriesASecretHidesIt) {
+  // NNTP AUTHINFO (RFC 4643).
+  EXPECT_EQ(Raw(kMetaProtoNntp, {"AUTHINFO USER bob\r\nAUTHINFO PASS s3cret\r\nGROUP a.b\r\n"}),
+            "AUTHINFO USER bob\r\nAUTHINFO PASS \r\nGROUP a.b\r\n");
+  EXPECT_EQ(Raw(kMetaProtoNntp, {"AUTHINFO SASL PLAIN\r\n", "AGJvYgBzM2NyZXQ=\r\n"}),
+            "AUTHINFO SASL PLAIN\r\n|\r\n");
+  // ICQ's sign-on: FLAP channel 1, version 1, TLV 1 the UIN, TLV 2 the roasted password.
+  auto tlv = [](uint16_t type, const std::string& v) {
+    return std::string{static_cast<char>(type >> 8), static_cast<char>(type),
+                       static_cast<char>(v.size() >> 8), static_cast<char>(v.size())} +
+           v;
+  };
+  const std::string roasted = "\xf3\x26\x81\xc4";
+  std::string body =
+      std::string("\0\0\0\1", 4) + tlv(1, "123456") + tlv(2, roasted) + tlv(3, "ICQ client");
+  std::string flap =
+      std::string{
+          '*', 1, 0, 7, static_cast<char>(body.size() >> 8), static_cast<char>(body.size())} +
+      body;
+  std::string want = flap;
+  want.erase(want.find(roasted), roasted.size());
+  EXPECT_EQ(Raw(kMetaProtoIcq, {flap}), want);
+  EXPECT_EQ(Raw(kMetaProtoIcq, {flap.substr(0, 26), flap.substr(26)}),  // cut in the password
+            want.substr(0, 24) + "|" + want.substr(24));
+  // HTTP inside raw records (a feed's exchange, Zello): Cookie, Authorization, a proxy
+  // request's password; the server's Set-Cookie.
+  const std::string request =
+      "GET http://bob:pw@example.com/feed HTTP/1.1\r\nHost: example.com\r\nCookie: sid=abc\r\n"
+      "Authorization: Basic Ym9iOnB3\r\nProxy-Authorization:Bearer t0k\r\n\r\n";
+  const std::string hidden =
+      "GET http://bob:@example.com/feed HTTP/1.1\r\nHost: example.com\r\nCookie: \r\n"
+      "Authorization: Basic \r\nProxy-Authorization:Bearer \r\n\r\n";
+  EXPECT_EQ(Raw(kMetaProtoRss, {request}), hidden);
+  EXPECT_EQ(Raw(kMetaProtoZello, {request}), hidden);
+  EXPECT_EQ(Raw(kMetaProtoRss, {"HTTP/1.1 200 OK\r\nSet-Cookie: sid=abc; Path=/\r\n\r\n"}, kEmpty,
+                Dir::kToClient),
+            "HTTP/1.1 200 OK\r\nSet-Cookie: \r\n\r\n");
+  EXPECT_EQ(Raw(kMetaProtoRss, {"GET /feed HTTP/1.1\r\nCoo", "kie: sid=abc\r\n"}),
+            "GET /feed HTTP/1.1\r\nCoo|kie: \r\n");
+  // SIP digest credentials (the response can be attacked offline) and a URI's password.
+  EXPECT_EQ(Raw(kMetaProtoSip, {"REGISTER sip:example.com SIP/2.0\r\nAuthorization: Digest "
+                                "username=\"bob\", response=\"6629fae49393a053\"\r\n"
+                                "To: <sip:bob:pw@example.com>\r\n\r\n"}),
+            "REGISTER sip:example.com SIP/2.0\r\nAuthorization: Digest \r\n"
+            "To: <sip:bob:@example.com>\r\n\r\n");
+  // The clickstream record's path and referer.
+  std::string url = "http://bob:pw@example.com/x";
+  kEmpty.Url(&url);
+  EXPECT_EQ(url, "http://bob:@example.com/x");
+  url = "/index.html?a=b@c:d";
+  kEmpty.Url(&url);
+  EXPECT_EQ(url, "/index.html?a=b@c:d");
+}
+
+// Every protocol whose packets go out as raw records says where its secrets are: one without
+// a scanner cannot be added.
+TEST(RedactTest, EveryRawProtocolHasASecretScanner) {
+  for (const ParserInfo& p : Parsers()) {
+    if (p.meta_proto == kMetaProtoNone) continue;
+    EXPECT_NE(p.secrets, nullptr) << p.name;
+    EXPECT_NE(MakeSecretScanner(p.meta_proto, Dir::kToServer), nullptr) << p.name;
+  }
+  EXPECT_NE(MakeSecretScanner(kMetaProtoRss, Dir::kToServer), nullptr);
+  EXPECT_NE(MakeSecretScanner(kMetaProtoZello, Dir::kToServer), nullptr);
 }
 
 class Sink : public RecordSink {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/flags/flag.h"
@@ -387,6 +388,7 @@ std::string DidYouMean(absl::string_view key) {
 absl::Status ParseConfigText(absl::string_view file_name, absl::string_view text, Config* config,
                              std::vector<std::string>* warnings) {
   int line_no = 0;
+  std::map<std::string, int, std::less<>> seen;  // key -> the line that gave it
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
     line = absl::StripAsciiWhitespace(line);
@@ -405,13 +407,18 @@ absl::Status ParseConfigText(absl::string_view file_name, absl::string_view text
         break;
       }
     }
+    // A key given twice: which one was meant is not for the sensor to guess.
+    if (auto [it, fresh] = seen.emplace(std::string(key), line_no); !fresh) {
+      return absl::InvalidArgumentError(absl::StrCat(file_name, ":", line_no, ": key '", key,
+                                                     "' given twice (first at ", file_name, ":",
+                                                     it->second, ")"));
+    }
     absl::Status s = ApplyConfigKey(config, key, value);
     if (s.ok()) config->where[std::string(key)] = absl::StrCat(file_name, ":", line_no);
     if (absl::IsNotFound(s)) {
-      if (warnings) {
-        warnings->push_back(absl::StrCat(file_name, ":", line_no, ": unknown key '", key,
-                                         "' ignored", DidYouMean(key)));
-      }
+      // A misspelt key would leave its default in force unseen: refused, with the key meant.
+      return absl::InvalidArgumentError(
+          absl::StrCat(file_name, ":", line_no, ": unknown key '", key, "'", DidYouMean(key)));
     } else if (!s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(file_name, ":", line_no, ": key '", key, "': ", s.message()));

@@ -69,7 +69,7 @@ namespace xsensor {
   X(xsk_ring_size, uint32_t, PowerOfTwo(512, 32768), "4096",                                       \
     "Frames each AF_XDP receive ring holds (the UMEM has twice as many, 4 KiB each): what a "      \
     "worker can fall behind in a burst before the kernel drops")                                   \
-  X(xsk_busy_poll, uint32_t, Integer(0, 1000), "0",                                               \
+  X(xsk_busy_poll, uint32_t, Integer(0, 1000), "0",                                                \
     "Live: microseconds of AF_XDP busy polling (SO_PREFER_BUSY_POLL) a worker spends in each "     \
     "receive call; its worker then never sleeps: give the workers cores of their own "             \
     "(worker_cpus). 0: off, an idle worker sleeps in poll()")                                      \

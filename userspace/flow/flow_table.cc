@@ -9,6 +9,7 @@
 
 #include "common/time_util.h"
 #include "parsers/parser.h"
+#include "parsers/secrets.h"
 #include "xsensor_shared.h"
 
 namespace xsensor {

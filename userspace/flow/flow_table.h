@@ -44,7 +44,8 @@ FlowKey MakeFlowKey(const PacketView& p, bool* forward);
 // A symmetric hash of the key (same for both directions), for choosing a flow's owner worker.
 uint64_t FlowHash(const FlowKey& key);
 
-class AppParser;  // parsers/parser.h
+class AppParser;        // parsers/parser.h
+class StreamRedaction;  // parsers/secrets.h
 
 struct Flow {
   FlowKey key;
@@ -100,6 +101,10 @@ struct Flow {
     std::string payload;
   };
   std::unique_ptr<std::vector<HeldPacket>> raw_held;
+  // redact_credentials: where each direction's raw records stand in their protocol's secrets
+  // (parsers/secrets.h), for META_PROTO redaction_proto.
+  std::unique_ptr<StreamRedaction> redaction[2];  // per Dir
+  uint8_t redaction_proto = 0;
 
   // The table's bookkeeping: the expiry list the flow is queued in, and when.
   Flow* queue_prev = nullptr;

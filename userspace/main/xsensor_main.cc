@@ -14,6 +14,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
@@ -97,6 +98,29 @@ int WriteCounters(const std::string& counters) {
 }
 }  // namespace
 
+static void PrintHelp() {
+  std::cout << absl::ProgramUsageMessage() << "\n\nOptions:\n";
+  std::vector<const absl::CommandLineFlag*> program;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::StrContains(flag->Filename(), "xsensor_main")) program.push_back(flag);
+  }
+  std::sort(program.begin(), program.end(),
+            [](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) {
+              return a->Name() < b->Name();
+            });
+  for (const auto* f : program) {
+    std::cout << "  --" << f->Name() << "  " << f->Help() << " (default: " << f->DefaultValue()
+              << ")\n";
+  }
+  std::cout
+      << "\nConfiguration keys (KEY=VALUE in --config FILE, or --KEY=VALUE; the flag wins):\n";
+  for (const auto& k : xsensor::ConfigKeys()) {
+    std::cout << "  " << k.key
+              << " (default: " << (k.default_value.empty() ? "empty" : k.default_value) << ")  "
+              << k.help << "\n";
+  }
+}
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "xsensor --config FILE (--pcap FILE | --interface IFACE[,IFACE...]) [--KEY=VALUE ...]\n"
@@ -108,6 +132,15 @@ int main(int argc, char** argv) {
                         commit.empty() ? "" : absl::StrCat(" (", commit, ")"), "\n");
   };
   absl::SetFlagsUsageConfig(usage);
+  // --help: what an operator types first; the program's flags and every configuration key, and
+  // a success (Abseil's own help ends with status 1 and names the build tree's files).
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--help" || a == "-help" || a == "-h" || a == "--helpfull" || a == "--helpshort") {
+      PrintHelp();
+      return 0;
+    }
+  }
   absl::ParseCommandLine(argc, argv);
   using namespace xsensor;
   if (absl::GetFlag(FLAGS_verbose)) SetLogLevel(LogLevel::kDebug);

@@ -8,6 +8,7 @@
 
 #include "absl/strings/string_view.h"
 #include "common/dir.h"
+#include "common/protocol_ids.h"
 
 namespace xsensor {
 
@@ -50,6 +51,7 @@ struct ServerHelloFact {
 struct DnsAnswerFact {
   bool tcp = false;
   absl::string_view name;
+  absl::string_view question;  // the name that was asked (the DNS text log's host)
   uint16_t type = 0, rrclass = 0;
   uint32_t ttl = 0;
   absl::string_view rdata;  // as text
@@ -75,7 +77,7 @@ struct MailFact {
   absl::string_view sender, receivers, cc, subject, servers, reply;
   uint32_t event = 0;
   bool attachment = false;
-  uint32_t protocol = 0;  // 0 SMTP, 1 POP3, 2 IMAP
+  uint32_t protocol = kMailProtocolSmtp;  // MAIL_PROTOCOL (common/protocol_ids.h)
   uint32_t result = 0;
 };
 

@@ -14,6 +14,7 @@
 #include "common/counters.h"
 #include "common/dir.h"
 #include "parsers/facts.h"
+#include "parsers/secrets.h"
 
 namespace xsensor {
 
@@ -161,24 +162,33 @@ std::unique_ptr<AppParser> MakeTlsParserAfterStartTls(const ParserOptions& optio
 
 struct ParserInfo {
   absl::string_view name;
-  uint8_t l4_proto;             // 6 TCP, 17 UDP
-  uint8_t meta_proto;           // META_PROTO of raw records (3 SIP ... 8 XMPP); 0: none
-  std::vector<uint16_t> ports;  // server ports served by default
-  bool (*sniff)(absl::string_view first_client_payload);  // may be null
-  std::unique_ptr<AppParser> (*make)(const ParserOptions&);
+  uint8_t l4_proto = 0;                 // 6 TCP, 17 UDP
+  uint8_t meta_proto = kMetaProtoNone;  // MetaProto of its raw records
+  std::vector<uint16_t> ports = {};     // server ports served by default
+  bool (*sniff)(absl::string_view first_client_payload) = nullptr;
+  std::unique_ptr<AppParser> (*make)(const ParserOptions&) = nullptr;
   // For protocols where the server speaks first (FTP, SMTP, POP3, IMAP) on other ports: its
   // greeting and the client's first command. May be null.
-  bool (*sniff_server_first)(absl::string_view greeting, absl::string_view first_command);
+  bool (*sniff_server_first)(absl::string_view greeting, absl::string_view first_command) = nullptr;
   // How a flow's first payload starts on any port when `sniff` or `sniff_server_first` may
   // accept it (the client's request, or the server's greeting): what XDP steers on.
-  std::vector<std::string> starts;
+  std::vector<std::string> starts = {};
   // True when the parser takes a flow only on its ports and only when the client's first
   // payload passes `sniff` (a weak structure, such as H.225 RAS's PER header, that would take
   // other protocols' packets on other ports).
   bool port_and_sniff = false;
+  // VDPI_PROTO of its flows.
+  uint8_t vdpi = kVdpiUnknown;
+  // Where its packets carry secrets (redact_credentials, raw records): every row with a
+  // meta_proto says it, MakeNoSecrets when there are none.
+  SecretScannerFactory secrets = nullptr;
 };
 
 const std::vector<ParserInfo>& Parsers();
+
+// The secret scanner of direction `dir` of a flow whose raw records are META_PROTO
+// `meta_proto`: its parser row's, HTTP's for a feed (kMetaProtoRss) and Zello; null for none.
+std::unique_ptr<SecretScanner> MakeSecretScanner(uint8_t meta_proto, Dir dir);
 
 // What XDP steers to userspace unless configured otherwise, derived from Parsers(): the ports
 // of every parser of `l4_proto` (sorted, once each), and the first four bytes of every
@@ -206,23 +216,14 @@ std::unique_ptr<AppParser> ChooseParser(uint8_t l4_proto, uint16_t server_port,
                                         absl::string_view server_greeting = {},
                                         bool* by_greeting = nullptr, uint8_t* vdpi_proto = nullptr);
 
-// VDPI_PROTO: the protocol the sensor's own classification found for a flow (README, "Field
-// values"), by parser name: 1 HTTP, 2 TLS, 3 QUIC, 4 DNS, 5 SIP, 6 FTP, 7 SMTP, 8 POP3, 9 IMAP,
-// 10 XMPP, 11 NNTP, 12 H.323, 13 ICQ, 14 Zello (found by name: kVdpiZello); 0 unknown. A flow that
-// switches to TLS (STARTTLS) is TLS from then on.
-inline constexpr uint8_t kVdpiTls = 2;
-inline constexpr uint8_t kVdpiZello = 14;
+// VDPI_PROTO of a parser, by its name (its registry row's `vdpi`); kVdpiUnknown when none.
+uint8_t VdpiProto(absl::string_view parser_name);
 
 // Zello, push-to-talk over TLS/WebSocket: recognised by its server names (zello.com,
-// zellowork.com and their subdomains); META_PROTO 13, IM_PROTOCOL 106.
-inline constexpr uint8_t kMetaProtoZello = 13;
-// An HTTP exchange whose reply is an RSS or Atom feed (raw records only).
-inline constexpr uint8_t kMetaProtoRss = 10;
-inline constexpr uint32_t kImProtocolZello = 106;
+// zellowork.com and their subdomains); META_PROTO kMetaProtoZello, IM_PROTOCOL
+// kImProtocolZello.
 bool IsZelloServerName(absl::string_view name);
 // Tells the im fact of a Zello session seen by `name` (IM_SCREEN_NAME the server name, as XMPP
 // gives its server when no JID is bound).
 void TellZelloSession(ParseContext& ctx, absl::string_view name);
-uint8_t VdpiProto(absl::string_view parser_name);
-
 }  // namespace xsensor

@@ -10,6 +10,7 @@
 #include "parsers/ftp/ftp_parser.h"
 #include "parsers/http/http_parser.h"
 #include "parsers/icq/icq_parser.h"
+#include "parsers/mail/mail_secrets.h"
 #include "parsers/mail/pop3_imap_parser.h"
 #include "parsers/mail/smtp_parser.h"
 #include "parsers/parser.h"
@@ -106,63 +107,166 @@ static std::vector<std::string> Strings(std::vector<absl::string_view> v) {
   return std::vector<std::string>(v.begin(), v.end());
 }
 
-// The one list of parsers. Adding a protocol means adding a row here.
+// The one list of parsers. Adding a protocol means its folder, a row here, and its sources in
+// the build; the row says everything the rest of the sensor asks of it.
 const std::vector<ParserInfo>& Parsers() {
-  // META_PROTO (SPEC.md): 3 SIP, 4 FTP, 5 SMTP, 6 POP3, 7 IMAP, 8 XMPP, 9 ICQ, 11 NNTP,
-  // 12 H.323.
   static const auto* parsers = [] {
     auto http = HttpRequestMethods();
     auto sip = SipMessageStarts();
     return new std::vector<ParserInfo>{
-        {"http",
-         6,
-         0,
-         {80, 8080, 8000, 3128},
-         &LooksLikeHttpRequest,
-         &MakeHttpParser,
-         nullptr,
-         Strings({http.begin(), http.end()})},
-        {"tls",
-         6,
-         0,
-         {443, 8443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5223},
-         &LooksLikeTlsClientHello,
-         &MakeTlsParser,
-         nullptr,
-         {}},
-        {"quic", 17, 0, {443, 8443}, &LooksLikeQuicInitial, &MakeQuicParser, nullptr, {}},
-        {"dns", 17, 0, {53, 5353}, &LooksLikeDnsOverUdp, &MakeDnsParser, nullptr, {}},
-        {"dns", 6, 0, {53}, nullptr, &MakeDnsParser, nullptr, {}},
-        {"sip", 17, 3, {5060}, &LooksLikeSip, &MakeSipParser, nullptr, Strings(sip)},
-        {"sip", 6, 3, {5060}, &LooksLikeSip, &MakeSipParser, nullptr, Strings(sip)},
-        {"ftp", 6, 4, {21}, nullptr, &MakeFtpParser, &FtpServerFirst, {"220 ", "220-"}},
-        {"smtp", 6, 5, {25, 587}, nullptr, &MakeSmtpParser, &SmtpServerFirst, {"220 ", "220-"}},
-        {"pop3", 6, 6, {110}, nullptr, &MakePop3Parser, &Pop3ServerFirst, {"+OK ", "+OK\r"}},
-        {"imap", 6, 7, {143}, nullptr, &MakeImapParser, &ImapServerFirst, {"* OK", "* PREAUTH"}},
-        {"xmpp",
-         6,
-         8,
-         {5222},
-         &LooksLikeXmppStream,
-         &MakeXmppParser,
-         nullptr,
-         {"<?xml", "<stream:stream"}},
-        {"icq", 6, 9, {5190}, &LooksLikeFlapSignOn, &MakeIcqParser, nullptr, {}},
-        {"nntp", 6, 11, {119}, nullptr, &MakeRawOnlyParser, &NntpServerFirst, {"200 ", "201 "}},
-        {"h225",
-         6,
-         12,
-         {1720},
-         &LooksLikeH225CallSignalling,
-         &MakeRawOnlyParser,
-         nullptr,
-         {},
-         true},
-        {"h245", 6, 12, {}, &LooksLikeH245, &MakeRawOnlyParser, nullptr, {}},
-        {"ras", 17, 12, {1719}, &LooksLikeH225Ras, &MakeRawOnlyParser, nullptr, {}, true},
+        {.name = "http",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoNone,
+         .ports = {80, 8080, 8000, 3128},
+         .sniff = &LooksLikeHttpRequest,
+         .make = &MakeHttpParser,
+         .starts = Strings({http.begin(), http.end()}),
+         .vdpi = kVdpiHttp},
+        {.name = "tls",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoNone,
+         .ports = {443, 8443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5223},
+         .sniff = &LooksLikeTlsClientHello,
+         .make = &MakeTlsParser,
+         .vdpi = kVdpiTls},
+        {.name = "quic",
+         .l4_proto = 17,
+         .meta_proto = kMetaProtoNone,
+         .ports = {443, 8443},
+         .sniff = &LooksLikeQuicInitial,
+         .make = &MakeQuicParser,
+         .vdpi = kVdpiQuic},
+        {.name = "dns",
+         .l4_proto = 17,
+         .meta_proto = kMetaProtoNone,
+         .ports = {53, 5353},
+         .sniff = &LooksLikeDnsOverUdp,
+         .make = &MakeDnsParser,
+         .vdpi = kVdpiDns},
+        {.name = "dns",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoNone,
+         .ports = {53},
+         .make = &MakeDnsParser,
+         .vdpi = kVdpiDns},
+        {.name = "sip",
+         .l4_proto = 17,
+         .meta_proto = kMetaProtoSip,
+         .ports = {5060},
+         .sniff = &LooksLikeSip,
+         .make = &MakeSipParser,
+         .starts = Strings(sip),
+         .vdpi = kVdpiSip,
+         .secrets = &MakeSipSecrets},
+        {.name = "sip",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoSip,
+         .ports = {5060},
+         .sniff = &LooksLikeSip,
+         .make = &MakeSipParser,
+         .starts = Strings(sip),
+         .vdpi = kVdpiSip,
+         .secrets = &MakeSipSecrets},
+        {.name = "ftp",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoFtp,
+         .ports = {21},
+         .make = &MakeFtpParser,
+         .sniff_server_first = &FtpServerFirst,
+         .starts = {"220 ", "220-"},
+         .vdpi = kVdpiFtp,
+         .secrets = &MakeFtpSecrets},
+        {.name = "smtp",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoSmtp,
+         .ports = {25, 587},
+         .make = &MakeSmtpParser,
+         .sniff_server_first = &SmtpServerFirst,
+         .starts = {"220 ", "220-"},
+         .vdpi = kVdpiSmtp,
+         .secrets = &MakeMailSecrets},
+        {.name = "pop3",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoPop3,
+         .ports = {110},
+         .make = &MakePop3Parser,
+         .sniff_server_first = &Pop3ServerFirst,
+         .starts = {"+OK ", "+OK\r"},
+         .vdpi = kVdpiPop3,
+         .secrets = &MakeMailSecrets},
+        {.name = "imap",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoImap,
+         .ports = {143},
+         .make = &MakeImapParser,
+         .sniff_server_first = &ImapServerFirst,
+         .starts = {"* OK", "* PREAUTH"},
+         .vdpi = kVdpiImap,
+         .secrets = &MakeImapSecrets},
+        {.name = "xmpp",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoXmpp,
+         .ports = {5222},
+         .sniff = &LooksLikeXmppStream,
+         .make = &MakeXmppParser,
+         .starts = {"<?xml", "<stream:stream"},
+         .vdpi = kVdpiXmpp,
+         .secrets = &MakeXmppSecrets},
+        {.name = "icq",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoIcq,
+         .ports = {5190},
+         .sniff = &LooksLikeFlapSignOn,
+         .make = &MakeIcqParser,
+         .vdpi = kVdpiIcq,
+         .secrets = &MakeIcqSecrets},
+        {.name = "nntp",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoNntp,
+         .ports = {119},
+         .make = &MakeRawOnlyParser,
+         .sniff_server_first = &NntpServerFirst,
+         .starts = {"200 ", "201 "},
+         .vdpi = kVdpiNntp,
+         .secrets = &MakeNntpSecrets},
+        // H.323 (Q.931 call set-up, H.245 control, RAS): no password travels in these.
+        {.name = "h225",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoH323,
+         .ports = {1720},
+         .sniff = &LooksLikeH225CallSignalling,
+         .make = &MakeRawOnlyParser,
+         .port_and_sniff = true,
+         .vdpi = kVdpiH323,
+         .secrets = &MakeNoSecrets},
+        {.name = "h245",
+         .l4_proto = 6,
+         .meta_proto = kMetaProtoH323,
+         .sniff = &LooksLikeH245,
+         .make = &MakeRawOnlyParser,
+         .vdpi = kVdpiH323,
+         .secrets = &MakeNoSecrets},
+        {.name = "ras",
+         .l4_proto = 17,
+         .meta_proto = kMetaProtoH323,
+         .ports = {1719},
+         .sniff = &LooksLikeH225Ras,
+         .make = &MakeRawOnlyParser,
+         .port_and_sniff = true,
+         .vdpi = kVdpiH323,
+         .secrets = &MakeNoSecrets},
     };
   }();
   return *parsers;
+}
+
+std::unique_ptr<SecretScanner> MakeSecretScanner(uint8_t meta_proto, Dir dir) {
+  if (meta_proto == kMetaProtoRss || meta_proto == kMetaProtoZello) return MakeHttpSecrets(dir);
+  if (meta_proto == kMetaProtoNone) return nullptr;
+  for (const ParserInfo& p : Parsers()) {
+    if (p.meta_proto == meta_proto && p.secrets) return p.secrets(dir);
+  }
+  return nullptr;
 }
 
 std::vector<uint16_t> ParserPorts(uint8_t l4_proto) {
@@ -241,14 +345,10 @@ void TellZelloSession(ParseContext& ctx, absl::string_view name) {
 }
 
 uint8_t VdpiProto(absl::string_view parser_name) {
-  static constexpr std::pair<absl::string_view, uint8_t> kIds[] = {
-      {"http", 1},  {"tls", 2},   {"quic", 3},  {"dns", 4},  {"sip", 5},
-      {"ftp", 6},   {"smtp", 7},  {"pop3", 8},  {"imap", 9}, {"xmpp", 10},
-      {"nntp", 11}, {"h225", 12}, {"h245", 12}, {"ras", 12}, {"icq", 13}};
-  for (const auto& [name, id] : kIds) {
-    if (name == parser_name) return id;
+  for (const ParserInfo& p : Parsers()) {
+    if (p.name == parser_name) return p.vdpi;
   }
-  return 0;
+  return kVdpiUnknown;
 }
 
 }  // namespace xsensor

@@ -2,6 +2,8 @@
 
 #include <type_traits>
 
+#include "records/dns_log.h"
+
 namespace xsensor {
 namespace {
 
@@ -73,19 +75,23 @@ T* RecordAssembler::Begin(Dir side, int64_t ts_us) {
 void RecordAssembler::Emit(const google::protobuf::Message& record) {
   if (redactor_) {
     // `record` is one of the slots: its credentials are replaced in place.
-    if (&record == &clickstream_ && !clickstream_.cookie().empty()) {
-      clickstream_.set_cookie(redactor_->Value(clickstream_.cookie()));
+    if (&record == &clickstream_) {
+      if (!clickstream_.cookie().empty()) {
+        clickstream_.set_cookie(redactor_->Value(clickstream_.cookie()));
+      }
+      // A proxy request's target, a referer: a URL's user:password@.
+      redactor_->Url(clickstream_.mutable_path());
+      redactor_->Url(clickstream_.mutable_referer());
     } else if (&record == &ftp_ && !ftp_.password().empty()) {
       ftp_.set_password(redactor_->Value(ftp_.password()));
     } else if (&record == &im_ && !im_.im_passw().empty()) {
       im_.set_im_passw(redactor_->Value(im_.im_passw()));
-    } else if (&record == &raw_ && raw_.dir_data() == 0) {
-      raw_.set_raw_data(redactor_->RawPayload(raw_.meta_proto(), raw_.raw_data()));
     }
+    // Raw records are redacted by their flow, across packets (parsers/secrets.h).
   }
   ++emitted_;
   sink_->Emit(record);
-  if (dns_tap_ && &record == &dns_) dns_tap_->Emit(record);
+  if (dns_tap_ && &record == &dns_) dns_tap_->Add(dns_, dns_question_);
 }
 
 void RecordAssembler::HttpRequest(const HttpRequestFact& f) {
@@ -142,6 +148,7 @@ void RecordAssembler::DnsAnswer(const DnsAnswerFact& f) {
   r->set_rrclass(f.rrclass);
   r->set_ttl(f.ttl);
   Put(r->mutable_rdata(), f.rdata);
+  dns_question_ = f.question;
   Emit(*r);
 }
 

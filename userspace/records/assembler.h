@@ -17,11 +17,13 @@
 
 namespace xsensor {
 
+class DnsTextLog;  // records/dns_log.h
+
 class RecordAssembler : public FactSink {
  public:
   explicit RecordAssembler(RecordSink* sink) : sink_(sink) {}
   // Also hands every `dns` record to `tap` (the DNS text log), if set.
-  void set_dns_tap(RecordSink* tap) { dns_tap_ = tap; }
+  void set_dns_tap(DnsTextLog* tap) { dns_tap_ = tap; }
   // Who the subscriber is, for every record, if set: LOGIN and, in raw records, FLW_DIR.
   void set_subscribers(const Subscribers* subscribers) { subscribers_ = subscribers; }
   // Credentials are redacted in every record, if set (redact_credentials).
@@ -74,7 +76,8 @@ class RecordAssembler : public FactSink {
   void Emit(const google::protobuf::Message& record);
 
   RecordSink* sink_;
-  RecordSink* dns_tap_ = nullptr;
+  DnsTextLog* dns_tap_ = nullptr;
+  absl::string_view dns_question_;  // of the dns record being emitted
   const Subscribers* subscribers_ = nullptr;
   int subscriber_side_ = -1;  // of the record being made: 0 its source, 1 its destination
   std::string login_;         // scratch

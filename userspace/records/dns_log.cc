@@ -25,7 +25,8 @@ DnsLogOptions DnsLogOptions::FromConfig(const Config& c) {
   return o;
 }
 
-std::string FormatDnsLogLine(const schema::Dns& r, const std::vector<std::string>& fields) {
+std::string FormatDnsLogLine(const schema::Dns& r, const std::vector<std::string>& fields,
+                             absl::string_view question) {
   std::string line;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i) line.push_back('\t');
@@ -47,7 +48,7 @@ std::string FormatDnsLogLine(const schema::Dns& r, const std::vector<std::string
     else if (f == "transport")
       line += r.transport() ? "tcp" : "udp";
     else if (f == "host")
-      line += r.domain();
+      absl::StrAppend(&line, question.empty() ? absl::string_view(r.domain()) : question);
     else if (f == "rrtype")
       line += DnsTypeName(static_cast<uint16_t>(r.rrtype()));
     else if (f == "rrclass") {
@@ -92,8 +93,8 @@ absl::StatusOr<std::unique_ptr<DnsTextLog>> DnsTextLog::Open(const DnsLogOptions
 
 DnsTextLog::~DnsTextLog() { Stop(); }
 
-void DnsTextLog::Add(const schema::Dns& rec) {
-  std::string line = FormatDnsLogLine(rec, options_.fields);
+void DnsTextLog::Add(const schema::Dns& rec, absl::string_view question) {
+  std::string line = FormatDnsLogLine(rec, options_.fields, question);
   line.push_back('\n');
   std::lock_guard<std::mutex> lock(mu_);
   // The queue may hold a few write buffers' worth; beyond that the disk is not keeping up.

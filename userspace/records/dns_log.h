@@ -40,8 +40,11 @@ struct DnsLogStats {
   uint64_t write_errors = 0;
 };
 
-// One line for `rec` in the configured field order (without the newline).
-std::string FormatDnsLogLine(const schema::Dns& rec, const std::vector<std::string>& fields);
+// One line for `rec` in the configured field order (without the newline). `host` is the name
+// that was asked (`question`; the record's own name when not given), as the specification
+// says, not the answer's owner (a CNAME chain's target).
+std::string FormatDnsLogLine(const schema::Dns& rec, const std::vector<std::string>& fields,
+                             absl::string_view question = {});
 
 class DnsTextLog : public RecordSink {
  public:
@@ -57,7 +60,7 @@ class DnsTextLog : public RecordSink {
   DnsTextLog& operator=(const DnsTextLog&) = delete;
 
   // Thread-safe; never blocks on I/O.
-  void Add(const schema::Dns& rec);
+  void Add(const schema::Dns& rec, absl::string_view question = {});
   // RecordSink: `dns` records are logged, others ignored.
   void Emit(const google::protobuf::Message& record) override;
   // Writes everything queued, closes and renames the current file, stops the writer.

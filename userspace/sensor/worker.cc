@@ -295,6 +295,27 @@ void Worker::EmitRaw(Flow& flow, Dir dir, int64_t ts_us, absl::string_view paylo
   raw.tcp_flags = tcp_flags;
   raw.tcp_seq = tcp_seq;
   raw.ts_us = ts_us;
+  if (redactor_) {
+    // The secrets of its protocol, read across the direction's packets (parsers/secrets.h).
+    const int d = static_cast<int>(dir);
+    if (flow.redaction_proto != flow.meta_proto) {
+      flow.redaction[0].reset();
+      flow.redaction[1].reset();
+      flow.redaction_proto = flow.meta_proto;
+    }
+    if (!flow.redaction[d]) {
+      if (auto scanner = MakeSecretScanner(flow.meta_proto, dir)) {
+        flow.redaction[d] = std::make_unique<StreamRedaction>(std::move(scanner));
+      }
+    }
+    if (flow.redaction[d]) {
+      redacted_.clear();
+      flow.redaction[d]->Apply(
+          payload, flow.key.proto == 6, tcp_seq,
+          [this](absl::string_view secret) { return redactor_->Value(secret); }, &redacted_);
+      payload = redacted_;
+    }
+  }
   raw.payload = payload.substr(0, raw_max_bytes_);
   records_.Raw(raw);
 }

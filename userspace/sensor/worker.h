@@ -62,7 +62,7 @@ class Worker {
   // `names`, if given, is the DNS name cache shared by all workers.
   Worker(const Config& config, uint8_t worker_id, RecordSink* sink, DnsNameCache* names = nullptr);
   // Every `dns` record also goes to `log` (the DNS text log), if set.
-  void set_dns_log(RecordSink* log) { records_.set_dns_tap(log); }
+  void set_dns_log(DnsTextLog* log) { records_.set_dns_tap(log); }
   // LOGIN of every record from `logins` (shared, reloadable), if set.
   void set_subscribers(const Subscribers* subscribers) { records_.set_subscribers(subscribers); }
   void set_bypass_callback(BypassCallback cb) { bypass_cb_ = std::move(cb); }
@@ -152,6 +152,7 @@ class Worker {
 
   BypassCallback bypass_cb_;
   std::unique_ptr<Redactor> redactor_;  // redact_credentials
+  std::string redacted_;                // a raw record's payload, its secrets replaced
   ParserOptions parser_options_;
   uint16_t vchannel_;  // configured (0: none)
   uint16_t channel_;   // of the frames being handled now

@@ -102,6 +102,10 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   using namespace xsensor;
+  if (const std::string f = absl::GetFlag(FLAGS_format); f != "json" && f != "table") {
+    XS_LOG_ERROR("--format '", f, "': json or table");
+    return 2;
+  }
   std::unique_ptr<ClickHouseSink> sink;
   ClickHouseOptions ch;
   for (const std::string& url : AllValues(argc, argv, "clickhouse")) {

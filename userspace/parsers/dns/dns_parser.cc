@@ -66,11 +66,14 @@ void DnsParser::HandleMessage(ParseContext& ctx, absl::string_view msg, bool tcp
   if (!m.response()) return;
   ctx.counters->Inc(ParserCounters::kDnsResponses);
   // The facts describe the question: from the client to the server.
+  const absl::string_view question =
+      m.questions.empty() ? absl::string_view() : m.questions[0].name;
   auto emit = [&](absl::string_view name, uint16_t type, uint16_t rrclass, uint32_t ttl,
                   absl::string_view rdata) {
     DnsAnswerFact fact;
     fact.tcp = tcp;
     fact.name = name;
+    fact.question = question.empty() ? name : question;
     fact.type = type;
     fact.rrclass = rrclass;
     fact.ttl = ttl;

@@ -146,3 +146,24 @@ void FtpParser::OnEnd(ParseContext& ctx) {
 }
 
 }  // namespace xsensor
+
+namespace xsensor {
+namespace {
+
+class FtpSecrets final : public LineSecretScanner {
+ protected:
+  int SecretFrom(const std::vector<std::string>& w, bool line_end) override {
+    if (w.empty()) return line_end ? kNoSecret : kUndecided;
+    return absl::EqualsIgnoreCase(w[0], "PASS") || absl::EqualsIgnoreCase(w[0], "ACCT") ? 1
+                                                                                        : kNoSecret;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SecretScanner> MakeFtpSecrets(Dir dir) {
+  if (dir != Dir::kToServer) return MakeNoSecrets(dir);
+  return std::make_unique<FtpSecrets>();
+}
+
+}  // namespace xsensor

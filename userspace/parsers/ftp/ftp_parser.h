@@ -11,11 +11,14 @@
 #include <string>
 
 #include "parsers/parser.h"
+#include "parsers/secrets.h"
 
 namespace xsensor {
 
 bool LooksLikeFtpGreeting(absl::string_view payload);
 std::unique_ptr<AppParser> MakeFtpParser(const ParserOptions& options);
+// Raw records' secrets: the argument of PASS and ACCT (RFC 959), however it is split.
+std::unique_ptr<SecretScanner> MakeFtpSecrets(Dir dir);
 
 class FtpParser : public AppParser {
  public:

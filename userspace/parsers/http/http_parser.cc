@@ -704,3 +704,11 @@ FeedVerdict FeedByXmlRoot(absl::string_view b) {
 }
 
 }  // namespace xsensor
+
+namespace xsensor {
+
+std::unique_ptr<SecretScanner> MakeHttpSecrets(Dir dir) {
+  return std::make_unique<HeaderSecretScanner>(/*set_cookie=*/dir == Dir::kToClient);
+}
+
+}  // namespace xsensor

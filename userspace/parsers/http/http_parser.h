@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "parsers/parser.h"
+#include "parsers/secrets.h"
 
 namespace xsensor {
 
@@ -31,6 +32,9 @@ absl::string_view HttpHostWithoutPort(absl::string_view host);
 absl::string_view HttpHostFromTarget(absl::string_view method, absl::string_view target);
 
 std::unique_ptr<AppParser> MakeHttpParser(const ParserOptions& options);
+// Raw records' secrets of HTTP (a feed's exchange, Zello's requests, any raw protocol over
+// HTTP): Cookie, Set-Cookie, Authorization, Proxy-Authorization, a target's user:password@.
+std::unique_ptr<SecretScanner> MakeHttpSecrets(Dir dir);
 
 // The parsed request head; views alias the parser's buffer or the packet (valid during the
 // call that produced them).

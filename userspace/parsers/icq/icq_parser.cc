@@ -80,7 +80,7 @@ class IcqParser : public AppParser {
     for (char c : screen_name_) numeric &= absl::ascii_isdigit(static_cast<unsigned char>(c));
     if (numeric) f.uin = screen_name_;
     f.receivers = receivers;
-    f.protocol = 0;  // ICQ
+    f.protocol = kImProtocolIcq;
     f.result = failed_ ? 1 : 0;
     ctx.facts->ImSession(f);
   }
@@ -149,6 +149,91 @@ std::unique_ptr<AppParser> MakeIcqParser(const ParserOptions&) {
 bool LooksLikeFlapSignOn(absl::string_view p) {
   return p.size() >= 10 && p[0] == '*' && p[1] == 1 && U16(p, 4) >= 4 && p[6] == 0 && p[7] == 0 &&
          p[8] == 0 && p[9] == 1;
+}
+
+}  // namespace xsensor
+
+namespace xsensor {
+namespace {
+
+// The client's FLAP frames, byte by byte: the 6-byte header ('*', channel, sequence, length),
+// then on channel 1 a 4-byte version and TLVs, on channel 2 a 10-byte SNAC header and, for
+// SNAC 0x17/0x02, TLVs. A frame that does not start with '*' stops the reading (the stream is
+// not followed any more; nothing after it is taken for a secret).
+class IcqSecrets final : public SecretScanner {
+ public:
+  void Scan(absl::string_view d, std::vector<SecretSpan>* out) override {
+    SecretRun run(out);
+    for (size_t i = 0; i < d.size() && !lost_; ++i) {
+      const auto b = static_cast<uint8_t>(d[i]);
+      if (head_.size() < 6) {
+        head_ += static_cast<char>(b);
+        if (head_.size() == 6) StartFrame();
+        continue;
+      }
+      Payload(b, i, &run);
+      if (--frame_left_ == 0) {
+        if (value_left_ && secret_) run.End(i + 1, true);  // a value cut by its frame
+        head_.clear();
+      }
+    }
+    run.Finish(d.size());
+  }
+
+ private:
+  void StartFrame() {
+    if (head_[0] != '*') {
+      lost_ = true;
+      return;
+    }
+    channel_ = static_cast<uint8_t>(head_[1]);
+    frame_left_ = static_cast<uint16_t>((static_cast<uint8_t>(head_[4]) << 8) |
+                                        static_cast<uint8_t>(head_[5]));
+    pos_ = 0;
+    tlv_.clear();
+    value_left_ = 0;
+    secret_ = false;
+    tlvs_ = channel_ == 1;
+    if (frame_left_ == 0) head_.clear();
+  }
+  void Payload(uint8_t b, size_t i, SecretRun* run) {
+    const size_t pos = pos_++;
+    if (channel_ == 1 && pos < 4) return;  // FLAP version
+    if (channel_ == 2 && pos < 10) {
+      if (pos < 4) snac_[pos] = b;
+      if (pos == 9) tlvs_ = snac_[0] == 0 && snac_[1] == 0x17 && snac_[2] == 0 && snac_[3] == 2;
+      return;
+    }
+    if (!tlvs_) return;
+    if (value_left_) {
+      if (secret_) run->Secret(i);
+      if (--value_left_ == 0 && secret_) run->End(i + 1, true);
+      return;
+    }
+    tlv_ += static_cast<char>(b);
+    if (tlv_.size() < 4) return;
+    const auto type =
+        static_cast<uint16_t>((static_cast<uint8_t>(tlv_[0]) << 8) | static_cast<uint8_t>(tlv_[1]));
+    value_left_ =
+        static_cast<uint16_t>((static_cast<uint8_t>(tlv_[2]) << 8) | static_cast<uint8_t>(tlv_[3]));
+    secret_ = (channel_ == 1 && type == 0x0002) || (channel_ == 2 && type == 0x0025);
+    tlv_.clear();
+  }
+
+  std::string head_, tlv_;
+  uint8_t channel_ = 0;
+  uint8_t snac_[4] = {};
+  uint16_t frame_left_ = 0;
+  uint16_t value_left_ = 0;
+  size_t pos_ = 0;
+  bool tlvs_ = false, secret_ = false, lost_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<SecretScanner> MakeIcqSecrets(Dir dir) {
+  if (dir != Dir::kToServer) return MakeNoSecrets(dir);
+  return std::make_unique<IcqSecrets>();
 }
 
 }  // namespace xsensor

@@ -12,10 +12,14 @@
 
 #include "absl/strings/string_view.h"
 #include "parsers/parser.h"
+#include "parsers/secrets.h"
 
 namespace xsensor {
 
 std::unique_ptr<AppParser> MakeIcqParser(const ParserOptions& options);
+// Raw records' secrets: the sign-on's roasted password (FLAP channel 1, TLV 2: its XOR table is
+// public) and the MD5 login's password hash (SNAC 0x17/0x02, TLV 0x25).
+std::unique_ptr<SecretScanner> MakeIcqSecrets(Dir dir);
 // A client's first FLAP frame: channel 1 (sign-on), FLAP version 1.
 bool LooksLikeFlapSignOn(absl::string_view payload);
 

@@ -66,7 +66,7 @@ class MailboxParser : public AppParser {
 
 class Pop3Parser : public MailboxParser {
  public:
-  Pop3Parser() : MailboxParser(1) {}
+  Pop3Parser() : MailboxParser(kMailProtocolPop3) {}
 
  private:
   void ClientLine(ParseContext& ctx, absl::string_view line) override;
@@ -79,7 +79,7 @@ class Pop3Parser : public MailboxParser {
 
 class ImapParser : public MailboxParser {
  public:
-  ImapParser() : MailboxParser(2) {}
+  ImapParser() : MailboxParser(kMailProtocolImap) {}
 
  private:
   void ClientLine(ParseContext& ctx, absl::string_view line) override;

@@ -133,7 +133,7 @@ void SmtpParser::Export(ParseContext& ctx) {
   fact.reply = reply_;
   fact.event = 1;
   fact.attachment = message_.attachment();
-  fact.protocol = 0;
+  fact.protocol = kMailProtocolSmtp;
   fact.result = reply_code_;
   ctx.facts->Mail(Dir::kToServer, fact);
   reply_.clear();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "parsers/mail/mail_secrets.h"
 
 namespace xsensor {
 namespace {
@@ -75,6 +76,36 @@ bool LooksLikeH225Ras(absl::string_view p) {
   if (p.size() < 4 || p.size() > 2048) return false;
   uint8_t b = At(p, 0);
   return (b & 0x80) == 0 && ((b >> 2) & 0x1f) <= 24;
+}
+
+}  // namespace xsensor
+
+namespace xsensor {
+namespace {
+
+class NntpSecrets final : public LineSecretScanner {
+ protected:
+  int SecretFrom(const std::vector<std::string>& w, bool line_end) override {
+    if (w.empty()) return line_end ? kNoSecret : kUndecided;
+    if (!absl::EqualsIgnoreCase(w[0], "AUTHINFO")) return kNoSecret;
+    if (w.size() < 2) return line_end ? kNoSecret : kUndecided;
+    if (absl::EqualsIgnoreCase(w[1], "PASS")) return 2;
+    if (absl::EqualsIgnoreCase(w[1], "SASL")) return 3;  // AUTHINFO SASL mech response
+    return kNoSecret;
+  }
+  void LineDone(const std::vector<std::string>& w) override {
+    if (w.size() > 2 && absl::EqualsIgnoreCase(w[0], "AUTHINFO") &&
+        absl::EqualsIgnoreCase(w[1], "SASL")) {
+      sasl_lines_ = SaslResponseLines(w[2], w.size() > 3);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SecretScanner> MakeNntpSecrets(Dir dir) {
+  if (dir != Dir::kToServer) return MakeNoSecrets(dir);
+  return std::make_unique<NntpSecrets>();
 }
 
 }  // namespace xsensor

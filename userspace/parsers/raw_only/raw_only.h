@@ -7,10 +7,13 @@
 
 #include "absl/strings/string_view.h"
 #include "parsers/parser.h"
+#include "parsers/secrets.h"
 
 namespace xsensor {
 
 std::unique_ptr<AppParser> MakeRawOnlyParser(const ParserOptions& options);
+// NNTP raw records' secrets (RFC 4643): AUTHINFO PASS, AUTHINFO SASL and its responses.
+std::unique_ptr<SecretScanner> MakeNntpSecrets(Dir dir);
 
 // RFC 3977: the server greets with 200 (posting allowed) or 201 (not allowed), and the client's
 // first command is an NNTP command.

@@ -237,3 +237,11 @@ void SipParser::OnGap(ParseContext& ctx) {
 }
 
 }  // namespace xsensor
+
+namespace xsensor {
+
+std::unique_ptr<SecretScanner> MakeSipSecrets(Dir) {
+  return std::make_unique<HeaderSecretScanner>(/*set_cookie=*/false);
+}
+
+}  // namespace xsensor

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "parsers/parser.h"
+#include "parsers/secrets.h"
 
 namespace xsensor {
 
@@ -35,6 +36,10 @@ bool LooksLikeSip(absl::string_view payload);
 // space, and "SIP/2.0 " (a status line).
 std::vector<absl::string_view> SipMessageStarts();
 std::unique_ptr<AppParser> MakeSipParser(const ParserOptions& options);
+// Raw records' secrets, both ways (either side sends requests): the credentials of
+// Authorization and Proxy-Authorization (a digest response can be attacked offline), a SIP
+// URI's password (RFC 3261 19.1.1).
+std::unique_ptr<SecretScanner> MakeSipSecrets(Dir dir);
 
 class SipParser : public AppParser {
  public:

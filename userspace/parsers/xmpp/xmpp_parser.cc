@@ -179,7 +179,7 @@ void XmppParser::Export(ParseContext& ctx) {
   fact.login = login_;
   fact.password = password_;
   fact.screen_name = jid_.empty() ? server_ : jid_;
-  fact.protocol = 7;
+  fact.protocol = kImProtocolXmpp;
   fact.receivers = receivers;
   fact.result = result_ < 0 ? 0 : static_cast<uint32_t>(result_);
   ctx.facts->ImSession(fact);
@@ -188,5 +188,78 @@ void XmppParser::Export(ParseContext& ctx) {
 void XmppParser::OnGap(ParseContext& ctx) { buf_[static_cast<int>(ctx.dir)].clear(); }
 
 void XmppParser::OnEnd(ParseContext& ctx) { Export(ctx); }
+
+}  // namespace xsensor
+
+namespace xsensor {
+namespace {
+
+// The client's stream, byte by byte: text, a tag (its name read to decide), or the content of
+// a secret element up to the next '<' (text content holds no raw '<').
+class XmppSecrets final : public SecretScanner {
+ public:
+  void Scan(absl::string_view d, std::vector<SecretSpan>* out) override {
+    SecretRun run(out);
+    for (size_t i = 0; i < d.size(); ++i) {
+      const char c = d[i];
+      switch (state_) {
+        case kText:
+          if (c == '<') StartTag();
+          break;
+        case kTag:
+          if (c == '>') {
+            state_ = !closing_ && last_ != '/' && SecretElement() ? kSecret : kText;
+          } else {
+            if (!name_done_) {
+              if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/') {
+                name_done_ = !name_.empty() || c != '/';
+                if (c == '/' && name_.empty()) closing_ = true;
+              } else if (name_.size() < 32) {
+                name_ += c;
+              }
+            }
+            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') last_ = c;
+          }
+          break;
+        case kSecret:
+          if (c == '<') {
+            run.End(i, true);
+            StartTag();
+          } else {
+            run.Secret(i);
+          }
+          break;
+      }
+    }
+    run.Finish(d.size());
+  }
+
+ private:
+  void StartTag() {
+    state_ = kTag;
+    name_.clear();
+    name_done_ = closing_ = false;
+    last_ = 0;
+  }
+  bool SecretElement() const {
+    absl::string_view local = name_;
+    if (size_t colon = local.rfind(':'); colon != absl::string_view::npos) {
+      local.remove_prefix(colon + 1);
+    }
+    return local == "auth" || local == "response" || local == "password" || local == "digest";
+  }
+
+  enum State { kText, kTag, kSecret } state_ = kText;
+  std::string name_;
+  bool name_done_ = false, closing_ = false;
+  char last_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<SecretScanner> MakeXmppSecrets(Dir dir) {
+  if (dir != Dir::kToServer) return MakeNoSecrets(dir);
+  return std::make_unique<XmppSecrets>();
+}
 
 }  // namespace xsensor

@@ -14,10 +14,14 @@
 #include <vector>
 
 #include "parsers/parser.h"
+#include "parsers/secrets.h"
 
 namespace xsensor {
 
 std::unique_ptr<AppParser> MakeXmppParser(const ParserOptions& options);
+// Raw records' secrets: the content of <auth>, <response> (SASL, RFC 6120) and of <password>
+// and <digest> (XEP-0078), wherever the packets cut them.
+std::unique_ptr<SecretScanner> MakeXmppSecrets(Dir dir);
 bool LooksLikeXmppStream(absl::string_view payload);
 // The username a DIGEST-MD5 response (base64) names.
 std::string DigestMd5User(absl::string_view base64);
