@@ -124,6 +124,7 @@ struct xs_settings {
   __u32 mirror_mode;     /* 1: packets are copies; drop what is not steered. 0: pass them. */
   __u32 sniff_payload;   /* 1: steer payload starting like a protocol of interest (prefix map) */
   __u32 steer_fragments; /* 1: steer UDP fragments (userspace reassembles them) */
+  __u32 stamp_time;      /* 1: steered frames start with 8 bytes: bpf_ktime_get_ns() when seen */
 };
 
 #endif /* XSENSOR_BPF_SHARED_H_ */

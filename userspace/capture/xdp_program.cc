@@ -81,6 +81,7 @@ absl::StatusOr<std::unique_ptr<XdpProgram>> XdpProgram::Load(const XdpProgramOpt
   p->skel_->rodata->xs_cfg.mirror_mode = o.mirror_mode ? 1 : 0;
   p->skel_->rodata->xs_cfg.sniff_payload = o.sniff_payload ? 1 : 0;
   p->skel_->rodata->xs_cfg.steer_fragments = o.steer_fragments ? 1 : 0;
+  p->skel_->rodata->xs_cfg.stamp_time = o.stamp_time ? 1 : 0;
   if (int err = xsensor_bpf__load(p->skel_); err != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("loading the XDP program: ", strerror(-err),

@@ -26,6 +26,8 @@ struct XdpProgramOptions {
   bool mirror_mode = false;
   bool sniff_payload = true;
   bool steer_fragments = true;
+  // Steered frames start with 8 bytes: the CLOCK_MONOTONIC nanoseconds when XDP saw them.
+  bool stamp_time = false;
   std::vector<uint16_t> tcp_ports;
   std::vector<uint16_t> udp_ports;
   // With sniff_payload: payload starts (their first four bytes) steered on any port.

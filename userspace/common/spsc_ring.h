@@ -55,6 +55,8 @@ class SpscRing {
     return head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_acquire);
   }
   size_t capacity() const { return mask_ + 1; }
+  // Producer: slots it can still claim (at least).
+  size_t free() const { return capacity() - size(); }
   // Elements published and released since the start (they only grow).
   size_t published() const { return head_.load(std::memory_order_acquire); }
   size_t released() const { return tail_.load(std::memory_order_acquire); }

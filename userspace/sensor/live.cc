@@ -24,7 +24,8 @@ namespace xsensor {
 namespace {
 
 constexpr size_t kRecordRing = 16384;
-// Hand-off rings: one per (sender, owner) pair of workers, so n·(n-1) of them; their slots are
+// Hand-off rings: one per (sender, owner) pair of workers, so n·(n-1) of them (n·n with stamped
+// frames: a worker's own frames wait in an inbox too); their slots are
 // whole frames. Slots per ring: as many as fit the budget, a power of two in [64, 1024] (with
 // a symmetric RSS key hand-offs are rare; 1024 slots of 4 KB for every pair of 32 queues
 // would be 4 GB).
@@ -34,7 +35,8 @@ constexpr size_t kHandoffRingMax = 1024, kHandoffRingMin = 64;
 }  // namespace
 
 size_t HandoffRingSlots(size_t workers) {
-  size_t pairs = workers > 1 ? workers * (workers - 1) : 1;
+  // Counted as n·n rings: with stamped frames a worker has an inbox of its own as well.
+  size_t pairs = workers * workers;
   size_t fit = kHandoffBudgetBytes / (pairs * sizeof(HandoffFrame));
   size_t slots = kHandoffRingMax;
   while (slots > kHandoffRingMin && slots > fit) slots /= 2;
@@ -54,6 +56,18 @@ constexpr uint32_t kBatch = 64;
 constexpr int64_t kCoalesceUs = 200;
 constexpr int64_t kBusyWindowUs = 20'000;
 
+// Stamped frames' order keys: XDP's nanoseconds times 64 plus the reading worker's index (a
+// tie between two queues is broken by it; CLOCK_MONOTONIC·64 lasts 4.5 years of uptime).
+// kReadSlackNs: what XDP may have stamped and not yet put in the ring when a worker finds it
+// empty. kWakeSlackNs: how long a worker asleep in poll() may take to wake and hand over a
+// frame that came in (its horizon is then taken as now less this).
+constexpr int64_t kOrderKeyStep = 64;
+constexpr int64_t kReadSlackNs = 50'000;
+constexpr int64_t kWakeSlackNs = 2'000'000;
+int64_t OrderKey(int64_t ns, size_t worker) {
+  return ns * kOrderKeyStep + static_cast<int64_t>(worker % kOrderKeyStep);
+}
+
 int64_t MonotonicNanos() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
@@ -72,11 +86,16 @@ uint32_t InterfaceRxQueues(const std::string& ifname) {
   return n;
 }
 
+bool FramesStamped(const Config& config) {
+  return config.capture_mirror() && !config.affinity_by_queue();
+}
+
 XdpProgramOptions XdpOptionsFor(const Config& config) {
   XdpProgramOptions po;
   po.mirror_mode = config.capture_mirror();
   po.sniff_payload = config.xdp_sniff;
   po.steer_fragments = config.ip_reassembly;
+  po.stamp_time = FramesStamped(config);
   auto ports = [](bool parsers, uint8_t l4_proto, const std::vector<uint16_t>& listed) {
     std::vector<uint16_t> out = parsers ? ParserPorts(l4_proto) : std::vector<uint16_t>{};
     out.insert(out.end(), listed.begin(), listed.end());
@@ -210,10 +229,12 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
                 ": queue is not possible inline (a flow's directions arrive on two ports); "
                 "flows are given to workers by hash");
   }
-  if (s->handoff_) {
+  s->stamped_ = FramesStamped(config);
+  const size_t rings = s->stamped_ ? n * n : s->handoff_ ? n * (n - 1) : 0;
+  if (rings) {
     size_t slots = HandoffRingSlots(n);
-    XS_LOG_INFO("hand-off rings: ", n * (n - 1), " of ", slots, " frames (",
-                n * (n - 1) * slots * sizeof(HandoffFrame) >> 20, " MiB)");
+    XS_LOG_INFO(s->stamped_ ? "frames in arrival order, " : "", "hand-off rings: ", rings, " of ",
+                slots, " frames (", rings * slots * sizeof(HandoffFrame) >> 20, " MiB)");
   }
   for (size_t i = 0; i < n; ++i) {
     Queue& q = *s->queues_[i];
@@ -221,11 +242,12 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     q.records = std::make_unique<SpscRing<EncodedRecord>>(kRecordRing);
     q.sink = std::make_unique<QueueSink>(q.records.get());
     q.worker = s->core_.MakeWorker(config, static_cast<uint8_t>(i), q.sink.get());
-    for (size_t j = 0; s->handoff_ && j < n; ++j) {
-      q.inbox.push_back(j == i ? nullptr
-                               : std::make_unique<SpscRing<HandoffFrame>>(HandoffRingSlots(n)));
+    for (size_t j = 0; (s->handoff_ || s->stamped_) && j < n; ++j) {
+      q.inbox.push_back(j == i && !s->stamped_
+                            ? nullptr
+                            : std::make_unique<SpscRing<HandoffFrame>>(HandoffRingSlots(n)));
     }
-    if (s->handoff_) {
+    if (s->handoff_ || s->stamped_) {
       q.wake = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
       if (q.wake.get() < 0) return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
     }
@@ -306,6 +328,145 @@ void LiveSensor::WakeOwners(std::vector<uint8_t>* handed_to) {
   }
 }
 
+int64_t LiveSensor::OrderBound(int64_t now_ns) const {
+  int64_t bound = INT64_MAX;
+  for (const auto& q : queues_) {
+    bound = std::min(bound, q->sleeping.load(std::memory_order_acquire)
+                                ? OrderKey(now_ns - kWakeSlackNs, 63)
+                                : q->horizon.load(std::memory_order_acquire));
+  }
+  return bound;
+}
+
+size_t LiveSensor::TakeInOrder(Queue& q, int64_t bound) {
+  size_t n = 0, in = 0;
+  for (;;) {
+    size_t best = q.inbox.size();
+    int64_t best_key = bound;
+    for (size_t j = 0; j < q.inbox.size(); ++j) {
+      const HandoffFrame* f = q.inbox[j]->Peek();
+      if (f && f->key <= best_key) {
+        best = j;
+        best_key = f->key;
+      }
+    }
+    if (best == q.inbox.size()) break;
+    HandoffFrame* f = q.inbox[best]->Peek();
+    q.worker->set_interface_channel(f->channel);
+    q.worker->HandleDecoded(f->view, f->len, f->ts_us, f->flow_hash);
+    q.inbox[best]->Release();
+    ++n;
+    if (&q != queues_[best].get()) ++in;
+  }
+  if (in) q.handed_in.fetch_add(in, std::memory_order_relaxed);
+  return n;
+}
+
+void LiveSensor::StampedLoop(size_t index) {
+  Queue& me = *queues_[index];
+  const size_t n = queues_.size();
+  int64_t last_expire = 0;
+  int64_t last_frame = 0;
+  std::vector<uint8_t> handed_to(n, 0);
+  for (bool last_pass = false;;) {
+    if (receiving_stop_.load(std::memory_order_acquire)) {
+      if (last_pass) break;
+      last_pass = true;
+    }
+    const int64_t now = WallMicros();
+    const int64_t now_ns = MonotonicNanos();
+    // Read no more than every inbox it fills can take: the rest waits in the socket's ring.
+    size_t room = kBatch;
+    for (size_t j = 0; j < n; ++j) room = std::min(room, queues_[j]->inbox[index]->free());
+    const auto max = static_cast<uint32_t>(room);
+    uint32_t got = 0;
+    if (max) {
+      got = me.xsk->Receive(max, [&](absl::string_view frame) {
+        if (frame.size() < sizeof(int64_t)) return;  // not stamped by this program
+        int64_t xdp_ns;
+        std::memcpy(&xdp_ns, frame.data(), sizeof(xdp_ns));
+        frame.remove_prefix(sizeof(xdp_ns));
+        // Keys are unique and rise with every frame this worker reads.
+        me.last_key = std::max(OrderKey(xdp_ns, index), me.last_key + kOrderKeyStep);
+        const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
+        PacketView p;
+        DecodeResult r =
+            me.worker->Decode(LinkType::kEthernet, data, frame.size(), frame.size(), &p);
+        if (r == DecodeCounters::kFragment) {
+          const std::string* whole =
+              me.worker->Reassemble(data, frame.size(), frame.size(), p, now);
+          if (!whole) return;
+          frame = *whole;
+          data = reinterpret_cast<const uint8_t*>(frame.data());
+          if (DecodePacket(LinkType::kEthernet, data, frame.size(), frame.size(), &p) !=
+              DecodeCounters::kOk) {
+            return;
+          }
+        } else if (r != DecodeCounters::kOk) {
+          return;
+        }
+        bool from_lo;
+        const uint64_t hash = FlowHash(MakeFlowKey(p, &from_lo));
+        const size_t owner = hash % n;
+        HandoffFrame* slot = queues_[owner]->inbox[index]->Claim();
+        if (!slot || frame.size() > kHandoffFrameMax) {
+          me.handoff_dropped.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
+        slot->len = static_cast<uint32_t>(frame.size());
+        slot->ts_us = now;
+        slot->channel = me.channel;
+        slot->flow_hash = hash;
+        slot->key = me.last_key;
+        slot->view = p;
+        std::memcpy(slot->data, frame.data(), frame.size());
+        MoveViews(&slot->view, data, slot->data);
+        queues_[owner]->inbox[index]->Publish();
+        if (owner != index) {
+          me.handed_out.fetch_add(1, std::memory_order_relaxed);
+          handed_to[owner] = 1;
+        }
+      });
+    }
+    if (got) me.received.fetch_add(got, std::memory_order_relaxed);
+    if (last_pass && got) last_pass = false;  // the ring is not empty yet
+    // What it may still hand over: frames read later (a full batch: the ring may hold more),
+    // or frames XDP has yet to see (the ring ran dry at now_ns).
+    if (max) {
+      me.horizon.store(
+          got < max ? std::max(me.last_key, OrderKey(now_ns - kReadSlackNs, 63)) : me.last_key,
+          std::memory_order_release);
+    }
+    if (got) WakeOwners(&handed_to);
+    const size_t taken = TakeInOrder(me, OrderBound(MonotonicNanos()));
+    if (got || taken) {
+      me.worker->PublishGauges();
+      last_frame = now;
+      continue;
+    }
+    if (now - last_expire > 100'000) {
+      me.worker->Expire(now);
+      last_expire = now;
+    }
+    if (last_pass) continue;
+    // Frames held for their turn, or busy lately: a short sleep on a timer takes what comes
+    // meanwhile in one batch. Idle: poll() until a frame or a hand-off comes.
+    if (!InboxEmpty(me) || now - last_frame < kBusyWindowUs) {
+      std::this_thread::sleep_for(std::chrono::microseconds(kCoalesceUs));
+      continue;
+    }
+    me.sleeping.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!InboxEmpty(me)) {
+      me.sleeping.store(false, std::memory_order_relaxed);
+      continue;
+    }
+    me.xsk->Wait(2, me.wake.get());
+    me.sleeping.store(false, std::memory_order_release);
+  }
+  workers_done_.fetch_add(1);
+}
+
 void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
   Queue& me = *queues_[index];
   if (me.cpu >= 0) {
@@ -313,6 +474,10 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     CPU_ZERO(&set);
     CPU_SET(me.cpu, &set);
     pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  }
+  if (stamped_) {
+    StampedLoop(index);
+    return;
   }
   const size_t n = queues_.size();
   int64_t last_expire = 0;
@@ -491,7 +656,13 @@ void LiveSensor::Run(const std::atomic<bool>* stop, const std::function<void()>&
   }
   for (auto& q : queues_) q->thread.join();
   // All receiving has stopped: deliver the last hand-offs, end every flow, export the rest.
-  for (auto& q : queues_) DrainInbox(*q);
+  for (auto& q : queues_) {
+    if (stamped_) {
+      TakeInOrder(*q, INT64_MAX);
+    } else {
+      DrainInbox(*q);
+    }
+  }
   for (auto& q : queues_) {
     q->worker->Finish();
     drain_records();

@@ -42,6 +42,7 @@ struct HandoffHead {
   uint16_t channel = 0;  // the receiving interface's number
   int64_t ts_us = 0;
   uint64_t flow_hash = 0;
+  int64_t key = 0;  // stamped frames: the order key (LiveSensor::StampedLoop)
   PacketView view;  // its views point into `data`
 };
 inline constexpr size_t kHandoffSlotBytes = 4096;
@@ -54,6 +55,9 @@ static_assert(sizeof(HandoffFrame) == kHandoffSlotBytes);
 // What the XDP program steers for `config`: the parsers' ports (unless the port keys leave
 // `parsers` out) with the ports listed, and the parsers' payload starts.
 XdpProgramOptions XdpOptionsFor(const Config& config);
+// Mirror mode with flow_affinity=hash: steered frames carry XDP's time (stamp_time), and the
+// workers parse each flow's frames in that order (LiveSensor::StampedLoop).
+bool FramesStamped(const Config& config);
 
 class LiveSensor {
  public:
@@ -96,6 +100,9 @@ class LiveSensor {
     // came in on two queues keep their order.
     UniqueFd wake;
     std::atomic<bool> sleeping{false};
+    // Stamped frames: every frame this worker will still hand over has an order key above it.
+    std::atomic<int64_t> horizon{0};
+    int64_t last_key = 0;
     std::atomic<uint64_t> received{0}, handed_out{0}, handed_in{0}, handoff_dropped{0},
         bypass_set{0}, bypass_errors{0}, shed_episodes{0};
     std::thread thread;
@@ -103,6 +110,13 @@ class LiveSensor {
   LiveSensor() = default;
   void WorkerLoop(size_t index, const std::atomic<bool>* stop);
   size_t DrainInbox(Queue& q);
+  void StampedLoop(size_t index);
+  // Stamped frames: takes from q's inboxes, in key order, the frames whose key is at most
+  // `bound`; the number taken.
+  size_t TakeInOrder(Queue& q, int64_t bound);
+  // The key up to which every worker has handed over all it read (a sleeping one: `now_ns`
+  // less the time it may take to wake).
+  int64_t OrderBound(int64_t now_ns) const;
   static bool InboxEmpty(Queue& q);
   void WakeOwners(std::vector<uint8_t>* handed_to);
   void UpdateShed(Queue& q);
@@ -121,6 +135,7 @@ class LiveSensor {
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::pair<std::string, XdpMode>> attached_;
   bool handoff_ = false;  // owners by hash, more than one worker
+  bool stamped_ = false;  // FramesStamped
   std::atomic<size_t> workers_done_{0};
   std::atomic<bool> receiving_stop_{false};  // set by Run after it detached the program
 };
