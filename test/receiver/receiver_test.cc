@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "common/unique_fd.h"
 
@@ -203,9 +204,12 @@ TEST(ReceiverTest, UdpExportersAreForgottenPastTheCap) {
   auto r = Start(limits, /*udp=*/true);  // runs until r->stop
   std::string hello = Message("");
   const Endpoint& ep = r->rx->udp_endpoints()[0];
+  // A new source port each: the sockets stay open, or a closed one's port could come back
+  // (39 exporters, 31 pruned, in one CI run).
+  std::vector<UniqueFd> sockets;
   for (int i = 0; i < 40; ++i) {
-    UniqueFd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));  // a new source port each
-    sendto(s.get(), hello.data(), hello.size(), 0, ep.sa(), ep.len);
+    sockets.emplace_back(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sendto(sockets.back().get(), hello.data(), hello.size(), 0, ep.sa(), ep.len);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   // The last ones read (1 s: under a loaded parallel test run 200 ms once was not enough).

@@ -41,6 +41,28 @@ Config WithWorkers(uint32_t n) {
   return c;
 }
 
+// BRIDGE_CHANNEL_NUM (SPEC.md): vchannel when configured, else the interface's number: a capture
+// file is interface 1, not 0.
+TEST(OfflineSensorTest, BridgeChannelIsTheInterfaceOrVchannel) {
+  const std::string pcap = testing::CorpusFile("zeek/http_get.pcap");
+  if (pcap.empty()) GTEST_SKIP() << "shared corpus not found";
+  for (uint32_t vchannel : {0u, 7u}) {
+    Config c = WithWorkers(1);
+    c.vchannel = vchannel;
+    auto run = testing::RunOfflineSensor(pcap, c);
+    size_t seen = 0;
+    for (const auto& rec : run.records) {
+      if (!rec.record.spec) continue;
+      const auto* f = rec.record.message->GetDescriptor()->FindFieldByName("bridge_channel_num");
+      if (!f) continue;
+      EXPECT_EQ(rec.record.message->GetReflection()->GetUInt32(*rec.record.message, f),
+                vchannel ? vchannel : 1u);
+      ++seen;
+    }
+    EXPECT_GT(seen, 0u);
+  }
+}
+
 TEST(OfflineSensorTest, RecordsDoNotDependOnWorkersOrOnAPipe) {
   auto captures = testing::AllCorpusCaptures();
   if (captures.empty()) GTEST_SKIP() << "shared corpus not found";

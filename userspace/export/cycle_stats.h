@@ -20,7 +20,7 @@ class CycleStats {
   // configured period of `period_us`. Returns true when it overran the period. A cycle in
   // which records were skipped (`skipped`: dropped for a collector or before the exporter)
   // counts among the bad cycles (b) too: the link to a collector was too poor for it.
-  bool Record(int64_t took_us, int64_t elapsed_us, int64_t period_us, bool skipped = false);
+  bool Record(int64_t took_us, int64_t elapsed_us, int64_t period_us);
   // The statistics line for wall-clock time `unix_us` (local time, like the spec's example).
   std::string StatLine(int64_t unix_us) const;
   // The alert line for the last cycle.

@@ -190,7 +190,6 @@ void Exporter::AlertSkips(int64_t now_us, bool force) {
     seen = now;
   }
   if (skips.empty()) return;
-  skipped_in_cycle_ = true;
   int64_t wall = WallMicros();
   for (const auto& [what, n] : skips) WriteLog(alert_path_, CycleStats::SkipLine(wall, what, n));
 }
@@ -227,8 +226,7 @@ void Exporter::RunCycle(int64_t now_us) {
   }
   int64_t took = MonotonicMicros() - start;
   AlertSkips(now_us, true);  // what was skipped up to now belongs to this cycle
-  bool overran = cycles_.Record(took, now_us - last_cycle_us_, cycle_period_us_,
-                                std::exchange(skipped_in_cycle_, false));
+  bool overran = cycles_.Record(took, now_us - last_cycle_us_, cycle_period_us_);
   last_cycle_us_ = now_us;
   next_cycle_us_ = now_us + cycle_period_us_;
   int64_t wall = WallMicros();
@@ -268,6 +266,10 @@ void Exporter::Shutdown(int64_t timeout_us) {
     }
   }
   AlertSkips(MonotonicMicros(), true);  // what the end could not deliver
+  // The last, partial cycle is a cycle too: a run shorter than netflow_timeout (an offline
+  // read) still writes its statistics.
+  const int64_t now = MonotonicMicros();
+  if (last_cycle_us_ && now > last_cycle_us_) RunCycle(now);
 }
 
 }  // namespace xsensor

@@ -117,7 +117,6 @@ class Exporter : public RecordSink {
   std::map<const Collector*, uint64_t> dropped_seen_;  // records_dropped at the last look
   std::map<std::string, uint64_t> skipped_noted_;      // NoteSkipped since the last look
   int64_t next_skip_look_us_ = 0;
-  bool skipped_in_cycle_ = false;
 };
 
 }  // namespace xsensor

@@ -46,6 +46,9 @@ absl::StatusOr<std::unique_ptr<OfflineSensor>> OfflineSensor::Create(const Confi
       sink = lane->sink.get();
     }
     lane->worker = s->core_.MakeWorker(config, static_cast<uint8_t>(i), sink);
+    // The capture file is the one interface (BRIDGE_CHANNEL_NUM 1, as live mode's first), unless
+    // vchannel says otherwise.
+    lane->worker->set_interface_channel(1);
     s->workers_.push_back(std::move(lane));
   }
   // Worker 0's share s0 of 64 buckets: s0·T + E = (1 - s0)·T / (n - 1), with E (reading,
