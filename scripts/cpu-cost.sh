@@ -94,7 +94,7 @@ receiver() {  # $1 = label, rest = command
   printf "cpu, %s, %s at %d frames/s: %s ns CPU per frame seen, %s per frame to userspace (%s%% of frames), %s%% lost, %s M frames per core-second; XDP %s ns per packet\n" \
     "$LABEL" "$label" "$RATE" "$a" "$b" "$c" "$d" "$e" "$f"
 }
-X=(--interface "$NAME" --metrics_listen=off --print_counters=false --http_parse_reply=1
+X=(--interface "$NAME" --count_only --metrics_listen=off --print_counters=false --http_parse_reply=1
    --ssl_parse_reply=1)
 receiver "XDP_DROP ceiling" "$BUILD/bench/bare_rx" --interface "$NAME" --drop
 receiver "bare AF_XDP loop" "$BUILD/bench/bare_rx" --interface "$NAME"
@@ -102,7 +102,7 @@ receiver "xsensor, flow_affinity=hash" "$BUILD/userspace/xsensor" "${X[@]}"
 receiver "xsensor, flow_affinity=queue" "$BUILD/userspace/xsensor" "${X[@]}" --flow_affinity=queue
 # One offline worker on the same frames: CPU per frame, the read included.
 TIMEFORMAT='%U %S'
-t=$( { time "$BUILD/userspace/xsensor" --pcap "$work/cap.pcap" --pcap_workers=1 \
+t=$( { time "$BUILD/userspace/xsensor" --pcap "$work/cap.pcap" --count_only --pcap_workers=1 \
   --http_parse_reply=1 --ssl_parse_reply=1 --print_counters=false --progress=false \
   >/dev/null 2>"$work/offline.log"; } 2>&1 )
 frames=$(capinfos -c -M "$work/cap.pcap" 2>/dev/null | awk '/Number of packets/ {print $NF}')

@@ -71,7 +71,7 @@ start_sensor() {  # the sensor inline (or: mirror), replies parsed; its log in $
   : >"$work/log"
   local where=(--interface "${P}a" --capture_mode=inline --inline_peer="${P}b")
   [ "${1:-}" = mirror ] && where=(--interface "${P}m")
-  ip netns exec "$SEN" "$BUILD/userspace/xsensor" "${where[@]}" --http_parse_reply=1 \
+  ip netns exec "$SEN" "$BUILD/userspace/xsensor" "${where[@]}" --count_only --http_parse_reply=1 \
     --ssl_parse_reply=1 --metrics_listen=off --print_counters=false --counters_out "$work/c" \
     2>"$work/log" &
   rx_pid=$!

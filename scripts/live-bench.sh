@@ -160,7 +160,7 @@ run_sensor() {  # $1 = label, rest = flags; prints the lossless rate
   shift
   rm -f "$work/offset"  # the same frames for every receiver
   : >"$work/log"
-  "$BUILD/userspace/xsensor" --interface "$NAME" --counters_out "$work/c" --print_counters=false \
+  "$BUILD/userspace/xsensor" --interface "$NAME" --count_only --counters_out "$work/c" --print_counters=false \
     --metrics_listen=off "$@" 2>"$work/log" &
   rx_pid=$!
   ready

@@ -17,9 +17,18 @@ check 'expect_rc 0 "$XSENSOR" --help && grep -q -- "--check_config" "$tmp/out" &
   "--help exits 0 with the program's flags and every configuration key, no build paths"
 version=$("$XSENSOR" --version 2>&1 || true)
 check 'grep -qE "^xsensor [0-9]+\.[0-9]+\.[0-9]+" <<<"$version"' "--version names the release: $version"
-printf 'ipfix_mtu_limit=1200\n# a comment\nnetflow_timeout=10\n' >"$tmp/good.conf"
+printf 'ipfix_mtu_limit=1200\n# a comment\nnetflow_timeout=10\nipfix_tcp_collectors=127.0.0.1:4739\n' >"$tmp/good.conf"
 check 'expect_rc 0 "$XSENSOR" --config "$tmp/good.conf" --check_config && grep -q "good.conf: configuration ok" "$tmp/out"' \
   "--check_config accepts a good file"
+# A configuration that exports nothing (no collector, no DNS text log) is refused, at start as by
+# --check_config, unless --count_only says that is what is meant.
+printf 'netflow_timeout=10\n' >"$tmp/nothing.conf"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/nothing.conf" --check_config && grep -q "nothing.conf: nothing would be exported: no collector" "$tmp/out"' \
+  "--check_config refuses a configuration that exports nothing (exit 2)"
+check 'expect_rc 2 "$XSENSOR" --config "$tmp/nothing.conf" --pcap "$tmp/demo.pcap" && grep -q "nothing would be exported" "$tmp/out"' \
+  "the start refuses it too"
+check 'expect_rc 0 "$XSENSOR" --config "$tmp/nothing.conf" --count_only --check_config' \
+  "--count_only runs it all the same"
 printf 'netflow_timeout=10\nipfix_mtu_limit=12\n' >"$tmp/bad.conf"
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/bad.conf" --check_config && grep -q "bad.conf:2: key .ipfix_mtu_limit.: 12 is out of range" "$tmp/out"' \
   "--check_config rejects a bad value with file, line and key (exit 2)"
@@ -46,7 +55,7 @@ printf 'ipfix_udp_collectors=127.0.0.1:1\n' >"$tmp/pcap_dev.conf"
 "$(dirname "$XSENSOR")/../test/xsensor-demo-pcap" "$tmp/demo.pcap" >/dev/null 2>&1 || true
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/pcap_dev.conf" --ipfix_dev=xs-no-such-if0 --pcap "$tmp/demo.pcap" && grep -q "flag --ipfix_dev: key .ipfix_dev.: no network interface" "$tmp/out"' \
   "a run with an ipfix_dev that does not exist stops before reading (exit 2)"
-printf 'netflow_timeout=10\nredact_credentials=hash\n' >"$tmp/redact.conf"
+printf 'netflow_timeout=10\nredact_credentials=hash\nipfix_tcp_collectors=127.0.0.1:4739\n' >"$tmp/redact.conf"
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/redact.conf" --check_config && grep -q "redact.conf:2: key .redact_credentials.: hash needs a secret in redact_key" "$tmp/out"' \
   "--check_config refuses redact_credentials=hash without redact_key"
 check 'expect_rc 0 "$XSENSOR" --config "$tmp/redact.conf" --redact_key=s3 --check_config' \

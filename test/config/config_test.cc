@@ -70,6 +70,26 @@ TEST(ConfigTest, ParsesEveryKindOfValue) {
   EXPECT_TRUE(warnings.empty());
 }
 
+// Collectors by host name (#34): resolved at start through the system's resolver (here the
+// name /etc/hosts gives every machine); a name that does not resolve is refused by key.
+TEST(ConfigTest, CollectorsByHostName) {
+  Config c = DefaultConfig();
+  ASSERT_TRUE(ParseConfigText("x.conf", "ipfix_tcp_collectors=localhost:4739, 192.0.2.1:1500\n", &c,
+                              nullptr)
+                  .ok());
+  ASSERT_EQ(c.ipfix_tcp_collectors.size(), 2u);
+  const std::string local = c.ipfix_tcp_collectors[0].ToString();
+  EXPECT_TRUE(local == "127.0.0.1:4739" || local == "[::1]:4739") << local;
+  EXPECT_EQ(c.ipfix_tcp_collectors[1].ToString(), "192.0.2.1:1500");
+  absl::Status bad =
+      ParseConfigText("x.conf", "ipfix_udp_collectors=no-such-host.invalid:4739\n", &c, nullptr);
+  EXPECT_NE(bad.message().find("x.conf:1: key 'ipfix_udp_collectors': 'no-such-host.invalid:4739': "
+                               "cannot resolve 'no-such-host.invalid'"),
+            std::string::npos)
+      << bad.message();
+  EXPECT_FALSE(ParseConfigText("x.conf", "ipfix_udp_collectors=bad_host:1\n", &c, nullptr).ok());
+}
+
 // A misspelt or unknown key, a key given twice: refused with file, line and key (#34), not a
 // warning under which the default silently stays.
 TEST(ConfigTest, UnknownAndRepeatedKeysAreRefused) {
@@ -118,7 +138,7 @@ TEST(ConfigTest, BadValuesNameFileLineKeyAndReason) {
       {"ipfix_udp_collectors=1.2.3.4\n", "s.conf:1: key 'ipfix_udp_collectors': '1.2.3.4'"},
       {"ipfix_tcp_collectors=[::1:4739\n", "expected [IPv6]:port"},
       {"ipfix_udp_collectors=1.2.3.4:99999\n", "bad port '99999'"},
-      {"ipfix_udp_collectors=example.com:4739\n", "bad address 'example.com'"},
+      {"ipfix_udp_collectors=bad_host:4739\n", "bad address 'bad_host'"},
       {"http_parse_reply=maybe\n", "s.conf:1: key 'http_parse_reply': 'maybe' is not 0/1/on/off"},
       {"ajb_dns_fsize=lots\n", "key 'ajb_dns_fsize': 'lots' is not a size"},
       {"ajb_save_dns_format=ts:bogus\n", "unknown field 'bogus'"},

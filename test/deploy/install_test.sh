@@ -31,6 +31,7 @@ unit=$tmp/usr/lib/systemd/system/xsensor@.service
 for f in usr/bin/xsensor usr/bin/xsensor-recv usr/libexec/xsensor/attach-nic.sh \
          usr/lib/systemd/system/xsensor@.service etc/logrotate.d/xsensor \
          etc/xsensor/xsensor.conf usr/share/doc/xsensor/README.md \
+         usr/share/doc/xsensor/xsensor.conf.example \
          usr/share/xsensor/prometheus/xsensor.rules.yml \
          usr/share/xsensor/grafana/xsensor-dashboard.json \
          usr/share/xsensor/elements/xsensor-elements.xml \
@@ -42,9 +43,13 @@ for f in xsensor-elements.xml xsensor-libfds.xml xsensor.lua; do
     "the installed $f is the one generated from this build's schema"
 done
 "$BUILD/test/xsensor-demo-pcap" "$tmp/probe.pcap" probe
-check '"$tmp/usr/bin/xsensor" --config "$conf" --pcap "$tmp/probe.pcap" --print_counters=false 2>"$tmp/run.log" && ! grep -q WARN "$tmp/run.log"' \
-  "the installed sensor runs on the installed configuration without a warning"
-echo "# the operator's" >>"$conf"
+# Installed, it has no collector: it refuses to run, saying what to give (it would export nothing).
+check '! "$tmp/usr/bin/xsensor" --config "$conf" --pcap "$tmp/probe.pcap" --print_counters=false 2>"$tmp/run.log" && grep -q "nothing would be exported" "$tmp/run.log"' \
+  "the installed configuration, without a collector, is refused with what to give"
+printf "# the operator's\nipfix_tcp_collectors=127.0.0.1:4739\nipfix_meta_tcp_collectors=127.0.0.1:4739\nipfix_dns_tcp_collectors=127.0.0.1:4739\n" >>"$conf"
+# (Nobody listens on that port: the only warnings are the collector's.)
+check '"$tmp/usr/bin/xsensor" --config "$conf" --pcap "$tmp/probe.pcap" --print_counters=false 2>"$tmp/run.log" && ! grep WARN "$tmp/run.log" | grep -qv "collector\|not delivered"' \
+  "with the collectors set the installed sensor runs on it without a warning about it"
 sum=$(md5sum <"$conf")
 bash "$SRC/scripts/install-config.sh" "$tmp/usr/bin/xsensor" "$tmp/etc" >/dev/null
 check '[ "$(md5sum <"$conf")" = "$sum" ]' "a second install leaves the configuration alone"

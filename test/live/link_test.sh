@@ -98,13 +98,13 @@ case "$CASE" in
     servers "$P-srv" 10.214.0.1 "$P-cli"
     check 'traffic_ok "$P-cli" 10.214.0.1' "curl and dig to the server work before the sensor"
     rc=0
-    ip netns exec "$P-srv" "$BIN/xsensor" --check_config --interface "${P}h" \
+    ip netns exec "$P-srv" "$BIN/xsensor" --check_config --count_only --interface "${P}h" \
       >"$work/check.out" 2>"$work/check.log" || rc=$?
     check '[ "$rc" -eq 2 ] && grep -q "has this host.s address 10.214.0.1" "$work/check.log"' \
       "--check_config refuses it too (exit $rc)"
     # The default configuration (no --capture_mode) on the server's own interface.
     rc=0
-    timeout 20 ip netns exec "$P-srv" "$BIN/xsensor" --interface "${P}h" --metrics_listen=off \
+    timeout 20 ip netns exec "$P-srv" "$BIN/xsensor" --interface "${P}h" --count_only --metrics_listen=off \
       --print_counters=false >"$work/sensor.out" 2>"$work/sensor.log" || rc=$?
     check '[ "$rc" -eq 2 ]' "the sensor refuses the host's interface (exit $rc)"
     check 'grep -q "interface ${P}h has this host.s address 10.214.0.1" "$work/sensor.log"' \
@@ -117,7 +117,7 @@ case "$CASE" in
     # Inline on the one interface: refused too (it would take the steered frames off the host).
     rc=0
     timeout 20 ip netns exec "$P-srv" "$BIN/xsensor" --interface "${P}h" --capture_mode=inline \
-      --metrics_listen=off --print_counters=false >/dev/null 2>"$work/inline.log" || rc=$?
+      --count_only --metrics_listen=off --print_counters=false >/dev/null 2>"$work/inline.log" || rc=$?
     check '[ "$rc" -eq 2 ] && grep -q "it needs inline_peer=IF" "$work/inline.log" &&
            grep -q "use capture_mode=mirror" "$work/inline.log"' \
       "inline on a single interface is refused, naming inline_peer and mirror mode"
@@ -291,7 +291,7 @@ while True:
 
     # Fail-open: a UDP probe every 5 ms on the SIP port (steered both ways) across a kill -9.
     ip netns exec "$SEN" "$BIN/xsensor" --interface "$A" --capture_mode=inline \
-      --inline_peer="$B" --metrics_listen=off --print_counters=false 2>"$work/sensor2.log" &
+      --inline_peer="$B" --count_only --metrics_listen=off --print_counters=false 2>"$work/sensor2.log" &
     sensor_pid=$!
     pids+=($sensor_pid); disown
     capturing "$work/sensor2.log"

@@ -443,7 +443,7 @@ CONF
     kill -QUIT "$(cat "$work/nginx.pid")" 2>/dev/null || true  # (its workers too)
     extra=(--http_parse_reply=1 --ssl_parse_reply=1)
     # (A capture that lost frames anyway is said so: the checks below assume a whole one.)
-    "$BIN/xsensor" --pcap "$work/dl.pcap" --print_counters=true 2>&1 >/dev/null |
+    "$BIN/xsensor" --pcap "$work/dl.pcap" --count_only --print_counters=true 2>&1 >/dev/null |
       awk '$1 == "reassembly.reasm_gaps" && $2 > 0 {print "note: the capture lost frames (" $2 " holes)"}'
     offline_records "$work/offline.json" "$work/dl.pcap"
     start_receiver "$work/live.json" 3
@@ -850,7 +850,7 @@ EOF
     pids+=("$listener")
     for _ in $(seq 50); do [ -S "$work/notify.sock" ] && break; sleep 0.1; done
     WRAP=(env NOTIFY_SOCKET="$work/notify.sock" WATCHDOG_USEC=200000)
-    start_sensor
+    start_sensor --count_only
     WRAP=()
     sleep 1
     check 'grep -qx "READY=1 xdp-attached" "$work/notify.log"' "READY=1 sent, after the XDP program was attached"
@@ -869,7 +869,7 @@ EOF
     # Outside systemd nothing is sent and nothing fails: every other case runs without it.
     ;;
   sigkill)
-    start_sensor
+    start_sensor --count_only
     check 'ip link show "$NAME" | grep -q " xdp"' "XDP attached while running"
     kill -9 "$sensor_pid"
     wait "$sensor_pid" 2>/dev/null || true

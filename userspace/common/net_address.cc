@@ -1,9 +1,11 @@
 #include "common/net_address.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -47,6 +49,41 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text, bool allow_port_z
     ep.len = sizeof(sockaddr_in6);
   } else {
     return absl::InvalidArgumentError(absl::StrCat("'", text, "': bad address '", host, "'"));
+  }
+  return ep;
+}
+
+absl::StatusOr<Endpoint> ResolveEndpoint(absl::string_view text) {
+  auto literal = ParseEndpoint(text);
+  if (literal.ok() || text.empty() || text.front() == '[') return literal;
+  const size_t colon = text.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return literal;
+  const std::string host(text.substr(0, colon));
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') {
+      return literal;  // not a host name either: the literal's error
+    }
+  }
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(text.substr(colon + 1), &port) || port == 0 || port > 65535) {
+    return literal;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0 || !res) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "': cannot resolve '", host, "': ", gai_strerror(rc)));
+  }
+  Endpoint ep;
+  std::memcpy(&ep.addr, res->ai_addr, res->ai_addrlen);
+  ep.len = static_cast<socklen_t>(res->ai_addrlen);
+  freeaddrinfo(res);
+  if (ep.addr.ss_family == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&ep.addr)->sin_port = htons(static_cast<uint16_t>(port));
+  } else {
+    reinterpret_cast<sockaddr_in6*>(&ep.addr)->sin6_port = htons(static_cast<uint16_t>(port));
   }
   return ep;
 }

@@ -36,6 +36,9 @@ Endpoint BoundEndpoint(int fd);
 
 // Port 0 (any port) is accepted only for listeners.
 absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text, bool allow_port_zero = false);
+// The same, and HOST:PORT with a host name, resolved now (getaddrinfo: /etc/hosts, DNS) to its
+// first address (a collector's name: resolved once, at start).
+absl::StatusOr<Endpoint> ResolveEndpoint(absl::string_view text);
 
 // Formats 4 or 16 address bytes in presentation form.
 std::string FormatIp(absl::string_view bytes);

@@ -124,13 +124,16 @@ struct Collectors {
   absl::Status operator()(absl::string_view v, std::vector<Endpoint>* out) const {
     out->clear();
     for (const std::string& part : SplitList(v, ',')) {
-      auto ep = ParseEndpoint(part);
+      auto ep = ResolveEndpoint(part);
       if (!ep.ok()) return ep.status();
       out->push_back(*ep);
     }
     return absl::OkStatus();
   }
-  std::string Accepts() const { return "ADDR:PORT[,ADDR:PORT...] (IPv6 as [ADDR]:PORT)"; }
+  std::string Accepts() const {
+    return "HOST:PORT[,HOST:PORT...] (an address, IPv6 as [ADDR]:PORT, or a name resolved at "
+           "start)";
+  }
 };
 
 struct Listen {

@@ -54,6 +54,9 @@ ABSL_FLAG(bool, progress, true,
 ABSL_FLAG(bool, stats, false,
           "Print the metrics of the sensor running with this configuration (its metrics_listen "
           "endpoint) once as a table, and exit");
+ABSL_FLAG(bool, count_only, false,
+          "Read, parse and count without exporting anything (a configuration with no collector "
+          "and no DNS text log is refused without it)");
 ABSL_FLAG(bool, check_config, false,
           "Load the configuration (file and flags), report what is wrong with it, and exit: 0 "
           "when it is usable, 2 when not");
@@ -168,6 +171,17 @@ int main(int argc, char** argv) {
   }
   for (size_t i = 0; i < warnings.size(); ++i) {
     if (i >= warnings_logged) XS_LOG_WARN(warnings[i]);
+  }
+  // A sensor that would export nothing is refused, not run: it would look healthy and send
+  // nothing (the packaged configuration has no collector until the operator gives one).
+  if (!absl::GetFlag(FLAGS_stats) && !absl::GetFlag(FLAGS_count_only) &&
+      !ExportsAnything(*config)) {
+    XS_LOG_ERROR(
+        absl::GetFlag(FLAGS_config).empty() ? "the configuration" : absl::GetFlag(FLAGS_config),
+        ": nothing would be exported: no collector (ipfix_tcp_collectors, "
+        "ipfix_udp_collectors, ipfix_meta_*_collectors, ipfix_dns_*_collectors) and no "
+        "DNS text log (ajb_save_dns=on); give one, or --count_only to read and count only");
+    return 2;
   }
   // The live capture interfaces (--interface, else in_dev), and whether the capture mode fits
   // them: refused by --check_config as at start (a mirror of a host's own interface, inline on

@@ -13,6 +13,13 @@
 
 namespace xsensor {
 
+bool ExportsAnything(const Config& c) {
+  return !c.ipfix_udp_collectors.empty() || !c.ipfix_tcp_collectors.empty() ||
+         !c.ipfix_meta_udp_collectors.empty() || !c.ipfix_meta_tcp_collectors.empty() ||
+         !c.ipfix_dns_udp_collectors.empty() || !c.ipfix_dns_tcp_collectors.empty() ||
+         c.ajb_save_dns;
+}
+
 absl::Status CheckConfigEnvironment(const Config& c, std::vector<std::string>* warnings) {
   if (!c.ipfix_dev.empty()) {
     if (if_nametoindex(c.ipfix_dev.c_str()) == 0) {
@@ -57,8 +64,8 @@ absl::Status CheckConfigEnvironment(const Config& c, std::vector<std::string>* w
   bool any = false;
   for (const Stream& s : streams) any |= s.has;
   for (const Stream& s : streams) {
-    // With no collector at all the sensor only counts (a dry run); with some, a stream left
-    // without one loses its records.
+    // With no collector at all the sensor is refused (or only counts, --count_only); with
+    // some, a stream left without one loses its records.
     if (any && !s.has && warnings) {
       warnings->push_back(absl::StrCat("no collector for the ", s.name, " stream (", s.keys,
                                        "): its records are counted and dropped"));

@@ -15,6 +15,9 @@ namespace xsensor {
 
 // Errors: the first unusable value. `warnings` gets what is usable but likely unintended
 // (records of a stream that no collector receives while other streams have collectors).
+// True when `c` sends records somewhere: a collector of any stream, or the DNS text log.
+bool ExportsAnything(const Config& c);
+
 absl::Status CheckConfigEnvironment(const Config& config, std::vector<std::string>* warnings);
 
 }  // namespace xsensor
