@@ -25,11 +25,18 @@ DnsLogOptions DnsLogOptions::FromConfig(const Config& c) {
   return o;
 }
 
+namespace {
+// An address in a ':'-separated line: IPv6 in brackets, so that the fields still split.
+std::string LogIp(const std::string& bytes) {
+  return bytes.size() == 16 ? absl::StrCat("[", FormatIp(bytes), "]") : FormatIp(bytes);
+}
+}  // namespace
+
 std::string FormatDnsLogLine(const schema::Dns& r, const std::vector<std::string>& fields,
                              absl::string_view question) {
   std::string line;
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (i) line.push_back('\t');
+    if (i) line.push_back(':');
     const std::string& f = fields[i];
     if (f == "ts")
       absl::StrAppend(&line, r.time_stamp());
@@ -38,9 +45,9 @@ std::string FormatDnsLogLine(const schema::Dns& r, const std::vector<std::string
     else if (f == "login")
       line += r.login();
     else if (f == "ipsrc")
-      line += FormatIp(r.ip_source());
+      line += LogIp(r.ip_source());
     else if (f == "ipdst")
-      line += FormatIp(r.ip_destination());
+      line += LogIp(r.ip_destination());
     else if (f == "psrc")
       absl::StrAppend(&line, r.port_source());
     else if (f == "pdst")

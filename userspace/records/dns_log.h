@@ -40,7 +40,9 @@ struct DnsLogStats {
   uint64_t write_errors = 0;
 };
 
-// One line for `rec` in the configured field order (without the newline). `host` is the name
+// One line for `rec` in the configured field order (without the newline), the fields separated
+// by ':' as the specification writes the format (an IPv6 ipsrc/ipdst in brackets; rdata, last
+// by default, as it is). `host` is the name
 // that was asked (`question`; the record's own name when not given), as the specification
 // says, not the answer's owner (a CNAME chain's target).
 std::string FormatDnsLogLine(const schema::Dns& rec, const std::vector<std::string>& fields,
