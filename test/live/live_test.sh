@@ -850,17 +850,25 @@ EOF
     pids+=("$listener")
     for _ in $(seq 50); do [ -S "$work/notify.sock" ] && break; sleep 0.1; done
     WRAP=(env NOTIFY_SOCKET="$work/notify.sock" WATCHDOG_USEC=200000)
-    start_sensor --count_only
+    start_sensor --count_only --status_interval=1
     WRAP=()
     sleep 1
+    ip netns exec "$NS" tcpreplay -q -i "$NAME-p" "$C/zeek/http_get.pcap" >/dev/null 2>&1 || true
+    sleep 1.2
     check 'grep -qx "READY=1 xdp-attached" "$work/notify.log"' "READY=1 sent, after the XDP program was attached"
     check 'grep -q "^STATUS=capturing on $NAME" "$work/notify.log"' "STATUS says what it captures"
+    # Every status_interval: one line in the log and in STATUS, the frames counted.
+    check 'grep -qE "^STATUS=capturing on $NAME.*; frames [1-9][0-9]* seen, [0-9]+ steered, [0-9]+ bypassed, [1-9][0-9]* read; records [0-9]+ exported, 0 dropped; collectors 0/0 up" "$work/notify.log"' \
+      "STATUS is updated with what the sensor has done"
+    check 'grep -qE "INFO status: frames [1-9][0-9]* seen" "$work/sensor.log"' "the same status line in the log"
     beats=$(grep -cx "WATCHDOG=1" "$work/notify.log" || true)
     check '[ "$beats" -ge 5 ]' "keep-alives every 100 ms for a 200 ms watchdog ($beats in ~1.5 s)"
     kill -TERM "$sensor_pid"
     rc=0
     wait "$sensor_pid" || rc=$?
     check '[ "$rc" -eq 0 ]' "SIGTERM: a clean exit (rc $rc)"
+    check 'grep -qE "INFO $NAME: [1-9][0-9]* frames read in [0-9]+ s; frames" "$work/sensor.log" && grep -q "INFO records exported:" "$work/sensor.log"' \
+      "the stop ends with a summary of the offline run's shape"
     check 'grep -qx "STOPPING=1" "$work/notify.log"' "STOPPING=1 sent on SIGTERM"
     check '[ "$(grep -nx "READY=1 xdp-attached" "$work/notify.log" | cut -d: -f1)" -lt "$(grep -nx "STOPPING=1" "$work/notify.log" | cut -d: -f1)" ]' \
       "READY before STOPPING"

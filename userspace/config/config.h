@@ -50,6 +50,9 @@ namespace xsensor {
     "Statistics log (export cycles, dbg_log_mask 0x80): a name in log_dir or an absolute path")    \
   X(alert_log_file, std::string, Path(), "fastdpi_alert.log",                                      \
     "Alert log ([NFLW] very long operation): a name in log_dir or an absolute path")               \
+  X(status_interval, uint32_t, Integer(0, 86400), "60",                                            \
+    "Live: seconds between status lines in the log and systemd's STATUS (frames seen, steered, "   \
+    "bypassed, read; records exported, dropped; collectors up); 0: none")                          \
   X(metrics_listen, std::optional<Endpoint>, Listen(), "127.0.0.1:10187",                          \
     "Prometheus metrics endpoint (http://ADDR:PORT/metrics) of the live sensor; off: none")        \
   X(ajb_save_dns, bool, Flag(), "off", "on: write DNS records to the DNS text log")                \

@@ -45,6 +45,11 @@ Collector::Collector(const Endpoint& endpoint, bool tcp, std::string bind_dev,
   }
 }
 
+std::string Collector::Label() const {
+  return absl::StrCat(stream_, stream_.empty() ? "" : " ", "collector ", tcp_ ? "tcp " : "udp ",
+                      endpoint_.ToString());
+}
+
 Collector::~Collector() = default;
 
 bool Collector::NeedsTemplates(int64_t now_us, int64_t interval_us) const {
@@ -61,13 +66,12 @@ void Collector::NoteError(int err) {
   }
   last_error_ = err;
   repeated_errors_ = 0;
-  XS_LOG_WARN("collector ", tcp_ ? "tcp " : "udp ", endpoint_.ToString(), ": ", std::strerror(err));
+  XS_LOG_WARN(Label(), ": ", std::strerror(err));
 }
 
 void Collector::NoteOk() {
   if (last_error_ == 0 || MonotonicMicros() - last_error_us_ < kQuietUs) return;
-  XS_LOG_INFO("collector ", tcp_ ? "tcp " : "udp ", endpoint_.ToString(), ": ( repeat error ",
-              repeated_errors_, " ), now ok");
+  XS_LOG_INFO(Label(), ": ( repeat error ", repeated_errors_, " ), now ok");
   last_error_ = 0;
   repeated_errors_ = 0;
 }
@@ -319,7 +323,7 @@ void Collector::Poll(int64_t now_us) {
     backoff_us_ = 0;
     ++stats_.connects;
     NoteOk();
-    XS_LOG_INFO("collector tcp ", endpoint_.ToString(), ": connected");
+    XS_LOG_INFO(Label(), ": connected");
   }
   if (connected_ && now_us >= next_hangup_check_us_) {
     // Notice a collector that closed its end even when we have nothing to write (a write to
@@ -355,7 +359,7 @@ void Collector::Drain(int64_t deadline_us, const std::function<void()>& send_tem
     if (fd_.valid()) poll(&p, 1, 20);
   }
   if (!queue_.empty() || !unacked_.empty()) {
-    XS_LOG_WARN("collector tcp ", endpoint_.ToString(), ": ", queue_.size() + unacked_.size(),
+    XS_LOG_WARN(Label(), ": ", queue_.size() + unacked_.size(),
                 " messages not delivered at shutdown (", unacked_.size(),
                 " written but not acknowledged)");
   }

@@ -48,6 +48,10 @@ class Collector {
 
   bool tcp() const { return tcp_; }
   const Endpoint& endpoint() const { return endpoint_; }
+  // The stream it serves ("clickstream", "metadata", "dns"), named in its log lines.
+  void set_stream(std::string stream) { stream_ = std::move(stream); }
+  // "clickstream collector tcp 127.0.0.1:4739": how its log lines name it.
+  std::string Label() const;
   // True when the collector needs the templates before the next data message (a new TCP
   // connection, or the UDP template timer).
   bool NeedsTemplates(int64_t now_us, int64_t udp_template_interval_us) const;
@@ -90,6 +94,7 @@ class Collector {
   void NoteOk();
 
   Endpoint endpoint_;
+  std::string stream_;
   bool tcp_;
   std::string bind_dev_;
   size_t max_queue_bytes_;

@@ -17,6 +17,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -54,6 +55,7 @@ ABSL_FLAG(bool, progress, true,
 ABSL_FLAG(bool, stats, false,
           "Print the metrics of the sensor running with this configuration (its metrics_listen "
           "endpoint) once as a table, and exit");
+ABSL_FLAG(bool, all, false, "--stats, and the counters printed at the end: zeros too");
 ABSL_FLAG(bool, count_only, false,
           "Read, parse and count without exporting anything (a configuration with no collector "
           "and no DNS text log is refused without it)");
@@ -84,7 +86,13 @@ void ReloadIfAsked(ReloadFn reload) {
 }
 
 int WriteCounters(const std::string& counters) {
-  if (absl::GetFlag(FLAGS_print_counters)) std::cerr << counters;
+  if (absl::GetFlag(FLAGS_print_counters)) {
+    // On the terminal what happened (zeros with --all); the file (--counters_out) has every
+    // counter, for scripts.
+    for (absl::string_view line : absl::StrSplit(counters, '\n', absl::SkipEmpty())) {
+      if (absl::GetFlag(FLAGS_all) || !absl::EndsWith(line, " 0")) std::cerr << line << "\n";
+    }
+  }
   std::string out = absl::GetFlag(FLAGS_counters_out);
   if (!out.empty()) {
     // Written whole, then renamed: a reader never sees half a snapshot.
@@ -213,7 +221,7 @@ int main(int argc, char** argv) {
       XS_LOG_ERROR("--stats: ", text.status().message());
       return 1;
     }
-    auto table = MetricsTable(*text);
+    auto table = MetricsTable(*text, absl::GetFlag(FLAGS_all));
     if (!table.ok()) {
       XS_LOG_ERROR("--stats: ", table.status().message());
       return 1;
@@ -273,7 +281,19 @@ int main(int argc, char** argv) {
     int64_t watchdog_last = MonotonicMicros();
     bool stopping = false;
     LiveSensor* sensor = live->get();
+    const int64_t started = MonotonicMicros();
+    const int64_t status_us = int64_t{config->status_interval} * 1'000'000;
+    int64_t status_last = started;
     (*live)->Run(&g_stop, [&] {
+      if (status_us > 0 && !stopping) {
+        const int64_t now = MonotonicMicros();
+        if (now - status_last >= status_us) {
+          status_last = now;
+          const std::string status = sensor->StatusLine();
+          XS_LOG_INFO("status: ", status);
+          SdNotify(absl::StrCat("STATUS=", capturing, "; ", status));
+        }
+      }
       if (g_dump.exchange(false)) WriteCounters(sensor->CountersText());
       ReloadIfAsked([sensor] { return sensor->ReloadLogins(); });
       if (!stopping && g_stop.load()) {
@@ -288,7 +308,23 @@ int main(int argc, char** argv) {
         }
       }
     });
-    return WriteCounters((*live)->CountersText());
+    int rc = WriteCounters((*live)->CountersText());
+    // The summary, as an offline run ends: what was read, what went where, what was not
+    // delivered.
+    const double seconds = std::max(1e-6, (MonotonicMicros() - started) / 1e6);
+    uint64_t undelivered = 0;
+    const std::string summary = DeliverySummary(sensor->exporter(), &undelivered);
+    XS_LOG_INFO(absl::StrJoin(ifaces, ","), ": ", sensor->FramesReceived(), " frames read in ",
+                absl::StrFormat("%.0f s", seconds), "; ", sensor->StatusLine());
+    for (absl::string_view line : absl::StrSplit(summary, '\n', absl::SkipEmpty())) {
+      XS_LOG_INFO(line);
+    }
+    if (undelivered > 0) {
+      XS_LOG_WARN(undelivered, " records were not delivered to their collectors",
+                  absl::GetFlag(FLAGS_strict) ? " (--strict: exit status 3)" : "");
+      if (absl::GetFlag(FLAGS_strict) && rc == 0) rc = 3;
+    }
+    return rc;
   }
 
   auto offline = OfflineSensor::Create(*config);

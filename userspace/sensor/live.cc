@@ -805,6 +805,29 @@ std::string LiveSensor::MetricsText() const {
   return m.Render();
 }
 
+uint64_t LiveSensor::FramesReceived() const {
+  uint64_t n = 0;
+  for (const auto& q : queues_) n += q->received.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::string LiveSensor::StatusLine() const {
+  auto xdp = program_->Counters();
+  const ExporterStats& st = core_.exporter->stats();
+  uint64_t records = st.records[0] + st.records[1] + st.records[2], dropped = 0;
+  for (const auto& q : queues_) dropped += q->sink->dropped() + q->handoff_dropped.load();
+  size_t up = 0, total = 0;
+  for (const Collector* c : core_.exporter->collectors()) {
+    ++total;
+    up += c->tcp() ? c->connected() : c->up();
+    dropped += c->stats().records_dropped;
+  }
+  return absl::StrCat("frames ", xdp[XS_CNT_SEEN], " seen, ", xdp[XS_CNT_STEERED], " steered, ",
+                      xdp[XS_CNT_BYPASSED], " bypassed, ", FramesReceived(), " read; records ",
+                      records, " exported, ", dropped, " dropped; collectors ", up, "/", total,
+                      " up");
+}
+
 std::string LiveSensor::CountersText() const {
   std::vector<std::string> reports;
   for (const auto& q : queues_) reports.push_back(xsensor::CountersText(*q->worker, nullptr));

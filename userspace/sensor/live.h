@@ -71,6 +71,12 @@ class LiveSensor {
   // counters snapshot on request).
   void Run(const std::atomic<bool>* stop, const std::function<void()>& on_tick = nullptr);
   std::string CountersText() const;
+  // One line of what the sensor has done so far, for the log and systemd's STATUS: frames seen,
+  // steered and bypassed by XDP, read by the workers, records exported and dropped, collectors
+  // up.
+  std::string StatusLine() const;
+  uint64_t FramesReceived() const;
+  const Exporter& exporter() const { return *core_.exporter; }
   // Prometheus text: per queue, per worker, the exporter and its collectors, the XDP program.
   std::string MetricsText() const;
   // The metrics endpoint, if serving.

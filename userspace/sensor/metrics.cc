@@ -262,7 +262,7 @@ absl::StatusOr<std::string> FetchMetrics(const Endpoint& at, int timeout_ms) {
   return resp.substr(head_end + 4);
 }
 
-absl::StatusOr<std::string> MetricsTable(absl::string_view exposition) {
+absl::StatusOr<std::string> MetricsTable(absl::string_view exposition, bool all) {
   std::vector<std::pair<std::string, std::string>> rows;
   size_t width = 0;
   int line_no = 0;
@@ -275,6 +275,7 @@ absl::StatusOr<std::string> MetricsTable(absl::string_view exposition) {
       return absl::InvalidArgumentError(
           absl::StrCat("metrics line ", line_no, " is not 'name value': ", line));
     }
+    if (!all && v == 0) continue;
     rows.emplace_back(std::string(line.substr(0, sp)), std::string(line.substr(sp + 1)));
     width = std::max(width, sp);
   }

@@ -125,6 +125,7 @@ void ProcessMetrics(PromText* out);
 absl::StatusOr<std::string> FetchMetrics(const Endpoint& at, int timeout_ms);
 // The samples of an exposition as an aligned table ("metric{labels}  value"), comments left
 // out; malformed lines are an error naming the line.
-absl::StatusOr<std::string> MetricsTable(absl::string_view exposition);
+// `all`: samples whose value is 0 too (by default left out: most counters of a quiet sensor).
+absl::StatusOr<std::string> MetricsTable(absl::string_view exposition, bool all = true);
 
 }  // namespace xsensor
