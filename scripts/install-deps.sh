@@ -22,7 +22,7 @@ TEST=(git clang-format libgtest-dev libgmock-dev procps
       libfixbuf-tools tshark dnsmasq-base dnsutils sip-tester vsftpd curl swaks python3 prosody sendxmpp
       python3-prometheus-client systemd logrotate nginx-light openssl python3-aiosmtpd
       dovecot-imapd debootstrap prometheus chromium clickhouse-server
-      clickhouse-client freeradius-utils inn2)
+      clickhouse-client freeradius-utils inn2 lintian)
 FUZZ=(libclang-rt-14-dev)
 
 SET=${1:-test}

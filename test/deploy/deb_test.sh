@@ -37,8 +37,24 @@ for lib in libbpf1 libxdp1 libprotobuf32 libpcap0.8 libssl3 iproute2 ethtool; do
 done
 check '! grep -qE "gtest|benchmark|nginx|tshark|vsftpd" "$tmp/depends"' \
   "Depends names no test library or peer"
+# Debian's own package checker: no error and no warning (copyright, changelog, manual pages,
+# maintainer, maintainer scripts, description).
+if command -v lintian >/dev/null; then
+  lintian "$deb" >"$tmp/lintian.log" 2>&1 || true
+  check '! grep -qE "^[EW]: " "$tmp/lintian.log"' "lintian: no error, no warning ($(grep -cE "^[EW]: " "$tmp/lintian.log") tags)"
+  grep -E "^[EW]: " "$tmp/lintian.log" | head -20
+else
+  echo "note: lintian not installed; the package was not checked by it"
+fi
 mkdir "$tmp/x"
 dpkg-deb -x "$deb" "$tmp/x"
+for f in usr/share/man/man1/xsensor.1.gz usr/share/man/man1/xsensor-recv.1.gz \
+         usr/share/doc/xsensor/copyright usr/share/doc/xsensor/changelog.gz \
+         usr/share/doc/xsensor/xsensor.conf.example usr/lib/systemd/system/xsensor-recv.service; do
+  check '[ -s "$tmp/x/$f" ]' "the package has /$f"
+done
+check 'zcat "$tmp/x/usr/share/man/man1/xsensor.1.gz" | grep -qxF ".B netflow_timeout" && zcat "$tmp/x/usr/share/man/man1/xsensor.1.gz" | grep -qxF ".B \\-\\-check_config"' \
+  "xsensor(1) lists the configuration keys and the flags"
 check 'file "$tmp/x/usr/bin/xsensor" | grep -q ", stripped"' "xsensor is stripped"
 check 'file "$tmp/x/usr/bin/xsensor-recv" | grep -q ", stripped"' "xsensor-recv is stripped"
 check '[ -n "$dbg" ] && [ "$(dpkg-deb -c "$dbg" | grep -c "/usr/lib/debug/.build-id/.*\.debug$")" -eq 2 ]' \

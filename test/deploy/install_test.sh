@@ -31,7 +31,9 @@ unit=$tmp/usr/lib/systemd/system/xsensor@.service
 for f in usr/bin/xsensor usr/bin/xsensor-recv usr/libexec/xsensor/attach-nic.sh \
          usr/lib/systemd/system/xsensor@.service etc/logrotate.d/xsensor \
          etc/xsensor/xsensor.conf usr/share/doc/xsensor/README.md \
-         usr/share/doc/xsensor/xsensor.conf.example \
+         usr/share/doc/xsensor/xsensor.conf.example usr/share/doc/xsensor/copyright \
+         usr/share/doc/xsensor/changelog.gz usr/share/man/man1/xsensor.1.gz \
+         usr/share/man/man1/xsensor-recv.1.gz usr/lib/systemd/system/xsensor-recv.service \
          usr/share/xsensor/prometheus/xsensor.rules.yml \
          usr/share/xsensor/grafana/xsensor-dashboard.json \
          usr/share/xsensor/elements/xsensor-elements.xml \

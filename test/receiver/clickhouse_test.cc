@@ -2,7 +2,14 @@
 // and the RowBinary rows. The e2e tests (e2e/clickhouse_test.sh) run it against real servers.
 #include "receiver/clickhouse.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
@@ -11,6 +18,44 @@
 
 namespace xsensor {
 namespace {
+
+// The password travels in a header (X-ClickHouse-Key), never in the request's URL, which
+// servers and proxies log (#32): what a listener standing in for the server receives.
+TEST(ClickHouseQueryTest, CredentialsInHeadersNotInTheUrl) {
+  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(sin);
+  ASSERT_EQ(bind(l, reinterpret_cast<sockaddr*>(&sin), len), 0);
+  ASSERT_EQ(listen(l, 1), 0);
+  getsockname(l, reinterpret_cast<sockaddr*>(&sin), &len);
+  std::string request;
+  std::thread server([&] {
+    int c = accept(l, nullptr, nullptr);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(c, buf, sizeof(buf))) > 0) {
+      request.append(buf, static_cast<size_t>(n));
+      if (request.find("SELECT 1") != std::string::npos) break;
+    }
+    const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n1\n";
+    (void)!write(c, reply, sizeof(reply) - 1);
+    close(c);
+  });
+  auto s = ParseClickHouseUrl(
+      "http://writer:s3cret@127.0.0.1:" + std::to_string(ntohs(sin.sin_port)) + "/clicks");
+  ASSERT_TRUE(s.ok());
+  auto r = ClickHouseQuery(*s, "SELECT 1", "", "", 3000);
+  server.join();
+  close(l);
+  EXPECT_TRUE(r.ok()) << r.status();
+  const std::string line = request.substr(0, request.find("\r\n"));
+  EXPECT_EQ(line.find("s3cret"), std::string::npos) << line;
+  EXPECT_EQ(line.find("password"), std::string::npos) << line;
+  EXPECT_NE(request.find("\r\nX-ClickHouse-User: writer\r\n"), std::string::npos) << request;
+  EXPECT_NE(request.find("\r\nX-ClickHouse-Key: s3cret\r\n"), std::string::npos) << request;
+}
 
 TEST(ClickHouseUrl, TakesCredentialsPortAndDatabase) {
   auto s = ParseClickHouseUrl("http://writer:p%40ss@db.example:8124/clicks");

@@ -88,6 +88,17 @@ absl::StatusOr<Endpoint> ResolveEndpoint(absl::string_view text) {
   return ep;
 }
 
+uint16_t Endpoint::port() const {
+  if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+  if (family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+  return 0;
+}
+
+void Endpoint::set_port(uint16_t port) {
+  if (family() == AF_INET) reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);
+  if (family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
+}
+
 std::string Endpoint::ToString() const {
   char buf[INET6_ADDRSTRLEN] = {};
   if (addr.ss_family == AF_INET) {

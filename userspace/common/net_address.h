@@ -19,6 +19,8 @@ struct Endpoint {
   socklen_t len = 0;
   int family() const { return addr.ss_family; }
   const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&addr); }
+  uint16_t port() const;
+  void set_port(uint16_t port);
   std::string ToString() const;
 };
 

@@ -120,8 +120,8 @@ static void PrintHelp() {
               return a->Name() < b->Name();
             });
   for (const auto* f : program) {
-    std::cout << "  --" << f->Name() << "  " << f->Help() << " (default: " << f->DefaultValue()
-              << ")\n";
+    std::cout << "  --" << f->Name() << "  " << f->Help()
+              << " (default: " << (f->DefaultValue().empty() ? "none" : f->DefaultValue()) << ")\n";
   }
   std::cout
       << "\nConfiguration keys (KEY=VALUE in --config FILE, or --KEY=VALUE; the flag wins):\n";

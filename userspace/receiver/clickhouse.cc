@@ -375,8 +375,13 @@ absl::StatusOr<std::string> ClickHouseQuery(const ClickHouseServer& server, absl
                                             absl::string_view body, absl::string_view settings,
                                             int timeout_ms) {
   std::string target = absl::StrCat("/?database=", UrlEncode(server.database));
-  if (!server.user.empty()) absl::StrAppend(&target, "&user=", UrlEncode(server.user));
-  if (!server.password.empty()) absl::StrAppend(&target, "&password=", UrlEncode(server.password));
+  // The credentials in headers (X-ClickHouse-User/-Key; a server takes them or the URL's, not
+  // both), not in the URL a server or proxy may log.
+  std::string auth;
+  if (!server.user.empty()) absl::StrAppend(&auth, "X-ClickHouse-User: ", server.user, "\r\n");
+  if (!server.password.empty()) {
+    absl::StrAppend(&auth, "X-ClickHouse-Key: ", server.password, "\r\n");
+  }
   if (!settings.empty()) absl::StrAppend(&target, "&", settings);
   absl::string_view payload = body;
   if (body.empty()) {
@@ -385,8 +390,8 @@ absl::StatusOr<std::string> ClickHouseQuery(const ClickHouseServer& server, absl
     absl::StrAppend(&target, "&query=", UrlEncode(sql));
   }
   std::string request =
-      absl::StrCat("POST ", target, " HTTP/1.1\r\nHost: ", server.host, ":", server.port,
-                   "\r\nContent-Length: ", payload.size(), "\r\nConnection: close\r\n\r\n");
+      absl::StrCat("POST ", target, " HTTP/1.1\r\nHost: ", server.host, ":", server.port, "\r\n",
+                   auth, "Content-Length: ", payload.size(), "\r\nConnection: close\r\n\r\n");
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;

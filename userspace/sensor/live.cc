@@ -124,6 +124,17 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
   if (config.metrics_listen) {
     // Metrics are for the operator; a port already taken must not stop the capture.
     auto server = MetricsServer::Create(*config.metrics_listen);
+    // The default port taken (another instance, xsensor@eth2 beside xsensor@eth1): the next
+    // free one of the 63 after it, said in the log and on /metrics' own address. A port the
+    // operator chose is used or reported, never moved.
+    if (!server.ok() && absl::IsAlreadyExists(server.status()) &&
+        !config.where.count("metrics_listen")) {
+      Endpoint ep = *config.metrics_listen;
+      for (int i = 1; i < 64 && !server.ok() && absl::IsAlreadyExists(server.status()); ++i) {
+        ep.set_port(static_cast<uint16_t>(config.metrics_listen->port() + i));
+        server = MetricsServer::Create(ep);
+      }
+    }
     if (server.ok()) {
       s->metrics_ = std::move(*server);
       XS_LOG_INFO("metrics at http://", s->metrics_->endpoint().ToString(), "/metrics");

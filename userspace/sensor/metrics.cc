@@ -144,7 +144,9 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Create(const Endpo
   int one = 1;
   setsockopt(s->listen_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (bind(s->listen_.get(), listen.sa(), listen.len) != 0 || ::listen(s->listen_.get(), 16) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("metrics_listen ", listen.ToString()));
+    const std::string what = absl::StrCat("metrics_listen ", listen.ToString());
+    if (errno == EADDRINUSE) return absl::AlreadyExistsError(absl::StrCat(what, ": port in use"));
+    return absl::ErrnoToStatus(errno, what);
   }
   s->endpoint_ = listen;
   socklen_t len = sizeof(s->endpoint_.addr);

@@ -6,9 +6,11 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
@@ -100,6 +102,25 @@ int main(int argc, char** argv) {
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
+  // --help: this tool's flags, exit 0, no build paths (Abseil's own ends with status 1).
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--help" || a == "-help" || a == "-h" || a == "--helpfull" || a == "--helpshort") {
+      std::vector<const absl::CommandLineFlag*> flags;
+      for (const auto& [name, flag] : absl::GetAllFlags()) {
+        if (absl::StrContains(flag->Filename(), "xsensor_recv.")) flags.push_back(flag);
+      }
+      std::sort(flags.begin(), flags.end(),
+                [](const auto* x, const auto* y) { return x->Name() < y->Name(); });
+      std::cout << absl::ProgramUsageMessage() << "\n\nOptions:\n";
+      for (const auto* f : flags) {
+        std::cout << "  --" << f->Name() << "  " << f->Help()
+                  << " (default: " << (f->DefaultValue().empty() ? "none" : f->DefaultValue())
+                  << ")\n";
+      }
+      return 0;
+    }
+  }
   absl::ParseCommandLine(argc, argv);
   using namespace xsensor;
   if (const std::string f = absl::GetFlag(FLAGS_format); f != "json" && f != "table") {
@@ -113,6 +134,12 @@ int main(int argc, char** argv) {
     if (!server.ok()) {
       XS_LOG_ERROR("--clickhouse ", server.status().message());
       return 2;
+    }
+    // The password from the environment (a unit's EnvironmentFile), not from argv where any
+    // local user can read it.
+    if (const char* pw = getenv("XSENSOR_RECV_CLICKHOUSE_PASSWORD");
+        pw && server->password.empty()) {
+      server->password = pw;
     }
     ch.servers.push_back(*server);
   }
