@@ -52,6 +52,14 @@ check 'expect_rc 2 "$XSENSOR" --config "$tmp/dev.conf" --check_config && grep -q
   "--check_config refuses an ipfix_dev that does not exist"
 printf 'ipfix_udp_collectors=127.0.0.1:1\n' >"$tmp/pcap_dev.conf"
 "$(dirname "$XSENSOR")/../test/xsensor-demo-pcap" "$tmp/demo.pcap" >/dev/null 2>&1 || true
+# A capture through a pipe (`tcpdump -w - | xsensor --pcap -`) and a FIFO: read once, whole.
+frames=$("$XSENSOR" --pcap "$tmp/demo.pcap" --count_only --print_counters=false 2>&1 | sed -n 's/.*: \([0-9]*\) frames in .*/\1/p')
+check '[ -n "$frames" ] && [ "$frames" -gt 0 ] && cat "$tmp/demo.pcap" | expect_rc 0 timeout 20 "$XSENSOR" --pcap - --count_only --print_counters=false && grep -q ": $frames frames in" "$tmp/out"' \
+  "--pcap - reads a pipe ($frames frames, as from the file)"
+mkfifo "$tmp/fifo"
+(cat "$tmp/demo.pcap" >"$tmp/fifo" &)
+check 'expect_rc 0 timeout 20 "$XSENSOR" --pcap "$tmp/fifo" --count_only --print_counters=false && grep -q ": $frames frames in" "$tmp/out"' \
+  "--pcap FIFO reads it once, without waiting for a writer that has gone"
 check 'expect_rc 2 "$XSENSOR" --config "$tmp/pcap_dev.conf" --ipfix_dev=xs-no-such-if0 --pcap "$tmp/demo.pcap" && grep -q "flag --ipfix_dev: key .ipfix_dev.: no network interface" "$tmp/out"' \
   "a run with an ipfix_dev that does not exist stops before reading (exit 2)"
 printf 'netflow_timeout=10\nredact_credentials=hash\nipfix_tcp_collectors=127.0.0.1:4739\n' >"$tmp/redact.conf"

@@ -48,10 +48,12 @@ absl::StatusOr<std::unique_ptr<PcapReader>> PcapReader::Open(const std::string& 
   }
   r->link_ = NormalizeLinkType(dlt);
   // Only a regular file is opened twice: a pipe or a FIFO stays with libpcap, which has already
-  // consumed its header.
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // consumed its header (looked at before any open: opening a FIFO again waits for a writer
+  // that has gone, and `tcpdump -w - > fifo` would hang).
   struct stat st;
   uint32_t magic = 0;
+  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return r;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return r;
   r->file_bytes_ = static_cast<uint64_t>(st.st_size);
   if (st.st_size < 24 || ::pread(fd.get(), &magic, 4, 0) != 4) return r;
