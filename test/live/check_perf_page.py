@@ -53,7 +53,7 @@ class Page(html.parser.HTMLParser):
         a = dict(attrs)
         if tag == "tr" and "data-metric" in a:
             self.row = {"metric": a["data-metric"], "match": json.loads(a["data-match"]),
-                        "cells": []}
+                        "cells": [], "alarm": "alarm" in (a.get("class") or "")}
         elif tag == "td" and self.row is not None:
             self.cell = ""
         if "id" in a:
@@ -105,5 +105,10 @@ for r in page.rows:
     if not lo <= shown <= hi:
         check(False, f"{label}: the page shows {shown:.0f}, /metrics {lo:.0f}..{hi:.0f}")
 check(nonzero >= 10, f"{nonzero} of the shown quantities are not zero")
+# ARP and ICMP are nothing the sensor wants: never painted as an alarm ("could not steer").
+quiet = [r for r in page.rows if r["metric"] == "xsensor_xdp_unsteerable_packets_total"
+         and r["match"].get("reason") in ("not_ip", "not_tcp_udp")]
+check(quiet and not any(r["alarm"] for r in quiet),
+      f"not IP / not TCP-UDP shown without alarm ({[r['cells'][0] for r in quiet]})")
 check(not failed, "every number the page shows equals /metrics at that moment")
 sys.exit(1 if failed else 0)
