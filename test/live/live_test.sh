@@ -849,6 +849,13 @@ EOF
     listener=$!
     pids+=("$listener")
     for _ in $(seq 50); do [ -S "$work/notify.sock" ] && break; sleep 0.1; done
+    # The default metrics port held (as by another instance): this one takes the next free.
+    python3 -c 'import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 10187)); s.listen(1); time.sleep(60)' &
+    holder=$!
+    pids+=("$holder")
+    sleep 0.3
     WRAP=(env NOTIFY_SOCKET="$work/notify.sock" WATCHDOG_USEC=200000)
     start_sensor --count_only --status_interval=1
     WRAP=()
@@ -861,6 +868,9 @@ EOF
     check 'grep -qE "^STATUS=capturing on $NAME.*; frames [1-9][0-9]* seen, [0-9]+ steered, [0-9]+ bypassed, [1-9][0-9]* read; records [0-9]+ exported, 0 dropped; collectors 0/0 up" "$work/notify.log"' \
       "STATUS is updated with what the sensor has done"
     check 'grep -qE "INFO status: frames [1-9][0-9]* seen" "$work/sensor.log"' "the same status line in the log"
+    check 'grep -qE "metrics at http://127.0.0.1:101(8[89]|9[0-9])/metrics \(10187 is taken" "$work/sensor.log"' \
+      "the default metrics port taken, the next free one, said ($(grep -o "metrics at [^ ]*" "$work/sensor.log"))"
+    kill "$holder" 2>/dev/null || true
     beats=$(grep -cx "WATCHDOG=1" "$work/notify.log" || true)
     check '[ "$beats" -ge 5 ]' "keep-alives every 100 ms for a 200 ms watchdog ($beats in ~1.5 s)"
     kill -TERM "$sensor_pid"

@@ -137,7 +137,11 @@ absl::StatusOr<std::unique_ptr<LiveSensor>> LiveSensor::Create(const Config& con
     }
     if (server.ok()) {
       s->metrics_ = std::move(*server);
-      XS_LOG_INFO("metrics at http://", s->metrics_->endpoint().ToString(), "/metrics");
+      const uint16_t asked = config.metrics_listen->port(), got = s->metrics_->endpoint().port();
+      XS_LOG_INFO("metrics at http://", s->metrics_->endpoint().ToString(), "/metrics",
+                  got != asked && asked != 0
+                      ? absl::StrCat(" (", asked, " is taken: another instance's?)")
+                      : "");
     } else {
       XS_LOG_ERROR(server.status().message(), " (no metrics endpoint; capture goes on)");
     }
