@@ -56,6 +56,8 @@ printf 'ipfix_udp_collectors=127.0.0.1:1\n' >"$tmp/pcap_dev.conf"
 frames=$("$XSENSOR" --pcap "$tmp/demo.pcap" --count_only --print_counters=false 2>&1 | sed -n 's/.*: \([0-9]*\) frames in .*/\1/p')
 check '[ -n "$frames" ] && [ "$frames" -gt 0 ] && cat "$tmp/demo.pcap" | expect_rc 0 timeout 20 "$XSENSOR" --pcap - --count_only --print_counters=false && grep -q ": $frames frames in" "$tmp/out"' \
   "--pcap - reads a pipe ($frames frames, as from the file)"
+check 'expect_rc 2 "$XSENSOR" --pcap "$tmp/no-such.pcap" --count_only && [ "$(grep -o "no-such.pcap" "$tmp/out" | wc -l)" -eq 1 ]' \
+  "a missing capture is named once"
 mkfifo "$tmp/fifo"
 (cat "$tmp/demo.pcap" >"$tmp/fifo" &)
 check 'expect_rc 0 timeout 20 "$XSENSOR" --pcap "$tmp/fifo" --count_only --print_counters=false && grep -q ": $frames frames in" "$tmp/out"' \

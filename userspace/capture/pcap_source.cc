@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/unique_fd.h"
 
 namespace xsensor {
@@ -38,7 +39,12 @@ absl::StatusOr<std::unique_ptr<PcapReader>> PcapReader::Open(const std::string& 
   r->path_ = path;
   r->pcap_ =
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
-  if (!r->pcap_) return absl::InvalidArgumentError(absl::StrCat(path, ": ", err));
+  if (!r->pcap_) {
+    // libpcap's message may start with the path already: said once.
+    absl::string_view why = err;
+    absl::ConsumePrefix(&why, path + ": ");
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", why));
+  }
   int dlt = pcap_datalink(r->pcap_);
   if (!IsSupportedLinkType(dlt)) {
     const char* name = pcap_datalink_val_to_name(dlt);
