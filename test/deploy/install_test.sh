@@ -18,7 +18,7 @@ pid=""
 cleanup() {
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
   bash "$SRC/scripts/veth-harness.sh" down "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
+  rm -rf "$tmp" "/var/log/xsensor/$NAME"
 }
 trap cleanup EXIT
 fail=0
@@ -93,16 +93,25 @@ fi
 line() {  # the command of directive $1, %i and $XSENSOR_ARGS substituted, prefixes dropped
   sed -n "s/^$1=[-+@:!]*//p" "$unit" | sed "s/%i/$NAME/g; s|\\\$XSENSOR_ARGS|$XSENSOR_ARGS|"
 }
-# ExecStart runs with the unit's capability bounding set, as systemd runs it.
+# ExecStart runs as systemd runs it: a user of its own (DynamicUser; here nobody), the unit's
+# capabilities ambient and nothing beyond its bounding set, its log and state folders given to
+# that user.
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
-XSENSOR_ARGS="--metrics_listen=127.0.0.1:0 --counters_out=$tmp/counters"
+check 'grep -qx "DynamicUser=yes" "$unit" && [ "$(sed -n "s/^AmbientCapabilities=//p" "$unit")" = "$(sed -n "s/^CapabilityBoundingSet=//p" "$unit")" ]' \
+  "the unit runs the sensor as a user of its own, with the setup's capabilities only"
+mkdir -p "/var/log/xsensor/$NAME" "$tmp/state"
+chown nobody "/var/log/xsensor/$NAME" "$tmp/state"
+XSENSOR_ARGS="--metrics_listen=127.0.0.1:0 --counters_out=$tmp/state/counters"
+chmod o+x "$tmp"
 check 'eval "$(line ExecStartPre)" >"$tmp/pre.log" 2>&1 && grep -q "configuration ok" "$tmp/pre.log"' \
   "ExecStartPre checks the configuration and prepares $NAME"
-eval "exec setpriv --bounding-set=-all,$caps --inh-caps=-all $(line ExecStart)" 2>"$tmp/sensor.log" &
+eval "exec setpriv --reuid=nobody --regid=nogroup --clear-groups --bounding-set=-all,$caps --inh-caps=-all,$caps --ambient-caps=-all,$caps $(line ExecStart)" 2>"$tmp/sensor.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "capturing on" "$tmp/sensor.log" && break; sleep 0.05; done
 check 'grep -q "capturing on $NAME" "$tmp/sensor.log"' "ExecStart captures on $NAME"
 check 'ip link show "$NAME" | grep -q " xdp"' "the XDP program is attached"
+check '[ "$(awk "/^Uid:/ {print \$2}" /proc/$pid/status)" = "$(id -u nobody)" ] && [ "$(awk "/^CapEff:/ {print \$2}" /proc/$pid/status)" = 0000000000000000 ]' \
+  "it runs as that user, every capability dropped once set up"
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
