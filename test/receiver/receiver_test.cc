@@ -147,8 +147,14 @@ std::unique_ptr<Running> Start(const ReceiverLimits& limits, bool udp = false) {
   return r;
 }
 
-UniqueFd Connect(const Endpoint& ep) {
+UniqueFd Connect(const Endpoint& ep, const char* from = nullptr) {
   UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (from) {  // another loopback address: another host, as the receiver sees it
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &src.sin_addr);
+    EXPECT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&src), sizeof(src)), 0);
+  }
   EXPECT_EQ(connect(fd.get(), ep.sa(), ep.len), 0);
   return fd;
 }
@@ -170,6 +176,40 @@ TEST(ReceiverTest, AnImpossibleLengthOnTcpClosesTheConnection) {
   r->thread.join();  // returns once the session is closed
   EXPECT_EQ(r->rx->stats().tcp_broken, 1u);
   EXPECT_EQ(r->rx->tcp_sessions(), 0u);
+}
+
+// One host does not lock the others out (#32): past max_tcp_sessions_per_peer its connections
+// are closed while another address still gets in; and a peer trickling a byte at a time
+// without ever completing a message is closed as idle.
+TEST(ReceiverTest, OneAddressCannotTakeEveryConnectionNorTrickle) {
+  ReceiverLimits limits;
+  limits.max_tcp_sessions = 100;
+  limits.max_tcp_sessions_per_peer = 2;
+  limits.tcp_idle_ms = 800;
+  auto r = Start(limits);
+  const Endpoint& ep = r->rx->tcp_endpoints()[0];
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(Connect(ep, "127.0.0.1"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+  UniqueFd other = Connect(ep, "127.0.0.2");
+  std::string hello = Message("");
+  // The other exporter speaks; the first connection of 127.0.0.1 trickles its message a byte
+  // every 100 ms (never whole within 800 ms).
+  for (int i = 0; i < 16; ++i) {
+    if (i % 4 == 0) send(other.get(), hello.data(), hello.size(), MSG_NOSIGNAL);
+    send(clients[0].get(), hello.data() + i, 1, MSG_NOSIGNAL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  r->stop = true;
+  r->thread.join();
+  EXPECT_EQ(r->rx->stats().tcp_refused_peer, 3u);
+  EXPECT_EQ(r->rx->stats().tcp_refused, 0u);
+  EXPECT_EQ(r->rx->stats().tcp_idle_closed, 2u);  // the trickler and the silent one
+  EXPECT_EQ(r->rx->tcp_sessions(), 1u);           // the other exporter
+  EXPECT_EQ(r->rx->TotalStats().messages, 4u);
 }
 
 TEST(ReceiverTest, ConnectionsAreCappedAndIdleOnesClosed) {

@@ -1,5 +1,7 @@
 #include "ipfix/ipfix.h"
 
+#include <algorithm>
+
 #include "absl/strings/string_view.h"
 #include "common/byte_reader.h"
 #include "google/protobuf/reflection.h"
@@ -189,9 +191,12 @@ bool IpfixDecoder::DecodeMessage(absl::string_view msg) {
   }
   ++stats_.messages;
   auto it = next_sequence_.find(domain);
-  if (it != next_sequence_.end() && sequence != it->second) {
-    stats_.sequence_gaps += static_cast<uint32_t>(sequence - it->second);
-  }
+  // Serial arithmetic (RFC 7011 3.1: the count of records sent before, mod 2^32): ahead of what
+  // is expected, the records between are missing; behind it, a message that came late (UDP
+  // reorders) brings some of them back.
+  const int32_t ahead =
+      it != next_sequence_.end() ? static_cast<int32_t>(sequence - it->second) : 0;
+  if (ahead > 0) stats_.sequence_gaps += static_cast<uint64_t>(ahead);
   uint64_t records_before = stats_.records + stats_.missing_template + stats_.options_records;
   while (!r.empty()) {
     uint16_t set_id, set_len;
@@ -214,7 +219,10 @@ bool IpfixDecoder::DecodeMessage(absl::string_view msg) {
     }
   }
   uint64_t n = stats_.records + stats_.missing_template + stats_.options_records - records_before;
-  if (it != next_sequence_.end()) {
+  if (it != next_sequence_.end() && ahead < 0) {
+    ++stats_.sequence_late;
+    stats_.sequence_gaps -= std::min(n, stats_.sequence_gaps);
+  } else if (it != next_sequence_.end()) {
     it->second = sequence + static_cast<uint32_t>(n);
   } else if (next_sequence_.size() < kMaxDomains) {
     next_sequence_[domain] = sequence + static_cast<uint32_t>(n);

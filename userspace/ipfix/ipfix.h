@@ -101,6 +101,7 @@ struct DecoderStats {
   uint64_t missing_template = 0;
   uint64_t options_records = 0;    // records of options templates (not passed on)
   uint64_t sequence_gaps = 0;      // data records missed according to sequence numbers
+  uint64_t sequence_late = 0;      // messages behind the expected sequence (reordered, resent)
   uint64_t templates_refused = 0;  // over the session's limits (IpfixDecoder::kMax*)
 };
 

@@ -1,5 +1,6 @@
 #include "receiver/receiver.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -17,6 +18,17 @@
 
 namespace xsensor {
 namespace {
+
+// The peer's address without its port.
+std::string PeerAddress(const sockaddr_storage& ss) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, text, sizeof(text));
+  } else if (ss.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, text, sizeof(text));
+  }
+  return text;
+}
 
 std::string PeerName(const sockaddr_storage& ss, socklen_t len) {
   Endpoint ep;
@@ -194,6 +206,19 @@ void Receiver::Accept(int listen_fd, const ReceiverLimits& limits, int64_t now) 
     accept_paused_until_ = now + 100'000;
     return;
   }
+  // One address does not take every connection: past max_tcp_sessions_per_peer it is closed,
+  // and the other exporters still get in.
+  const std::string addr = PeerAddress(from);
+  size_t same = 0;
+  for (const auto& t : tcp_sessions_) same += t->addr == addr;
+  if (same >= limits.max_tcp_sessions_per_peer) {
+    if (stats_.tcp_refused_peer++ % 1000 == 0) {
+      XS_LOG_WARN("tcp ", PeerName(from, flen), ": ", same,
+                  " connections from this address already (max_tcp_sessions_per_peer); closed");
+    }
+    close(fd);
+    return;
+  }
   if (tcp_sessions_.size() >= limits.max_tcp_sessions) {
     if (stats_.tcp_refused++ % 1000 == 0) {
       XS_LOG_WARN("tcp ", PeerName(from, flen), ": ", tcp_sessions_.size(),
@@ -203,6 +228,7 @@ void Receiver::Accept(int listen_fd, const ReceiverLimits& limits, int64_t now) 
     return;
   }
   auto s = NewSession(PeerName(from, flen), true);
+  s->addr = addr;
   s->fd.Reset(fd);
   s->last_data_us = now;
   tcp_sessions_.push_back(std::move(s));
@@ -216,6 +242,7 @@ void AddDecoderStats(const DecoderStats& s, DecoderStats* to) {
   to->missing_template += s.missing_template;
   to->options_records += s.options_records;
   to->sequence_gaps += s.sequence_gaps;
+  to->sequence_late += s.sequence_late;
   to->templates_refused += s.templates_refused;
 }
 
@@ -277,7 +304,6 @@ void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) 
         continue;
       }
       last_data = now;
-      s.last_data_us = now;
       s.buf.append(buf, static_cast<size_t>(n));
       size_t off = 0;
       while (true) {
@@ -295,6 +321,9 @@ void Receiver::Run(const ReceiverLimits& limits, const std::atomic<bool>* stop) 
           break;
         }
         if (len > rest.size()) break;
+        // Idle counts from the last whole message, not the last byte: a peer trickling a
+        // byte a second does not keep its connection.
+        s.last_data_us = now;
         HandleMessage(s, rest.substr(0, len));
         off += len;
       }

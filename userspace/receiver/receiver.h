@@ -37,6 +37,7 @@ struct ReceiverLimits {
   // forgotten with its templates (RFC 7011 8.4: a UDP collector ages templates out); over
   // max_udp_sessions the one silent longest goes.
   size_t max_tcp_sessions = 1024;
+  size_t max_tcp_sessions_per_peer = 64;  // from one address (one host cannot lock out all)
   int tcp_idle_ms = 3600 * 1000;
   size_t max_udp_sessions = 4096;
   int udp_idle_ms = 1800 * 1000;
@@ -44,9 +45,10 @@ struct ReceiverLimits {
 
 // What the receiver did to keep its limits.
 struct ReceiverStats {
-  uint64_t tcp_refused = 0;      // connections over max_tcp_sessions
-  uint64_t tcp_idle_closed = 0;  // connections closed after tcp_idle_ms
-  uint64_t tcp_broken = 0;       // connections closed on a message length that cannot be
+  uint64_t tcp_refused = 0;       // connections over max_tcp_sessions
+  uint64_t tcp_refused_peer = 0;  // connections over max_tcp_sessions_per_peer
+  uint64_t tcp_idle_closed = 0;   // connections closed after tcp_idle_ms
+  uint64_t tcp_broken = 0;        // connections closed on a message length that cannot be
   uint64_t udp_sessions_pruned = 0;
   uint64_t accept_errors = 0;  // accept() failed (EMFILE, ...): listening paused a moment
 };
@@ -78,6 +80,7 @@ class Receiver {
   struct Session {
     UniqueFd fd;  // TCP only
     std::string peer;
+    std::string addr;  // the peer's address, without its port (TCP)
     std::string buf;
     std::unique_ptr<IpfixDecoder> decoder;
     int64_t last_data_us = 0;

@@ -34,6 +34,9 @@ ABSL_FLAG(int, exit_after_tcp_sessions, 0, "Exit after this many TCP sessions ha
 ABSL_FLAG(uint64_t, max_records, 0, "Exit after this many records");
 ABSL_FLAG(int, max_run_ms, 0, "Exit after this long in any case");
 ABSL_FLAG(uint32_t, max_tcp_sessions, 1024, "TCP connections at once (more are closed)");
+ABSL_FLAG(uint32_t, max_tcp_sessions_per_peer, 64,
+          "TCP connections at once from one address (more are closed: one host cannot take them "
+          "all)");
 ABSL_FLAG(uint32_t, tcp_idle_s, 3600, "Close a TCP connection silent this long");
 ABSL_FLAG(uint32_t, max_udp_sessions, 4096, "UDP exporter addresses remembered at once");
 ABSL_FLAG(uint32_t, udp_idle_s, 1800, "Forget a UDP exporter (and its templates) silent this long");
@@ -243,6 +246,7 @@ int main(int argc, char** argv) {
   limits.max_records = absl::GetFlag(FLAGS_max_records);
   limits.max_run_ms = absl::GetFlag(FLAGS_max_run_ms);
   limits.max_tcp_sessions = absl::GetFlag(FLAGS_max_tcp_sessions);
+  limits.max_tcp_sessions_per_peer = absl::GetFlag(FLAGS_max_tcp_sessions_per_peer);
   limits.tcp_idle_ms = static_cast<int>(std::min(absl::GetFlag(FLAGS_tcp_idle_s), 2000000u) * 1000);
   limits.max_udp_sessions = absl::GetFlag(FLAGS_max_udp_sessions);
   limits.udp_idle_ms = static_cast<int>(std::min(absl::GetFlag(FLAGS_udp_idle_s), 2000000u) * 1000);
@@ -251,10 +255,11 @@ int main(int argc, char** argv) {
   const ReceiverStats& rs = (*receiver)->stats();
   XS_LOG_INFO("received ", st.messages, " messages, ", st.templates, " templates, ", st.records,
               " records; malformed ", st.malformed, ", without template ", st.missing_template,
-              ", lost by sequence ", st.sequence_gaps, ", templates refused ", st.templates_refused,
-              "; tcp refused ", rs.tcp_refused, ", idle closed ", rs.tcp_idle_closed, ", broken ",
-              rs.tcp_broken, "; udp sessions pruned ", rs.udp_sessions_pruned, "; accept errors ",
-              rs.accept_errors);
+              ", lost by sequence ", st.sequence_gaps, ", late ", st.sequence_late,
+              ", templates refused ", st.templates_refused, "; tcp refused ", rs.tcp_refused, " (",
+              rs.tcp_refused_peer, " by address)", ", idle closed ", rs.tcp_idle_closed,
+              ", broken ", rs.tcp_broken, "; udp sessions pruned ", rs.udp_sessions_pruned,
+              "; accept errors ", rs.accept_errors);
   if (!sink) return 0;
   bool whole =
       sink->Close(static_cast<int>(std::min(absl::GetFlag(FLAGS_clickhouse_close_ms), 3600000u)));
