@@ -401,6 +401,9 @@ void LiveSensor::StampedLoop(size_t index) {
         int64_t xdp_ns;
         std::memcpy(&xdp_ns, frame.data(), sizeof(xdp_ns));
         frame.remove_prefix(sizeof(xdp_ns));
+        // A stamp from another clock than the one read here (never seen; bpf_xdp_adjust_head
+        // has the headroom XDP guarantees) would hold its ring back for good: taken as now.
+        if (xdp_ns > now_ns + 1'000'000'000 || xdp_ns < now_ns - 60'000'000'000) xdp_ns = now_ns;
         // Keys are unique and rise with every frame this worker reads.
         me.last_key = std::max(OrderKey(xdp_ns, index), me.last_key + kOrderKeyStep);
         const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
