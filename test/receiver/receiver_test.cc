@@ -238,6 +238,37 @@ TEST(ReceiverTest, ConnectionsAreCappedAndIdleOnesClosed) {
   EXPECT_EQ(r->rx->TotalStats().messages, 8u);
 }
 
+// A burst of new source addresses (one datagram each, no record) does not push out a quiet
+// exporter that has delivered records: the burst's sessions go first (#32).
+TEST(ReceiverTest, AUdpBurstDoesNotEvictAnExporterThatDelivered) {
+  ReceiverLimits limits;
+  limits.max_udp_sessions = 8;
+  auto r = Start(limits, /*udp=*/true);
+  const Endpoint& ep = r->rx->udp_endpoints()[0];
+  UniqueFd exporter(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  // Template 256 (one 4-byte field, sourceIPv4Address) and a record of it.
+  std::string with_record =
+      Message(Set(2, TemplateRecord(256, {{8, 4}})) + Set(256, std::string("\x0a\0\0\x01", 4)));
+  sendto(exporter.get(), with_record.data(), with_record.size(), 0, ep.sa(), ep.len);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::string hello = Message("");
+  std::vector<UniqueFd> burst;
+  for (int i = 0; i < 40; ++i) {
+    burst.emplace_back(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sendto(burst.back().get(), hello.data(), hello.size(), 0, ep.sa(), ep.len);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // The exporter again, a record only: its template must still be known.
+  std::string record_only = Message(Set(256, std::string("\x0a\0\0\x02", 4)));
+  sendto(exporter.get(), record_only.data(), record_only.size(), 0, ep.sa(), ep.len);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  r->stop = true;
+  r->thread.join();
+  EXPECT_LE(r->rx->udp_sessions(), 8u);
+  EXPECT_EQ(r->rx->TotalStats().records, 2u);
+  EXPECT_EQ(r->rx->TotalStats().missing_template, 0u);
+}
+
 TEST(ReceiverTest, UdpExportersAreForgottenPastTheCap) {
   ReceiverLimits limits;
   limits.max_udp_sessions = 8;

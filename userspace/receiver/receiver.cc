@@ -181,12 +181,21 @@ void Receiver::PruneUdpSessions(const ReceiverLimits& limits, int64_t now) {
     bool idle = now - it->second->last_data_us > int64_t{limits.udp_idle_ms} * 1000;
     it = idle ? forget(it) : std::next(it);
   }
+  // Over the cap, the sessions that never delivered a record go first (a burst of new source
+  // addresses: one datagram each), the silent-longest of them; only then exporters that did,
+  // so a quiet exporter between its template refreshes keeps its session and templates.
   while (udp_sessions_.size() > limits.max_udp_sessions) {
-    auto oldest = udp_sessions_.begin();
+    auto pick = udp_sessions_.end();
+    bool pick_delivered = true;
     for (auto it = udp_sessions_.begin(); it != udp_sessions_.end(); ++it) {
-      if (it->second->last_data_us < oldest->second->last_data_us) oldest = it;
+      const bool delivered = it->second->decoder->stats().records > 0;
+      if (pick == udp_sessions_.end() || (pick_delivered && !delivered) ||
+          (delivered == pick_delivered && it->second->last_data_us < pick->second->last_data_us)) {
+        pick = it;
+        pick_delivered = delivered;
+      }
     }
-    forget(oldest);
+    forget(pick);
   }
 }
 
