@@ -290,6 +290,40 @@ TEST(WorkerTest, PartialRecordsFromManyFlowsStayWithinTheParserBudget) {
   EXPECT_EQ(uncapped.held_at_end, 0u);
 }
 
+// A flood of flows each parking a partial HTTP head under 4 KiB (never given up one by one)
+// fills the parser budget; a new flow whose request head needs more than 4 KiB, in two
+// segments, still gets its record: the oldest holders give their share up first (#32 item 7;
+// before, the new flow was the one given up and its record lost).
+TEST(WorkerTest, AFloodOfParkedFlowsDoesNotStarveANewFlow) {
+  Config config = DefaultConfig();
+  config.parser_total_bytes = 128 << 10;
+  Sink sink;
+  Worker worker(config, 0, &sink);
+  int64_t t = 1700000000'000000;
+  auto send = [&](uint16_t client_port, uint32_t seq, const std::string& payload) {
+    std::string f = testing::PacketBuilder()
+                        .Eth()
+                        .Ipv4("192.0.2.7", "198.51.100.80")
+                        .Tcp(client_port, 80, seq, kAck | kPsh)
+                        .Payload(payload)
+                        .Build();
+    worker.HandleFrame(LinkType::kEthernet, reinterpret_cast<const uint8_t*>(f.data()), f.size(),
+                       f.size(), t += 10);
+  };
+  const std::string parked = "GET /parked HTTP/1.1\r\nHost: flood.example\r\nX-Pad: " +
+                             std::string(3000, 'p');  // no end of head: held
+  for (int i = 0; i < 100; ++i) send(static_cast<uint16_t>(30000 + i), 1000, parked);
+  const std::string head =
+      "GET /wanted HTTP/1.1\r\nHost: new.example\r\nX-Pad: " + std::string(6000, 'q') + "\r\n\r\n";
+  send(29999, 5000, head.substr(0, 5000));
+  send(29999, 5000 + 5000, head.substr(5000));
+  worker.Finish();
+  bool found = false;
+  for (const auto& c : sink.Of<schema::Clickstream>()) found |= c.hostname() == "new.example";
+  EXPECT_TRUE(found) << "the new flow's request was given up";
+  EXPECT_GT(worker.counters().Get(WorkerCounters::kParsersOverBudget), 0u);
+}
+
 TEST(WorkerTest, FlowsSeenInOneDirectionOnlyAreCounted) {
   // flow_affinity=queue on a NIC whose RSS is not symmetric gives each worker one direction
   // of a flow: counted when the flow ends, so the operator learns it.

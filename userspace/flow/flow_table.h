@@ -194,6 +194,16 @@ class FlowTable {
   void Expire(int64_t now_us, int max_work = 64);
   // Ends every flow (shutdown / end of capture).
   void Clear();
+  // Calls fn(flow) for open flows, those queued longest first, until it returns false or
+  // `max` flows were looked at.
+  template <typename Fn>
+  void ForOldest(size_t max, Fn&& fn) {
+    for (Flow* f = open_.head; f && max; --max) {
+      Flow* next = f->queue_next;
+      if (!fn(*f)) return;
+      f = next;
+    }
+  }
 
   size_t size() const { return size_; }
   // Bytes the table itself holds: the pool's entries and the index (not parser state).

@@ -454,14 +454,32 @@ void Worker::AccountParser(Flow& flow, const ParseContext& ctx) {
   if (parser_held_ <= parser_budget_) return;
   flow.parser->ReleaseIdle();
   note(flow.parser->HeldBytes());
+  if (parser_held_ <= parser_budget_) return;
+  // Over the budget, the flows that have held parser state longest give it up first: a flood
+  // of flows parking partial frames (each under kParserShedBytes) pays, and the flow in hand,
+  // a new one needing more, keeps its parser and its records. A bounded look per packet.
+  constexpr size_t kShedLook = 64;
+  bool shed_others = false;
+  flows_.ForOldest(kShedLook, [&](Flow& other) {
+    if (&other == &flow || !other.parser || other.parser_held == 0) return true;
+    GiveUpParser(other, Context(other, Dir::kToServer, ctx.ts_us));
+    shed_others = true;
+    return parser_held_ > parser_budget_;
+  });
+  if (shed_others) BindRecords(flow, ctx.ts_us);  // the records are the flow in hand's again
   if (parser_held_ <= parser_budget_ || flow.parser_held < kParserShedBytes) return;
+  GiveUpParser(flow, ctx);
+}
+
+void Worker::GiveUpParser(Flow& flow, const ParseContext& ctx) {
   // Given up: what it has complete is told, the rest of the flow is neither reassembled nor
   // parsed (as a flow without a parser).
   counters_.Inc(WorkerCounters::kParsersOverBudget);
   ParseContext end = ctx;
   flow.parser->OnEnd(end);
   flow.parser.reset();
-  note(0);
+  parser_held_ -= flow.parser_held;
+  flow.parser_held = 0;
   for (auto& stream : flow.tcp) stream.Ignore(budget_);
 }
 

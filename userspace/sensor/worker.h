@@ -147,8 +147,11 @@ class Worker {
   void EndFlow(Flow& flow, FlowCounters::Id why);
   void Deliver(Flow& flow, Dir dir, int64_t ts_us, absl::string_view data, uint32_t seq);
   // Accounts what the flow's parser holds now against parser_total_bytes; over it, idle
-  // buffers are released, then a parser still holding more than kParserShedBytes is given up.
+  // buffers are released, then the parsers of the flows queued longest are given up, and the
+  // flow's own only if still over and it holds more than kParserShedBytes.
   void AccountParser(Flow& flow, const ParseContext& ctx);
+  // Ends `flow`'s parser for the budget (counted): its complete records told, the rest ignored.
+  void GiveUpParser(Flow& flow, const ParseContext& ctx);
 
   BypassCallback bypass_cb_;
   std::unique_ptr<Redactor> redactor_;  // redact_credentials
