@@ -47,8 +47,7 @@ absl::StatusOr<std::unique_ptr<Exporter>> Exporter::Create(const Config& config)
       for (const Endpoint& ep : *lists[s][tcp]) {
         st.collectors.push_back(std::make_unique<Collector>(ep, tcp == 1, config.ipfix_dev,
                                                             config.ipfix_tcp_queue_bytes));
-        static const char* const kNames[] = {"clickstream", "metadata", "dns"};
-        st.collectors.back()->set_stream(kNames[s]);
+        st.collectors.back()->set_stream(kStreamNames[s]);
         if (config.ipfix_collectors_share) {
           st.lists[tcp].push_back(st.lanes.size());
           st.lanes.emplace_back();

@@ -33,6 +33,9 @@
 
 namespace xsensor {
 
+// The three streams' names, in stream order (logs, metrics, summaries).
+inline constexpr const char* kStreamNames[] = {"clickstream", "metadata", "dns"};
+
 struct ExporterStats {
   static constexpr size_t kTemplateSlots = 512;
   uint64_t records[3] = {};                   // per stream, encoded

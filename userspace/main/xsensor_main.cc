@@ -107,6 +107,22 @@ int WriteCounters(const std::string& counters) {
   }
   return 0;
 }
+// The end of a run, live or offline: `head` (what was read), what went where, and what was not
+// delivered (--strict: exit status 3). Returns the exit status.
+int EndSummary(const xsensor::Exporter& exporter, const std::string& head, int rc) {
+  uint64_t undelivered = 0;
+  const std::string summary = xsensor::DeliverySummary(exporter, &undelivered);
+  XS_LOG_INFO(head);
+  for (absl::string_view line : absl::StrSplit(summary, '\n', absl::SkipEmpty())) {
+    XS_LOG_INFO(line);
+  }
+  if (undelivered > 0) {
+    XS_LOG_WARN(undelivered, " records were not delivered to their collectors",
+                absl::GetFlag(FLAGS_strict) ? " (--strict: exit status 3)" : "");
+    if (absl::GetFlag(FLAGS_strict) && rc == 0) rc = 3;
+  }
+  return rc;
+}
 }  // namespace
 
 static void PrintHelp() {
@@ -309,22 +325,13 @@ int main(int argc, char** argv) {
       }
     });
     int rc = WriteCounters((*live)->CountersText());
-    // The summary, as an offline run ends: what was read, what went where, what was not
-    // delivered.
+    // The summary, as an offline run ends.
     const double seconds = std::max(1e-6, (MonotonicMicros() - started) / 1e6);
-    uint64_t undelivered = 0;
-    const std::string summary = DeliverySummary(sensor->exporter(), &undelivered);
-    XS_LOG_INFO(absl::StrJoin(ifaces, ","), ": ", sensor->FramesReceived(), " frames read in ",
-                absl::StrFormat("%.0f s", seconds), "; ", sensor->StatusLine());
-    for (absl::string_view line : absl::StrSplit(summary, '\n', absl::SkipEmpty())) {
-      XS_LOG_INFO(line);
-    }
-    if (undelivered > 0) {
-      XS_LOG_WARN(undelivered, " records were not delivered to their collectors",
-                  absl::GetFlag(FLAGS_strict) ? " (--strict: exit status 3)" : "");
-      if (absl::GetFlag(FLAGS_strict) && rc == 0) rc = 3;
-    }
-    return rc;
+    return EndSummary(
+        sensor->exporter(),
+        absl::StrCat(absl::StrJoin(ifaces, ","), ": ", sensor->FramesReceived(), " frames read in ",
+                     absl::StrFormat("%.0f s", seconds), "; ", sensor->StatusLine()),
+        rc);
   }
 
   auto offline = OfflineSensor::Create(*config);
@@ -371,17 +378,9 @@ int main(int argc, char** argv) {
   int rc = WriteCounters(counters);
   // The summary, last: what was read, what went where, and whether anything was not delivered.
   const double seconds = std::max(1e-6, (MonotonicMicros() - started) / 1e6);
-  uint64_t undelivered = 0;
-  const std::string summary = DeliverySummary(sensor->exporter(), &undelivered);
-  XS_LOG_INFO(pcap, ": ", result->frames, " frames in ",
-              absl::StrFormat("%.2f s (%.2f M frames/s)", seconds, result->frames / seconds / 1e6));
-  for (absl::string_view line : absl::StrSplit(summary, '\n', absl::SkipEmpty())) {
-    XS_LOG_INFO(line);
-  }
-  if (undelivered > 0) {
-    XS_LOG_WARN(undelivered, " records were not delivered to their collectors",
-                absl::GetFlag(FLAGS_strict) ? " (--strict: exit status 3)" : "");
-    if (absl::GetFlag(FLAGS_strict) && rc == 0) rc = 3;
-  }
-  return rc;
+  return EndSummary(sensor->exporter(),
+                    absl::StrCat(pcap, ": ", result->frames, " frames in ",
+                                 absl::StrFormat("%.2f s (%.2f M frames/s)", seconds,
+                                                 result->frames / seconds / 1e6)),
+                    rc);
 }

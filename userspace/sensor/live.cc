@@ -343,6 +343,40 @@ void LiveSensor::WakeOwners(std::vector<uint8_t>* handed_to) {
   }
 }
 
+bool LiveSensor::DecodeFrame(Queue& me, absl::string_view* frame, PacketView* p, int64_t now) {
+  const auto* data = reinterpret_cast<const uint8_t*>(frame->data());
+  const DecodeResult r =
+      me.worker->Decode(LinkType::kEthernet, data, frame->size(), frame->size(), p);
+  if (r == DecodeCounters::kOk) return true;
+  if (r != DecodeCounters::kFragment) return false;
+  const std::string* whole = me.worker->Reassemble(data, frame->size(), frame->size(), *p, now);
+  if (!whole) return false;
+  *frame = *whole;
+  data = reinterpret_cast<const uint8_t*>(frame->data());
+  return DecodePacket(LinkType::kEthernet, data, frame->size(), frame->size(), p) ==
+         DecodeCounters::kOk;
+}
+
+bool LiveSensor::HandOver(Queue& me, size_t index, size_t owner, absl::string_view frame,
+                          const PacketView& p, uint64_t hash, int64_t now, int64_t key) {
+  HandoffFrame* slot = queues_[owner]->inbox[index]->Claim();
+  if (!slot || frame.size() > kHandoffFrameMax) {
+    me.handoff_dropped.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  slot->len = static_cast<uint32_t>(frame.size());
+  slot->ts_us = now;
+  slot->channel = me.channel;
+  slot->flow_hash = hash;
+  slot->key = key;
+  slot->view = p;
+  std::memcpy(slot->data, frame.data(), frame.size());
+  MoveViews(&slot->view, reinterpret_cast<const uint8_t*>(frame.data()), slot->data);
+  queues_[owner]->inbox[index]->Publish();
+  if (owner != index) me.handed_out.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 int64_t LiveSensor::OrderBound(int64_t now_ns) const {
   int64_t bound = INT64_MAX;
   for (const auto& q : queues_) {
@@ -406,42 +440,12 @@ void LiveSensor::StampedLoop(size_t index) {
         if (xdp_ns > now_ns + 1'000'000'000 || xdp_ns < now_ns - 60'000'000'000) xdp_ns = now_ns;
         // Keys are unique and rise with every frame this worker reads.
         me.last_key = std::max(OrderKey(xdp_ns, index), me.last_key + kOrderKeyStep);
-        const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
         PacketView p;
-        DecodeResult r =
-            me.worker->Decode(LinkType::kEthernet, data, frame.size(), frame.size(), &p);
-        if (r == DecodeCounters::kFragment) {
-          const std::string* whole =
-              me.worker->Reassemble(data, frame.size(), frame.size(), p, now);
-          if (!whole) return;
-          frame = *whole;
-          data = reinterpret_cast<const uint8_t*>(frame.data());
-          if (DecodePacket(LinkType::kEthernet, data, frame.size(), frame.size(), &p) !=
-              DecodeCounters::kOk) {
-            return;
-          }
-        } else if (r != DecodeCounters::kOk) {
-          return;
-        }
+        if (!DecodeFrame(me, &frame, &p, now)) return;
         bool from_lo;
         const uint64_t hash = FlowHash(MakeFlowKey(p, &from_lo));
         const size_t owner = hash % n;
-        HandoffFrame* slot = queues_[owner]->inbox[index]->Claim();
-        if (!slot || frame.size() > kHandoffFrameMax) {
-          me.handoff_dropped.fetch_add(1, std::memory_order_relaxed);
-          return;
-        }
-        slot->len = static_cast<uint32_t>(frame.size());
-        slot->ts_us = now;
-        slot->channel = me.channel;
-        slot->flow_hash = hash;
-        slot->key = me.last_key;
-        slot->view = p;
-        std::memcpy(slot->data, frame.data(), frame.size());
-        MoveViews(&slot->view, data, slot->data);
-        queues_[owner]->inbox[index]->Publish();
-        if (owner != index) {
-          me.handed_out.fetch_add(1, std::memory_order_relaxed);
+        if (HandOver(me, index, owner, frame, p, hash, now, me.last_key) && owner != index) {
           handed_to[owner] = 1;
         }
       });
@@ -515,43 +519,16 @@ void LiveSensor::WorkerLoop(size_t index, const std::atomic<bool>* stop) {
     size_t drained = DrainInbox(me);
     int64_t now = WallMicros();
     uint32_t got = me.xsk->Receive(kBatch, [&](absl::string_view frame) {
-      const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
+      // Fragments are reassembled here, where they arrive; the whole datagram then goes to
+      // its flow's owner like any frame.
       PacketView p;
-      DecodeResult r = me.worker->Decode(LinkType::kEthernet, data, frame.size(), frame.size(), &p);
-      if (r == DecodeCounters::kFragment) {
-        // Reassembled here, where its fragments arrive; the whole datagram then goes to its
-        // flow's owner like any frame.
-        const std::string* whole = me.worker->Reassemble(data, frame.size(), frame.size(), p, now);
-        if (!whole) return;
-        frame = *whole;
-        data = reinterpret_cast<const uint8_t*>(frame.data());
-        if (DecodePacket(LinkType::kEthernet, data, frame.size(), frame.size(), &p) !=
-            DecodeCounters::kOk) {
-          return;
-        }
-      } else if (r != DecodeCounters::kOk) {
-        return;
-      }
+      if (!DecodeFrame(me, &frame, &p, now)) return;
       bool from_lo;
       const uint64_t hash = FlowHash(MakeFlowKey(p, &from_lo));
       if (handoff_) {
-        size_t owner = hash % n;
+        const size_t owner = hash % n;
         if (owner != index) {
-          HandoffFrame* slot = queues_[owner]->inbox[index]->Claim();
-          if (!slot || frame.size() > kHandoffFrameMax) {
-            me.handoff_dropped.fetch_add(1, std::memory_order_relaxed);
-            return;
-          }
-          slot->len = static_cast<uint32_t>(frame.size());
-          slot->ts_us = now;
-          slot->channel = me.channel;
-          slot->flow_hash = hash;
-          slot->view = p;
-          std::memcpy(slot->data, frame.data(), frame.size());
-          MoveViews(&slot->view, data, slot->data);
-          queues_[owner]->inbox[index]->Publish();
-          me.handed_out.fetch_add(1, std::memory_order_relaxed);
-          handed_to[owner] = 1;
+          if (HandOver(me, index, owner, frame, p, hash, now, 0)) handed_to[owner] = 1;
           return;
         }
       }

@@ -117,6 +117,13 @@ class LiveSensor {
   void WorkerLoop(size_t index, const std::atomic<bool>* stop);
   size_t DrainInbox(Queue& q);
   void StampedLoop(size_t index);
+  // Decodes a frame `me` read; an IP fragment is reassembled and, once its datagram is whole,
+  // *frame becomes it. False when there is no packet to handle (yet).
+  bool DecodeFrame(Queue& me, absl::string_view* frame, PacketView* p, int64_t now);
+  // Copies the frame, its decoded view and hash into `owner`'s inbox from `index`; false (and
+  // counted) when the inbox is full or the frame too large.
+  bool HandOver(Queue& me, size_t index, size_t owner, absl::string_view frame, const PacketView& p,
+                uint64_t hash, int64_t now, int64_t key);
   // Stamped frames: takes from q's inboxes, in key order, the frames whose key is at most
   // `bound`; the number taken.
   size_t TakeInOrder(Queue& q, int64_t bound);

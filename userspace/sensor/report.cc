@@ -28,8 +28,6 @@ void GroupMetrics(PromText* out, absl::string_view group, absl::string_view help
   }
 }
 
-const char* const kStreamNames[] = {"clickstream", "metadata", "dns"};
-
 }  // namespace
 
 void WorkerMetrics(const Worker& w, const MetricLabels& labels, PromText* out) {
